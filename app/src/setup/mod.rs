@@ -1,0 +1,86 @@
+//! Setup Guide: how to put a number on Exotel, plus a live database check.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::layout::PageHeader;
+
+/// Result of one database round trip made from the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseCheck {
+    pub id: String,
+    pub checked_at: String,
+    pub total: i64,
+    pub schema_version: i64,
+}
+
+/// Writes a check row to SurrealDB and reads back the running total.
+#[server(endpoint = "system/check")]
+pub async fn check_database() -> Result<DatabaseCheck, AppError> {
+    let (state, _) = crate::ssr::signed_in().await?;
+    let r = server::system::run_check(&state.db, "dashboard").await?;
+    Ok(DatabaseCheck { id: r.id, checked_at: r.checked_at, total: r.total, schema_version: r.schema_version })
+}
+
+/// The Setup Guide page.
+#[component]
+pub fn SetupGuidePage() -> impl IntoView {
+    view! {
+        <PageHeader title="Setup Guide" subtitle="From an Exotel number to a live voice agent in four steps."/>
+        <div class="grid gap-6 md:grid-cols-3">
+            <ol class="space-y-4 md:col-span-2">
+                <Step n=1 title="Create an agent">"On the Agents page, give it a name, a language and a greeting."</Step>
+                <Step n=2 title="Import your Exotel number">"On Phone Numbers, import the ExoPhone with your API key, token and account SID, and link the agent."</Step>
+                <Step n=3 title="Build the flow in Exotel">"In Exotel's App Bazaar, create a flow: Call Start → Voicebot applet → Hangup. Paste the number's WebSocket URL (wss://…) into the Voicebot applet."</Step>
+                <Step n=4 title="Attach the flow and call">"Assign the flow to the ExoPhone and call it: the agent answers and the call appears under Call Logs."</Step>
+            </ol>
+            <DatabaseCheckCard/>
+        </div>
+    }
+}
+
+#[component]
+fn Step(n: u8, title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <li class="flex gap-4 rounded-xl border border-slate-200 bg-white p-5">
+            <span class="flex h-8 w-8 shrink-0 items-center justify-center rounded-full bg-indigo-100 text-sm font-semibold text-indigo-700">{n}</span>
+            <div>
+                <h2 class="font-medium">{title}</h2>
+                <p class="mt-1 text-sm text-slate-600">{children()}</p>
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn DatabaseCheckCard() -> impl IntoView {
+    let check = ServerAction::<CheckDatabase>::new();
+    let result = check.value();
+    view! {
+        <section class="h-fit rounded-xl border border-slate-200 bg-white p-5">
+            <h2 class="font-medium">"System check"</h2>
+            <p class="mt-1 text-sm text-slate-600">"Writes a row to the database and reads it back."</p>
+            <button
+                data-testid="db-check"
+                class="mt-4 rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700 disabled:opacity-50"
+                disabled=move || check.pending().get()
+                on:click=move |_| { check.dispatch(CheckDatabase {}); }
+            >
+                {move || if check.pending().get() { "Checking…" } else { "Check database" }}
+            </button>
+            <div class="mt-4 text-sm" aria-live="polite">
+                {move || match result.get() {
+                    None => view! { <p class="text-slate-400">"Not checked yet."</p> }.into_any(),
+                    Some(Ok(c)) => view! {
+                        <p data-testid="db-check-result" class="text-emerald-700">
+                            "Database OK — check " <span data-testid="db-check-total">{c.total}</span>
+                            " saved at " {c.checked_at} " (schema v" {c.schema_version} ")"
+                        </p>
+                    }.into_any(),
+                    Some(Err(e)) => view! { <p data-testid="db-check-error" class="text-red-700">{e.to_string()}</p> }.into_any(),
+                }}
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,302 @@
+//! Typed settings: built-in defaults < Leptos.toml < `VOXGATE_*` environment variables.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::secrets::SecretKey;
+
+/// A setting that could not be used; `Display` is the one line printed at startup.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("invalid setting {name}: {reason}")]
+pub struct ConfigError {
+    /// The environment variable (or Leptos.toml key) at fault.
+    pub name: String,
+    /// What was wrong and what is expected; never contains a secret value.
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(name: &str, reason: impl Into<String>) -> Self {
+        Self { name: name.to_string(), reason: reason.into() }
+    }
+}
+
+/// Where the database lives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DatabaseUrl {
+    /// Embedded SurrealKV files in a directory.
+    SurrealKv(PathBuf),
+    /// Embedded, in memory (tests).
+    Memory,
+    /// A SurrealDB server over WebSocket, e.g. `ws://127.0.0.1:8000`.
+    Remote(String),
+}
+
+impl DatabaseUrl {
+    /// Parses `surrealkv://path`, `mem://` or `ws://host:port`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let expected = "expected surrealkv://<path>, mem:// or ws://host:port";
+        let (scheme, rest) = raw.split_once("://").ok_or_else(|| expected.to_string())?;
+        match scheme {
+            "surrealkv" if !rest.is_empty() => Ok(Self::SurrealKv(PathBuf::from(rest))),
+            "mem" if rest.is_empty() => Ok(Self::Memory),
+            "ws" => {
+                let url = Url::parse(raw).map_err(|e| format!("{e}; {expected}"))?;
+                if url.host_str().is_none() || url.port_or_known_default().is_none() {
+                    return Err(expected.to_string());
+                }
+                Ok(Self::Remote(rest.trim_end_matches('/').to_string()))
+            }
+            _ => Err(expected.to_string()),
+        }
+    }
+
+    /// The engine address understood by `surrealdb::engine::any::connect`.
+    pub fn engine_address(&self) -> String {
+        match self {
+            Self::SurrealKv(path) => format!("surrealkv://{}", path.display()),
+            Self::Memory => "mem://".to_string(),
+            Self::Remote(host) => format!("ws://{host}"),
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.engine_address())
+    }
+}
+
+/// Site settings shared with cargo-leptos (the `[site]` table of Leptos.toml).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SiteSettings {
+    pub output_name: String,
+    pub site_root: String,
+    pub site_pkg_dir: String,
+    pub site_addr: SocketAddr,
+    pub reload_port: u16,
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        Self {
+            output_name: "voxgate".into(),
+            site_root: "target/site".into(),
+            site_pkg_dir: "pkg".into(),
+            site_addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            reload_port: 3001,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct FileVoxgate {
+    public_url: Option<String>,
+    database_url: Option<String>,
+    database_namespace: Option<String>,
+    database_name: Option<String>,
+    database_user: Option<String>,
+    data_dir: Option<String>,
+    log: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    site: Option<SiteSettings>,
+    voxgate: Option<FileVoxgate>,
+}
+
+/// Every setting Voxgate runs with.
+#[derive(Clone)]
+pub struct Settings {
+    pub site: SiteSettings,
+    /// Address the HTTP server listens on.
+    pub listen_addr: SocketAddr,
+    /// Public base URL (scheme + host [+ port]) used to build webhook URLs; no trailing slash.
+    pub public_url: Url,
+    pub database_url: DatabaseUrl,
+    pub database_namespace: String,
+    pub database_name: String,
+    /// Root user for a SurrealDB server (ws:// only).
+    pub database_user: Option<String>,
+    pub database_password: Option<Password>,
+    /// Directory for the embedded database and the generated secret key.
+    pub data_dir: PathBuf,
+    /// Key that seals stored credentials; from VOXGATE_SECRET_KEY or data_dir/secret.key.
+    pub secret_key: Option<SecretKey>,
+    /// tracing filter, e.g. `info,server=debug`.
+    pub log: String,
+}
+
+/// A password that is never printed.
+#[derive(Clone, PartialEq)]
+pub struct Password(pub String);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen_addr", &self.listen_addr)
+            .field("public_url", &self.public_url.as_str())
+            .field("database_url", &self.database_url.to_string())
+            .field("database_namespace", &self.database_namespace)
+            .field("database_name", &self.database_name)
+            .field("data_dir", &self.data_dir)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "[set]"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The environment variables Voxgate reads, with what each one sets (for docs and `--help`).
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("VOXGATE_LISTEN_ADDR", "address the server listens on (default: Leptos.toml site-addr, 127.0.0.1:3000)"),
+    ("VOXGATE_PUBLIC_URL", "public base URL used in webhook URLs (default http://127.0.0.1:3000)"),
+    ("VOXGATE_DATABASE_URL", "surrealkv://<path> | mem:// | ws://host:port (default surrealkv://data/db)"),
+    ("VOXGATE_DATABASE_NAMESPACE", "SurrealDB namespace (default voxgate)"),
+    ("VOXGATE_DATABASE_NAME", "SurrealDB database (default main)"),
+    ("VOXGATE_DATABASE_USER", "SurrealDB server user (ws:// only)"),
+    ("VOXGATE_DATABASE_PASSWORD", "SurrealDB server password (ws:// only)"),
+    ("VOXGATE_DATA_DIR", "directory for the embedded database and secret.key (default data)"),
+    ("VOXGATE_SECRET_KEY", "64 hex characters sealing stored credentials (default: generated into data/secret.key)"),
+    ("VOXGATE_LOG", "tracing filter (default info)"),
+];
+
+impl Settings {
+    /// Builds settings from Leptos.toml's text (if any) and the environment; pure, for tests.
+    pub fn from_sources(leptos_toml: Option<&str>, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let file: FileSettings = match leptos_toml {
+            Some(text) => toml::from_str(text).map_err(|e| {
+                ConfigError::new("Leptos.toml", e.message().replace('\n', " "))
+            })?,
+            None => FileSettings::default(),
+        };
+        let site = file.site.unwrap_or_default();
+        let fv = file.voxgate.unwrap_or_default();
+        let get = |env_name: &str, from_file: Option<String>| -> Option<(String, String)> {
+            match env.get(env_name).filter(|v| !v.is_empty()) {
+                Some(v) => Some((env_name.to_string(), v.clone())),
+                None => from_file.map(|v| (format!("Leptos.toml voxgate.{}", kebab(env_name)), v)),
+            }
+        };
+
+        let listen_addr = match get("VOXGATE_LISTEN_ADDR", None) {
+            Some((name, v)) => v.parse().map_err(|_| {
+                ConfigError::new(&name, format!("{v:?} is not an address; expected host:port such as 127.0.0.1:3000"))
+            })?,
+            None => site.site_addr,
+        };
+
+        let public_url = {
+            let (name, v) = get("VOXGATE_PUBLIC_URL", fv.public_url)
+                .unwrap_or_else(|| ("VOXGATE_PUBLIC_URL".into(), format!("http://{listen_addr}")));
+            parse_public_url(&v).map_err(|reason| ConfigError::new(&name, reason))?
+        };
+
+        let database_url = match get("VOXGATE_DATABASE_URL", fv.database_url) {
+            Some((name, v)) => DatabaseUrl::parse(&v).map_err(|r| ConfigError::new(&name, format!("{v:?}: {r}")))?,
+            None => DatabaseUrl::SurrealKv(PathBuf::from("data/db")),
+        };
+
+        let ident = |env_name: &str, file: Option<String>, default: &str| -> Result<String, ConfigError> {
+            let Some((name, v)) = get(env_name, file) else { return Ok(default.to_string()) };
+            if v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !v.is_empty() {
+                Ok(v)
+            } else {
+                Err(ConfigError::new(&name, format!("{v:?} may only hold letters, digits and _")))
+            }
+        };
+        let database_namespace = ident("VOXGATE_DATABASE_NAMESPACE", fv.database_namespace, "voxgate")?;
+        let database_name = ident("VOXGATE_DATABASE_NAME", fv.database_name, "main")?;
+        let database_user = get("VOXGATE_DATABASE_USER", fv.database_user).map(|(_, v)| v);
+        let database_password =
+            env.get("VOXGATE_DATABASE_PASSWORD").filter(|v| !v.is_empty()).map(|v| Password(v.clone()));
+        if database_password.is_some() != database_user.is_some() {
+            return Err(ConfigError::new(
+                "VOXGATE_DATABASE_USER",
+                "VOXGATE_DATABASE_USER and VOXGATE_DATABASE_PASSWORD must be set together",
+            ));
+        }
+
+        let data_dir = PathBuf::from(get("VOXGATE_DATA_DIR", fv.data_dir).map(|(_, v)| v).unwrap_or("data".into()));
+
+        let secret_key = match env.get("VOXGATE_SECRET_KEY").filter(|v| !v.is_empty()) {
+            Some(v) => Some(SecretKey::from_hex(v).map_err(|r| ConfigError::new("VOXGATE_SECRET_KEY", r))?),
+            None => None,
+        };
+
+        let log = get("VOXGATE_LOG", fv.log).map(|(_, v)| v).unwrap_or_else(|| "info,surrealdb=warn".into());
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log) {
+            return Err(ConfigError::new("VOXGATE_LOG", format!("{log:?} is not a tracing filter: {e}")));
+        }
+
+        Ok(Self {
+            site,
+            listen_addr,
+            public_url,
+            database_url,
+            database_namespace,
+            database_name,
+            database_user,
+            database_password,
+            data_dir,
+            secret_key,
+            log,
+        })
+    }
+
+    /// Reads `./Leptos.toml` (if present) and the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string("Leptos.toml") {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(ConfigError::new("Leptos.toml", e.to_string())),
+        };
+        let env: HashMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("VOXGATE_")).collect();
+        Self::from_sources(text.as_deref(), &env)
+    }
+
+    /// Settings for tests: in-memory database, fixed key, loopback on a free port.
+    pub fn for_tests() -> Self {
+        let mut env = HashMap::new();
+        env.insert("VOXGATE_DATABASE_URL".to_string(), "mem://".to_string());
+        env.insert("VOXGATE_LISTEN_ADDR".to_string(), "127.0.0.1:0".to_string());
+        env.insert("VOXGATE_SECRET_KEY".to_string(), "11".repeat(32));
+        Self::from_sources(None, &env).expect("test settings are valid")
+    }
+
+    /// Base URL joined with a path that starts with `/`.
+    pub fn public_link(&self, path: &str) -> String {
+        format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
+    }
+}
+
+fn kebab(env_name: &str) -> String {
+    env_name.trim_start_matches("VOXGATE_").to_ascii_lowercase().replace('_', "-")
+}
+
+fn parse_public_url(v: &str) -> Result<Url, String> {
+    let url = Url::parse(v).map_err(|e| format!("{v:?} is not a URL ({e}); expected e.g. https://voice.example.com"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{v:?} must start with http:// or https://"));
+    }
+    if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() || url.path() != "/" {
+        return Err(format!("{v:?} must be a bare origin such as https://voice.example.com (no path or query)"));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests;

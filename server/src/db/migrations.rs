@@ -1,0 +1,91 @@
+//! Versioned schema migrations, applied in order at start and recorded in `schema_migration`.
+
+use super::{Db, DbError, rows};
+
+/// One schema step; `sql` runs inside a transaction with its version record.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, oldest first. Never edit one that has shipped; add a new one.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "system checks",
+        sql: "
+            DEFINE TABLE system_check SCHEMAFULL;
+            DEFINE FIELD checked_at ON system_check TYPE datetime;
+            DEFINE FIELD source ON system_check TYPE string ASSERT string::len($value) > 0;
+            DEFINE INDEX system_check_checked_at ON system_check FIELDS checked_at;
+        ",
+    },
+    Migration {
+        version: 2,
+        name: "users, sessions, API tokens",
+        sql: "
+            DEFINE TABLE user SCHEMAFULL;
+            DEFINE FIELD email ON user TYPE string ASSERT string::is_email($value);
+            DEFINE FIELD password_hash ON user TYPE string ASSERT string::starts_with($value, '$argon2id$');
+            DEFINE FIELD created_at ON user TYPE datetime;
+            DEFINE INDEX user_email ON user FIELDS email UNIQUE;
+
+            DEFINE TABLE user_session SCHEMAFULL;
+            DEFINE FIELD user ON user_session TYPE record<user>;
+            DEFINE FIELD token_hash ON user_session TYPE string;
+            DEFINE FIELD created_at ON user_session TYPE datetime;
+            DEFINE FIELD expires_at ON user_session TYPE datetime;
+            DEFINE INDEX user_session_token ON user_session FIELDS token_hash UNIQUE;
+            DEFINE INDEX user_session_user ON user_session FIELDS user;
+
+            DEFINE TABLE api_token SCHEMAFULL;
+            DEFINE FIELD user ON api_token TYPE record<user>;
+            DEFINE FIELD name ON api_token TYPE string ASSERT string::len($value) > 0;
+            DEFINE FIELD prefix ON api_token TYPE string;
+            DEFINE FIELD token_hash ON api_token TYPE string;
+            DEFINE FIELD created_at ON api_token TYPE datetime;
+            DEFINE FIELD last_used_at ON api_token TYPE option<datetime>;
+            DEFINE INDEX api_token_hash ON api_token FIELDS token_hash UNIQUE;
+            DEFINE INDEX api_token_user ON api_token FIELDS user;
+        ",
+    },
+];
+
+const BOOTSTRAP: &str = "
+    DEFINE TABLE IF NOT EXISTS schema_migration SCHEMAFULL;
+    DEFINE FIELD IF NOT EXISTS version ON schema_migration TYPE int;
+    DEFINE FIELD IF NOT EXISTS name ON schema_migration TYPE string;
+    DEFINE FIELD IF NOT EXISTS applied_at ON schema_migration TYPE datetime;
+    DEFINE INDEX IF NOT EXISTS schema_migration_version ON schema_migration FIELDS version UNIQUE;
+";
+
+/// Applies every migration newer than the recorded version; returns how many ran.
+pub async fn apply(db: &Db) -> Result<usize, DbError> {
+    db.query(BOOTSTRAP).await?.check()?;
+    let current = current_version(db).await?;
+    let mut ran = 0;
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        let sql = format!(
+            "BEGIN TRANSACTION;\n{}\nCREATE schema_migration SET version = $version, name = $name, applied_at = time::now();\nCOMMIT TRANSACTION;",
+            m.sql
+        );
+        db.query(sql).bind(serde_json::json!({ "version": m.version, "name": m.name })).await?.check()?;
+        tracing::info!(version = m.version, name = m.name, "applied schema migration");
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+/// The highest applied migration version (0 on a new database).
+pub async fn current_version(db: &Db) -> Result<i64, DbError> {
+    let versions: Vec<i64> =
+        rows(db, "SELECT VALUE version FROM schema_migration ORDER BY version DESC LIMIT 1", serde_json::json!({}))
+            .await?;
+    Ok(versions.first().copied().unwrap_or(0))
+}
+
+/// The newest version this build knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+}

@@ -1,0 +1,84 @@
+//! SurrealDB: connection (surrealkv:// | mem:// | ws://), schema migrations, one repository per table.
+
+pub mod migrations;
+pub mod system_checks;
+pub mod users;
+
+use serde::de::DeserializeOwned;
+use surrealdb::Surreal;
+use surrealdb::engine::any::{self, Any};
+use surrealdb::opt::auth::Root;
+
+use crate::config::{DatabaseUrl, Settings};
+
+/// The database handle every repository takes.
+pub type Db = Surreal<Any>;
+
+/// Database failures; the message is for logs, never sent to clients as is.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Surreal(#[from] surrealdb::Error),
+    #[error("database row did not decode: {0}")]
+    Decode(#[from] serde_json::Error),
+    #[error("database {0} is in use by another process (is `voxgate serve` running?)")]
+    Locked(String),
+    #[error("cannot prepare {0}: {1}")]
+    Io(String, std::io::Error),
+}
+
+impl DbError {
+    /// Whether this is a violation of the unique index `index`.
+    pub fn is_unique_violation(&self, index: &str) -> bool {
+        matches!(self, Self::Surreal(_)) && {
+            let text = self.to_string();
+            text.contains(index) && text.contains("already contains")
+        }
+    }
+}
+
+/// Opens the configured database, selects namespace and database, and applies migrations.
+pub async fn connect(settings: &Settings) -> Result<Db, DbError> {
+    if let DatabaseUrl::SurrealKv(path) = &settings.database_url
+        && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| DbError::Io(parent.display().to_string(), e))?;
+    }
+    let address = settings.database_url.engine_address();
+    let db = any::connect(address.as_str()).await.map_err(|e| {
+        let text = e.to_string().to_ascii_lowercase();
+        if text.contains("lock") {
+            DbError::Locked(address.clone())
+        } else {
+            DbError::Surreal(e)
+        }
+    })?;
+    if let (Some(username), Some(password)) = (&settings.database_user, &settings.database_password) {
+        db.signin(Root { username: username.clone(), password: password.0.clone() }).await?;
+    }
+    db.use_ns(settings.database_namespace.as_str()).use_db(settings.database_name.as_str()).await?;
+    migrations::apply(&db).await?;
+    Ok(db)
+}
+
+/// Runs one query with JSON variables and decodes the rows of its last statement
+/// (so a query wrapped in BEGIN/COMMIT must not expect rows back).
+pub async fn rows<T: DeserializeOwned>(db: &Db, sql: &str, vars: serde_json::Value) -> Result<Vec<T>, DbError> {
+    let mut response = db.query(sql).bind(vars).await?.check()?;
+    let last = response.num_statements().saturating_sub(1);
+    let values: Vec<serde_json::Value> = response.take(last)?;
+    values.into_iter().map(|v| serde_json::from_value(v).map_err(DbError::from)).collect()
+}
+
+/// Like [`rows`], for a statement that yields at most one row.
+pub async fn row<T: DeserializeOwned>(db: &Db, sql: &str, vars: serde_json::Value) -> Result<Option<T>, DbError> {
+    Ok(rows(db, sql, vars).await?.into_iter().next())
+}
+
+/// A new random record key: 20 lowercase letters and digits.
+pub fn new_key() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}

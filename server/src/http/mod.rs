@@ -1,0 +1,29 @@
+//! REST routes and the mapping of errors to JSON responses.
+
+pub mod auth;
+pub mod error;
+pub mod json;
+pub mod tokens;
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::state::AppState;
+pub use error::ApiError;
+
+/// Routes that do not belong to the Leptos app: health, REST API, provider webhooks.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/healthz", get(healthz)).merge(tokens::router())
+}
+
+#[tracing::instrument(skip_all)]
+async fn healthz(State(state): State<AppState>) -> Result<Json<crate::system::Health>, ApiError> {
+    match tokio::time::timeout(Duration::from_secs(2), crate::system::health(&state.db)).await {
+        Ok(Ok(h)) => Ok(Json(h)),
+        Ok(Err(e)) => Err(ApiError::unavailable("database", e)),
+        Err(_) => Err(ApiError::unavailable("database", "timed out after 2 s")),
+    }
+}

@@ -1,0 +1,15 @@
+//! Voxgate's server side: settings, database, services, REST, telephony and voice.
+
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod secrets;
+pub mod serve;
+pub mod state;
+pub mod system;
+pub mod telemetry;
+pub mod users;
+
+pub use config::Settings;
+pub use state::AppState;

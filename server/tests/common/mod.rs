@@ -1,0 +1,34 @@
+//! Shared helpers for integration tests: a fresh database, a real server on loopback.
+#![allow(dead_code)]
+
+use axum::middleware::from_fn_with_state;
+use server::users::CurrentUser;
+use server::{AppState, Settings};
+
+/// A state on a fresh in-memory database.
+pub async fn state() -> AppState {
+    AppState::connect(Settings::for_tests()).await.expect("test database")
+}
+
+/// Serves the REST API (behind the CSRF guard) on a free loopback port; returns its base URL.
+pub async fn serve(state: AppState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = server::http::router()
+        .with_state(state.clone())
+        .layer(from_fn_with_state(state, server::http::auth::csrf_guard));
+    tokio::spawn(server::serve::run(listener, router, std::future::pending()));
+    format!("http://{addr}")
+}
+
+/// Signs up `email` with a fixed good password.
+pub async fn user(state: &AppState, email: &str) -> CurrentUser {
+    server::users::sign_up(state, email, "correct horse battery").await.expect("sign up")
+}
+
+/// A user and an API token for them.
+pub async fn user_with_token(state: &AppState, email: &str) -> (CurrentUser, String) {
+    let u = user(state, email).await;
+    let (_, token) = server::users::create_token(state, &u.owner, "tests").await.expect("token");
+    (u, token)
+}

@@ -1,0 +1,140 @@
+//! `voxgate`: the command line. Each subcommand calls into the server crate.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use server::Settings;
+
+#[derive(Parser)]
+#[command(name = "voxgate", version, about = "Self-hostable telephony layer for voice AI agents")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the dashboard, REST API and telephony endpoints (the default).
+    Serve,
+    /// Print the effective settings (secrets redacted) and exit.
+    Config,
+    /// Manage accounts on the configured database (works while the server is stopped).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens for the REST API.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from the first line of stdin.
+    Add { email: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for an account and print it once.
+    Create {
+        email: String,
+        /// A name to recognise the token by in Settings.
+        #[arg(long, default_value = "created with voxgate token create")]
+        name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("voxgate: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // SurrealDB's query planner recurses deeply; it recommends 10 MiB worker stacks.
+        .thread_stack_size(10 << 20)
+        .build();
+    let runtime = match runtime {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("voxgate: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => runtime.block_on(serve(&mut settings)),
+        Command::Config => {
+            println!("{settings:#?}");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add { email } } => runtime.block_on(user_add(&settings, &email)),
+        Command::Token { command: TokenCommand::Create { email, name } } => {
+            runtime.block_on(token_create(&settings, &email, &name))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("voxgate: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: &mut Settings) -> anyhow::Result<()> {
+    server::telemetry::init(&settings.log);
+    if settings.secret_key.is_none() {
+        let (key, created) = server::secrets::load_or_create(&settings.data_dir)?;
+        if created {
+            tracing::info!(path = %settings.data_dir.join("secret.key").display(), "generated a new secret key");
+        }
+        settings.secret_key = Some(key);
+    }
+    let listener = server::serve::bind(settings.listen_addr).await?;
+    let addr = listener.local_addr()?;
+    let options = app::ssr::leptos_options(&settings.site);
+    let state = server::AppState::connect(settings.clone()).await?;
+    let router = app::ssr::router(state, options).layer(tower_http::trace::TraceLayer::new_for_http());
+    tracing::info!(%addr, public_url = %settings.public_url, database = %settings.database_url, "voxgate listening");
+    println!("voxgate listening on http://{addr}");
+    server::serve::run(listener, router, server::serve::shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Opens the database for an operator command, explaining a lock held by a running server.
+async fn open_for_operator(settings: &Settings) -> anyhow::Result<server::AppState> {
+    server::telemetry::init("warn");
+    server::AppState::connect(settings.clone()).await.map_err(|e| match e {
+        server::db::DbError::Locked(db) => anyhow::anyhow!(
+            "the database {db} is held by a running voxgate server; stop it first, or point VOXGATE_DATABASE_URL at a SurrealDB server both can share"
+        ),
+        other => other.into(),
+    })
+}
+
+async fn user_add(settings: &Settings, email: &str) -> anyhow::Result<()> {
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let state = open_for_operator(settings).await?;
+    let user = server::users::sign_up(&state, email, password).await?;
+    println!("created account {}", user.email);
+    Ok(())
+}
+
+async fn token_create(settings: &Settings, email: &str, name: &str) -> anyhow::Result<()> {
+    let state = open_for_operator(settings).await?;
+    let user = server::users::operator_lookup(&state, email).await?;
+    let (_, token) = server::users::create_token(&state, &user.owner, name).await?;
+    eprintln!("API token for {} (shown once; send it as Authorization: Bearer):", user.email);
+    println!("{token}");
+    Ok(())
+}

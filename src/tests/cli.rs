@@ -1,0 +1,157 @@
+//! The `voxgate` binary as an operator meets it: bad settings, a real start, SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn voxgate() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_voxgate"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("VOXGATE_")) {
+        cmd.env_remove(k);
+    }
+    cmd
+}
+
+#[test]
+fn a_bad_setting_stops_startup_with_one_line_naming_it() {
+    for (name, value) in [
+        ("VOXGATE_LISTEN_ADDR", "localhost"),
+        ("VOXGATE_DATABASE_URL", "mysql://db"),
+        ("VOXGATE_PUBLIC_URL", "voice.example.com"),
+        ("VOXGATE_SECRET_KEY", "short-secret-value"),
+    ] {
+        let out = voxgate().env(name, value).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with(&format!("voxgate: invalid setting {name}")), "{stderr}");
+        if name == "VOXGATE_SECRET_KEY" {
+            assert!(!stderr.contains(value), "the secret must not be echoed: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn config_prints_settings_without_secrets() {
+    let key = "cd".repeat(32);
+    let out = voxgate().arg("config").env("VOXGATE_SECRET_KEY", &key).output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("public_url"), "{stdout}");
+    assert!(!stdout.contains(&key), "{stdout}");
+}
+
+#[test]
+fn serves_dashboard_and_server_functions_then_stops_on_sigterm() {
+    let data = std::env::temp_dir().join(format!("voxgate-cli-{}", std::process::id()));
+    let mut child = voxgate()
+        .env("VOXGATE_LISTEN_ADDR", "127.0.0.1:0")
+        .env("VOXGATE_DATA_DIR", &data)
+        .env("VOXGATE_DATABASE_URL", "mem://")
+        .env("VOXGATE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("voxgate listening on ").expect(&line).to_string();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let res = client.get(format!("{base}/setup")).send().await.unwrap();
+        assert_eq!(res.status(), 303, "pages need a session");
+        assert_eq!(res.headers()["location"], "/login?next=/setup");
+
+        // Sign up through the same server function the sign-up form posts to.
+        let res = client
+            .post(format!("{base}/api/auth/signup"))
+            .header("origin", &base)
+            .header("accept", "text/html")
+            .form(&[("email", "op@example.com"), ("password", "correct horse battery")])
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_redirection(), "{}", res.status());
+        assert_eq!(res.headers()["location"], "/numbers");
+        let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        assert!(cookie.starts_with("vg_session="));
+
+        let html = client.get(format!("{base}/setup")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Setup Guide") && html.contains("/pkg/voxgate.js"), "{html}");
+
+        // The same server function the Setup Guide's button calls, over plain HTTP.
+        let mut totals = Vec::new();
+        for _ in 0..2 {
+            let res = client
+                .post(format!("{base}/api/system/check"))
+                .header("cookie", &cookie)
+                .header("origin", &base)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let body: serde_json::Value = res.json().await.unwrap();
+            totals.push(body["total"].as_i64().unwrap());
+            assert!(body["schema_version"].as_i64().unwrap() >= 2);
+        }
+        assert_eq!(totals[1], totals[0] + 1);
+    });
+    // The key was generated into the data directory on first run.
+    assert_eq!(std::fs::read_to_string(data.join("secret.key")).unwrap().len(), 64);
+
+    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let mut waited = Duration::ZERO;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(waited < Duration::from_secs(10), "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+        waited += Duration::from_millis(50);
+    };
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+    let _ = std::fs::remove_dir_all(data);
+}
+
+#[test]
+fn server_function_errors_carry_a_status_and_name_the_field() {
+    let mut child = voxgate()
+        .env("VOXGATE_LISTEN_ADDR", "127.0.0.1:0")
+        .env("VOXGATE_DATABASE_URL", "mem://")
+        .env("VOXGATE_SECRET_KEY", "ab".repeat(32))
+        .env("VOXGATE_LOG", "error")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("voxgate listening on ").expect(&line).to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let post = |path: &str, form: &[(&str, &str)]| {
+            client.post(format!("{base}{path}")).header("origin", &base).form(form).send()
+        };
+        let bad_email = post("/api/auth/signup", &[("email", "nope"), ("password", "correct horse battery")]).await.unwrap();
+        assert_eq!(bad_email.status(), 400);
+        let body: serde_json::Value = bad_email.json().await.unwrap();
+        assert_eq!(body["Invalid"]["field"], "email", "{body}");
+
+        let wrong = post("/api/auth/login", &[("email", "nobody@example.com"), ("password", "whatever123")]).await.unwrap();
+        assert_eq!(wrong.status(), 401);
+        let anonymous = post("/api/system/check", &[]).await.unwrap();
+        assert_eq!(anonymous.status(), 401);
+        let cross_site = client
+            .post(format!("{base}/api/auth/login"))
+            .header("origin", "https://evil.example.com")
+            .form(&[("email", "a@example.com"), ("password", "whatever123")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cross_site.status(), 403);
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
