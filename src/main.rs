@@ -90,13 +90,6 @@ fn main() -> ExitCode {
 
 async fn serve(settings: &mut Settings) -> anyhow::Result<()> {
     server::telemetry::init(&settings.log);
-    if settings.secret_key.is_none() {
-        let (key, created) = server::secrets::load_or_create(&settings.data_dir)?;
-        if created {
-            tracing::info!(path = %settings.data_dir.join("secret.key").display(), "generated a new secret key");
-        }
-        settings.secret_key = Some(key);
-    }
     let listener = server::serve::bind(settings.listen_addr).await?;
     let addr = listener.local_addr()?;
     let options = app::ssr::leptos_options(&settings.site);
@@ -113,7 +106,7 @@ async fn serve(settings: &mut Settings) -> anyhow::Result<()> {
 async fn open_for_operator(settings: &Settings) -> anyhow::Result<server::AppState> {
     server::telemetry::init("warn");
     server::AppState::connect(settings.clone()).await.map_err(|e| match e {
-        server::db::DbError::Locked(db) => anyhow::anyhow!(
+        server::state::StartError::Db(server::db::DbError::Locked(db)) => anyhow::anyhow!(
             "the database {db} is held by a running voxgate server; stop it first, or point VOXGATE_DATABASE_URL at a SurrealDB server both can share"
         ),
         other => other.into(),

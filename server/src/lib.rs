@@ -1,7 +1,10 @@
 //! Voxgate's server side: settings, database, services, REST, telephony and voice.
 
 pub mod clock;
+pub mod agents;
 pub mod config;
+pub mod errors;
+pub mod numbers;
 pub mod db;
 pub mod http;
 pub mod secrets;

@@ -33,6 +33,55 @@ impl SecretKey {
     }
 }
 
+/// A sealed value could not be opened (wrong key, tampered, or damaged).
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("sealed value cannot be opened")]
+pub struct OpenError;
+
+const SEAL_VERSION: &str = "v1.";
+
+impl SecretKey {
+    /// Encrypts `plaintext` with XChaCha20-Poly1305; `context` (e.g. the field name) is bound
+    /// as associated data so a sealed value cannot be moved to another field.
+    pub fn seal(&self, context: &str, plaintext: &str) -> String {
+        use base64::Engine;
+        use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+        let cipher = chacha20poly1305::XChaCha20Poly1305::new((&self.0).into());
+        let nonce = chacha20poly1305::XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        // Encryption with a valid key and in-memory buffers cannot fail.
+        let ct = cipher.encrypt(&nonce, Payload { msg: plaintext.as_bytes(), aad: context.as_bytes() }).unwrap_or_default();
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        format!("{SEAL_VERSION}{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode(out))
+    }
+
+    /// Decrypts what [`SecretKey::seal`] produced for the same `context`.
+    pub fn open(&self, context: &str, sealed: &str) -> Result<String, OpenError> {
+        use base64::Engine;
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let body = sealed.strip_prefix(SEAL_VERSION).ok_or(OpenError)?;
+        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD.decode(body).map_err(|_| OpenError)?;
+        if bytes.len() < 24 + 16 {
+            return Err(OpenError);
+        }
+        let (nonce, ct) = bytes.split_at(24);
+        let cipher = chacha20poly1305::XChaCha20Poly1305::new((&self.0).into());
+        let plain = cipher.decrypt(nonce.into(), Payload { msg: ct, aad: context.as_bytes() }).map_err(|_| OpenError)?;
+        String::from_utf8(plain).map_err(|_| OpenError)
+    }
+}
+
+/// Shows only the last four characters of a secret, e.g. `••••a1b2`.
+pub fn mask_last4(last4: &str) -> String {
+    format!("••••{last4}")
+}
+
+/// The last four characters of a secret (what masked reads show).
+pub fn last4(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    chars[chars.len().saturating_sub(4)..].iter().collect()
+}
+
 /// Errors reading or creating the key file.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
@@ -85,6 +134,22 @@ mod tests {
         std::fs::write(dir.join("secret.key"), "nothex").unwrap();
         assert!(matches!(load_or_create(&dir), Err(KeyFileError::Invalid(..))));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_the_same_key_and_context() {
+        let key = SecretKey::generate();
+        let sealed = key.seal("exotel.api_token", "tok_secret_1234");
+        assert!(!sealed.contains("tok_secret"));
+        assert_ne!(sealed, key.seal("exotel.api_token", "tok_secret_1234"), "fresh nonce each time");
+        assert_eq!(key.open("exotel.api_token", &sealed).unwrap(), "tok_secret_1234");
+        assert_eq!(key.open("exotel.api_key", &sealed), Err(OpenError), "bound to its field");
+        assert_eq!(SecretKey::generate().open("exotel.api_token", &sealed), Err(OpenError));
+        let mut tampered = sealed.clone();
+        tampered.replace_range(10..11, if &sealed[10..11] == "A" { "B" } else { "A" });
+        assert_eq!(key.open("exotel.api_token", &tampered), Err(OpenError));
+        assert_eq!(last4("tok_secret_1234"), "1234");
+        assert_eq!(mask_last4(&last4("ab")), "••••ab");
     }
 
     #[test]

@@ -7,6 +7,15 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::users::limiter::LoginLimiter;
 
+/// Why the state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Key(#[from] crate::secrets::KeyFileError),
+}
+
 /// Cheap to clone; every handler receives it.
 #[derive(Clone)]
 pub struct AppState {
@@ -17,9 +26,24 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Connects the configured database (applying migrations) and builds the state.
-    pub async fn connect(settings: Settings) -> Result<Self, crate::db::DbError> {
+    /// Loads the sealing key (generating data/secret.key on first run), connects the
+    /// configured database (applying migrations) and builds the state.
+    pub async fn connect(mut settings: Settings) -> Result<Self, StartError> {
+        if settings.secret_key.is_none() {
+            let (key, created) = crate::secrets::load_or_create(&settings.data_dir)?;
+            if created {
+                tracing::info!(path = %settings.data_dir.join("secret.key").display(), "generated a new secret key");
+            }
+            settings.secret_key = Some(key);
+        }
         let db = crate::db::connect(&settings).await?;
         Ok(Self { db, settings: Arc::new(settings), clock: Clock::default(), login_limiter: Arc::default() })
+    }
+}
+
+impl AppState {
+    /// The key that seals stored credentials (always loaded by [`AppState::connect`]).
+    pub fn secret_key(&self) -> &crate::secrets::SecretKey {
+        self.settings.secret_key.as_ref().unwrap_or_else(|| unreachable!("AppState::connect loads the key"))
     }
 }

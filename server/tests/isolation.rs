@@ -64,3 +64,54 @@ async fn identity_comes_from_the_token_only() {
     assert_eq!(me_a["email"], "a@example.com");
     assert_eq!(me_b["email"], "b@example.com");
 }
+
+#[tokio::test]
+async fn agents_and_phone_numbers_are_isolated() {
+    let (base, a, b) = two_tenants().await;
+    let c = Client::new();
+    let agent: Value = a.post(&c, format!("{base}/api/agents"), json!({ "name": "A's agent" })).send().await.unwrap().json().await.unwrap();
+    let agent_id = agent["id"].as_str().unwrap().to_string();
+    let number: Value = a
+        .post(&c, format!("{base}/api/phone-numbers"), json!({
+            "phoneNumber": "+14155552671", "provider": "other", "displayName": "A's line", "linkedAgentId": agent_id }))
+        .send().await.unwrap().json().await.unwrap();
+    let number_id = number["id"].as_str().unwrap().to_string();
+
+    // Reads.
+    assert!(!ids(&c, &b, format!("{base}/api/agents")).await.contains(&agent_id));
+    let page: Value = b.get(&c, format!("{base}/api/phone-numbers")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(page["total"], 0);
+    let by_agent: Value = b.get(&c, format!("{base}/api/phone-numbers?agentId={agent_id}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(by_agent["total"], 0);
+    let put = |url: String, body: Value| c.put(url).bearer_auth(&b.token).json(&body);
+    let cases = [
+        b.get(&c, format!("{base}/api/agents/{agent_id}")),
+        b.get(&c, format!("{base}/api/phone-numbers/{number_id}")),
+        // Updates.
+        put(format!("{base}/api/agents/{agent_id}"), json!({ "name": "taken over" })),
+        put(format!("{base}/api/phone-numbers/{number_id}"), json!({ "phoneNumber": "+14155552671", "provider": "other" })),
+        put(format!("{base}/api/phone-numbers"), json!({ "id": number_id, "phoneNumber": "+14155552671", "provider": "other" })),
+        b.post(&c, format!("{base}/api/phone-numbers/{number_id}/rotate-secret"), json!({})),
+        // Deletes.
+        b.delete(&c, format!("{base}/api/agents/{agent_id}")),
+        b.delete(&c, format!("{base}/api/phone-numbers/{number_id}")),
+        b.delete(&c, format!("{base}/api/phone-numbers?id={number_id}")),
+    ];
+    for req in cases {
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{:?}", res.url());
+    }
+    // B cannot link A's agent to a number of their own either.
+    let res = b
+        .post(&c, format!("{base}/api/phone-numbers"), json!({ "phoneNumber": "+14155552672", "provider": "other", "linkedAgentId": agent_id }))
+        .send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    // Unchanged for A.
+    let mine: Value = a.get(&c, format!("{base}/api/phone-numbers/{number_id}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(mine["displayName"], "A's line");
+    assert_eq!(mine["webhookUrl"], number["webhookUrl"]);
+    assert_eq!(mine["linkedAgentId"], json!(agent_id));
+    let agent_now: Value = a.get(&c, format!("{base}/api/agents/{agent_id}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(agent_now["name"], "A's agent");
+}

@@ -50,6 +50,46 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE INDEX api_token_user ON api_token FIELDS user;
         ",
     },
+    Migration {
+        version: 3,
+        name: "agents and phone numbers",
+        sql: "
+            DEFINE TABLE agent SCHEMAFULL;
+            DEFINE FIELD owner ON agent TYPE record<user>;
+            DEFINE FIELD name ON agent TYPE string ASSERT string::len($value) > 0;
+            DEFINE FIELD language ON agent TYPE string ASSERT $value IN ['en', 'hi'];
+            DEFINE FIELD settings_json ON agent TYPE string;
+            DEFINE FIELD created_at ON agent TYPE datetime;
+            DEFINE FIELD updated_at ON agent TYPE datetime;
+            DEFINE INDEX agent_owner ON agent FIELDS owner, updated_at;
+
+            DEFINE TABLE phone_number SCHEMAFULL;
+            DEFINE FIELD owner ON phone_number TYPE record<user>;
+            DEFINE FIELD phone_number ON phone_number TYPE string ASSERT string::starts_with($value, '+');
+            DEFINE FIELD display_name ON phone_number TYPE string;
+            DEFINE FIELD provider ON phone_number TYPE string ASSERT $value IN ['exotel', 'twilio', 'other'];
+            DEFINE FIELD account_key ON phone_number TYPE string;
+            DEFINE FIELD exotel_sid ON phone_number TYPE option<string>;
+            DEFINE FIELD exotel_app_id ON phone_number TYPE option<string>;
+            DEFINE FIELD exotel_domain ON phone_number TYPE option<string>;
+            DEFINE FIELD exotel_region ON phone_number TYPE option<string>;
+            DEFINE FIELD exotel_api_key_sealed ON phone_number TYPE option<string>;
+            DEFINE FIELD exotel_api_key_last4 ON phone_number TYPE option<string>;
+            DEFINE FIELD exotel_api_token_sealed ON phone_number TYPE option<string>;
+            DEFINE FIELD exotel_api_token_last4 ON phone_number TYPE option<string>;
+            DEFINE FIELD linked_agent ON phone_number TYPE option<record<agent>>;
+            DEFINE FIELD status ON phone_number TYPE string ASSERT $value IN ['active', 'inactive', 'error'];
+            DEFINE FIELD last_used ON phone_number TYPE option<datetime>;
+            DEFINE FIELD url_secret ON phone_number TYPE string ASSERT string::len($value) >= 20;
+            DEFINE FIELD search ON phone_number TYPE string;
+            DEFINE FIELD created_at ON phone_number TYPE datetime;
+            DEFINE FIELD updated_at ON phone_number TYPE datetime;
+            DEFINE INDEX phone_number_unique ON phone_number FIELDS account_key, phone_number UNIQUE;
+            DEFINE INDEX phone_number_owner ON phone_number FIELDS owner, created_at;
+            DEFINE INDEX phone_number_owner_status ON phone_number FIELDS owner, status;
+            DEFINE INDEX phone_number_owner_agent ON phone_number FIELDS owner, linked_agent;
+        ",
+    },
 ];
 
 const BOOTSTRAP: &str = "

@@ -1,6 +1,8 @@
 //! SurrealDB: connection (surrealkv:// | mem:// | ws://), schema migrations, one repository per table.
 
 pub mod migrations;
+pub mod agents;
+pub mod phone_numbers;
 pub mod system_checks;
 pub mod users;
 
@@ -67,6 +69,17 @@ pub async fn rows<T: DeserializeOwned>(db: &Db, sql: &str, vars: serde_json::Val
     let mut response = db.query(sql).bind(vars).await?.check()?;
     let last = response.num_statements().saturating_sub(1);
     let values: Vec<serde_json::Value> = response.take(last)?;
+    values.into_iter().map(|v| serde_json::from_value(v).map_err(DbError::from)).collect()
+}
+
+/// Runs a multi-statement query; read each statement's rows with [`take`].
+pub async fn query(db: &Db, sql: &str, vars: serde_json::Value) -> Result<surrealdb::IndexedResults, DbError> {
+    Ok(db.query(sql).bind(vars).await?.check()?)
+}
+
+/// Decodes the rows of statement `index` of a [`query`] response.
+pub fn take<T: DeserializeOwned>(response: &mut surrealdb::IndexedResults, index: usize) -> Result<Vec<T>, DbError> {
+    let values: Vec<serde_json::Value> = response.take(index)?;
     values.into_iter().map(|v| serde_json::from_value(v).map_err(DbError::from)).collect()
 }
 

@@ -108,12 +108,7 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         next.run(request).await
     } else {
         tracing::warn!(path = %request.uri().path(), "cross-site request refused");
-        ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: "forbidden",
-            message: "cross-site request refused".into(),
-            field: None,
-        }
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", "cross-site request refused")
         .into_response()
     }
 }

@@ -11,6 +11,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// Every field problem when there are several.
+    pub errors: Vec<domain::FieldError>,
 }
 
 #[derive(Serialize)]
@@ -24,55 +26,47 @@ struct Inner<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [domain::FieldError],
 }
 
 impl ApiError {
+    /// An error with no field.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), field: None, errors: Vec::new() }
+    }
+
     /// 400 for a field the client got wrong.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code: "invalid", message: message.into(), field: Some(field.into()) }
+        Self { status: StatusCode::BAD_REQUEST, code: "invalid", message: message.into(), field: Some(field.into()), errors: Vec::new() }
     }
 
     /// 404 — also used for rows owned by someone else, so existence does not leak.
     pub fn not_found(what: &str) -> Self {
-        Self { status: StatusCode::NOT_FOUND, code: "not_found", message: format!("{what} not found"), field: None }
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
     }
 
     /// 401 when no valid session or API token came with the request.
     pub fn unauthorized() -> Self {
-        Self {
-            status: StatusCode::UNAUTHORIZED,
-            code: "unauthorized",
-            message: "sign in or send Authorization: Bearer <API token>".into(),
-            field: None,
-        }
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "sign in or send Authorization: Bearer <API token>")
     }
 
     /// 503 for a dependency that is down; the detail goes to the log only.
     pub fn unavailable(what: &'static str, detail: impl std::fmt::Display) -> Self {
         tracing::error!(dependency = what, error = %detail, "dependency unavailable");
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "unavailable",
-            message: format!("{what} unavailable"),
-            field: None,
-        }
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("{what} unavailable"))
     }
 
     /// 500; the detail goes to the log only.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal",
-            message: "internal error".into(),
-            field: None,
-        }
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body { error: Inner { code: self.code, message: &self.message, field: self.field.as_deref() } };
+        let body = Body { error: Inner { code: self.code, message: &self.message, field: self.field.as_deref(), errors: &self.errors } };
         (self.status, axum::Json(body)).into_response()
     }
 }
@@ -88,21 +82,32 @@ impl From<crate::users::AuthError> for ApiError {
         use crate::users::AuthError;
         match e {
             AuthError::Invalid { field, message } => Self::invalid(field, message),
-            AuthError::BadCredentials => Self {
-                status: StatusCode::UNAUTHORIZED,
-                code: "bad_credentials",
-                message: e.to_string(),
-                field: None,
-            },
-            AuthError::TooManyAttempts(_) => Self {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                code: "too_many_attempts",
-                message: e.to_string(),
-                field: None,
-            },
+            AuthError::BadCredentials => Self::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string()),
+            AuthError::TooManyAttempts(_) => Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", e.to_string()),
             AuthError::NotFound => Self::not_found("resource"),
             AuthError::Db(e) => Self::internal(e),
             AuthError::Hash(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<crate::errors::DomainError> for ApiError {
+    fn from(e: crate::errors::DomainError) -> Self {
+        use crate::errors::DomainError;
+        match e {
+            DomainError::Invalid(errors) => {
+                let first = errors.first().cloned().unwrap_or_else(|| domain::FieldError::new("body", "invalid input"));
+                Self { errors, ..Self::invalid(&first.field, first.message) }
+            }
+            DomainError::Conflict(f) => Self {
+                status: StatusCode::CONFLICT,
+                code: "conflict",
+                message: f.message,
+                field: Some(f.field),
+                errors: Vec::new(),
+            },
+            DomainError::NotFound(what) => Self::not_found(what),
+            DomainError::Db(e) => Self::internal(e),
         }
     }
 }

@@ -22,12 +22,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
 fn from_rejection(r: &JsonRejection) -> ApiError {
     match r {
-        JsonRejection::MissingJsonContentType(_) => ApiError {
-            status: axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code: "unsupported_media_type",
-            message: "send Content-Type: application/json".into(),
-            field: None,
-        },
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send Content-Type: application/json"),
         JsonRejection::JsonDataError(e) => {
             // serde names the offending path, e.g. "name: invalid type: integer".
             let text = e.body_text();
@@ -35,5 +30,27 @@ fn from_rejection(r: &JsonRejection) -> ApiError {
             ApiError::invalid(&field, text)
         }
         other => ApiError::invalid("body", other.body_text()),
+    }
+}
+
+/// Like `axum::extract::Query`, but a bad query string is a 400 JSON error naming the parameter.
+pub struct QueryArgs<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for QueryArgs<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(query).map(Self).map_err(|e| {
+            // serde_urlencoded does not say which parameter failed: find the first one that
+            // fails on its own (every listing parameter is optional, so the rest may be absent).
+            let field = query
+                .split('&')
+                .find(|pair| serde_urlencoded::from_str::<T>(pair).is_err())
+                .and_then(|pair| pair.split('=').next())
+                .unwrap_or("query")
+                .to_string();
+            ApiError::invalid(&field, format!("bad query parameter {field}: {e}"))
+        })
     }
 }

@@ -1,8 +1,10 @@
 //! REST routes and the mapping of errors to JSON responses.
 
+pub mod agents;
 pub mod auth;
 pub mod error;
 pub mod json;
+pub mod phone_numbers;
 pub mod tokens;
 
 use std::time::Duration;
@@ -17,6 +19,8 @@ pub use error::ApiError;
 /// Routes that do not belong to the Leptos app: health, REST API, provider webhooks.
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).merge(tokens::router())
+        .merge(agents::router())
+        .merge(phone_numbers::router())
 }
 
 #[tracing::instrument(skip_all)]

@@ -7,6 +7,7 @@ use server::{AppState, Settings};
 
 /// A state on a fresh in-memory database.
 pub async fn state() -> AppState {
+    server::telemetry::init("warn,surrealdb=error");
     AppState::connect(Settings::for_tests()).await.expect("test database")
 }
 

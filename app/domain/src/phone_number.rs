@@ -1,0 +1,296 @@
+//! Phone numbers: the old product's record, and the rules for importing one.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{FieldError, check_len};
+
+/// Telephony providers a number can come from.
+pub const PROVIDERS: &[(&str, &str)] = &[("exotel", "Exotel"), ("twilio", "Twilio"), ("other", "Other")];
+/// Exotel regions; `in` is served from Mumbai, the rest from Singapore.
+pub const REGIONS: &[(&str, &str)] = &[("in", "India (Mumbai)"), ("sg", "Singapore"), ("us", "United States"), ("ae", "UAE")];
+/// Number statuses.
+pub const STATUSES: &[(&str, &str)] = &[("active", "Active"), ("inactive", "Inactive"), ("error", "Error")];
+
+/// The API host Exotel documents for a region (shared/protocols/EXOTEL.md §3).
+pub fn exotel_domain_for(region: &str) -> &'static str {
+    if region == "in" { "api.in.exotel.com" } else { "api.exotel.com" }
+}
+
+/// Exotel settings as submitted; empty key/token on edit keep the stored ones.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ExotelConfigInput {
+    pub api_key: Option<String>,
+    pub api_token: Option<String>,
+    pub sid: String,
+    pub app_id: Option<String>,
+    pub domain: String,
+    pub region: String,
+}
+
+/// What a user submits to import or edit a number (the old product's JSON field names).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PhoneNumberInput {
+    pub phone_number: String,
+    pub display_name: String,
+    pub provider: String,
+    pub exotel_config: Option<ExotelConfigInput>,
+    pub linked_agent_id: Option<String>,
+    pub status: Option<String>,
+}
+
+/// Exotel settings after validation; `None` credentials mean "keep what is stored".
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExotelConfig {
+    pub api_key: Option<String>,
+    pub api_token: Option<String>,
+    pub sid: String,
+    pub app_id: Option<String>,
+    pub domain: String,
+    pub region: String,
+}
+
+/// A validated, normalized number ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidPhoneNumber {
+    /// E.164, e.g. `+919876543210`.
+    pub phone_number: String,
+    pub display_name: String,
+    pub provider: String,
+    pub exotel: Option<ExotelConfig>,
+    pub linked_agent_id: Option<String>,
+    pub status: String,
+}
+
+/// Parses any common way of writing an international number into E.164.
+pub fn normalize_e164(raw: &str) -> Result<String, String> {
+    let cleaned: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
+    let cleaned = match cleaned.strip_prefix("00") {
+        Some(rest) => format!("+{rest}"),
+        None => cleaned,
+    };
+    if cleaned.is_empty() {
+        return Err("Enter the phone number.".into());
+    }
+    if !cleaned.starts_with('+') {
+        return Err("Use the international format with the country code, e.g. +919876543210.".into());
+    }
+    let parsed = phonenumber::parse(None, &cleaned).map_err(|_| "This is not a phone number.".to_string())?;
+    if !phonenumber::is_valid(&parsed) {
+        return Err("This number is not valid for its country.".into());
+    }
+    Ok(parsed.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+fn present(v: &Option<String>) -> Option<String> {
+    v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+impl PhoneNumberInput {
+    /// Checks and normalizes; `stored_credentials` says whether an edit may leave key/token empty.
+    pub fn validate(&self, stored_credentials: bool) -> Result<ValidPhoneNumber, Vec<FieldError>> {
+        let mut e = Vec::new();
+        let phone_number = normalize_e164(&self.phone_number).unwrap_or_else(|m| {
+            e.push(FieldError::new("phoneNumber", m));
+            String::new()
+        });
+        check_len(&mut e, "displayName", &self.display_name, 0, 80, "");
+        let provider = self.provider.trim().to_lowercase();
+        if !PROVIDERS.iter().any(|(k, _)| *k == provider) {
+            e.push(FieldError::new("provider", "Choose exotel, twilio or other."));
+        }
+        let status = self.status.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("active").to_lowercase();
+        if !STATUSES.iter().any(|(k, _)| *k == status) {
+            e.push(FieldError::new("status", "Choose active, inactive or error."));
+        }
+        let exotel = if provider == "exotel" { self.validate_exotel(stored_credentials, &mut e) } else { None };
+        if e.is_empty() {
+            Ok(ValidPhoneNumber {
+                phone_number,
+                display_name: self.display_name.trim().to_string(),
+                provider,
+                exotel,
+                linked_agent_id: present(&self.linked_agent_id),
+                status,
+            })
+        } else {
+            Err(e)
+        }
+    }
+
+    fn validate_exotel(&self, stored_credentials: bool, e: &mut Vec<FieldError>) -> Option<ExotelConfig> {
+        let Some(c) = &self.exotel_config else {
+            e.push(FieldError::new("exotelConfig", "Enter the Exotel settings: API key, API token and account SID."));
+            return None;
+        };
+        let api_key = present(&c.api_key);
+        let api_token = present(&c.api_token);
+        for (field, value, what) in [("exotelConfig.apiKey", &api_key, "API key"), ("exotelConfig.apiToken", &api_token, "API token")] {
+            match value {
+                None if !stored_credentials => e.push(FieldError::new(field, format!("Enter the {what} from Exotel's API settings."))),
+                Some(v) if v.len() > 200 || v.chars().any(char::is_whitespace) => {
+                    e.push(FieldError::new(field, format!("The {what} has no spaces and at most 200 characters.")))
+                }
+                _ => {}
+            }
+        }
+        let sid = c.sid.trim().to_string();
+        if sid.is_empty() {
+            e.push(FieldError::new("exotelConfig.sid", "Enter your Exotel account SID."));
+        } else if sid.len() > 64 || !sid.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') {
+            e.push(FieldError::new("exotelConfig.sid", "An account SID has only letters, digits, - and _."));
+        }
+        let region = c.region.trim().to_lowercase();
+        if !REGIONS.iter().any(|(k, _)| *k == region) {
+            e.push(FieldError::new("exotelConfig.region", "Choose in, sg, us or ae."));
+        }
+        let expected = exotel_domain_for(&region);
+        let domain = c.domain.trim().trim_start_matches("https://").trim_end_matches('/').to_lowercase();
+        let domain = if domain.is_empty() { expected.to_string() } else { domain };
+        if REGIONS.iter().any(|(k, _)| *k == region) && domain != expected {
+            e.push(FieldError::new("exotelConfig.domain", format!("Region {region} uses {expected}.")));
+        }
+        let app_id = present(&c.app_id);
+        if app_id.as_ref().is_some_and(|a| a.len() > 64 || !a.chars().all(|ch| ch.is_ascii_alphanumeric())) {
+            e.push(FieldError::new("exotelConfig.appId", "An app id has only letters and digits."));
+        }
+        Some(ExotelConfig { api_key, api_token, sid, app_id, domain, region })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exotel() -> PhoneNumberInput {
+        PhoneNumberInput {
+            phone_number: "+91 98765 43210".into(),
+            display_name: " Support ".into(),
+            provider: "exotel".into(),
+            exotel_config: Some(ExotelConfigInput {
+                api_key: Some("key123".into()),
+                api_token: Some("token456".into()),
+                sid: "acme1".into(),
+                app_id: None,
+                domain: String::new(),
+                region: "in".into(),
+            }),
+            linked_agent_id: None,
+            status: None,
+        }
+    }
+
+    fn fields(r: Result<ValidPhoneNumber, Vec<FieldError>>) -> Vec<String> {
+        r.err().unwrap_or_default().into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn normalizes_numbers_to_e164() {
+        assert_eq!(normalize_e164("+91 98765-43210").unwrap(), "+919876543210");
+        assert_eq!(normalize_e164("0044 20 7946 0958").unwrap(), "+442079460958");
+        assert!(normalize_e164("98765 43210").is_err(), "needs a country code");
+        assert!(normalize_e164("+1 555").is_err());
+        assert!(normalize_e164("+abc").is_err());
+    }
+
+    #[test]
+    fn a_complete_exotel_number_is_valid_and_gets_its_region_domain() {
+        let v = exotel().validate(false).unwrap();
+        assert_eq!(v.phone_number, "+919876543210");
+        assert_eq!(v.display_name, "Support");
+        assert_eq!(v.status, "active");
+        assert_eq!(v.exotel.unwrap().domain, "api.in.exotel.com");
+    }
+
+    #[test]
+    fn region_and_domain_must_agree() {
+        let mut n = exotel();
+        n.exotel_config.as_mut().unwrap().domain = "api.exotel.com".into();
+        assert_eq!(fields(n.validate(false)), ["exotelConfig.domain"]);
+        let mut sg = exotel();
+        sg.exotel_config.as_mut().unwrap().region = "sg".into();
+        assert_eq!(sg.validate(false).unwrap().exotel.unwrap().domain, "api.exotel.com");
+    }
+
+    #[test]
+    fn exotel_fields_are_required_unless_stored() {
+        let mut n = exotel();
+        let c = n.exotel_config.as_mut().unwrap();
+        c.api_key = None;
+        c.api_token = Some(" ".into());
+        c.sid = String::new();
+        assert_eq!(fields(n.clone().validate(false)), ["exotelConfig.apiKey", "exotelConfig.apiToken", "exotelConfig.sid"]);
+        // Editing a number that has stored credentials may leave them empty.
+        assert_eq!(fields(n.validate(true)), ["exotelConfig.sid"]);
+        let mut missing = exotel();
+        missing.exotel_config = None;
+        assert_eq!(fields(missing.validate(false)), ["exotelConfig"]);
+    }
+
+    #[test]
+    fn other_providers_need_no_exotel_settings() {
+        let n = PhoneNumberInput { phone_number: "+14155552671".into(), provider: "twilio".into(), ..Default::default() };
+        assert!(n.validate(false).unwrap().exotel.is_none());
+        let bad = PhoneNumberInput { phone_number: "+14155552671".into(), provider: "vonage".into(), status: Some("paused".into()), ..Default::default() };
+        assert_eq!(fields(bad.validate(false)), ["provider", "status"]);
+    }
+}
+
+/// Exotel settings as every read shows them: credentials masked to their last 4 characters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExotelConfigView {
+    pub api_key: String,
+    pub api_token: String,
+    pub sid: String,
+    pub app_id: Option<String>,
+    pub domain: String,
+    pub region: String,
+}
+
+/// A phone number as every read shows it (the old product's field names).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhoneNumberView {
+    pub id: String,
+    pub phone_number: String,
+    pub display_name: String,
+    pub provider: String,
+    pub exotel_config: Option<ExotelConfigView>,
+    pub linked_agent_id: Option<String>,
+    pub linked_agent_name: Option<String>,
+    /// HTTPS answer URL for the provider's webhook.
+    pub webhook_url: String,
+    /// WebSocket URL for Exotel's Voicebot applet.
+    pub websocket_url: String,
+    /// HTTPS URL for the Voicebot applet's dynamic-URL mode (answers `{"url": "wss://…"}`).
+    pub voicebot_url: String,
+    pub status: String,
+    pub last_used: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One page of a phone number listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhoneNumberPage {
+    pub phone_numbers: Vec<PhoneNumberView>,
+    pub page: u32,
+    pub page_size: u32,
+    pub total: i64,
+}
+
+/// Filters for a listing; every one is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PhoneNumberQuery {
+    /// Matches the number's digits or its display name.
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub agent_id: Option<String>,
+    pub provider: Option<String>,
+    pub page: Option<u32>,
+    pub page_size: Option<u32>,
+}

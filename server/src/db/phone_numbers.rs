@@ -1,0 +1,203 @@
+//! `phone_number` rows, scoped to their owner (the telephony lookup by id is the one exception).
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Db, DbError, query, row, rows, take};
+use crate::users::Owner;
+
+/// A stored number, with its linked agent's name. Sealed credentials are not read here.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NumberRow {
+    pub id: String,
+    pub owner_id: String,
+    pub phone_number: String,
+    pub display_name: String,
+    pub provider: String,
+    pub exotel_sid: Option<String>,
+    pub exotel_app_id: Option<String>,
+    pub exotel_domain: Option<String>,
+    pub exotel_region: Option<String>,
+    pub exotel_api_key_last4: Option<String>,
+    pub exotel_api_token_last4: Option<String>,
+    pub linked_agent: Option<String>,
+    pub linked_agent_name: Option<String>,
+    pub status: String,
+    pub last_used: Option<String>,
+    pub url_secret: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl NumberRow {
+    /// The linked agent's key (the row holds `agent:<key>`).
+    pub fn linked_agent_id(&self) -> Option<String> {
+        self.linked_agent.as_deref().map(|r| r.strip_prefix("agent:").unwrap_or(r).to_string())
+    }
+}
+
+const PROJECTION: &str = "record::id(id) AS id, record::id(owner) AS owner_id, phone_number, display_name, provider,
+    exotel_sid, exotel_app_id, exotel_domain, exotel_region, exotel_api_key_last4, exotel_api_token_last4,
+    linked_agent, linked_agent.name AS linked_agent_name, status, last_used, url_secret, created_at, updated_at";
+
+/// Everything written for a number; `None` credentials leave the stored ones in place.
+#[derive(Debug, Clone)]
+pub struct NumberWrite {
+    pub phone_number: String,
+    pub display_name: String,
+    pub provider: String,
+    pub account_key: String,
+    pub exotel_sid: Option<String>,
+    pub exotel_app_id: Option<String>,
+    pub exotel_domain: Option<String>,
+    pub exotel_region: Option<String>,
+    /// (sealed, last 4)
+    pub api_key: Option<(String, String)>,
+    pub api_token: Option<(String, String)>,
+    pub linked_agent: Option<String>,
+    pub status: String,
+    pub search: String,
+}
+
+fn write_vars(w: &NumberWrite) -> Value {
+    json!({
+        "phone_number": w.phone_number, "display_name": w.display_name, "provider": w.provider,
+        "account_key": w.account_key, "exotel_sid": w.exotel_sid, "exotel_app_id": w.exotel_app_id,
+        "exotel_domain": w.exotel_domain, "exotel_region": w.exotel_region,
+        "key_sealed": w.api_key.as_ref().map(|k| &k.0), "key_last4": w.api_key.as_ref().map(|k| &k.1),
+        "token_sealed": w.api_token.as_ref().map(|k| &k.0), "token_last4": w.api_token.as_ref().map(|k| &k.1),
+        "agent": w.linked_agent, "status": w.status, "search": w.search,
+    })
+}
+
+// JSON null binds as NULL, which an option<string> field refuses; `?? NONE` stores "absent".
+const SET_FIELDS: &str = "phone_number = $phone_number, display_name = $display_name, provider = $provider,
+    account_key = $account_key, exotel_sid = $exotel_sid ?? NONE, exotel_app_id = $exotel_app_id ?? NONE,
+    exotel_domain = $exotel_domain ?? NONE, exotel_region = $exotel_region ?? NONE,
+    linked_agent = IF $agent THEN type::record('agent', $agent) ELSE NONE END,
+    status = $status, search = $search, updated_at = <datetime>$now";
+
+fn merge(mut vars: Value, extra: Value) -> Value {
+    if let (Some(v), Some(e)) = (vars.as_object_mut(), extra.as_object()) {
+        v.extend(e.clone());
+    }
+    vars
+}
+
+/// Stores a new number; a number already imported for the same provider account fails on
+/// the unique index `phone_number_unique`.
+pub async fn insert(db: &Db, owner: &Owner, key: &str, w: &NumberWrite, url_secret: &str, now: &str) -> Result<(), DbError> {
+    let sql = format!(
+        "CREATE type::record('phone_number', $key) SET owner = type::record('user', $owner), {SET_FIELDS},
+            exotel_api_key_sealed = $key_sealed ?? NONE, exotel_api_key_last4 = $key_last4 ?? NONE,
+            exotel_api_token_sealed = $token_sealed ?? NONE, exotel_api_token_last4 = $token_last4 ?? NONE,
+            url_secret = $url_secret, created_at = <datetime>$now RETURN NONE"
+    );
+    let vars = merge(write_vars(w), json!({ "key": key, "owner": owner.id(), "url_secret": url_secret, "now": now }));
+    rows::<Value>(db, &sql, vars).await.map(|_| ())
+}
+
+/// Replaces a number's settings; false when `owner` has no such number.
+pub async fn update(db: &Db, owner: &Owner, id: &str, w: &NumberWrite, now: &str) -> Result<bool, DbError> {
+    let mut sets = SET_FIELDS.to_string();
+    if w.api_key.is_some() {
+        sets.push_str(", exotel_api_key_sealed = $key_sealed ?? NONE, exotel_api_key_last4 = $key_last4 ?? NONE");
+    }
+    if w.api_token.is_some() {
+        sets.push_str(", exotel_api_token_sealed = $token_sealed ?? NONE, exotel_api_token_last4 = $token_last4 ?? NONE");
+    }
+    if w.provider != "exotel" {
+        sets.push_str(", exotel_api_key_sealed = NONE, exotel_api_key_last4 = NONE, exotel_api_token_sealed = NONE, exotel_api_token_last4 = NONE");
+    }
+    let sql = format!(
+        "UPDATE phone_number SET {sets} WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner) RETURN BEFORE"
+    );
+    let before: Vec<Value> = rows(db, &sql, merge(write_vars(w), json!({ "id": id, "owner": owner.id(), "now": now }))).await?;
+    Ok(!before.is_empty())
+}
+
+/// One of `owner`'s numbers.
+pub async fn get(db: &Db, owner: &Owner, id: &str) -> Result<Option<NumberRow>, DbError> {
+    row(
+        db,
+        &format!("SELECT {PROJECTION} FROM phone_number WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner)"),
+        json!({ "id": id, "owner": owner.id() }),
+    )
+    .await
+}
+
+/// Whether `owner`'s number has sealed Exotel credentials stored.
+pub async fn has_credentials(db: &Db, owner: &Owner, id: &str) -> Result<bool, DbError> {
+    let found: Option<bool> = row(
+        db,
+        "SELECT VALUE (exotel_api_key_sealed IS NOT NONE AND exotel_api_token_sealed IS NOT NONE) FROM phone_number
+            WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner)",
+        json!({ "id": id, "owner": owner.id() }),
+    )
+    .await?;
+    Ok(found.unwrap_or(false))
+}
+
+/// Filters for [`list`]; already validated.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub search: Option<String>,
+    pub status: Option<String>,
+    pub agent: Option<String>,
+    pub provider: Option<String>,
+    pub limit: u32,
+    pub start: u32,
+}
+
+/// One page of `owner`'s numbers, newest first, and the total matching the filter.
+pub async fn list(db: &Db, owner: &Owner, f: &ListFilter) -> Result<(Vec<NumberRow>, i64), DbError> {
+    let mut cond = String::from("owner = type::record('user', $owner)");
+    if f.status.is_some() {
+        cond.push_str(" AND status = $status");
+    }
+    if f.agent.is_some() {
+        cond.push_str(" AND linked_agent = type::record('agent', $agent)");
+    }
+    if f.provider.is_some() {
+        cond.push_str(" AND provider = $provider");
+    }
+    if f.search.is_some() {
+        cond.push_str(" AND string::contains(search, $search)");
+    }
+    let sql = format!(
+        "SELECT {PROJECTION} FROM phone_number WHERE {cond} ORDER BY created_at DESC LIMIT $limit START $start;
+         SELECT count() AS total FROM phone_number WHERE {cond} GROUP ALL;"
+    );
+    let vars = json!({
+        "owner": owner.id(), "status": f.status, "agent": f.agent, "provider": f.provider,
+        "search": f.search, "limit": f.limit, "start": f.start,
+    });
+    let mut response = query(db, &sql, vars).await?;
+    let page: Vec<NumberRow> = take(&mut response, 0)?;
+    let totals: Vec<Value> = take(&mut response, 1)?;
+    let total = totals.first().and_then(|t| t["total"].as_i64()).unwrap_or(0);
+    Ok((page, total))
+}
+
+/// Deletes `owner`'s number; false when there is none.
+pub async fn delete(db: &Db, owner: &Owner, id: &str) -> Result<bool, DbError> {
+    let before: Vec<Value> = rows(
+        db,
+        "DELETE phone_number WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner) RETURN BEFORE",
+        json!({ "id": id, "owner": owner.id() }),
+    )
+    .await?;
+    Ok(!before.is_empty())
+}
+
+/// Sets a new URL secret on `owner`'s number; false when there is none.
+pub async fn set_url_secret(db: &Db, owner: &Owner, id: &str, secret: &str, now: &str) -> Result<bool, DbError> {
+    let before: Vec<Value> = rows(
+        db,
+        "UPDATE phone_number SET url_secret = $secret, updated_at = <datetime>$now
+            WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner) RETURN BEFORE",
+        json!({ "id": id, "owner": owner.id(), "secret": secret, "now": now }),
+    )
+    .await?;
+    Ok(!before.is_empty())
+}

@@ -1,0 +1,28 @@
+//! The error every domain service (agents, phone numbers, calls) returns.
+
+use domain::FieldError;
+
+use crate::db::DbError;
+
+/// What a service call can fail with; HTTP and server functions map it to a status.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// Input problems, each naming its field (400).
+    #[error("invalid input: {}", .0.first().map(|e| e.message.as_str()).unwrap_or(""))]
+    Invalid(Vec<FieldError>),
+    /// The row would duplicate another one (409).
+    #[error("{}", .0.message)]
+    Conflict(FieldError),
+    /// Missing, or owned by someone else (404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl DomainError {
+    /// One invalid field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, message)])
+    }
+}

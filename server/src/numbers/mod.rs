@@ -1,0 +1,185 @@
+//! Phone numbers service: import, edit, list, delete; credentials sealed; generated URLs.
+
+use domain::FieldError;
+use domain::phone_number::{ExotelConfigView, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView};
+
+use crate::db::{self, agents as agent_repo, phone_numbers as repo};
+use crate::errors::DomainError;
+use crate::secrets::{last4, mask_last4};
+use crate::state::AppState;
+use crate::users::Owner;
+
+/// Associated data binding each sealed credential to its field.
+pub const API_KEY_CONTEXT: &str = "phone_number.exotel.api_key";
+pub const API_TOKEN_CONTEXT: &str = "phone_number.exotel.api_token";
+/// Largest page a listing returns.
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+/// A fresh per-number URL secret: 32 random characters.
+pub fn new_url_secret() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..32).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// The URLs a provider is given for a number, built from the public URL.
+pub struct NumberUrls {
+    pub webhook: String,
+    pub websocket: String,
+    pub voicebot: String,
+}
+
+/// Builds the webhook, WebSocket and Voicebot-applet URLs for number `id`.
+pub fn urls(state: &AppState, id: &str, secret: &str) -> NumberUrls {
+    let http = state.settings.public_link("");
+    let ws = match http.strip_prefix("https://") {
+        Some(rest) => format!("wss://{rest}"),
+        None => format!("ws://{}", http.trim_start_matches("http://")),
+    };
+    NumberUrls {
+        webhook: format!("{http}/api/telephony/webhook/{id}?key={secret}"),
+        websocket: format!("{ws}/api/telephony/ws/{id}?key={secret}&sample-rate=8000"),
+        voicebot: format!("{http}/api/telephony/exotel/voicebot/{id}?key={secret}"),
+    }
+}
+
+fn view(state: &AppState, r: repo::NumberRow) -> PhoneNumberView {
+    let u = urls(state, &r.id, &r.url_secret);
+    let exotel_config = (r.provider == "exotel").then(|| ExotelConfigView {
+        api_key: r.exotel_api_key_last4.as_deref().map(mask_last4).unwrap_or_default(),
+        api_token: r.exotel_api_token_last4.as_deref().map(mask_last4).unwrap_or_default(),
+        sid: r.exotel_sid.clone().unwrap_or_default(),
+        app_id: r.exotel_app_id.clone(),
+        domain: r.exotel_domain.clone().unwrap_or_default(),
+        region: r.exotel_region.clone().unwrap_or_default(),
+    });
+    PhoneNumberView {
+        linked_agent_id: r.linked_agent_id(),
+        id: r.id,
+        phone_number: r.phone_number,
+        display_name: r.display_name,
+        provider: r.provider,
+        exotel_config,
+        linked_agent_name: r.linked_agent_name,
+        webhook_url: u.webhook,
+        websocket_url: u.websocket,
+        voicebot_url: u.voicebot,
+        status: r.status,
+        last_used: r.last_used,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+async fn to_write(state: &AppState, owner: &Owner, input: &PhoneNumberInput, stored: bool) -> Result<repo::NumberWrite, DomainError> {
+    let v = input.validate(stored).map_err(DomainError::Invalid)?;
+    if let Some(agent) = &v.linked_agent_id
+        && agent_repo::get(&state.db, owner, agent).await?.is_none()
+    {
+        return Err(DomainError::field("linkedAgentId", "Choose one of your agents."));
+    }
+    let key = state.secret_key();
+    let seal = |context: &str, value: &Option<String>| value.as_ref().map(|v| (key.seal(context, v), last4(v)));
+    let exotel = v.exotel.as_ref();
+    let digits: String = v.phone_number.chars().filter(char::is_ascii_digit).collect();
+    Ok(repo::NumberWrite {
+        account_key: format!("{}:{}", v.provider, exotel.map(|e| e.sid.as_str()).unwrap_or("")),
+        search: format!("{} {} {}", v.phone_number, digits, v.display_name.to_lowercase()),
+        api_key: exotel.and_then(|e| seal(API_KEY_CONTEXT, &e.api_key)),
+        api_token: exotel.and_then(|e| seal(API_TOKEN_CONTEXT, &e.api_token)),
+        exotel_sid: exotel.map(|e| e.sid.clone()),
+        exotel_app_id: exotel.and_then(|e| e.app_id.clone()),
+        exotel_domain: exotel.map(|e| e.domain.clone()),
+        exotel_region: exotel.map(|e| e.region.clone()),
+        phone_number: v.phone_number,
+        display_name: v.display_name,
+        provider: v.provider,
+        linked_agent: v.linked_agent_id,
+        status: v.status,
+    })
+}
+
+fn duplicate(e: db::DbError) -> DomainError {
+    if e.is_unique_violation("phone_number_unique") {
+        DomainError::Conflict(FieldError::new("phoneNumber", "This number is already imported for this provider account."))
+    } else {
+        e.into()
+    }
+}
+
+/// Imports a number for `owner`.
+pub async fn create(state: &AppState, owner: &Owner, input: &PhoneNumberInput) -> Result<PhoneNumberView, DomainError> {
+    let w = to_write(state, owner, input, false).await?;
+    let key = db::new_key();
+    repo::insert(&state.db, owner, &key, &w, &new_url_secret(), &state.clock.now_rfc3339()).await.map_err(duplicate)?;
+    tracing::info!(user_id = %owner.id(), phone_id = %key, provider = %w.provider, "phone number imported");
+    get(state, owner, &key).await
+}
+
+/// Edits `owner`'s number; the number itself cannot change, and empty credentials keep the stored ones.
+pub async fn update(state: &AppState, owner: &Owner, id: &str, input: &PhoneNumberInput) -> Result<PhoneNumberView, DomainError> {
+    let current = repo::get(&state.db, owner, id).await?.ok_or(DomainError::NotFound("phone number"))?;
+    let stored = current.provider == "exotel" && repo::has_credentials(&state.db, owner, id).await?;
+    let w = to_write(state, owner, input, stored).await?;
+    if w.phone_number != current.phone_number {
+        return Err(DomainError::field("phoneNumber", "The number cannot be changed; import it as a new number instead."));
+    }
+    if !repo::update(&state.db, owner, id, &w, &state.clock.now_rfc3339()).await.map_err(duplicate)? {
+        return Err(DomainError::NotFound("phone number"));
+    }
+    get(state, owner, id).await
+}
+
+/// `owner`'s number `id`.
+pub async fn get(state: &AppState, owner: &Owner, id: &str) -> Result<PhoneNumberView, DomainError> {
+    let row = repo::get(&state.db, owner, id).await?.ok_or(DomainError::NotFound("phone number"))?;
+    Ok(view(state, row))
+}
+
+/// One page of `owner`'s numbers matching `q`.
+pub async fn list(state: &AppState, owner: &Owner, q: &PhoneNumberQuery) -> Result<PhoneNumberPage, DomainError> {
+    let page = q.page.unwrap_or(1);
+    let page_size = q.page_size.unwrap_or(50);
+    if page == 0 {
+        return Err(DomainError::field("page", "Pages start at 1."));
+    }
+    if page_size == 0 || page_size > MAX_PAGE_SIZE {
+        return Err(DomainError::field("pageSize", format!("Use a page size between 1 and {MAX_PAGE_SIZE}.")));
+    }
+    let clean = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let status = clean(&q.status);
+    if let Some(s) = &status
+        && !domain::phone_number::STATUSES.iter().any(|(k, _)| k == s)
+    {
+        return Err(DomainError::field("status", "Choose active, inactive or error."));
+    }
+    let filter = repo::ListFilter {
+        search: clean(&q.q).map(|s| s.replace(['-', '(', ')'], "")),
+        status,
+        agent: q.agent_id.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        provider: clean(&q.provider),
+        limit: page_size,
+        start: (page - 1).saturating_mul(page_size),
+    };
+    let (rows, total) = repo::list(&state.db, owner, &filter).await?;
+    Ok(PhoneNumberPage { phone_numbers: rows.into_iter().map(|r| view(state, r)).collect(), page, page_size, total })
+}
+
+/// Deletes `owner`'s number.
+pub async fn delete(state: &AppState, owner: &Owner, id: &str) -> Result<(), DomainError> {
+    if !repo::delete(&state.db, owner, id).await? {
+        return Err(DomainError::NotFound("phone number"));
+    }
+    tracing::info!(user_id = %owner.id(), phone_id = %id, "phone number deleted");
+    Ok(())
+}
+
+/// Replaces the number's URL secret; the old URLs stop working.
+pub async fn rotate_secret(state: &AppState, owner: &Owner, id: &str) -> Result<PhoneNumberView, DomainError> {
+    if !repo::set_url_secret(&state.db, owner, id, &new_url_secret(), &state.clock.now_rfc3339()).await? {
+        return Err(DomainError::NotFound("phone number"));
+    }
+    tracing::info!(user_id = %owner.id(), phone_id = %id, "URL secret rotated");
+    get(state, owner, id).await
+}
