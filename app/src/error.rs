@@ -10,6 +10,9 @@ pub enum AppError {
     /// A field the user got wrong, shown next to that field.
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// Several fields the user got wrong.
+    #[error("{}", .0.first().map(|e| e.message.as_str()).unwrap_or("invalid input"))]
+    Fields(Vec<domain::FieldError>),
     #[error("not found")]
     NotFound,
     #[error("please log in")]
@@ -34,7 +37,7 @@ impl AppError {
     /// The HTTP status a server function answers with when it fails this way.
     pub fn status(&self) -> u16 {
         match self {
-            Self::Invalid { .. } => 400,
+            Self::Invalid { .. } | Self::Fields(_) => 400,
             Self::Unauthorized => 401,
             Self::NotFound => 404,
             Self::Internal | Self::ServerFn(_) => 500,
@@ -83,6 +86,30 @@ impl From<server::users::AuthError> for AppError {
                 tracing_error(&e);
                 Self::Internal.respond()
             }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<server::errors::DomainError> for AppError {
+    fn from(e: server::errors::DomainError) -> Self {
+        use server::errors::DomainError;
+        match e {
+            DomainError::Invalid(errors) => Self::Fields(errors).respond(),
+            DomainError::Conflict(f) => Self::Invalid { field: f.field, message: f.message }.respond_with(409),
+            DomainError::NotFound(_) => Self::NotFound.respond(),
+            DomainError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl AppError {
+    /// The message this error has for `field`, if any.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Invalid { field: f, message } if f == field => Some(message.clone()),
+            Self::Fields(errors) => domain::message_for(errors, field).map(str::to_string),
+            _ => None,
         }
     }
 }

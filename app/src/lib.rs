@@ -1,9 +1,11 @@
 //! The Voxgate dashboard: shell, routes and one module per domain (types, server fns, UI).
+#![recursion_limit = "256"]
 
 pub mod agents;
 pub mod auth;
 pub mod calls;
 pub mod error;
+pub mod form;
 pub mod layout;
 pub mod numbers;
 pub mod setup;

@@ -71,9 +71,9 @@ pub fn field_error<T: Clone + Send + Sync + 'static>(
     field: &'static str,
 ) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static {
     move || match value.get() {
-        Some(Err(AppError::Invalid { field: f, message })) if f == field => Some(message),
         Some(Err(AppError::Internal)) if field == "form" => Some(AppError::Internal.to_string()),
         Some(Err(AppError::ServerFn(e))) if field == "form" => Some(e.to_string()),
+        Some(Err(e)) => e.for_field(field),
         _ => None,
     }
 }

@@ -1,16 +1,121 @@
-//! Phone numbers: import a provider number and link it to an agent.
+//! Phone numbers: import a provider number, link it to an agent, copy its URLs.
 
+mod card;
+mod modal;
+
+use domain::phone_number::{PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView, STATUSES};
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
+use crate::error::AppError;
+use crate::form::{INPUT, PRIMARY, SECONDARY};
 use crate::layout::{EmptyState, PageHeader};
+
+/// One page of the signed-in user's numbers.
+#[server(endpoint = "numbers/list", input = Json)]
+pub async fn list_numbers(query: PhoneNumberQuery) -> Result<PhoneNumberPage, AppError> {
+    let (state, user) = crate::ssr::signed_in().await?;
+    Ok(server::numbers::list(&state, &user.owner, &query).await?)
+}
+
+/// Imports (no id) or edits a number.
+#[server(endpoint = "numbers/save", input = Json)]
+pub async fn save_number(id: Option<String>, input: PhoneNumberInput) -> Result<PhoneNumberView, AppError> {
+    let (state, user) = crate::ssr::signed_in().await?;
+    Ok(match id {
+        Some(id) => server::numbers::update(&state, &user.owner, &id, &input).await?,
+        None => server::numbers::create(&state, &user.owner, &input).await?,
+    })
+}
+
+/// Deletes a number.
+#[server(endpoint = "numbers/delete")]
+pub async fn delete_number(id: String) -> Result<(), AppError> {
+    let (state, user) = crate::ssr::signed_in().await?;
+    Ok(server::numbers::delete(&state, &user.owner, &id).await?)
+}
+
+/// Gives a number a new URL secret (old URLs stop working).
+#[server(endpoint = "numbers/rotate-secret")]
+pub async fn rotate_number_secret(id: String) -> Result<PhoneNumberView, AppError> {
+    let (state, user) = crate::ssr::signed_in().await?;
+    Ok(server::numbers::rotate_secret(&state, &user.owner, &id).await?)
+}
+
+const PAGE_SIZE: u32 = 24;
 
 /// The Phone Numbers page.
 #[component]
 pub fn PhoneNumbersPage() -> impl IntoView {
+    let version = RwSignal::new(0u32);
+    let search = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    let page = RwSignal::new(1u32);
+    let numbers = Resource::new(
+        move || (version.get(), search.get(), status.get(), page.get()),
+        |(_, q, status, page)| {
+            list_numbers(PhoneNumberQuery {
+                q: Some(q),
+                status: Some(status),
+                page: Some(page),
+                page_size: Some(PAGE_SIZE),
+                ..Default::default()
+            })
+        },
+    );
+    let editing = RwSignal::new(None::<Option<PhoneNumberView>>);
+    let refresh = Callback::new(move |_: ()| version.update(|v| *v += 1));
+    let on_saved = Callback::new(move |_: PhoneNumberView| {
+        editing.set(None);
+        version.update(|v| *v += 1);
+    });
+    let on_edit = Callback::new(move |n: PhoneNumberView| editing.set(Some(Some(n))));
+    let filtering = move || !search.get().is_empty() || !status.get().is_empty();
     view! {
-        <PageHeader title="Phone Numbers" subtitle="Numbers imported from Exotel or Twilio, each answered by an agent."/>
-        <EmptyState title="No phone numbers yet" body="Import an Exotel number, link it to an agent, and paste the generated URL into Exotel's portal.">
-            <a href="/setup" class="inline-flex rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700">"Read the setup guide"</a>
-        </EmptyState>
+        <div class="flex items-start justify-between">
+            <PageHeader title="Phone Numbers" subtitle="Numbers imported from Exotel or Twilio, each answered by an agent."/>
+            <div class="flex gap-2">
+                <button class=SECONDARY data-testid="refresh-numbers" on:click=move |_| refresh.run(())>"Refresh"</button>
+                <button class=PRIMARY data-testid="import-number" on:click=move |_| editing.set(Some(None))>"Import number"</button>
+            </div>
+        </div>
+        <div class="mb-4 flex gap-3">
+            <input type="search" placeholder="Search number or name" aria-label="Search numbers" class=format!("{INPUT} max-w-xs mt-0")
+                on:input=move |ev| { page.set(1); search.set(event_target_value(&ev)); }/>
+            <select aria-label="Filter by status" class=format!("{INPUT} max-w-40 mt-0")
+                on:change=move |ev| { page.set(1); status.set(event_target_value(&ev)); }>
+                <option value="">"All statuses"</option>
+                {STATUSES.iter().map(|(k, l)| view! { <option value=*k>{*l}</option> }).collect_view()}
+            </select>
+        </div>
+        {move || editing.get().map(|n| view! { <modal::PhoneNumberModal number=n on_saved on_close=Callback::new(move |_| editing.set(None))/> })}
+        <Transition fallback=|| view! {
+            <div data-testid="numbers-loading" class="grid gap-4 md:grid-cols-2 lg:grid-cols-3">
+                {(0..3).map(|_| view! { <div class="h-56 animate-pulse rounded-xl bg-slate-200"></div> }).collect_view()}
+            </div>
+        }>
+            {move || numbers.get().map(|r| match r {
+                Err(e) => view! { <p class="text-red-600">{e.to_string()}</p> }.into_any(),
+                Ok(p) if p.phone_numbers.is_empty() && !filtering() => view! {
+                    <EmptyState title="No phone numbers yet" body="Import an Exotel number, link it to an agent, and paste the generated URL into Exotel's portal.">
+                        <button class=PRIMARY on:click=move |_| editing.set(Some(None))>"Import your first number"</button>
+                    </EmptyState>
+                }.into_any(),
+                Ok(p) => {
+                    let pages = ((p.total as u32).div_ceil(PAGE_SIZE)).max(1);
+                    view! {
+                        <p class="mb-2 text-sm text-slate-500" data-testid="numbers-total">{p.total} " numbers"</p>
+                        <div class="grid gap-4 md:grid-cols-2 lg:grid-cols-3">
+                            {p.phone_numbers.into_iter().map(|n| view! { <card::PhoneNumberCard number=n on_edit on_changed=refresh/> }).collect_view()}
+                        </div>
+                        <nav class="mt-6 flex items-center justify-center gap-3 text-sm" aria-label="Pages">
+                            <button class=SECONDARY disabled=move || page.get() <= 1 on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
+                            <span>"Page " {move || page.get()} " of " {pages}</span>
+                            <button class=SECONDARY disabled=move || page.get() >= pages on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+                        </nav>
+                    }.into_any()
+                }
+            })}
+        </Transition>
     }
 }

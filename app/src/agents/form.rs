@@ -1,0 +1,135 @@
+//! The agent editor: every setting, validated live with the same rules as the server.
+
+use domain::agent::{AgentInput, AgentView, LANGUAGES, LLM_PROVIDERS, STT_PROVIDERS, ScriptRule, TTS_PROVIDERS};
+use leptos::prelude::*;
+
+use super::SaveAgent;
+use crate::form::{PRIMARY, SECONDARY, Select, TextArea, TextInput, options};
+
+/// Rules as the editor shows them: `keyword, keyword => reply`, one per line.
+pub fn rules_to_text(rules: &[ScriptRule]) -> String {
+    rules.iter().map(|r| format!("{} => {}", r.keywords.join(", "), r.reply)).collect::<Vec<_>>().join("\n")
+}
+
+/// Parses the editor's rule lines.
+pub fn text_to_rules(text: &str) -> Vec<ScriptRule> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let (keys, reply) = line.split_once("=>").unwrap_or((line, ""));
+            ScriptRule { keywords: keys.split(',').map(|k| k.trim().to_string()).collect(), reply: reply.trim().to_string() }
+        })
+        .collect()
+}
+
+/// Modal form to create (`agent` = None) or edit an agent.
+#[component]
+pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_close: Callback<()>) -> impl IntoView {
+    let id = agent.as_ref().map(|a| a.id.clone());
+    let s = agent.map(|a| a.settings).unwrap_or_default();
+    let name = RwSignal::new(s.name.clone());
+    let language = RwSignal::new(s.language.clone());
+    let greeting = RwSignal::new(s.greeting.clone());
+    let system_prompt = RwSignal::new(s.system_prompt.clone());
+    let rules = RwSignal::new(rules_to_text(&s.rules));
+    let default_reply = RwSignal::new(s.default_reply.clone());
+    let goodbye = RwSignal::new(s.goodbye.clone());
+    let voice = RwSignal::new(s.voice.clone());
+    let stt = RwSignal::new(s.providers.stt.clone());
+    let llm = RwSignal::new(s.providers.llm.clone());
+    let tts = RwSignal::new(s.providers.tts.clone());
+    let base_url = RwSignal::new(s.providers.base_url.clone());
+    let model = RwSignal::new(s.providers.model.clone());
+    let eos = RwSignal::new(s.end_of_speech_ms.to_string());
+
+    let input = move || AgentInput {
+        name: name.get(),
+        language: language.get(),
+        greeting: greeting.get(),
+        system_prompt: system_prompt.get(),
+        rules: text_to_rules(&rules.get()),
+        default_reply: default_reply.get(),
+        goodbye: goodbye.get(),
+        voice: voice.get(),
+        providers: domain::agent::Providers { stt: stt.get(), llm: llm.get(), tts: tts.get(), base_url: base_url.get(), model: model.get() },
+        end_of_speech_ms: eos.get().trim().parse().unwrap_or(0),
+    };
+    let save = ServerAction::<SaveAgent>::new();
+    let touched = RwSignal::new(Vec::<&'static str>::new());
+    let submitted = RwSignal::new(false);
+    let on_edit = Callback::new(move |f: &'static str| touched.update(|t| if !t.contains(&f) { t.push(f) }));
+    let live = Memo::new(move |_| input().normalized().validate());
+    let error = move |field: &'static str| -> Signal<Option<String>> {
+        Signal::derive(move || {
+            let shown = submitted.get() || touched.with(|t| t.contains(&field) || (field.starts_with("rules") && t.contains(&"rules")));
+            let local = live.with(|e| e.iter().find(|e| e.field == field || (field == "rules" && e.field.starts_with("rules"))).map(|e| e.message.clone()));
+            let server = save.value().with(|v| v.as_ref().and_then(|r| r.as_ref().err()).and_then(|e| e.for_field(field)));
+            if shown { local.or(server) } else { server }
+        })
+    };
+    Effect::new(move || {
+        if let Some(Ok(a)) = save.value().get() {
+            on_saved.run(a);
+        }
+    });
+    let title = if id.is_some() { "Edit agent" } else { "New agent" };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        submitted.set(true);
+        if live.with(|e| e.is_empty()) {
+            save.dispatch(SaveAgent { id: id.clone(), input: input() });
+        }
+    };
+    let show_cloud = move || [stt.get(), llm.get(), tts.get()].iter().any(|p| p == "openai");
+    view! {
+        <div class="fixed inset-0 z-10 flex items-start justify-center overflow-y-auto bg-slate-900/40 p-6" role="dialog" aria-modal="true" aria-label=title>
+            <form on:submit=submit novalidate class="w-full max-w-2xl space-y-2 rounded-xl bg-white p-6 shadow-xl">
+                <h2 class="mb-4 text-lg font-semibold">{title}</h2>
+                <div class="grid gap-x-4 md:grid-cols-2">
+                    <TextInput label="Name" name="name" value=name error=error("name") on_edit/>
+                    <Select label="Language" name="language" value=language options=options(LANGUAGES) error=error("language") on_edit/>
+                </div>
+                <TextArea label="Greeting" name="greeting" value=greeting error=error("greeting") rows=2 on_edit/>
+                <TextArea label="System prompt (LLM agents)" name="systemPrompt" value=system_prompt error=error("systemPrompt") rows=3 on_edit/>
+                <TextArea label="Scripted replies" name="rules" value=rules error=error("rules") rows=4
+                    hint="One rule per line: keyword, keyword => reply. Keywords match tolerantly." on_edit/>
+                <div class="grid gap-x-4 md:grid-cols-2">
+                    <TextInput label="Default reply" name="defaultReply" value=default_reply error=error("defaultReply") on_edit/>
+                    <TextInput label="Goodbye" name="goodbye" value=goodbye error=error("goodbye") on_edit/>
+                </div>
+                <div class="grid gap-x-4 md:grid-cols-3">
+                    <Select label="Speech to text" name="providers.stt" value=stt options=options(STT_PROVIDERS) error=error("providers.stt") on_edit/>
+                    <Select label="Replies" name="providers.llm" value=llm options=options(LLM_PROVIDERS) error=error("providers.llm") on_edit/>
+                    <Select label="Text to speech" name="providers.tts" value=tts options=options(TTS_PROVIDERS) error=error("providers.tts") on_edit/>
+                </div>
+                <Show when=show_cloud>
+                    <div class="grid gap-x-4 md:grid-cols-2">
+                        <TextInput label="API base URL" name="providers.baseUrl" value=base_url error=error("providers.baseUrl") placeholder="https://api.openai.com/v1" on_edit/>
+                        <TextInput label="Model" name="providers.model" value=model error=error("providers.model") on_edit/>
+                    </div>
+                </Show>
+                <div class="grid gap-x-4 md:grid-cols-2">
+                    <TextInput label="Voice" name="voice" value=voice error=error("voice") on_edit/>
+                    <TextInput label="End-of-speech silence (ms)" name="endOfSpeechMs" kind="number" value=eos error=error("endOfSpeechMs") on_edit/>
+                </div>
+                <div class="flex justify-end gap-2 pt-2">
+                    <button type="button" class=SECONDARY on:click=move |_| on_close.run(())>"Cancel"</button>
+                    <button type="submit" class=PRIMARY data-testid="save-agent" disabled=move || save.pending().get()>"Save agent"</button>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_lines_round_trip() {
+        let rules = text_to_rules("hours, open => We open at 9.\n\nprice => Ten rupees.");
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0].keywords, ["hours", "open"]);
+        assert_eq!(text_to_rules(&rules_to_text(&rules)), rules);
+    }
+}

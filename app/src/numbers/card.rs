@@ -1,0 +1,74 @@
+//! One phone number as a card: status, agent, URLs to copy, actions.
+
+use domain::phone_number::PhoneNumberView;
+use leptos::prelude::*;
+
+use super::{DeleteNumber, RotateNumberSecret};
+use crate::form::{CopyField, SECONDARY};
+
+fn badge(status: &str) -> &'static str {
+    match status {
+        "active" => "bg-emerald-100 text-emerald-800",
+        "error" => "bg-red-100 text-red-800",
+        _ => "bg-slate-200 text-slate-700",
+    }
+}
+
+/// A card in the numbers grid.
+#[component]
+pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberView>, on_changed: Callback<()>) -> impl IntoView {
+    let delete = ServerAction::<DeleteNumber>::new();
+    let rotate = ServerAction::<RotateNumberSecret>::new();
+    Effect::new(move || {
+        if delete.value().get().is_some() || rotate.value().get().is_some() {
+            on_changed.run(());
+        }
+    });
+    let id = number.id.clone();
+    let id2 = number.id.clone();
+    let for_edit = number.clone();
+    let exotel = number.exotel_config.clone();
+    view! {
+        <article data-testid="number-card" class="flex flex-col rounded-xl border border-slate-200 bg-white p-5">
+            <div class="flex items-start justify-between gap-2">
+                <div>
+                    <h2 class="font-mono text-lg font-semibold" data-testid="number-value">{number.phone_number.clone()}</h2>
+                    <p class="text-sm text-slate-600" data-testid="number-name">{number.display_name.clone()}</p>
+                </div>
+                <span data-testid="number-status" class=format!("rounded-full px-2 py-0.5 text-xs font-medium {}", badge(&number.status))>{number.status.clone()}</span>
+            </div>
+            <dl class="mt-3 grid grid-cols-2 gap-1 text-xs text-slate-500">
+                <dt>"Provider"</dt><dd class="text-slate-800">{number.provider.clone()}</dd>
+                {exotel.map(|e| view! {
+                    <dt>"Region"</dt><dd class="text-slate-800">{e.region}</dd>
+                    <dt>"SID"</dt><dd class="text-slate-800">{e.sid}</dd>
+                    <dt>"API key"</dt><dd class="font-mono text-slate-800" data-testid="number-api-key">{e.api_key}</dd>
+                })}
+                <dt>"Agent"</dt>
+                <dd data-testid="number-agent">
+                    {match (number.linked_agent_id.clone(), number.linked_agent_name.clone()) {
+                        (Some(id), Some(name)) => view! { <a class="text-indigo-700 hover:underline" href=format!("/agents#agent-{id}")>{name}</a> }.into_any(),
+                        _ => view! { <span class="text-amber-700">"None (uses your latest agent)"</span> }.into_any(),
+                    }}
+                </dd>
+            </dl>
+            <CopyField label="Webhook URL" value=number.webhook_url.clone() test_id="webhook"/>
+            <CopyField label="WebSocket URL (Voicebot applet)" value=number.websocket_url.clone() test_id="websocket"/>
+            <div class="mt-4 flex flex-wrap gap-2">
+                <button class=SECONDARY data-testid="edit-number" on:click=move |_| on_edit.run(for_edit.clone())>"Edit"</button>
+                <button class=SECONDARY title="New secret in the URLs; paste them into Exotel again"
+                    on:click=move |_| {
+                        if window().confirm_with_message("Rotate the URL secret? The current URLs stop working.").unwrap_or(false) {
+                            rotate.dispatch(RotateNumberSecret { id: id2.clone() });
+                        }
+                    }>"Rotate secret"</button>
+                <button data-testid="delete-number" class="rounded-md px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50"
+                    on:click=move |_| {
+                        if window().confirm_with_message("Delete this phone number? Calls to it will no longer be answered.").unwrap_or(false) {
+                            delete.dispatch(DeleteNumber { id: id.clone() });
+                        }
+                    }>"Delete"</button>
+            </div>
+        </article>
+    }
+}
