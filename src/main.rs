@@ -28,6 +28,22 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Run a benchmark and print its figures.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Import N numbers into an embedded file database and time paged listing and search.
+    Numbers {
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        #[arg(long, default_value_t = 50)]
+        page_size: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -78,7 +94,19 @@ fn main() -> ExitCode {
         Command::Token { command: TokenCommand::Create { email, name } } => {
             runtime.block_on(token_create(&settings, &email, &name))
         }
+        Command::Bench { command: BenchCommand::Numbers { count, page_size } } => {
+            let dir = std::env::temp_dir().join(format!("voxgate-bench-{}", std::process::id()));
+            let result = runtime.block_on(bench_numbers(&dir, count, page_size));
+            // The embedded store flushes while the runtime shuts down; remove its files after.
+            drop(runtime);
+            let _ = std::fs::remove_dir_all(&dir);
+            return exit(result);
+        }
     };
+    exit(result)
+}
+
+fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -129,5 +157,16 @@ async fn token_create(settings: &Settings, email: &str, name: &str) -> anyhow::R
     let (_, token) = server::users::create_token(&state, &user.owner, name).await?;
     eprintln!("API token for {} (shown once; send it as Authorization: Bearer):", user.email);
     println!("{token}");
+    Ok(())
+}
+
+async fn bench_numbers(dir: &std::path::Path, count: usize, page_size: u32) -> anyhow::Result<()> {
+    server::telemetry::init("error,surrealdb_core=off,surrealkv=off");
+    let lines = server::bench::numbers(dir, count, page_size).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let profile = if cfg!(debug_assertions) { "debug build" } else { "release build" };
+    println!("voxgate bench numbers ({profile}, embedded SurrealKV file, {count} numbers, one user)");
+    for line in lines {
+        println!("  {line}");
+    }
     Ok(())
 }

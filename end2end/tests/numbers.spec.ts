@@ -41,6 +41,8 @@ test("agent and phone number journey: create, import, copy, edit, refuse bad inp
   const card = page.getByTestId("number-card");
   await expect(card).toHaveCount(1);
   await expect(card.getByTestId("number-value")).toHaveText("+919876543210");
+  await expect(page.getByTestId("numbers-total")).toHaveText("1 number");
+  await expect(page.getByTestId("next-page")).toBeDisabled();
   await expect(card.getByTestId("number-status")).toHaveText("active");
   await expect(card.getByTestId("number-api-key")).toHaveText("••••1234");
   await expect(card.getByTestId("number-agent").getByRole("link")).toHaveText("Front desk");

@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod agents;
+pub mod bench;
 pub mod config;
 pub mod errors;
 pub mod numbers;
@@ -12,6 +13,7 @@ pub mod serve;
 pub mod state;
 pub mod system;
 pub mod telemetry;
+pub mod telephony;
 pub mod users;
 
 pub use config::Settings;

@@ -80,3 +80,16 @@ async fn bad_json_bodies_name_the_problem() {
     assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
     assert_eq!(empty.json::<Value>().await.unwrap()["error"]["field"], "name");
 }
+
+#[tokio::test]
+async fn session_cookies_are_http_only_lax_and_secure_behind_https() {
+    let mut state = common::state().await;
+    let cookie = server::http::auth::session_cookie(&state, "tok");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"), "{cookie}");
+    let mut settings = (*state.settings).clone();
+    settings.public_url = "https://voice.example.com".parse().unwrap();
+    state.settings = std::sync::Arc::new(settings);
+    let secure = server::http::auth::session_cookie(&state, "tok");
+    assert!(secure.contains("Secure") && secure.contains("HttpOnly"), "{secure}");
+    assert!(server::http::auth::clear_session_cookie(&state).contains("Max-Age=0"));
+}

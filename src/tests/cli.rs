@@ -155,3 +155,60 @@ fn server_function_errors_carry_a_status_and_name_the_field() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn operator_commands_create_accounts_and_tokens_and_respect_a_running_server() {
+    let data = std::env::temp_dir().join(format!("voxgate-op-{}", std::process::id()));
+    let db = format!("surrealkv://{}", data.join("db").display());
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = voxgate()
+            .args(args)
+            .env("VOXGATE_DATA_DIR", &data)
+            .env("VOXGATE_DATABASE_URL", &db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let added = run(&["user", "add", "Ops@Example.com"], "correct horse battery\n");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert_eq!(String::from_utf8_lossy(&added.stdout).trim(), "created account ops@example.com");
+    let short = run(&["user", "add", "other@example.com"], "short\n");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
+    let token = run(&["token", "create", "ops@example.com"], "");
+    assert!(token.status.success());
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    assert!(token.starts_with("vg_"), "{token}");
+    let unknown = run(&["token", "create", "ghost@example.com"], "");
+    assert!(!unknown.status.success());
+
+    // With the server holding the embedded file, the commands say so.
+    let mut server = voxgate()
+        .env("VOXGATE_LISTEN_ADDR", "127.0.0.1:0")
+        .env("VOXGATE_DATA_DIR", &data)
+        .env("VOXGATE_DATABASE_URL", &db)
+        .env("VOXGATE_LOG", "error")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("voxgate listening on ").expect(&line).to_string();
+    let held = run(&["user", "add", "late@example.com"], "correct horse battery\n");
+    assert!(!held.status.success());
+    assert!(String::from_utf8_lossy(&held.stderr).contains("held by a running voxgate server"), "{}", String::from_utf8_lossy(&held.stderr));
+    // The token made while the server was stopped works against it.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let me: serde_json::Value = rt.block_on(async {
+        reqwest::Client::new().get(format!("{base}/api/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap()
+    });
+    assert_eq!(me["email"], "ops@example.com");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let _ = std::fs::remove_dir_all(data);
+}

@@ -104,14 +104,14 @@ pub fn PhoneNumbersPage() -> impl IntoView {
                 Ok(p) => {
                     let pages = ((p.total as u32).div_ceil(PAGE_SIZE)).max(1);
                     view! {
-                        <p class="mb-2 text-sm text-slate-500" data-testid="numbers-total">{p.total} " numbers"</p>
+                        <p class="mb-2 text-sm text-slate-500" data-testid="numbers-total">{p.total} {if p.total == 1 { " number" } else { " numbers" }}</p>
                         <div class="grid gap-4 md:grid-cols-2 lg:grid-cols-3">
                             {p.phone_numbers.into_iter().map(|n| view! { <card::PhoneNumberCard number=n on_edit on_changed=refresh/> }).collect_view()}
                         </div>
                         <nav class="mt-6 flex items-center justify-center gap-3 text-sm" aria-label="Pages">
                             <button class=SECONDARY disabled=move || page.get() <= 1 on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
                             <span>"Page " {move || page.get()} " of " {pages}</span>
-                            <button class=SECONDARY disabled=move || page.get() >= pages on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+                            <button class=SECONDARY disabled=move || { page.get() >= pages } data-testid="next-page" on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
                         </nav>
                     }.into_any()
                 }

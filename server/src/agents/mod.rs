@@ -53,6 +53,11 @@ pub async fn get(state: &AppState, owner: &Owner, id: &str) -> Result<AgentView,
     view(repo::get(&state.db, owner, id).await?.ok_or(DomainError::NotFound("agent"))?)
 }
 
+/// `owner`'s most recently changed agent, which answers numbers that link none.
+pub async fn latest(state: &AppState, owner: &Owner) -> Result<Option<AgentView>, DomainError> {
+    repo::latest(&state.db, owner).await?.map(view).transpose()
+}
+
 /// All of `owner`'s agents.
 pub async fn list(state: &AppState, owner: &Owner) -> Result<Vec<AgentView>, DomainError> {
     repo::list(&state.db, owner).await?.into_iter().map(view).collect()

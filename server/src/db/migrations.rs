@@ -90,6 +90,31 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE INDEX phone_number_owner_agent ON phone_number FIELDS owner, linked_agent;
         ",
     },
+    Migration {
+        version: 4,
+        name: "calls",
+        sql: "
+            DEFINE TABLE call SCHEMAFULL;
+            DEFINE FIELD owner ON call TYPE record<user>;
+            DEFINE FIELD phone_id ON call TYPE string;
+            DEFINE FIELD phone_number ON call TYPE string;
+            DEFINE FIELD agent_id ON call TYPE option<string>;
+            DEFINE FIELD provider ON call TYPE string;
+            DEFINE FIELD session_id ON call TYPE string;
+            DEFINE FIELD status ON call TYPE string ASSERT $value IN ['ringing', 'in_progress', 'completed', 'failed', 'rejected'];
+            DEFINE FIELD caller ON call TYPE option<string>;
+            DEFINE FIELD callee ON call TYPE option<string>;
+            DEFINE FIELD direction ON call TYPE option<string>;
+            DEFINE FIELD params_json ON call TYPE string;
+            DEFINE FIELD reason ON call TYPE option<string>;
+            DEFINE FIELD started_at ON call TYPE datetime;
+            DEFINE FIELD ended_at ON call TYPE option<datetime>;
+            DEFINE FIELD duration_ms ON call TYPE option<int>;
+            DEFINE INDEX call_session ON call FIELDS provider, session_id UNIQUE;
+            DEFINE INDEX call_owner ON call FIELDS owner, started_at;
+            DEFINE INDEX call_phone ON call FIELDS phone_id, started_at;
+        ",
+    },
 ];
 
 const BOOTSTRAP: &str = "

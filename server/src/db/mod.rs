@@ -2,6 +2,7 @@
 
 pub mod migrations;
 pub mod agents;
+pub mod calls;
 pub mod phone_numbers;
 pub mod system_checks;
 pub mod users;

@@ -201,3 +201,19 @@ pub async fn set_url_secret(db: &Db, owner: &Owner, id: &str, secret: &str, now:
     .await?;
     Ok(!before.is_empty())
 }
+
+/// A number as the telephony endpoints see it: found by id alone, checked by its URL secret.
+pub async fn find_for_telephony(db: &Db, id: &str) -> Result<Option<NumberRow>, DbError> {
+    row(db, &format!("SELECT {PROJECTION} FROM phone_number WHERE id = type::record('phone_number', $id)"), json!({ "id": id })).await
+}
+
+/// Records that a call reached the number.
+pub async fn touch_last_used(db: &Db, id: &str, now: &str) -> Result<(), DbError> {
+    rows::<Value>(
+        db,
+        "UPDATE type::record('phone_number', $id) SET last_used = <datetime>$now RETURN NONE",
+        json!({ "id": id, "now": now }),
+    )
+    .await
+    .map(|_| ())
+}

@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).merge(tokens::router())
         .merge(agents::router())
         .merge(phone_numbers::router())
+        .merge(crate::telephony::routes::router())
 }
 
 #[tracing::instrument(skip_all)]

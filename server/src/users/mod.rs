@@ -23,6 +23,12 @@ pub const TOKEN_PREFIX: &str = "vg_";
 pub struct Owner(String);
 
 impl Owner {
+    /// The owner recorded on a row that was found without a user (telephony lookups by a
+    /// number's id and URL secret). Only repositories' owner columns may feed this.
+    pub(crate) fn of_row(user_id: String) -> Self {
+        Self(user_id)
+    }
+
     /// The user's record key.
     pub fn id(&self) -> &str {
         &self.0

@@ -1,0 +1,114 @@
+//! Answering a provider call: find the number, check its secret, pick the agent, record the
+//! call once per call id, and say what to do next.
+
+use subtle::ConstantTimeEq;
+
+use super::exotel::answer::{self, Answer};
+use super::exotel::params::{CallParams, ParamError};
+use crate::db::{self, DbError, calls::CallRow, phone_numbers::NumberRow};
+use crate::state::AppState;
+use crate::users::Owner;
+
+/// Why a telephony request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswerError {
+    #[error("phone number not found")]
+    NotFound,
+    #[error("wrong or missing key")]
+    BadKey,
+    #[error(transparent)]
+    Params(#[from] ParamError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// A number whose URL secret was checked, with the agent that answers it.
+pub struct Verified {
+    pub number: NumberRow,
+    pub owner: Owner,
+    pub agent: Option<domain::agent::AgentView>,
+}
+
+/// Finds number `id` and checks `key` against its URL secret in constant time.
+pub async fn verify(state: &AppState, id: &str, key: Option<&str>) -> Result<Verified, AnswerError> {
+    let number = db::phone_numbers::find_for_telephony(&state.db, id).await?.ok_or(AnswerError::NotFound)?;
+    let given = key.unwrap_or_default().as_bytes();
+    if !bool::from(given.ct_eq(number.url_secret.as_bytes())) {
+        return Err(AnswerError::BadKey);
+    }
+    let owner = Owner::of_row(number.owner_id.clone());
+    let linked = match number.linked_agent_id() {
+        Some(agent_id) => crate::agents::get(state, &owner, &agent_id).await.ok(),
+        None => None,
+    };
+    let agent = match linked {
+        Some(a) => Some(a),
+        None => crate::agents::latest(state, &owner).await.ok().flatten(),
+    };
+    Ok(Verified { number, owner, agent })
+}
+
+/// The stream URL for a call: the number's WebSocket URL plus the session and agent.
+pub fn stream_url(state: &AppState, v: &Verified, session_id: &str) -> String {
+    let base = crate::numbers::urls(state, &v.number.id, &v.number.url_secret).websocket;
+    let mut url = format!("{base}&session={session_id}");
+    if let Some(a) = &v.agent {
+        url.push_str(&format!("&agent={}", a.id));
+    }
+    url
+}
+
+/// A recorded call and the answer for the provider.
+pub struct Answered {
+    pub call: CallRow,
+    /// False when this was a retry of a webhook already answered.
+    pub created: bool,
+    pub active: bool,
+    pub stream_url: String,
+    pub xml: String,
+}
+
+/// Records the call (once per call id) and builds the answer.
+pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Result<Answered, AnswerError> {
+    let now = state.clock.now_rfc3339();
+    db::phone_numbers::touch_last_used(&state.db, &v.number.id, &now).await?;
+    let active = v.number.status == "active";
+    let params_json = serde_json::to_string(&params.raw).map_err(DbError::from)?;
+    let (call, created) = db::calls::insert_or_get(
+        &state.db,
+        &db::calls::NewCall {
+            owner_id: v.owner.id(),
+            phone_id: &v.number.id,
+            phone_number: &v.number.phone_number,
+            agent_id: v.agent.as_ref().map(|a| a.id.as_str()),
+            provider: "exotel",
+            session_id: &params.call_sid,
+            status: if active { "ringing" } else { "rejected" },
+            caller: params.from.as_deref(),
+            callee: params.to.as_deref(),
+            direction: params.direction.as_deref(),
+            params_json: &params_json,
+            reason: (!active).then_some("number is not active"),
+        },
+        &now,
+    )
+    .await?;
+    if created {
+        tracing::info!(call_sid = %params.call_sid, phone_id = %v.number.id, user_id = %v.owner.id(), active, "call answered");
+    }
+    let language = v.agent.as_ref().map(|a| a.settings.language.as_str()).unwrap_or("en");
+    let stream_url = stream_url(state, v, &params.call_sid);
+    let xml = if active {
+        let greeting = v.agent.as_ref().map(|a| a.settings.greeting.as_str()).unwrap_or_default();
+        let agent_id = v.agent.as_ref().map(|a| a.id.as_str()).unwrap_or_default();
+        answer::to_xml(&Answer::Stream {
+            greeting,
+            language,
+            url: &stream_url,
+            parameters: &[("session_id", &params.call_sid), ("agent_id", agent_id)],
+        })
+    } else {
+        answer::to_xml(&Answer::SayAndHangUp { message: answer::not_in_service(language), language })
+    };
+    Ok(Answered { call, created, active, stream_url, xml })
+}

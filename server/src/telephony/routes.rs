@@ -1,0 +1,104 @@
+//! The HTTP endpoints Exotel calls: the answer webhook and the Voicebot applet's dynamic URL.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::calls::{self, AnswerError};
+use super::exotel::params::{self, CallParams, MAX_INPUT, ParamError};
+use crate::http::ApiError;
+use crate::state::AppState;
+
+/// Telephony routes; bodies are capped at 64 KiB.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/telephony/webhook/{id}", get(webhook).post(webhook))
+        .route("/api/telephony/exotel/voicebot/{id}", get(voicebot).post(voicebot))
+        .layer(DefaultBodyLimit::max(MAX_INPUT))
+}
+
+impl From<AnswerError> for ApiError {
+    fn from(e: AnswerError) -> Self {
+        match e {
+            AnswerError::NotFound => ApiError::not_found("phone number"),
+            AnswerError::BadKey => ApiError::new(StatusCode::UNAUTHORIZED, "bad_key", "the URL's key does not match this number"),
+            AnswerError::Params(p) => {
+                let field = match p {
+                    ParamError::MissingCallSid | ParamError::BadCallSid(_) => "CallSid",
+                    ParamError::MalformedBody(_) => "body",
+                };
+                ApiError::invalid(field, p.to_string())
+            }
+            AnswerError::Db(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// The number's URL secret, read from the query string alone (so a bad body is still a 400
+/// for a caller who knows the key, and a 401 for one who does not).
+fn key_of(query: Option<&str>) -> Option<String> {
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes()).find(|(k, _)| k == "key").map(|(_, v)| v.into_owned())
+}
+
+/// Every provider parameter of the request, without our `key`.
+fn read(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<std::collections::BTreeMap<String, String>, AnswerError> {
+    let query = query.unwrap_or_default();
+    if query.len() > MAX_INPUT {
+        return Err(ParamError::MalformedBody("query (too long)").into());
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let mut raw = params::collect(query, content_type, body)?;
+    raw.remove("key");
+    Ok(raw)
+}
+
+/// `POST` (and `GET` with a `CallSid`) answers a call with XML; `GET` without one verifies the URL.
+#[tracing::instrument(skip_all, fields(phone_id = %id))]
+async fn webhook(
+    State(state): State<AppState>,
+    method: Method,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let verified = calls::verify(&state, &id, key_of(query.as_deref()).as_deref()).await?;
+    let raw = read(query.as_deref(), &headers, &body)?;
+    if method == Method::GET && !raw.contains_key("CallSid") {
+        let ws = crate::numbers::urls(&state, &verified.number.id, "").websocket.replace("?key=&", "?");
+        return Ok(Json(json!({
+            "found": true,
+            "active": verified.number.status == "active",
+            "phoneNumber": verified.number.phone_number,
+            "status": verified.number.status,
+            "agent": verified.agent.as_ref().map(|a| json!({ "id": a.id, "name": a.settings.name, "language": a.settings.language })),
+            "websocketUrl": ws,
+        }))
+        .into_response());
+    }
+    let params = CallParams::from_raw(raw).map_err(AnswerError::from)?;
+    let answered = calls::answer(&state, &verified, &params).await?;
+    Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], answered.xml).into_response())
+}
+
+/// The Voicebot applet's dynamic URL: records the call and answers `{"url": "wss://…"}`.
+#[tracing::instrument(skip_all, fields(phone_id = %id))]
+async fn voicebot(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let verified = calls::verify(&state, &id, key_of(query.as_deref()).as_deref()).await?;
+    let params = CallParams::from_raw(read(query.as_deref(), &headers, &body)?).map_err(AnswerError::from)?;
+    let answered = calls::answer(&state, &verified, &params).await?;
+    if !answered.active {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "inactive", "this number is not in service"));
+    }
+    Ok(Json(json!({ "url": answered.stream_url })).into_response())
+}

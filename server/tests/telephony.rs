@@ -1,0 +1,187 @@
+//! Exotel's calls to our answer webhook and Voicebot URL, over real HTTP on a real database.
+
+mod common;
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use server::AppState;
+
+struct Setup {
+    base: String,
+    state: AppState,
+    c: Client,
+    id: String,
+    /// Path and query of the number's webhook URL (with its key).
+    webhook: String,
+    voicebot: String,
+}
+
+async fn setup(status: &str, link_agent: bool) -> Setup {
+    let state = common::state().await;
+    let user = common::user(&state, "ana@example.com").await;
+    let agent = server::agents::create(&state, &user.owner, domain::agent::AgentInput {
+        name: "Desk".into(),
+        language: "hi".into(),
+        greeting: "Namaste & welcome <friend>".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let number = server::numbers::create(&state, &user.owner, &domain::phone_number::PhoneNumberInput {
+        phone_number: "+918047491899".into(),
+        provider: "other".into(),
+        linked_agent_id: link_agent.then(|| agent.id.clone()),
+        status: Some(status.into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let strip = |url: &str| url.trim_start_matches("http://127.0.0.1:0").to_string();
+    Setup {
+        base: common::serve(state.clone()).await,
+        c: Client::new(),
+        id: number.id.clone(),
+        webhook: strip(&number.webhook_url),
+        voicebot: strip(&number.voicebot_url),
+        state,
+    }
+}
+
+impl Setup {
+    async fn calls(&self) -> i64 {
+        server::db::calls::count_for_phone(&self.state.db, &self.id).await.unwrap()
+    }
+    async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.c.post(format!("{}{path}", self.base)).form(form).send().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_call_is_answered_with_escaped_xml_and_recorded_once() {
+    let s = setup("active", true).await;
+    let form = [("CallSid", "CA100"), ("From", "+919876543210"), ("To", "+918047491899"), ("Direction", "incoming"), ("FooBar", "kept")];
+    let res = s.post_form(&s.webhook, &form).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/xml"));
+    let xml = res.text().await.unwrap();
+    assert!(xml.contains(r#"<Say language="hi-IN">Namaste &amp; welcome &lt;friend&gt;</Say>"#), "{xml}");
+    assert!(xml.contains(&format!("/api/telephony/ws/{}?key=", s.id)), "{xml}");
+    assert!(xml.contains("session=CA100"), "{xml}");
+    assert!(xml.contains(r#"<Parameter name="session_id" value="CA100"/>"#), "{xml}");
+
+    let call = server::db::calls::get_by_key(&s.state.db, "exotel_CA100").await.unwrap().unwrap();
+    assert_eq!(call.status, "ringing");
+    assert_eq!(call.session_id, "CA100");
+    assert_eq!(call.caller.as_deref(), Some("+919876543210"));
+    let params: Value = serde_json::from_str(&call.params_json).unwrap();
+    assert_eq!(params["FooBar"], "kept", "unknown fields are kept");
+    assert!(params.get("key").is_none(), "our secret is not stored as a provider parameter");
+    let number: Value = server::db::row(&s.state.db, "SELECT last_used FROM phone_number", json!({})).await.unwrap().unwrap();
+    assert!(number["last_used"].is_string(), "last used is updated");
+
+    // A retried webhook answers the same and records nothing new.
+    let again = s.post_form(&s.webhook, &form).await.text().await.unwrap();
+    assert_eq!(again, xml);
+    assert_eq!(s.calls().await, 1);
+
+    // JSON bodies and GET query parameters work too.
+    let json_res = s.c.post(format!("{}{}", s.base, s.webhook)).json(&json!({ "CallSid": "CA101", "CallFrom": "0987" })).send().await.unwrap();
+    assert_eq!(json_res.status(), StatusCode::OK);
+    let get_res = s.c.get(format!("{}{}&CallSid=CA102&From=%2B911", s.base, s.webhook)).send().await.unwrap();
+    assert_eq!(get_res.status(), StatusCode::OK);
+    assert_eq!(s.calls().await, 3);
+}
+
+#[tokio::test]
+async fn verification_get_reports_the_number_without_secrets() {
+    let s = setup("active", true).await;
+    let res = s.c.get(format!("{}{}", s.base, s.webhook)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["found"], true);
+    assert_eq!(body["active"], true);
+    assert_eq!(body["agent"]["name"], "Desk");
+    let ws = body["websocketUrl"].as_str().unwrap();
+    assert!(ws.contains(&format!("/api/telephony/ws/{}?sample-rate=8000", s.id)), "{ws}");
+    assert!(!body.to_string().contains("key="), "{body}");
+    assert_eq!(s.calls().await, 0);
+}
+
+#[tokio::test]
+async fn wrong_key_unknown_number_and_bad_input_are_refused_and_write_nothing() {
+    let s = setup("active", true).await;
+    let wrong_key = s.webhook.split("?key=").next().unwrap().to_string() + "?key=guessed";
+    let res = s.post_form(&wrong_key, &[("CallSid", "CA1")]).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "bad_key");
+    let no_key = s.webhook.split('?').next().unwrap().to_string();
+    assert_eq!(s.post_form(&no_key, &[("CallSid", "CA1")]).await.status(), StatusCode::UNAUTHORIZED);
+    let res = s.post_form("/api/telephony/webhook/nosuchnumber?key=x", &[("CallSid", "CA1")]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    let missing = s.post_form(&s.webhook, &[("From", "+91")]).await;
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(missing.json::<Value>().await.unwrap()["error"]["field"], "CallSid");
+    let malformed = s.c.post(format!("{}{}", s.base, s.webhook)).header("content-type", "application/json").body("{oops").send().await.unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(malformed.json::<Value>().await.unwrap()["error"]["field"], "body");
+    let huge = s.c.post(format!("{}{}", s.base, s.webhook)).body(vec![b'a'; 200_000]).send().await.unwrap();
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    assert_eq!(s.calls().await, 0);
+    let number: Value = server::db::row(&s.state.db, "SELECT last_used FROM phone_number", json!({})).await.unwrap().unwrap();
+    assert!(number["last_used"].is_null(), "nothing written: {number}");
+}
+
+#[tokio::test]
+async fn an_inactive_number_says_not_in_service_and_logs_a_rejected_call() {
+    let s = setup("inactive", true).await;
+    let xml = s.post_form(&s.webhook, &[("CallSid", "CA200")]).await.text().await.unwrap();
+    assert!(xml.contains("<Hangup/>"), "{xml}");
+    assert!(!xml.contains("<Stream"), "{xml}");
+    assert!(xml.contains("hi-IN"));
+    let call = server::db::calls::get_by_key(&s.state.db, "exotel_CA200").await.unwrap().unwrap();
+    assert_eq!(call.status, "rejected");
+    assert_eq!(call.reason.as_deref(), Some("number is not active"));
+    let res = s.c.get(format!("{}{}&CallSid=CA201", s.base, s.voicebot)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_unlinked_number_uses_the_owners_latest_agent() {
+    let s = setup("active", false).await;
+    let xml = s.post_form(&s.webhook, &[("CallSid", "CA300")]).await.text().await.unwrap();
+    assert!(xml.contains("Namaste"), "{xml}");
+    let call = server::db::calls::get_by_key(&s.state.db, "exotel_CA300").await.unwrap().unwrap();
+    assert!(call.agent_id.is_some());
+}
+
+#[tokio::test]
+async fn the_voicebot_url_answers_the_stream_url_as_json() {
+    let s = setup("active", true).await;
+    let res = s.c.get(format!("{}{}&CallSid=CA400&From=%2B919876543210", s.base, s.voicebot)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    let url = body["url"].as_str().unwrap();
+    assert!(url.starts_with("ws://127.0.0.1:0/api/telephony/ws/"), "{url}");
+    assert!(url.contains("sample-rate=8000") && url.contains("session=CA400"), "{url}");
+    assert_eq!(s.calls().await, 1);
+}
+
+#[tokio::test]
+async fn concurrent_first_webhooks_and_retries_record_exactly_one_call_each() {
+    let s = setup("active", true).await;
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let (c, url) = (s.c.clone(), format!("{}{}", s.base, s.webhook));
+        tasks.push(tokio::spawn(async move { c.post(url).form(&[("CallSid", format!("CA{i:04}"))]).send().await.unwrap().status() }));
+    }
+    for _ in 0..20 {
+        let (c, url) = (s.c.clone(), format!("{}{}", s.base, s.webhook));
+        tasks.push(tokio::spawn(async move { c.post(url).form(&[("CallSid", "CA-RETRY")]).send().await.unwrap().status() }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(s.calls().await, 101);
+}
