@@ -44,6 +44,13 @@ enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         page_size: u32,
     },
+    /// Drive the answer webhook at a fixed rate over loopback and print latency percentiles.
+    Webhook {
+        #[arg(long, default_value_t = 2000)]
+        rate: u32,
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -94,9 +101,9 @@ fn main() -> ExitCode {
         Command::Token { command: TokenCommand::Create { email, name } } => {
             runtime.block_on(token_create(&settings, &email, &name))
         }
-        Command::Bench { command: BenchCommand::Numbers { count, page_size } } => {
+        Command::Bench { command } => {
             let dir = std::env::temp_dir().join(format!("voxgate-bench-{}", std::process::id()));
-            let result = runtime.block_on(bench_numbers(&dir, count, page_size));
+            let result = runtime.block_on(bench(&dir, command));
             // The embedded store flushes while the runtime shuts down; remove its files after.
             drop(runtime);
             let _ = std::fs::remove_dir_all(&dir);
@@ -160,11 +167,21 @@ async fn token_create(settings: &Settings, email: &str, name: &str) -> anyhow::R
     Ok(())
 }
 
-async fn bench_numbers(dir: &std::path::Path, count: usize, page_size: u32) -> anyhow::Result<()> {
+async fn bench(dir: &std::path::Path, command: BenchCommand) -> anyhow::Result<()> {
     server::telemetry::init("error,surrealdb_core=off,surrealkv=off");
-    let lines = server::bench::numbers(dir, count, page_size).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let profile = if cfg!(debug_assertions) { "debug build" } else { "release build" };
-    println!("voxgate bench numbers ({profile}, embedded SurrealKV file, {count} numbers, one user)");
+    let (title, lines) = match command {
+        BenchCommand::Numbers { count, page_size } => (
+            format!("numbers ({profile}, embedded SurrealKV file, {count} numbers, one user)"),
+            server::bench::numbers(dir, count, page_size).await,
+        ),
+        BenchCommand::Webhook { rate, seconds } => (
+            format!("webhook ({profile}, embedded SurrealKV file, loopback HTTP/1.1)"),
+            server::bench::webhook(dir, rate, seconds).await,
+        ),
+    };
+    let lines = lines.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("voxgate bench {title}");
     for line in lines {
         println!("  {line}");
     }

@@ -185,3 +185,38 @@ async fn concurrent_first_webhooks_and_retries_record_exactly_one_call_each() {
     }
     assert_eq!(s.calls().await, 101);
 }
+
+#[tokio::test]
+async fn greeting_applet_gets_plain_text_and_head_the_same_headers() {
+    let s = setup("active", true).await;
+    let path = s.webhook.replace("/webhook/", "/exotel/greeting/");
+    let get = s.c.get(format!("{}{path}", s.base)).send().await.unwrap();
+    assert_eq!(get.status(), StatusCode::OK);
+    assert_eq!(get.headers()["content-type"], "text/plain");
+    assert_eq!(get.text().await.unwrap(), "Namaste & welcome <friend>");
+    let head = s.c.head(format!("{}{path}", s.base)).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(head.headers()["content-type"], "text/plain");
+    assert_eq!(s.c.get(format!("{}/api/telephony/exotel/greeting/{}?key=no", s.base, s.id)).send().await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn passthru_after_the_voicebot_records_the_stream_outcome() {
+    let s = setup("active", true).await;
+    s.post_form(&s.webhook, &[("CallSid", "56b1aa78"), ("From", "+918888000000")]).await;
+    // The documented Passthru example (SUP-PT 3000132269), with our key.
+    let path = s.webhook.replace("/webhook/", "/exotel/passthru/");
+    let url = format!(
+        "{}{path}&CallSid=56b1aa78&Direction=inbound&From=%2B918888000000&To=%2B912233344455&Stream%5BStreamSID%5D=6f0447&Stream%5BStatus%5D=completed&Stream%5BDuration%5D=28&Stream%5BDisconnectedBy%5D=bot",
+        s.base
+    );
+    assert_eq!(s.c.get(url).send().await.unwrap().status(), StatusCode::OK);
+    let call = server::db::calls::get_by_key(&s.state.db, "exotel_56b1aa78").await.unwrap().unwrap();
+    assert_eq!(call.status, "completed");
+    let params: Value = serde_json::from_str(&call.params_json).unwrap();
+    assert_eq!(params["Stream[DisconnectedBy]"], "bot");
+    assert_eq!(params["From"], "+918888000000");
+    let duration: Value = server::db::row(&s.state.db, "SELECT VALUE duration_ms FROM call", json!({})).await.unwrap().unwrap();
+    assert_eq!(duration, 28_000);
+    assert_eq!(s.calls().await, 1);
+}

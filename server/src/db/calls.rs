@@ -85,3 +85,23 @@ pub async fn get_by_key(db: &Db, key: &str) -> Result<Option<CallRow>, DbError> 
 pub async fn count_for_phone(db: &Db, phone_id: &str) -> Result<i64, DbError> {
     Ok(row(db, "RETURN count(SELECT id FROM call WHERE phone_id = $phone_id)", json!({ "phone_id": phone_id })).await?.unwrap_or(0))
 }
+
+/// Replaces the provider parameters of a call; a `completed`/`failed` stream status ends it.
+pub async fn merge_params(db: &Db, key: &str, params_json: &str, stream_status: Option<&str>, duration_ms: Option<i64>, now: &str) -> Result<CallRow, DbError> {
+    let end = match stream_status {
+        Some("completed") => Some("completed"),
+        Some("failed") => Some("failed"),
+        _ => None,
+    };
+    rows::<serde_json::Value>(
+        db,
+        "UPDATE type::record('call', $key) SET params_json = $params,
+            status = IF $end AND status != 'rejected' THEN $end ELSE status END,
+            ended_at = IF $end THEN (ended_at ?? <datetime>$now) ELSE ended_at END,
+            duration_ms = IF $duration != NONE AND $duration != NULL THEN $duration ELSE duration_ms END
+         RETURN NONE",
+        json!({ "key": key, "params": params_json, "end": end, "duration": duration_ms, "now": now }),
+    )
+    .await?;
+    get_by_key(db, key).await?.ok_or_else(|| DbError::Decode(serde::de::Error::custom("call vanished")))
+}

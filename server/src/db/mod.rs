@@ -31,6 +31,11 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// Whether a concurrent transaction wrote the same rows first.
+    pub fn is_write_conflict(&self) -> bool {
+        matches!(self, Self::Surreal(_)) && self.to_string().contains("Transaction write conflict")
+    }
+
     /// Whether this is a violation of the unique index `index`.
     pub fn is_unique_violation(&self, index: &str) -> bool {
         matches!(self, Self::Surreal(_)) && {

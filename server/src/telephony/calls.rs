@@ -71,7 +71,15 @@ pub struct Answered {
 /// Records the call (once per call id) and builds the answer.
 pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Result<Answered, AnswerError> {
     let now = state.clock.now_rfc3339();
-    db::phone_numbers::touch_last_used(&state.db, &v.number.id, &now).await?;
+    // Concurrent calls to one number race on this row; a write conflict means another call is
+    // setting the same moment, so it is not a reason to fail this call.
+    if let Err(e) = db::phone_numbers::touch_last_used(&state.db, &v.number.id, &now).await {
+        if e.is_write_conflict() {
+            tracing::debug!(phone_id = %v.number.id, "last_used already being updated");
+        } else {
+            return Err(e.into());
+        }
+    }
     let active = v.number.status == "active";
     let params_json = serde_json::to_string(&params.raw).map_err(DbError::from)?;
     let (call, created) = db::calls::insert_or_get(
@@ -111,4 +119,18 @@ pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Resu
         answer::to_xml(&Answer::SayAndHangUp { message: answer::not_in_service(language), language })
     };
     Ok(Answered { call, created, active, stream_url, xml })
+}
+
+/// Merges a Passthru request's parameters into its call (creating the call if the Passthru
+/// is the first we hear of it) and records the stream's end when Exotel reports it.
+pub async fn record_passthru(state: &AppState, v: &Verified, params: &CallParams) -> Result<CallRow, AnswerError> {
+    let answered = answer(state, v, params).await?;
+    let mut merged: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&answered.call.params_json).unwrap_or_default();
+    merged.extend(params.raw.clone());
+    let stream_status = params.raw.get("Stream[Status]").cloned();
+    let duration_ms = params.raw.get("Stream[Duration]").and_then(|d| d.trim().parse::<f64>().ok()).map(|s| (s * 1000.0) as i64);
+    let json = serde_json::to_string(&merged).map_err(DbError::from)?;
+    let call = db::calls::merge_params(&state.db, &answered.call.id, &json, stream_status.as_deref(), duration_ms, &state.clock.now_rfc3339()).await?;
+    Ok(call)
 }

@@ -18,6 +18,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/telephony/webhook/{id}", get(webhook).post(webhook))
         .route("/api/telephony/exotel/voicebot/{id}", get(voicebot).post(voicebot))
+        .route("/api/telephony/exotel/greeting/{id}", get(greeting))
+        .route("/api/telephony/exotel/passthru/{id}", get(passthru).post(passthru))
         .layer(DefaultBodyLimit::max(MAX_INPUT))
 }
 
@@ -101,4 +103,32 @@ async fn voicebot(
         return Err(ApiError::new(StatusCode::FORBIDDEN, "inactive", "this number is not in service"));
     }
     Ok(Json(json!({ "url": answered.stream_url })).into_response())
+}
+
+/// The Greeting applet's "text from URL": the agent's greeting as `text/plain` (HEAD answers
+/// the same headers, which axum derives from this GET handler).
+#[tracing::instrument(skip_all, fields(phone_id = %id))]
+async fn greeting(State(state): State<AppState>, Path(id): Path<String>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+    let verified = calls::verify(&state, &id, key_of(query.as_deref()).as_deref()).await?;
+    let text = match (&verified.agent, verified.number.status.as_str()) {
+        (Some(a), "active") => a.settings.greeting.clone(),
+        (a, _) => super::exotel::answer::not_in_service(a.as_ref().map(|a| a.settings.language.as_str()).unwrap_or("en")).to_string(),
+    };
+    Ok(([(header::CONTENT_TYPE, "text/plain")], text).into_response())
+}
+
+/// Passthru after the Voicebot applet: Exotel reports the stream's outcome; we keep every
+/// parameter on the call and answer 200 (the flow's first branch).
+#[tracing::instrument(skip_all, fields(phone_id = %id))]
+async fn passthru(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let verified = calls::verify(&state, &id, key_of(query.as_deref()).as_deref()).await?;
+    let params = CallParams::from_raw(read(query.as_deref(), &headers, &body)?).map_err(AnswerError::from)?;
+    calls::record_passthru(&state, &verified, &params).await?;
+    Ok(StatusCode::OK.into_response())
 }
