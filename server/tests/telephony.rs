@@ -17,7 +17,10 @@ struct Setup {
 }
 
 async fn setup(status: &str, link_agent: bool) -> Setup {
-    let state = common::state().await;
+    setup_on(common::state().await, status, link_agent).await
+}
+
+async fn setup_on(state: AppState, status: &str, link_agent: bool) -> Setup {
     let user = common::user(&state, "ana@example.com").await;
     let agent = server::agents::create(&state, &user.owner, domain::agent::AgentInput {
         name: "Desk".into(),
@@ -170,7 +173,8 @@ async fn the_voicebot_url_answers_the_stream_url_as_json() {
 
 #[tokio::test]
 async fn concurrent_first_webhooks_and_retries_record_exactly_one_call_each() {
-    let s = setup("active", true).await;
+    // On the file engine `voxgate serve` uses, where concurrent writes to one number conflict.
+    let s = setup_on(common::file_state().await, "active", true).await;
     let mut tasks = Vec::new();
     for i in 0..100 {
         let (c, url) = (s.c.clone(), format!("{}{}", s.base, s.webhook));
@@ -219,4 +223,23 @@ async fn passthru_after_the_voicebot_records_the_stream_outcome() {
     let duration: Value = server::db::row(&s.state.db, "SELECT VALUE duration_ms FROM call", json!({})).await.unwrap().unwrap();
     assert_eq!(duration, 28_000);
     assert_eq!(s.calls().await, 1);
+}
+
+#[tokio::test]
+async fn a_burst_of_calls_to_one_number_all_get_answered() {
+    // Hundreds of calls in flight update the same number row; none may fail for it.
+    let s = setup_on(common::file_state().await, "active", true).await;
+    let mut tasks = Vec::new();
+    for i in 0..400 {
+        let (c, url) = (s.c.clone(), format!("{}{}", s.base, s.webhook));
+        tasks.push(tokio::spawn(async move { c.post(url).form(&[("CallSid", format!("BURST{i:04}"))]).send().await.unwrap().status() }));
+    }
+    let mut failed = 0;
+    for t in tasks {
+        if t.await.unwrap() != StatusCode::OK {
+            failed += 1;
+        }
+    }
+    assert_eq!(failed, 0);
+    assert_eq!(s.calls().await, 400);
 }

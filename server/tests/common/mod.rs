@@ -11,6 +11,16 @@ pub async fn state() -> AppState {
     AppState::connect(Settings::for_tests()).await.expect("test database")
 }
 
+/// A state on a fresh embedded SurrealKV file database (the engine `voxgate serve` uses).
+pub async fn file_state() -> AppState {
+    server::telemetry::init("warn,surrealdb=error");
+    let mut settings = Settings::for_tests();
+    let dir = std::env::temp_dir().join(format!("voxgate-test-{}", server::db::new_key()));
+    settings.database_url = server::config::DatabaseUrl::SurrealKv(dir.join("db"));
+    settings.data_dir = dir;
+    AppState::connect(settings).await.expect("test database")
+}
+
 /// Serves the REST API (behind the CSRF guard) on a free loopback port; returns its base URL.
 pub async fn serve(state: AppState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
