@@ -32,15 +32,22 @@ fn summary(label: &str, mut samples: Vec<Duration>) -> String {
     )
 }
 
-/// Imports `count` numbers for one user into an embedded file database under `dir`, then
-/// times listing every page, filtered pages and searches through the service layer.
-pub async fn numbers(dir: &std::path::Path, count: usize, page_size: u32) -> anyhow_like::Result<Vec<String>> {
+/// A fresh embedded file database under `dir` with one user and one agent.
+async fn bench_state(dir: &std::path::Path) -> anyhow_like::Result<(AppState, crate::users::CurrentUser, domain::agent::AgentView)> {
     let mut settings = Settings::for_tests();
     settings.database_url = DatabaseUrl::SurrealKv(dir.join("db"));
     settings.data_dir = dir.to_path_buf();
     let state = AppState::connect(settings).await?;
     let user = crate::users::sign_up(&state, "bench@example.com", "benchmark password").await?;
-    let agent = crate::agents::create(&state, &user.owner, domain::agent::AgentInput { name: "Bench agent".into(), ..Default::default() }).await?;
+    let agent =
+        crate::agents::create(&state, &user.owner, domain::agent::AgentInput { name: "Bench agent".into(), ..Default::default() }).await?;
+    Ok((state, user, agent))
+}
+
+/// Imports `count` numbers for one user into an embedded file database under `dir`, then
+/// times listing every page, filtered pages and searches through the service layer.
+pub async fn numbers(dir: &std::path::Path, count: usize, page_size: u32) -> anyhow_like::Result<Vec<String>> {
+    let (state, user, agent) = bench_state(dir).await?;
     let mut out = Vec::new();
 
     let started = Instant::now();
@@ -103,12 +110,7 @@ pub async fn numbers(dir: &std::path::Path, count: usize, page_size: u32) -> any
 /// new call. Latency is measured from each request's scheduled start, so a slow server
 /// cannot hide queueing (no coordinated omission).
 pub async fn webhook(dir: &std::path::Path, rate: u32, seconds: u32) -> anyhow_like::Result<Vec<String>> {
-    let mut settings = Settings::for_tests();
-    settings.database_url = DatabaseUrl::SurrealKv(dir.join("db"));
-    settings.data_dir = dir.to_path_buf();
-    let state = AppState::connect(settings).await?;
-    let user = crate::users::sign_up(&state, "bench@example.com", "benchmark password").await?;
-    let agent = crate::agents::create(&state, &user.owner, domain::agent::AgentInput { name: "Bench agent".into(), ..Default::default() }).await?;
+    let (state, user, agent) = bench_state(dir).await?;
     let number = crate::numbers::create(&state, &user.owner, &PhoneNumberInput {
         phone_number: "+918047491899".into(),
         provider: "other".into(),

@@ -13,6 +13,15 @@ fn voxgate() -> Command {
     cmd
 }
 
+/// Starts `cmd` as a server and returns it with the base URL it printed.
+fn start(mut cmd: Command) -> (std::process::Child, String) {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("voxgate listening on ").expect(&line).to_string();
+    (child, base)
+}
+
 #[test]
 fn a_bad_setting_stops_startup_with_one_line_naming_it() {
     for (name, value) in [
@@ -45,17 +54,12 @@ fn config_prints_settings_without_secrets() {
 #[test]
 fn serves_dashboard_and_server_functions_then_stops_on_sigterm() {
     let data = std::env::temp_dir().join(format!("voxgate-cli-{}", std::process::id()));
-    let mut child = voxgate()
-        .env("VOXGATE_LISTEN_ADDR", "127.0.0.1:0")
+    let mut cmd = voxgate();
+    cmd.env("VOXGATE_LISTEN_ADDR", "127.0.0.1:0")
         .env("VOXGATE_DATA_DIR", &data)
         .env("VOXGATE_DATABASE_URL", "mem://")
-        .env("VOXGATE_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("voxgate listening on ").expect(&line).to_string();
+        .env("VOXGATE_LOG", "warn");
+    let (mut child, base) = start(cmd);
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -117,17 +121,12 @@ fn serves_dashboard_and_server_functions_then_stops_on_sigterm() {
 
 #[test]
 fn server_function_errors_carry_a_status_and_name_the_field() {
-    let mut child = voxgate()
-        .env("VOXGATE_LISTEN_ADDR", "127.0.0.1:0")
+    let mut cmd = voxgate();
+    cmd.env("VOXGATE_LISTEN_ADDR", "127.0.0.1:0")
         .env("VOXGATE_DATABASE_URL", "mem://")
         .env("VOXGATE_SECRET_KEY", "ab".repeat(32))
-        .env("VOXGATE_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("voxgate listening on ").expect(&line).to_string();
+        .env("VOXGATE_LOG", "error");
+    let (mut child, base) = start(cmd);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let client = reqwest::Client::new();
@@ -188,17 +187,9 @@ fn operator_commands_create_accounts_and_tokens_and_respect_a_running_server() {
     assert!(!unknown.status.success());
 
     // With the server holding the embedded file, the commands say so.
-    let mut server = voxgate()
-        .env("VOXGATE_LISTEN_ADDR", "127.0.0.1:0")
-        .env("VOXGATE_DATA_DIR", &data)
-        .env("VOXGATE_DATABASE_URL", &db)
-        .env("VOXGATE_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("voxgate listening on ").expect(&line).to_string();
+    let mut cmd = voxgate();
+    cmd.env("VOXGATE_LISTEN_ADDR", "127.0.0.1:0").env("VOXGATE_DATA_DIR", &data).env("VOXGATE_DATABASE_URL", &db).env("VOXGATE_LOG", "error");
+    let (mut server, base) = start(cmd);
     let held = run(&["user", "add", "late@example.com"], "correct horse battery\n");
     assert!(!held.status.success());
     assert!(String::from_utf8_lossy(&held.stderr).contains("held by a running voxgate server"), "{}", String::from_utf8_lossy(&held.stderr));

@@ -58,6 +58,19 @@ fn read(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<std::c
     Ok(raw)
 }
 
+/// A provider request whose number and key checked out, with its call parameters.
+async fn incoming(
+    state: &AppState,
+    id: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(calls::Verified, CallParams), ApiError> {
+    let verified = calls::verify(state, id, key_of(query).as_deref()).await?;
+    let params = CallParams::from_raw(read(query, headers, body)?).map_err(AnswerError::from)?;
+    Ok((verified, params))
+}
+
 /// `POST` (and `GET` with a `CallSid`) answers a call with XML; `GET` without one verifies the URL.
 #[tracing::instrument(skip_all, fields(phone_id = %id))]
 async fn webhook(
@@ -96,8 +109,7 @@ async fn voicebot(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let verified = calls::verify(&state, &id, key_of(query.as_deref()).as_deref()).await?;
-    let params = CallParams::from_raw(read(query.as_deref(), &headers, &body)?).map_err(AnswerError::from)?;
+    let (verified, params) = incoming(&state, &id, query.as_deref(), &headers, &body).await?;
     let answered = calls::answer(&state, &verified, &params).await?;
     if !answered.active {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "inactive", "this number is not in service"));
@@ -127,8 +139,7 @@ async fn passthru(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let verified = calls::verify(&state, &id, key_of(query.as_deref()).as_deref()).await?;
-    let params = CallParams::from_raw(read(query.as_deref(), &headers, &body)?).map_err(AnswerError::from)?;
+    let (verified, params) = incoming(&state, &id, query.as_deref(), &headers, &body).await?;
     calls::record_passthru(&state, &verified, &params).await?;
     Ok(StatusCode::OK.into_response())
 }
