@@ -105,3 +105,17 @@ pub async fn merge_params(db: &Db, key: &str, params_json: &str, stream_status: 
     .await?;
     get_by_key(db, key).await?.ok_or_else(|| DbError::Decode(serde::de::Error::custom("call vanished")))
 }
+
+/// Sets a call's status; `ended` and `duration_ms` are stored when given.
+pub async fn set_status(db: &Db, key: &str, status: &str, reason: Option<&str>, ended: Option<&str>, duration_ms: Option<i64>) -> Result<(), DbError> {
+    rows::<serde_json::Value>(
+        db,
+        "UPDATE type::record('call', $key) SET status = $status, reason = $reason ?? reason,
+            ended_at = IF $ended THEN <datetime>$ended ELSE ended_at END,
+            duration_ms = $duration ?? duration_ms
+         WHERE status != 'rejected' RETURN NONE",
+        json!({ "key": key, "status": status, "reason": reason, "ended": ended, "duration": duration_ms }),
+    )
+    .await
+    .map(|_| ())
+}

@@ -4,3 +4,4 @@
 pub mod calls;
 pub mod exotel;
 pub mod routes;
+pub mod session;

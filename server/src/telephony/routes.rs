@@ -17,6 +17,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/telephony/webhook/{id}", get(webhook).post(webhook))
+        .route("/api/telephony/ws/{id}", get(stream))
         .route("/api/telephony/exotel/voicebot/{id}", get(voicebot).post(voicebot))
         .route("/api/telephony/exotel/greeting/{id}", get(greeting))
         .route("/api/telephony/exotel/passthru/{id}", get(passthru).post(passthru))
@@ -142,4 +143,25 @@ async fn passthru(
     let (verified, params) = incoming(&state, &id, query.as_deref(), &headers, &body).await?;
     calls::record_passthru(&state, &verified, &params).await?;
     Ok(StatusCode::OK.into_response())
+}
+
+/// Exotel's Voicebot WebSocket. The key and `sample-rate` (8000 when absent, 16000, 24000) are
+/// checked before the upgrade, so a bad URL gets an HTTP error, not a socket.
+#[tracing::instrument(skip_all, fields(phone_id = %id))]
+async fn stream(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    upgrade: axum::extract::WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let verified = calls::verify(&state, &id, key_of(query.as_deref()).as_deref()).await?;
+    let q: std::collections::BTreeMap<String, String> =
+        form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes()).into_owned().collect();
+    let sample_rate = match q.get("sample-rate").map(|r| r.parse::<u32>()) {
+        None => 8000,
+        Some(Ok(r)) if super::exotel::stream::RATES.contains(&r) => r,
+        Some(_) => return Err(ApiError::invalid("sample-rate", "use 8000, 16000 or 24000")),
+    };
+    let ctx = super::session::StreamContext { verified, sample_rate, session: q.get("session").cloned() };
+    Ok(upgrade.on_upgrade(move |socket| super::session::run(state, ctx, socket)).into_response())
 }
