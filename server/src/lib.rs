@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod agents;
 pub mod bench;
+pub mod calls;
 pub mod config;
 pub mod errors;
 pub mod numbers;

@@ -1,6 +1,7 @@
 //! Domain types and validation rules that run the same in the browser and on the server.
 
 pub mod agent;
+pub mod call;
 pub mod phone_number;
 
 use serde::{Deserialize, Serialize};

@@ -119,3 +119,72 @@ pub async fn set_status(db: &Db, key: &str, status: &str, reason: Option<&str>, 
     .await
     .map(|_| ())
 }
+
+/// Filters for [`list`]; already validated. Dates are RFC 3339.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub phone_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub status: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: u32,
+    pub start: u32,
+}
+
+/// A call row with its times and agent name, for listings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct CallListRow {
+    #[serde(flatten)]
+    pub call: CallRow,
+    pub ended_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub agent_name: Option<String>,
+}
+
+const LIST_PROJECTION: &str = "record::id(id) AS id, record::id(owner) AS owner_id, phone_id, phone_number, agent_id,
+    provider, session_id, status, caller, callee, direction, params_json, reason, started_at, ended_at, duration_ms,
+    (IF agent_id THEN type::record('agent', agent_id).name ELSE NONE END) AS agent_name";
+
+fn owner_cond(f: &ListFilter) -> String {
+    let mut cond = String::from("owner = type::record('user', $owner)");
+    for (value, clause) in [
+        (&f.phone_id, " AND phone_id = $phone_id"),
+        (&f.agent_id, " AND agent_id = $agent_id"),
+        (&f.status, " AND status = $status"),
+        (&f.from, " AND started_at >= <datetime>$from"),
+        (&f.to, " AND started_at < <datetime>$to"),
+    ] {
+        if value.is_some() {
+            cond.push_str(clause);
+        }
+    }
+    cond
+}
+
+/// One page of `owner`'s calls, newest first, and how many match.
+pub async fn list(db: &Db, owner: &crate::users::Owner, f: &ListFilter) -> Result<(Vec<CallListRow>, i64), DbError> {
+    let cond = owner_cond(f);
+    let sql = format!(
+        "SELECT {LIST_PROJECTION} FROM call WHERE {cond} ORDER BY started_at DESC LIMIT $limit START $start;
+         SELECT count() AS total FROM call WHERE {cond} GROUP ALL;"
+    );
+    let vars = json!({
+        "owner": owner.id(), "phone_id": f.phone_id, "agent_id": f.agent_id, "status": f.status,
+        "from": f.from, "to": f.to, "limit": f.limit, "start": f.start,
+    });
+    let mut response = super::query(db, &sql, vars).await?;
+    let page: Vec<CallListRow> = super::take(&mut response, 0)?;
+    let totals: Vec<serde_json::Value> = super::take(&mut response, 1)?;
+    Ok((page, totals.first().and_then(|t| t["total"].as_i64()).unwrap_or(0)))
+}
+
+/// One of `owner`'s calls.
+pub async fn get(db: &Db, owner: &crate::users::Owner, id: &str) -> Result<Option<CallListRow>, DbError> {
+    row(
+        db,
+        &format!("SELECT {LIST_PROJECTION} FROM call WHERE id = type::record('call', $id) AND owner = type::record('user', $owner)"),
+        json!({ "id": id, "owner": owner.id() }),
+    )
+    .await
+}

@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod calls;
 pub mod error;
 pub mod json;
 pub mod phone_numbers;
@@ -20,6 +21,7 @@ pub use error::ApiError;
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).merge(tokens::router())
         .merge(agents::router())
+        .merge(calls::router())
         .merge(phone_numbers::router())
         .merge(crate::telephony::routes::router())
 }

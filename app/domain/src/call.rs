@@ -1,0 +1,68 @@
+//! Calls: one record per provider call, as the dashboard and the REST API show it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Call statuses, in the order a call moves through them.
+pub const STATUSES: &[(&str, &str)] = &[
+    ("ringing", "Ringing"),
+    ("in_progress", "In progress"),
+    ("completed", "Completed"),
+    ("failed", "Failed"),
+    ("rejected", "Rejected"),
+];
+
+/// A call in a listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallView {
+    pub id: String,
+    /// The provider's call id (Exotel `CallSid`), also the session id.
+    pub session_id: String,
+    pub provider: String,
+    pub phone_id: String,
+    pub phone_number: String,
+    pub agent_id: Option<String>,
+    pub agent_name: Option<String>,
+    pub caller: Option<String>,
+    pub direction: Option<String>,
+    pub status: String,
+    pub reason: Option<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub duration_ms: Option<i64>,
+}
+
+/// One call with everything the provider sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallDetail {
+    #[serde(flatten)]
+    pub call: CallView,
+    /// Every webhook/applet parameter as received (never our URL key).
+    pub provider_params: BTreeMap<String, String>,
+}
+
+/// One page of calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallPage {
+    pub calls: Vec<CallView>,
+    pub page: u32,
+    pub page_size: u32,
+    pub total: i64,
+}
+
+/// Filters for a call listing; every one is optional. Dates are RFC 3339 or `YYYY-MM-DD`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CallQuery {
+    pub phone_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub status: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub page: Option<u32>,
+    pub page_size: Option<u32>,
+}
