@@ -123,6 +123,10 @@ async fn bad_urls_are_refused_before_the_upgrade() {
     assert!(err.to_string().contains("400"), "{err}");
     let err = tokio_tungstenite::connect_async(format!("{}/api/telephony/ws/nosuch?key=x", s.ws_base)).await.unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");
+    // An inactive number takes no stream.
+    server::db::rows::<Value>(&s.state.db, "UPDATE phone_number SET status = 'inactive' RETURN NONE", json!({})).await.unwrap();
+    let err = tokio_tungstenite::connect_async(format!("{}{}", s.ws_base, s.ws_path)).await.unwrap_err();
+    assert!(err.to_string().contains("403"), "{err}");
 }
 
 #[tokio::test]

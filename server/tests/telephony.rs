@@ -243,3 +243,24 @@ async fn a_burst_of_calls_to_one_number_all_get_answered() {
     assert_eq!(failed, 0);
     assert_eq!(s.calls().await, 400);
 }
+
+#[tokio::test]
+async fn a_call_id_recorded_for_one_number_cannot_be_claimed_through_another() {
+    let s = setup("active", true).await;
+    s.post_form(&s.webhook, &[("CallSid", "CAOWNED"), ("From", "+919876543210")]).await;
+    // Another tenant's number, with its own valid key.
+    let (other, _) = common::user_with_token(&s.state, "mallory@example.com").await;
+    let theirs = server::numbers::create(&s.state, &other.owner, &domain::phone_number::PhoneNumberInput {
+        phone_number: "+14155552671".into(),
+        provider: "other".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let path = theirs.webhook_url.trim_start_matches("http://127.0.0.1:0").replace("/webhook/", "/exotel/passthru/");
+    let res = s.c.get(format!("{}{path}&CallSid=CAOWNED&Stream%5BStatus%5D=failed&From=spoofed", s.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let call = server::db::calls::get_by_key(&s.state.db, "exotel_CAOWNED").await.unwrap().unwrap();
+    assert_eq!(call.status, "ringing", "unchanged");
+    assert!(!call.params_json.contains("spoofed"));
+}

@@ -27,6 +27,8 @@ async fn sign_up_normalizes_and_refuses_bad_input_without_writing() {
         ("", "correct horse battery", "email"),
         ("bob@example.com", "short", "password"),
         ("ANA@example.com", "correct horse battery", "email"),
+        ("\"quoted\"@example.com", "correct horse battery", "email"),
+        ("ünï@example.com", "correct horse battery", "email"),
     ] {
         let err = users::sign_up(&state, email, password).await.unwrap_err();
         assert_eq!(field_of(err), field, "{email} / {password}");

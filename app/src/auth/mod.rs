@@ -26,7 +26,15 @@ pub async fn current_user() -> Result<Option<Me>, AppError> {
 /// Only local paths are followed after login, so the `next` field cannot redirect off-site.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.starts_with("/api/") => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/api/")
+                && n.len() <= 512
+                && n.bytes().all(|b| b > 0x20 && b < 0x7f && b != b'\\') =>
+        {
+            n.to_string()
+        }
         _ => "/numbers".to_string(),
     }
 }
@@ -35,7 +43,8 @@ pub fn safe_next(next: Option<&str>) -> String {
 #[server(endpoint = "auth/signup")]
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     let state = crate::ssr::app_state()?;
-    let user = server::users::sign_up(&state, &email, &password).await?;
+    let ip = crate::ssr::client_ip().await;
+    let user = server::users::sign_up_from(&state, &email, &password, ip).await?;
     let token = server::users::open_session(&state, &user.owner).await?;
     crate::ssr::set_cookie(&server::http::auth::session_cookie(&state, &token));
     leptos_axum::redirect("/numbers");
@@ -88,6 +97,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example.com")), "/numbers");
         assert_eq!(safe_next(Some("https://evil.example.com")), "/numbers");
         assert_eq!(safe_next(Some("/\\evil.example.com")), "/numbers");
+        assert_eq!(safe_next(Some("/\t/evil.example.com")), "/numbers", "browsers drop tabs: //evil");
+        assert_eq!(safe_next(Some("/calls\nSet-Cookie: x")), "/numbers");
         assert_eq!(safe_next(None), "/numbers");
     }
 }

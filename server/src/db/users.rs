@@ -122,13 +122,25 @@ pub async fn delete_token(db: &Db, owner: &Owner, id: &str) -> Result<bool, DbEr
     Ok(!deleted.is_empty())
 }
 
-/// The owner of an API token, marking it used.
+/// The owner of an API token, marking it used (best effort: concurrent requests with one
+/// token would otherwise conflict on that row).
 pub async fn token_principal(db: &Db, token_hash: &str, now: &str) -> Result<Option<Principal>, DbError> {
-    row(
+    let found: Option<Principal> = row(
         db,
-        "UPDATE api_token SET last_used_at = <datetime>$now WHERE token_hash = $hash
-            RETURN record::id(user) AS user_id, user.email AS email",
-        json!({ "hash": token_hash, "now": now }),
+        "SELECT record::id(user) AS user_id, user.email AS email FROM api_token WHERE token_hash = $hash LIMIT 1",
+        json!({ "hash": token_hash }),
     )
-    .await
+    .await?;
+    if found.is_some()
+        && let Err(e) = rows::<serde_json::Value>(
+            db,
+            "UPDATE api_token SET last_used_at = <datetime>$now WHERE token_hash = $hash RETURN NONE",
+            json!({ "hash": token_hash, "now": now }),
+        )
+        .await
+        && !e.is_write_conflict()
+    {
+        return Err(e);
+    }
+    Ok(found)
 }

@@ -6,6 +6,7 @@ use subtle::ConstantTimeEq;
 use super::exotel::answer::{self, Answer};
 use super::exotel::params::{CallParams, ParamError};
 use crate::db::{self, DbError, calls::CallRow, phone_numbers::NumberRow};
+use crate::errors::DomainError;
 use crate::state::AppState;
 use crate::users::Owner;
 
@@ -16,10 +17,21 @@ pub enum AnswerError {
     NotFound,
     #[error("wrong or missing key")]
     BadKey,
+    /// The call id is already recorded for another number.
+    #[error("this call id belongs to another number")]
+    CallOfAnotherNumber,
     #[error(transparent)]
     Params(#[from] ParamError),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+fn domain_to_answer(e: DomainError) -> AnswerError {
+    match e {
+        DomainError::Db(e) => AnswerError::Db(e),
+        // An agent row that does not decode is a server fault, not the caller's.
+        other => AnswerError::Db(DbError::Decode(serde::de::Error::custom(other.to_string()))),
+    }
 }
 
 /// A number whose URL secret was checked, with the agent that answers it.
@@ -37,13 +49,13 @@ pub async fn verify(state: &AppState, id: &str, key: Option<&str>) -> Result<Ver
         return Err(AnswerError::BadKey);
     }
     let owner = Owner::of_row(number.owner_id.clone());
-    let linked = match number.linked_agent_id() {
-        Some(agent_id) => crate::agents::get(state, &owner, &agent_id).await.ok(),
-        None => None,
-    };
-    let agent = match linked {
-        Some(a) => Some(a),
-        None => crate::agents::latest(state, &owner).await.ok().flatten(),
+    let agent = match number.linked_agent_id() {
+        Some(agent_id) => match crate::agents::get(state, &owner, &agent_id).await {
+            Ok(a) => Some(a),
+            Err(DomainError::NotFound(_)) => crate::agents::latest(state, &owner).await.map_err(domain_to_answer)?,
+            Err(e) => return Err(domain_to_answer(e)),
+        },
+        None => crate::agents::latest(state, &owner).await.map_err(domain_to_answer)?,
     };
     Ok(Verified { number, owner, agent })
 }
@@ -101,6 +113,11 @@ pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Resu
         &now,
     )
     .await?;
+    // Call ids are global: a row found for another number (or owner) is not ours to answer or change.
+    if call.owner_id != v.owner.id() || call.phone_id != v.number.id {
+        tracing::warn!(call_sid = %params.call_sid, phone_id = %v.number.id, "call id already recorded for another number");
+        return Err(AnswerError::CallOfAnotherNumber);
+    }
     if created {
         tracing::info!(call_sid = %params.call_sid, phone_id = %v.number.id, user_id = %v.owner.id(), active, "call answered");
     }

@@ -36,6 +36,9 @@ impl From<AnswerError> for ApiError {
                 };
                 ApiError::invalid(field, p.to_string())
             }
+            AnswerError::CallOfAnotherNumber => {
+                ApiError { field: Some("CallSid".into()), ..ApiError::new(StatusCode::CONFLICT, "conflict", "this call id belongs to another number") }
+            }
             AnswerError::Db(e) => ApiError::internal(e),
         }
     }
@@ -155,6 +158,9 @@ async fn stream(
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let verified = calls::verify(&state, &id, key_of(query.as_deref()).as_deref()).await?;
+    if verified.number.status != "active" {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "inactive", "this number is not in service"));
+    }
     let q: std::collections::BTreeMap<String, String> =
         form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes()).into_owned().collect();
     let sample_rate = match q.get("sample-rate").map(|r| r.parse::<u32>()) {

@@ -131,6 +131,11 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
 }
 
 async fn close<S: SinkExt<Message> + Unpin>(sink: &mut S, code: u16, reason: &str) -> Result<(), S::Error> {
-    let reason: String = reason.chars().take(120).collect();
+    // A close frame's reason is at most 123 bytes; cut on a character boundary.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    let reason = reason[..end].to_string();
     sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await
 }

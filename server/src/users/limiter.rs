@@ -10,6 +10,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 pub struct LoginLimiter {
     per_account: DefaultKeyedRateLimiter<String>,
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    checks: std::sync::atomic::AtomicU64,
 }
 
 /// Attempts allowed in a burst for one e-mail, then one more per minute.
@@ -32,11 +33,28 @@ impl LoginLimiter {
         Self {
             per_account: RateLimiter::keyed(account.unwrap_or_else(|| Quota::per_minute(nz(account_burst)))),
             per_ip: RateLimiter::keyed(ip.unwrap_or_else(|| Quota::per_minute(nz(ip_burst)))),
+            checks: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Takes one attempt from this IP only (sign-up, where there is no account yet).
+    pub fn check_ip(&self, ip: Option<IpAddr>) -> Result<(), u64> {
+        let wait = |e: governor::NotUntil<governor::clock::QuantaInstant>| {
+            e.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default())).as_secs().max(1)
+        };
+        match ip {
+            Some(ip) => self.per_ip.check_key(&ip).map_err(wait),
+            None => Ok(()),
         }
     }
 
     /// Takes one attempt for this e-mail and IP; `Err(seconds)` says how long to wait.
     pub fn check(&self, email: &str, ip: Option<IpAddr>) -> Result<(), u64> {
+        // Forget full buckets now and then, so keys do not pile up forever.
+        if self.checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 1024 == 1023 {
+            self.per_account.retain_recent();
+            self.per_ip.retain_recent();
+        }
         let wait = |e: governor::NotUntil<governor::clock::QuantaInstant>| {
             e.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default())).as_secs().max(1)
         };

@@ -75,7 +75,10 @@ pub fn normalize_email(raw: &str) -> Result<String, AuthError> {
     if email.is_empty() {
         return Err(invalid("email", "Enter your e-mail address."));
     }
-    if email.len() > 254 || !email_address::EmailAddress::is_valid(&email) || !email.contains('.') {
+    // Plain ASCII addresses only: quoted or bracketed forms are valid RFC 5322 but refused by
+    // the schema's string::is_email, and no provider dashboard needs them.
+    let plain = email.is_ascii() && !email.contains(['"', '[', ']', ' ', '(', ')', ',', ';', ':', '<', '>', '\\']);
+    if email.len() > 254 || !plain || !email_address::EmailAddress::is_valid(&email) || !email.contains('.') {
         return Err(invalid("email", "Enter a valid e-mail address, like name@example.com."));
     }
     Ok(email)
@@ -95,6 +98,12 @@ fn random_token(len: usize) -> String {
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AuthError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| AuthError::Hash(e.to_string()))
+}
+
+/// Creates an account from the dashboard, under the per-IP limit (hashing is costly).
+pub async fn sign_up_from(state: &AppState, email: &str, password: &str, ip: Option<IpAddr>) -> Result<CurrentUser, AuthError> {
+    state.login_limiter.check_ip(ip).map_err(AuthError::TooManyAttempts)?;
+    sign_up(state, email, password).await
 }
 
 /// Creates an account; the e-mail must be new and the password long enough.
