@@ -26,3 +26,16 @@ impl DomainError {
         Self::Invalid(vec![FieldError::new(field, message)])
     }
 }
+
+/// A validated page request: (page, page size, rows to skip). Pages start at 1.
+pub fn page_window(page: Option<u32>, page_size: Option<u32>, max: u32) -> Result<(u32, u32, u32), DomainError> {
+    let page = page.unwrap_or(1);
+    let page_size = page_size.unwrap_or(50);
+    if page == 0 {
+        return Err(DomainError::field("page", "Pages start at 1."));
+    }
+    if page_size == 0 || page_size > max {
+        return Err(DomainError::field("pageSize", format!("Use a page size between 1 and {max}.")));
+    }
+    Ok((page, page_size, (page - 1).saturating_mul(page_size)))
+}

@@ -42,14 +42,7 @@ fn date(field: &str, v: &Option<String>) -> Result<Option<String>, DomainError> 
 
 /// One page of `owner`'s calls matching `q`, newest first.
 pub async fn list(state: &AppState, owner: &Owner, q: &CallQuery) -> Result<CallPage, DomainError> {
-    let page = q.page.unwrap_or(1);
-    let page_size = q.page_size.unwrap_or(50);
-    if page == 0 {
-        return Err(DomainError::field("page", "Pages start at 1."));
-    }
-    if page_size == 0 || page_size > MAX_PAGE_SIZE {
-        return Err(DomainError::field("pageSize", format!("Use a page size between 1 and {MAX_PAGE_SIZE}.")));
-    }
+    let (page, page_size, start) = crate::errors::page_window(q.page, q.page_size, MAX_PAGE_SIZE)?;
     let status = q.status.as_ref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
     if let Some(s) = &status
         && !STATUSES.iter().any(|(k, _)| k == s)
@@ -64,7 +57,7 @@ pub async fn list(state: &AppState, owner: &Owner, q: &CallQuery) -> Result<Call
         from: date("from", &q.from)?,
         to: date("to", &q.to)?,
         limit: page_size,
-        start: (page - 1).saturating_mul(page_size),
+        start,
     };
     let (rows, total) = repo::list(&state.db, owner, &filter).await?;
     Ok(CallPage { calls: rows.into_iter().map(view).collect(), page, page_size, total })

@@ -139,14 +139,7 @@ pub async fn get(state: &AppState, owner: &Owner, id: &str) -> Result<PhoneNumbe
 
 /// One page of `owner`'s numbers matching `q`.
 pub async fn list(state: &AppState, owner: &Owner, q: &PhoneNumberQuery) -> Result<PhoneNumberPage, DomainError> {
-    let page = q.page.unwrap_or(1);
-    let page_size = q.page_size.unwrap_or(50);
-    if page == 0 {
-        return Err(DomainError::field("page", "Pages start at 1."));
-    }
-    if page_size == 0 || page_size > MAX_PAGE_SIZE {
-        return Err(DomainError::field("pageSize", format!("Use a page size between 1 and {MAX_PAGE_SIZE}.")));
-    }
+    let (page, page_size, start) = crate::errors::page_window(q.page, q.page_size, MAX_PAGE_SIZE)?;
     let clean = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
     let status = clean(&q.status);
     if let Some(s) = &status
@@ -160,7 +153,7 @@ pub async fn list(state: &AppState, owner: &Owner, q: &PhoneNumberQuery) -> Resu
         agent: q.agent_id.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         provider: clean(&q.provider),
         limit: page_size,
-        start: (page - 1).saturating_mul(page_size),
+        start,
     };
     let (rows, total) = repo::list(&state.db, owner, &filter).await?;
     Ok(PhoneNumberPage { phone_numbers: rows.into_iter().map(|r| view(state, r)).collect(), page, page_size, total })
