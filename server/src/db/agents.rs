@@ -18,8 +18,9 @@ pub struct AgentRow {
     pub updated_at: String,
 }
 
+// The owner condition lets the (owner, linked_agent) index serve the count.
 const PROJECTION: &str = "record::id(id) AS id, name, language, settings_json, created_at, updated_at,
-    count(SELECT id FROM phone_number WHERE linked_agent = $parent.id) AS linked_numbers";
+    count(SELECT id FROM phone_number WHERE owner = $parent.owner AND linked_agent = $parent.id) AS linked_numbers";
 
 /// Stores a new agent.
 pub async fn insert(db: &Db, owner: &Owner, key: &str, name: &str, language: &str, settings_json: &str, now: &str) -> Result<(), DbError> {
