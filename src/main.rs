@@ -94,7 +94,10 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => runtime.block_on(serve(&mut settings)),
         Command::Config => {
-            println!("{settings:#?}");
+            println!("{settings:#?}\n\nEnvironment variables:");
+            for (name, meaning) in server::config::ENV_VARS {
+                println!("  {name:<28} {meaning}");
+            }
             Ok(())
         }
         Command::User { command: UserCommand::Add { email } } => runtime.block_on(user_add(&settings, &email)),

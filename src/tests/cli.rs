@@ -48,6 +48,7 @@ fn config_prints_settings_without_secrets() {
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("public_url"), "{stdout}");
+    assert!(stdout.contains("VOXGATE_DATABASE_URL"), "lists the environment variables: {stdout}");
     assert!(!stdout.contains(&key), "{stdout}");
 }
 

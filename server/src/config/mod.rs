@@ -171,7 +171,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("VOXGATE_DATABASE_PASSWORD", "SurrealDB server password (ws:// only)"),
     ("VOXGATE_DATA_DIR", "directory for the embedded database and secret.key (default data)"),
     ("VOXGATE_SECRET_KEY", "64 hex characters sealing stored credentials (default: generated into data/secret.key)"),
-    ("VOXGATE_LOG", "tracing filter (default info)"),
+    ("VOXGATE_LOG", "tracing filter (default info,surrealdb=warn)"),
 ];
 
 impl Settings {

@@ -96,3 +96,11 @@ fn leptos_toml_parses_and_matches_cargo_leptos_metadata() {
     assert_eq!(meta["site-addr"].as_str(), Some(s.site.site_addr.to_string().as_str()));
     assert_eq!(meta["reload-port"].as_integer(), Some(i64::from(s.site.reload_port)));
 }
+
+#[test]
+fn the_readme_documents_every_setting() {
+    let readme = repo_file("README.md");
+    for (name, _) in ENV_VARS {
+        assert!(readme.contains(&format!("`{name}`")), "README's configuration table lacks {name}");
+    }
+}
