@@ -53,9 +53,10 @@ pub async fn get(state: &AppState, owner: &Owner, id: &str) -> Result<AgentView,
     view(repo::get(&state.db, owner, id).await?.ok_or(DomainError::NotFound("agent"))?)
 }
 
-/// `owner`'s most recently changed agent, which answers numbers that link none.
-pub async fn latest(state: &AppState, owner: &Owner) -> Result<Option<AgentView>, DomainError> {
-    repo::latest(&state.db, owner).await?.map(view).transpose()
+/// The agent that answers a call: the linked one if it still exists, else `owner`'s most
+/// recently changed agent (one query, no linked-number count).
+pub async fn for_call(state: &AppState, owner: &Owner, linked: Option<&str>) -> Result<Option<AgentView>, DomainError> {
+    repo::get_for_call(&state.db, owner, linked).await?.map(view).transpose()
 }
 
 /// All of `owner`'s agents.

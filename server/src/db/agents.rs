@@ -13,6 +13,8 @@ pub struct AgentRow {
     pub name: String,
     pub language: String,
     pub settings_json: String,
+    /// Not read by the telephony path ([`get_for_call`]), which leaves it 0.
+    #[serde(default)]
     pub linked_numbers: i64,
     pub created_at: String,
     pub updated_at: String,
@@ -21,6 +23,23 @@ pub struct AgentRow {
 // The owner condition lets the (owner, linked_agent) index serve the count.
 const PROJECTION: &str = "record::id(id) AS id, name, language, settings_json, created_at, updated_at,
     count(SELECT id FROM phone_number WHERE owner = $parent.owner AND linked_agent = $parent.id) AS linked_numbers";
+
+const CALL_PROJECTION: &str = "record::id(id) AS id, name, language, settings_json, created_at, updated_at";
+
+/// An agent for answering a call: `id`, or else `owner`'s most recently changed one; no
+/// linked-number count (it costs a scan and a call does not need it).
+pub async fn get_for_call(db: &Db, owner: &Owner, id: Option<&str>) -> Result<Option<AgentRow>, DbError> {
+    row(
+        db,
+        &format!(
+            "LET $linked = IF $id THEN (SELECT {CALL_PROJECTION} FROM agent WHERE id = type::record('agent', $id) AND owner = type::record('user', $owner)) ELSE [] END;
+             RETURN IF array::len($linked) > 0 THEN $linked
+                 ELSE (SELECT {CALL_PROJECTION} FROM agent WHERE owner = type::record('user', $owner) ORDER BY updated_at DESC LIMIT 1) END;"
+        ),
+        json!({ "id": id, "owner": owner.id() }),
+    )
+    .await
+}
 
 /// Stores a new agent.
 pub async fn insert(db: &Db, owner: &Owner, key: &str, name: &str, language: &str, settings_json: &str, now: &str) -> Result<(), DbError> {
@@ -61,16 +80,6 @@ pub async fn list(db: &Db, owner: &Owner) -> Result<Vec<AgentRow>, DbError> {
     rows(
         db,
         &format!("SELECT {PROJECTION} FROM agent WHERE owner = type::record('user', $owner) ORDER BY updated_at DESC"),
-        json!({ "owner": owner.id() }),
-    )
-    .await
-}
-
-/// `owner`'s most recently changed agent (the fallback for numbers with no link).
-pub async fn latest(db: &Db, owner: &Owner) -> Result<Option<AgentRow>, DbError> {
-    row(
-        db,
-        &format!("SELECT {PROJECTION} FROM agent WHERE owner = type::record('user', $owner) ORDER BY updated_at DESC LIMIT 1"),
         json!({ "owner": owner.id() }),
     )
     .await

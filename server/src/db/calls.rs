@@ -66,14 +66,34 @@ pub async fn insert_or_get(db: &Db, c: &NewCall<'_>, now: &str) -> Result<(CallR
         }),
     )
     .await;
-    let was_created = match created {
-        Ok(_) => true,
+    match created {
+        // What we just wrote, without reading it back.
+        Ok(_) => Ok((
+            CallRow {
+                id: key,
+                owner_id: c.owner_id.to_string(),
+                phone_id: c.phone_id.to_string(),
+                phone_number: c.phone_number.to_string(),
+                agent_id: c.agent_id.map(str::to_string),
+                provider: c.provider.to_string(),
+                session_id: c.session_id.to_string(),
+                status: c.status.to_string(),
+                caller: c.caller.map(str::to_string),
+                callee: c.callee.map(str::to_string),
+                direction: c.direction.map(str::to_string),
+                params_json: c.params_json.to_string(),
+                reason: c.reason.map(str::to_string),
+                started_at: now.to_string(),
+            },
+            true,
+        )),
         // A concurrent or retried webhook got there first: same record id or unique index.
-        Err(e) if e.to_string().contains("already exists") || e.is_unique_violation("call_session") => false,
-        Err(e) => return Err(e),
-    };
-    let row = get_by_key(db, &key).await?.ok_or_else(|| DbError::Decode(serde::de::Error::custom("call vanished")))?;
-    Ok((row, was_created))
+        Err(e) if e.to_string().contains("already exists") || e.is_unique_violation("call_session") => {
+            let row = get_by_key(db, &key).await?.ok_or_else(|| DbError::Decode(serde::de::Error::custom("call vanished")))?;
+            Ok((row, false))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The call with this record key (telephony lookups; not owner-scoped).

@@ -49,14 +49,7 @@ pub async fn verify(state: &AppState, id: &str, key: Option<&str>) -> Result<Ver
         return Err(AnswerError::BadKey);
     }
     let owner = Owner::of_row(number.owner_id.clone());
-    let agent = match number.linked_agent_id() {
-        Some(agent_id) => match crate::agents::get(state, &owner, &agent_id).await {
-            Ok(a) => Some(a),
-            Err(DomainError::NotFound(_)) => crate::agents::latest(state, &owner).await.map_err(domain_to_answer)?,
-            Err(e) => return Err(domain_to_answer(e)),
-        },
-        None => crate::agents::latest(state, &owner).await.map_err(domain_to_answer)?,
-    };
+    let agent = crate::agents::for_call(state, &owner, number.linked_agent_id().as_deref()).await.map_err(domain_to_answer)?;
     Ok(Verified { number, owner, agent })
 }
 
