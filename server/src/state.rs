@@ -23,6 +23,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub login_limiter: Arc<LoginLimiter>,
+    /// When each number's `last_used` was last written, so busy numbers write it at most once a second.
+    pub last_used_writes: Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
 }
 
 impl AppState {
@@ -37,7 +39,7 @@ impl AppState {
             settings.secret_key = Some(key);
         }
         let db = crate::db::connect(&settings).await?;
-        Ok(Self { db, settings: Arc::new(settings), clock: Clock::default(), login_limiter: Arc::default() })
+        Ok(Self { db, settings: Arc::new(settings), clock: Clock::default(), login_limiter: Arc::default(), last_used_writes: Arc::default() })
     }
 }
 

@@ -76,9 +76,20 @@ pub struct Answered {
 /// Records the call (once per call id) and builds the answer.
 pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Result<Answered, AnswerError> {
     let now = state.clock.now_rfc3339();
-    // Concurrent calls to one number race on this row; a write conflict means another call is
-    // setting the same moment, so it is not a reason to fail this call.
-    if let Err(e) = db::phone_numbers::touch_last_used(&state.db, &v.number.id, &now).await {
+    // `last_used` is written at most once a second per number. Concurrent calls to one number
+    // race on this row; a write conflict means another call is setting the same moment, so it
+    // is not a reason to fail this call.
+    let due = {
+        let mut writes = state.last_used_writes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let fresh = writes.get(&v.number.id).is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1));
+        if !fresh {
+            writes.insert(v.number.id.clone(), std::time::Instant::now());
+        }
+        !fresh
+    };
+    if due
+        && let Err(e) = db::phone_numbers::touch_last_used(&state.db, &v.number.id, &now).await
+    {
         if e.is_write_conflict() {
             tracing::debug!(phone_id = %v.number.id, "last_used already being updated");
         } else {
