@@ -22,6 +22,7 @@ test("a call placed through the webhook shows in Call Logs with its provider par
   await exotel.dispose();
 
   await open(page, "/numbers");
+  await expect(page.getByTestId("number-last-call")).toHaveText(/^\d{4}-\d{2}-\d{2}T/);
   await page.getByTestId("number-calls").click();
   await expect(page).toHaveURL(/\/calls\?phoneId=/);
   const row = page.getByTestId("call-row");

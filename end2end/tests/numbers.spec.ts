@@ -42,6 +42,7 @@ test("agent and phone number journey: create, import, copy, edit, refuse bad inp
   await expect(card).toHaveCount(1);
   await expect(card.getByTestId("number-value")).toHaveText("+919876543210");
   await expect(page.getByTestId("numbers-total")).toHaveText("1 number");
+  await expect(card.getByTestId("number-last-call")).toHaveText("never");
   await expect(page.getByTestId("next-page")).toBeDisabled();
   await expect(card.getByTestId("number-status")).toHaveText("active");
   await expect(card.getByTestId("number-api-key")).toHaveText("••••1234");

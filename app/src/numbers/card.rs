@@ -44,6 +44,8 @@ pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberVie
                     <dt>"SID"</dt><dd class="text-slate-800">{e.sid}</dd>
                     <dt>"API key"</dt><dd class="font-mono text-slate-800" data-testid="number-api-key">{e.api_key}</dd>
                 })}
+                <dt>"Last call"</dt>
+                <dd class="text-slate-800" data-testid="number-last-call">{number.last_used.clone().unwrap_or_else(|| "never".into())}</dd>
                 <dt>"Agent"</dt>
                 <dd data-testid="number-agent">
                     {match (number.linked_agent_id.clone(), number.linked_agent_name.clone()) {
