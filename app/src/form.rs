@@ -16,6 +16,17 @@ fn test_id(name: &str) -> String {
     name.replace('.', "-")
 }
 
+#[component]
+fn Label(label: &'static str, id: String) -> impl IntoView {
+    view! { <label class="block text-sm font-medium text-slate-700" for=id>{label}</label> }
+}
+
+/// The error line under a field (`data-testid="error-<name>"`).
+#[component]
+fn ErrorLine(name: &'static str, error: ErrorFn) -> impl IntoView {
+    view! { <p data-testid=format!("error-{}", test_id(name)) class="mt-1 min-h-5 text-xs text-red-600">{move || error.get()}</p> }
+}
+
 /// A labelled text input bound to `value`.
 #[component]
 pub fn TextInput(
@@ -31,7 +42,7 @@ pub fn TextInput(
     let id = format!("input-{}", test_id(name));
     view! {
         <div>
-            <label class="block text-sm font-medium text-slate-700" for=id.clone()>{label}</label>
+            <Label label id=id.clone()/>
             <input id=id name=name type=kind placeholder=placeholder class=INPUT
                 prop:value=move || value.get()
                 disabled=move || disabled.get()
@@ -40,7 +51,7 @@ pub fn TextInput(
                     value.set(event_target_value(&ev));
                     if let Some(cb) = on_edit { cb.run(name) }
                 }/>
-            <p data-testid=format!("error-{}", test_id(name)) class="mt-1 min-h-5 text-xs text-red-600">{move || error.get()}</p>
+            <ErrorLine name error/>
         </div>
     }
 }
@@ -59,7 +70,7 @@ pub fn TextArea(
     let id = format!("input-{}", test_id(name));
     view! {
         <div>
-            <label class="block text-sm font-medium text-slate-700" for=id.clone()>{label}</label>
+            <Label label id=id.clone()/>
             <textarea id=id name=name rows=rows class=INPUT
                 prop:value=move || value.get()
                 aria-invalid=move || error.get().is_some().to_string()
@@ -68,7 +79,7 @@ pub fn TextArea(
                     if let Some(cb) = on_edit { cb.run(name) }
                 }></textarea>
             <p class="text-xs text-slate-400">{hint}</p>
-            <p data-testid=format!("error-{}", test_id(name)) class="mt-1 min-h-5 text-xs text-red-600">{move || error.get()}</p>
+            <ErrorLine name error/>
         </div>
     }
 }
@@ -86,7 +97,7 @@ pub fn Select(
     let id = format!("input-{}", test_id(name));
     view! {
         <div>
-            <label class="block text-sm font-medium text-slate-700" for=id.clone()>{label}</label>
+            <Label label id=id.clone()/>
             <select id=id name=name class=INPUT
                 prop:value=move || value.get()
                 aria-invalid=move || error.get().is_some().to_string()
@@ -99,7 +110,7 @@ pub fn Select(
                     view! { <option value=k selected=selected>{label}</option> }
                 }).collect_view()}
             </select>
-            <p data-testid=format!("error-{}", test_id(name)) class="mt-1 min-h-5 text-xs text-red-600">{move || error.get()}</p>
+            <ErrorLine name error/>
         </div>
     }
 }

@@ -71,6 +71,16 @@ impl SecretKey {
     }
 }
 
+/// Letters and digits, for tokens and URL secrets.
+pub const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// `len` random characters drawn from `alphabet` with the thread's CSPRNG.
+pub fn random_string(alphabet: &[u8], len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..len).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()
+}
+
 /// Shows only the last four characters of a secret, e.g. `••••a1b2`.
 pub fn mask_last4(last4: &str) -> String {
     format!("••••{last4}")

@@ -96,8 +96,5 @@ pub async fn row<T: DeserializeOwned>(db: &Db, sql: &str, vars: serde_json::Valu
 
 /// A new random record key: 20 lowercase letters and digits.
 pub fn new_key() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rng();
-    (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    crate::secrets::random_string(b"abcdefghijklmnopqrstuvwxyz0123456789", 20)
 }

@@ -17,10 +17,7 @@ pub const MAX_PAGE_SIZE: u32 = 200;
 
 /// A fresh per-number URL secret: 32 random characters.
 pub fn new_url_secret() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rng();
-    (0..32).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    crate::secrets::random_string(crate::secrets::ALPHANUMERIC, 32)
 }
 
 /// The URLs a provider is given for a number, built from the public URL.

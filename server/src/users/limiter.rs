@@ -18,6 +18,11 @@ pub const ACCOUNT_BURST: u32 = 5;
 /// Attempts allowed in a burst from one IP, then one more every 3 seconds.
 pub const IP_BURST: u32 = 30;
 
+/// Whole seconds (at least 1) until a refused attempt would pass.
+fn wait(e: governor::NotUntil<governor::clock::QuantaInstant>) -> u64 {
+    e.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default())).as_secs().max(1)
+}
+
 impl Default for LoginLimiter {
     fn default() -> Self {
         Self::new(ACCOUNT_BURST, IP_BURST)
@@ -39,9 +44,6 @@ impl LoginLimiter {
 
     /// Takes one attempt from this IP only (sign-up, where there is no account yet).
     pub fn check_ip(&self, ip: Option<IpAddr>) -> Result<(), u64> {
-        let wait = |e: governor::NotUntil<governor::clock::QuantaInstant>| {
-            e.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default())).as_secs().max(1)
-        };
         match ip {
             Some(ip) => self.per_ip.check_key(&ip).map_err(wait),
             None => Ok(()),
@@ -55,9 +57,6 @@ impl LoginLimiter {
             self.per_account.retain_recent();
             self.per_ip.retain_recent();
         }
-        let wait = |e: governor::NotUntil<governor::clock::QuantaInstant>| {
-            e.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default())).as_secs().max(1)
-        };
         if let Some(ip) = ip {
             self.per_ip.check_key(&ip).map_err(wait)?;
         }
