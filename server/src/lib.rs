@@ -16,6 +16,7 @@ pub mod system;
 pub mod telemetry;
 pub mod telephony;
 pub mod users;
+pub mod voice;
 
 pub use config::Settings;
 pub use state::AppState;

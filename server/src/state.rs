@@ -25,6 +25,8 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// When each number's `last_used` was last written, so busy numbers write it at most once a second.
     pub last_used_writes: Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
+    /// Offline models and the greeting cache, shared by every call.
+    pub voice: Arc<crate::voice::engine::VoiceEngine>,
 }
 
 impl AppState {
@@ -39,7 +41,11 @@ impl AppState {
             settings.secret_key = Some(key);
         }
         let db = crate::db::connect(&settings).await?;
-        Ok(Self { db, settings: Arc::new(settings), clock: Clock::default(), login_limiter: Arc::default(), last_used_writes: Arc::default() })
+        let voice = crate::voice::engine::VoiceEngine::new(
+            crate::voice::models::ModelFiles::new(&settings.models_dir, &settings.stt_model),
+            settings.voice_threads,
+        );
+        Ok(Self { db, settings: Arc::new(settings), clock: Clock::default(), login_limiter: Arc::default(), last_used_writes: Arc::default(), voice })
     }
 }
 

@@ -9,7 +9,8 @@ pub const LANGUAGES: &[(&str, &str)] = &[("en", "English"), ("hi", "Hindi")];
 /// Speech-to-text providers.
 pub const STT_PROVIDERS: &[(&str, &str)] = &[("whisper-local", "Whisper (offline)"), ("openai", "OpenAI-compatible")];
 /// Reply providers.
-pub const LLM_PROVIDERS: &[(&str, &str)] = &[("scripted", "Scripted replies (offline)"), ("openai", "OpenAI-compatible chat")];
+pub const LLM_PROVIDERS: &[(&str, &str)] =
+    &[("scripted", "Scripted replies (offline)"), ("openai", "OpenAI-compatible chat"), ("echo", "Echo the caller (load tests)")];
 /// Text-to-speech providers.
 pub const TTS_PROVIDERS: &[(&str, &str)] = &[("piper-local", "Piper (offline)"), ("espeak", "eSpeak NG (offline)"), ("openai", "OpenAI-compatible")];
 
@@ -31,6 +32,12 @@ pub struct Providers {
     /// Base URL of an OpenAI-compatible API (when a provider is `openai`).
     pub base_url: String,
     pub model: String,
+    /// The API's key: write-only. Empty on edit keeps the stored key; reads return it empty.
+    pub api_key: String,
+    /// `••••last4` of the stored key (read-only; ignored on input).
+    pub api_key_hint: Option<String>,
+    /// Remove the stored key (edit only).
+    pub clear_api_key: bool,
 }
 
 impl Default for Providers {
@@ -41,6 +48,9 @@ impl Default for Providers {
             tts: "piper-local".into(),
             base_url: String::new(),
             model: String::new(),
+            api_key: String::new(),
+            api_key_hint: None,
+            clear_api_key: false,
         }
     }
 }
@@ -122,6 +132,12 @@ impl AgentInput {
         if cloud && !(self.providers.base_url.starts_with("https://") || self.providers.base_url.starts_with("http://")) {
             e.push(FieldError::new("providers.baseUrl", "Enter the API's base URL, e.g. https://api.openai.com/v1."));
         }
+        if self.providers.llm == "openai" && self.providers.model.trim().is_empty() {
+            e.push(FieldError::new("providers.model", "Enter the chat model, e.g. gpt-4o-mini."));
+        }
+        if self.providers.api_key.len() > 500 {
+            e.push(FieldError::new("providers.apiKey", "Use at most 500 characters."));
+        }
         if self.rules.len() > 50 {
             e.push(FieldError::new("rules", "Use at most 50 rules."));
         }
@@ -162,7 +178,7 @@ mod tests {
         a.providers.llm = "openai".into();
         a.rules = vec![ScriptRule { keywords: vec![], reply: "x".into() }];
         let fields: Vec<String> = a.normalized().validate().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["name", "language", "providers.baseUrl", "rules.0.keywords", "endOfSpeechMs"]);
+        assert_eq!(fields, ["name", "language", "providers.baseUrl", "providers.model", "rules.0.keywords", "endOfSpeechMs"]);
     }
 
     #[test]

@@ -66,3 +66,39 @@ pub struct CallQuery {
     pub page: Option<u32>,
     pub page_size: Option<u32>,
 }
+
+/// Turn kinds: caller speech or keypad digits; agent greeting, reply, or fallback line.
+pub const TURN_KINDS: &[&str] = &["speech", "dtmf", "greeting", "fallback"];
+
+/// Where the time of an agent turn went, in milliseconds. Each stage is measured from the end
+/// of the previous one; `first_byte_ms` is from the caller's end of speech being detected to
+/// the first audio byte leaving the server, `heard_ms` to Exotel confirming playback.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnTimings {
+    /// Silence waited before the caller's turn was taken as finished.
+    pub endpointing_ms: Option<i64>,
+    pub stt_ms: Option<i64>,
+    /// Until the agent's first token.
+    pub agent_ms: Option<i64>,
+    /// Until the first sentence's audio.
+    pub tts_ms: Option<i64>,
+    pub first_byte_ms: Option<i64>,
+    pub heard_ms: Option<i64>,
+}
+
+/// One turn of a call's conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnView {
+    pub seq: i64,
+    /// `caller` or `agent`.
+    pub role: String,
+    pub kind: String,
+    pub text: String,
+    pub started_at: String,
+    pub ended_at: String,
+    /// The caller spoke over this agent turn (barge-in); the rest was not played.
+    pub interrupted: bool,
+    pub timings: TurnTimings,
+}

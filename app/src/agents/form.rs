@@ -40,6 +40,8 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
     let tts = RwSignal::new(s.providers.tts.clone());
     let base_url = RwSignal::new(s.providers.base_url.clone());
     let model = RwSignal::new(s.providers.model.clone());
+    let api_key = RwSignal::new(String::new());
+    let key_hint = s.providers.api_key_hint.clone();
     let eos = RwSignal::new(s.end_of_speech_ms.to_string());
 
     let input = move || AgentInput {
@@ -51,7 +53,16 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
         default_reply: default_reply.get(),
         goodbye: goodbye.get(),
         voice: voice.get(),
-        providers: domain::agent::Providers { stt: stt.get(), llm: llm.get(), tts: tts.get(), base_url: base_url.get(), model: model.get() },
+        providers: domain::agent::Providers {
+            stt: stt.get(),
+            llm: llm.get(),
+            tts: tts.get(),
+            base_url: base_url.get(),
+            model: model.get(),
+            api_key: api_key.get(),
+            api_key_hint: None,
+            clear_api_key: false,
+        },
         end_of_speech_ms: eos.get().trim().parse().unwrap_or(0),
     };
     let save = ServerAction::<SaveAgent>::new();
@@ -103,9 +114,11 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
                     <Select label="Text to speech" name="providers.tts" value=tts options=options(TTS_PROVIDERS) error=error("providers.tts") on_edit/>
                 </div>
                 <Show when=show_cloud>
-                    <div class="grid gap-x-4 md:grid-cols-2">
+                    <div class="grid gap-x-4 md:grid-cols-3">
                         <TextInput label="API base URL" name="providers.baseUrl" value=base_url error=error("providers.baseUrl") placeholder="https://api.openai.com/v1" on_edit/>
-                        <TextInput label="Model" name="providers.model" value=model error=error("providers.model") on_edit/>
+                        <TextInput label="Chat model" name="providers.model" value=model error=error("providers.model") placeholder="gpt-4o-mini" on_edit/>
+                        <TextInput label="API key" name="providers.apiKey" kind="password" value=api_key error=error("providers.apiKey")
+                            placeholder=key_hint.clone().map(|h| format!("{h} (leave empty to keep)")).unwrap_or_else(|| "sk-…".to_string()) on_edit/>
                     </div>
                 </Show>
                 <div class="grid gap-x-4 md:grid-cols-2">

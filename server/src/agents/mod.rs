@@ -4,13 +4,32 @@ use domain::agent::{AgentInput, AgentView};
 
 use crate::db::{self, agents as repo};
 use crate::errors::DomainError;
+use crate::secrets::{last4, mask_last4};
 use crate::state::AppState;
 use crate::users::Owner;
 
+/// Associated data binding a sealed agent API key to its field.
+const API_KEY_CONTEXT: &str = "agent.providers.api_key";
+
+/// Settings as stored: the input without the plaintext key, plus the sealed key and its last 4.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    #[serde(flatten)]
+    settings: AgentInput,
+    #[serde(default, rename = "apiKeySealed", skip_serializing_if = "Option::is_none")]
+    api_key_sealed: Option<String>,
+    #[serde(default, rename = "apiKeyLast4", skip_serializing_if = "Option::is_none")]
+    api_key_last4: Option<String>,
+}
+
 fn view(row: repo::AgentRow) -> Result<AgentView, DomainError> {
-    let mut settings: AgentInput = serde_json::from_str(&row.settings_json).map_err(db::DbError::from)?;
+    let stored: Stored = serde_json::from_str(&row.settings_json).map_err(db::DbError::from)?;
+    let mut settings = stored.settings;
     settings.name = row.name;
     settings.language = row.language;
+    settings.providers.api_key = String::new();
+    settings.providers.clear_api_key = false;
+    settings.providers.api_key_hint = stored.api_key_last4.as_deref().map(mask_last4);
     Ok(AgentView {
         id: row.id,
         settings,
@@ -20,19 +39,41 @@ fn view(row: repo::AgentRow) -> Result<AgentView, DomainError> {
     })
 }
 
-fn checked(input: AgentInput) -> Result<(AgentInput, String), DomainError> {
-    let input = input.normalized();
+/// Validates `input` and builds its stored JSON; the key is sealed, or kept from `previous`
+/// when the input leaves it empty.
+fn checked(state: &AppState, input: AgentInput, previous: Option<&str>) -> Result<(AgentInput, String), DomainError> {
+    let mut input = input.normalized();
     let errors = input.validate();
     if !errors.is_empty() {
         return Err(DomainError::Invalid(errors));
     }
-    let json = serde_json::to_string(&input).map_err(db::DbError::from)?;
+    let key = std::mem::take(&mut input.providers.api_key);
+    let clear = std::mem::take(&mut input.providers.clear_api_key);
+    input.providers.api_key_hint = None;
+    let (sealed, last) = if !key.trim().is_empty() {
+        (Some(state.secret_key().seal(API_KEY_CONTEXT, key.trim())), Some(last4(key.trim())))
+    } else if clear {
+        (None, None)
+    } else {
+        previous
+            .and_then(|p| serde_json::from_str::<Stored>(p).ok())
+            .map(|p| (p.api_key_sealed, p.api_key_last4))
+            .unwrap_or_default()
+    };
+    let json = serde_json::to_string(&Stored { settings: input.clone(), api_key_sealed: sealed, api_key_last4: last }).map_err(db::DbError::from)?;
     Ok((input, json))
+}
+
+/// The agent's OpenAI-compatible API key, unsealed for a call (never logged).
+pub async fn api_key(state: &AppState, owner: &Owner, agent_id: &str) -> Option<String> {
+    let row = repo::get(&state.db, owner, agent_id).await.ok()??;
+    let stored: Stored = serde_json::from_str(&row.settings_json).ok()?;
+    state.secret_key().open(API_KEY_CONTEXT, stored.api_key_sealed.as_deref()?).ok()
 }
 
 /// Creates an agent for `owner`.
 pub async fn create(state: &AppState, owner: &Owner, input: AgentInput) -> Result<AgentView, DomainError> {
-    let (input, json) = checked(input)?;
+    let (input, json) = checked(state, input, None)?;
     let key = db::new_key();
     repo::insert(&state.db, owner, &key, &input.name, &input.language, &json, &state.clock.now_rfc3339()).await?;
     tracing::info!(user_id = %owner.id(), agent_id = %key, "agent created");
@@ -41,7 +82,8 @@ pub async fn create(state: &AppState, owner: &Owner, input: AgentInput) -> Resul
 
 /// Replaces `owner`'s agent `id`.
 pub async fn update(state: &AppState, owner: &Owner, id: &str, input: AgentInput) -> Result<AgentView, DomainError> {
-    let (input, json) = checked(input)?;
+    let previous = repo::get(&state.db, owner, id).await?.ok_or(DomainError::NotFound("agent"))?;
+    let (input, json) = checked(state, input, Some(&previous.settings_json))?;
     if !repo::update(&state.db, owner, id, &input.name, &input.language, &json, &state.clock.now_rfc3339()).await? {
         return Err(DomainError::NotFound("agent"));
     }

@@ -104,6 +104,9 @@ struct FileVoxgate {
     database_name: Option<String>,
     database_user: Option<String>,
     data_dir: Option<String>,
+    models_dir: Option<String>,
+    stt_model: Option<String>,
+    voice_threads: Option<String>,
     log: Option<String>,
 }
 
@@ -132,6 +135,12 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Key that seals stored credentials; from VOXGATE_SECRET_KEY or data_dir/secret.key.
     pub secret_key: Option<SecretKey>,
+    /// Offline voice models (unpacked by the set-up command).
+    pub models_dir: PathBuf,
+    /// Whisper model for offline speech-to-text: `tiny.en` or `base`.
+    pub stt_model: String,
+    /// CPU threads for one Whisper or Piper run.
+    pub voice_threads: usize,
     /// tracing filter, e.g. `info,server=debug`.
     pub log: String,
 }
@@ -171,6 +180,9 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("VOXGATE_DATABASE_PASSWORD", "SurrealDB server password (ws:// only)"),
     ("VOXGATE_DATA_DIR", "directory for the embedded database and secret.key (default data)"),
     ("VOXGATE_SECRET_KEY", "64 hex characters sealing stored credentials (default: generated into data/secret.key)"),
+    ("VOXGATE_MODELS_DIR", "offline voice models fetched by the set-up command (default <data dir>/models)"),
+    ("VOXGATE_STT_MODEL", "offline Whisper model: tiny.en (default, fast) | base (more accurate, ~2x slower)"),
+    ("VOXGATE_VOICE_THREADS", "CPU threads for one speech-to-text or text-to-speech run (default 2)"),
     ("VOXGATE_LOG", "tracing filter (default info,surrealdb=warn)"),
 ];
 
@@ -237,6 +249,20 @@ impl Settings {
             None => None,
         };
 
+        let models_dir = get("VOXGATE_MODELS_DIR", fv.models_dir).map(|(_, v)| PathBuf::from(v)).unwrap_or_else(|| data_dir.join("models"));
+        let stt_model = match get("VOXGATE_STT_MODEL", fv.stt_model) {
+            None => "tiny.en".to_string(),
+            Some((_, v)) if v == "tiny.en" || v == "base" => v,
+            Some((name, v)) => return Err(ConfigError::new(&name, format!("{v:?} is not a Whisper model; use tiny.en or base"))),
+        };
+        let voice_threads = match get("VOXGATE_VOICE_THREADS", fv.voice_threads) {
+            None => 2,
+            Some((name, v)) => match v.parse::<usize>() {
+                Ok(n) if (1..=64).contains(&n) => n,
+                _ => return Err(ConfigError::new(&name, format!("{v:?} is not a thread count between 1 and 64"))),
+            },
+        };
+
         let log = get("VOXGATE_LOG", fv.log).map(|(_, v)| v).unwrap_or_else(|| "info,surrealdb=warn".into());
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log) {
             return Err(ConfigError::new("VOXGATE_LOG", format!("{log:?} is not a tracing filter: {e}")));
@@ -253,6 +279,9 @@ impl Settings {
             database_password,
             data_dir,
             secret_key,
+            models_dir,
+            stt_model,
+            voice_threads,
             log,
         })
     }
@@ -274,6 +303,10 @@ impl Settings {
         env.insert("VOXGATE_DATABASE_URL".to_string(), "mem://".to_string());
         env.insert("VOXGATE_LISTEN_ADDR".to_string(), "127.0.0.1:0".to_string());
         env.insert("VOXGATE_SECRET_KEY".to_string(), "11".repeat(32));
+        // The models the set-up command unpacked into the repository's data/models.
+        let models = std::env::var("VOXGATE_MODELS_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../data/models").to_string());
+        env.insert("VOXGATE_MODELS_DIR".to_string(), models);
         Self::from_sources(None, &env).expect("test settings are valid")
     }
 

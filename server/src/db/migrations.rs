@@ -115,6 +115,30 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE INDEX call_phone ON call FIELDS phone_id, started_at;
         ",
     },
+    Migration {
+        version: 5,
+        name: "conversation turns",
+        sql: "
+            DEFINE TABLE turn SCHEMAFULL;
+            DEFINE FIELD call ON turn TYPE record<call>;
+            DEFINE FIELD owner ON turn TYPE record<user>;
+            DEFINE FIELD seq ON turn TYPE int;
+            DEFINE FIELD role ON turn TYPE string ASSERT $value IN ['caller', 'agent'];
+            DEFINE FIELD kind ON turn TYPE string ASSERT $value IN ['speech', 'dtmf', 'greeting', 'fallback'];
+            DEFINE FIELD text ON turn TYPE string;
+            DEFINE FIELD started_at ON turn TYPE datetime;
+            DEFINE FIELD ended_at ON turn TYPE datetime;
+            DEFINE FIELD interrupted ON turn TYPE bool;
+            DEFINE FIELD endpointing_ms ON turn TYPE option<int>;
+            DEFINE FIELD stt_ms ON turn TYPE option<int>;
+            DEFINE FIELD agent_ms ON turn TYPE option<int>;
+            DEFINE FIELD tts_ms ON turn TYPE option<int>;
+            DEFINE FIELD first_byte_ms ON turn TYPE option<int>;
+            DEFINE FIELD heard_ms ON turn TYPE option<int>;
+            DEFINE INDEX turn_call ON turn FIELDS call, seq UNIQUE;
+            DEFINE INDEX turn_owner ON turn FIELDS owner;
+        ",
+    },
 ];
 
 const BOOTSTRAP: &str = "

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod calls;
 pub mod phone_numbers;
 pub mod system_checks;
+pub mod turns;
 pub mod users;
 
 use serde::de::DeserializeOwned;

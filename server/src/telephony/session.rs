@@ -1,17 +1,23 @@
 //! One task per streamed call: reads Exotel's frames, keeps the call record in step
 //! (in progress on `start`, completed with its duration on `stop` or close, failed with a
-//! reason on a malformed frame), and closes malformed streams with a clear close code.
+//! reason on a malformed frame), closes malformed streams with a clear close code, and runs
+//! the call's conversation (crate::voice::conversation) from `start` to the end.
 
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::calls::{self, Verified};
 use super::exotel::params::CallParams;
-use super::exotel::stream::{self, Inbound};
+use super::exotel::stream::{self, Inbound, Outbound};
 use crate::db;
 use crate::state::AppState;
+use crate::voice::audio;
+use crate::voice::conversation::{self, CallerEvent};
 
 /// Exotel ends a stream after 60 minutes; we do too.
 pub const MAX_SESSION: Duration = Duration::from_secs(60 * 60);
@@ -41,27 +47,97 @@ pub struct StreamContext {
     pub session: Option<String>,
 }
 
+/// The socket's sending half: ours until `start`, then the writer task's (which paces nothing
+/// itself; it only encodes what the conversation sends, so a slow peer blocks only its call).
+enum Sender {
+    Direct(SplitSink<WebSocket, Message>),
+    Writer { frames: mpsc::Sender<Wire>, task: JoinHandle<()> },
+    Gone,
+}
+
+enum Wire {
+    Frame(Outbound),
+    Close(u16, String),
+}
+
+impl Sender {
+    async fn close(&mut self, code: u16, reason: &str) {
+        match std::mem::replace(self, Sender::Gone) {
+            Sender::Direct(mut sink) => {
+                let _ = close(&mut sink, code, reason).await;
+            }
+            Sender::Writer { frames, task } => {
+                let _ = frames.send(Wire::Close(code, reason.to_string())).await;
+                drop(frames);
+                let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+            }
+            Sender::Gone => {}
+        }
+    }
+}
+
+/// Encodes the conversation's frames for Exotel and closes the socket when told.
+fn writer(mut sink: SplitSink<WebSocket, Message>, stream_sid: String, mut conversation: mpsc::Receiver<Outbound>) -> (mpsc::Sender<Wire>, JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<Wire>(4);
+    let task = tokio::spawn(async move {
+        loop {
+            let wire = tokio::select! {
+                biased;
+                w = rx.recv() => match w { Some(w) => w, None => break },
+                f = conversation.recv() => match f { Some(f) => Wire::Frame(f), None => { std::future::pending::<()>().await; continue } },
+            };
+            match wire {
+                Wire::Frame(f) => {
+                    if sink.send(Message::Text(stream::encode(&stream_sid, &f).into())).await.is_err() {
+                        break;
+                    }
+                }
+                Wire::Close(code, reason) => {
+                    let _ = close(&mut sink, code, &reason).await;
+                    break;
+                }
+            }
+        }
+    });
+    (tx, task)
+}
+
 /// Runs one call's stream to its end.
 pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
-    let (mut sink, mut source) = socket.split();
+    let (sink, mut source) = socket.split();
+    let mut sender = Sender::Direct(sink);
     let opened = Instant::now();
     let mut call_key: Option<String> = None;
     let mut stats = StreamStats::default();
+    let mut caller: Option<mpsc::Sender<CallerEvent>> = None;
+    let mut conversation: Option<JoinHandle<conversation::Summary>> = None;
     let phone_id = ctx.verified.number.id.clone();
     let ending = loop {
         if opened.elapsed() > MAX_SESSION {
             break Ending::Completed(Some("session limit reached".into()));
         }
-        let next = match tokio::time::timeout(IDLE_TIMEOUT, source.next()).await {
+        let next = tokio::select! {
+            n = tokio::time::timeout(IDLE_TIMEOUT, source.next()) => n,
+            summary = async { conversation.as_mut().expect("guarded").await }, if conversation.is_some() => {
+                conversation = None;
+                let hung_up = summary.as_ref().is_ok_and(|s| s.agent_hung_up);
+                sender.close(1000, "call ended").await;
+                break Ending::Completed(Some(if hung_up { "agent ended the call".into() } else { "conversation ended".into() }));
+            }
+        };
+        let next = match next {
             Ok(n) => n,
-            Err(_) => break Ending::Failed("no frames for 30 s".into()),
+            Err(_) => {
+                sender.close(1001, "no frames for 30 s").await;
+                break Ending::Failed("no frames for 30 s".into());
+            }
         };
         let text = match next {
             None | Some(Ok(Message::Close(_))) => break Ending::Completed(Some("socket closed".into())),
             Some(Err(e)) => break Ending::Failed(format!("socket error: {e}")),
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Binary(_))) => {
-                let _ = close(&mut sink, 1003, "binary frames are not part of the protocol").await;
+                sender.close(1003, "binary frames are not part of the protocol").await;
                 break Ending::Failed("binary frame".into());
             }
             Some(Ok(_)) => continue,
@@ -69,6 +145,9 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
         match stream::decode(text.as_str()) {
             Ok(Inbound::Connected) => {}
             Ok(Inbound::Start(start)) => {
+                if call_key.is_some() {
+                    continue; // a repeated start changes nothing
+                }
                 if start.sample_rate.is_some_and(|r| r != ctx.sample_rate) {
                     tracing::warn!(phone_id = %phone_id, url_rate = ctx.sample_rate, start_rate = ?start.sample_rate, "sample rates differ; using the URL's");
                 }
@@ -82,41 +161,79 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
                 if let Some(t) = &start.to {
                     raw.insert("To".into(), t.clone());
                 }
-                match CallParams::from_raw(raw) {
-                    Ok(params) => match calls::answer(&state, &ctx.verified, &params).await {
-                        Ok(answered) => {
-                            let _ = db::calls::set_status(&state.db, &answered.call.id, "in_progress", None, None, None).await;
-                            tracing::info!(call_sid = %params.call_sid, phone_id = %phone_id, "stream started");
-                            call_key = Some(answered.call.id);
-                        }
-                        Err(e) => {
-                            tracing::error!(phone_id = %phone_id, error = %e, "cannot record the streamed call");
-                            let _ = close(&mut sink, 1011, "cannot record the call").await;
-                            break Ending::Failed("cannot record the call".into());
-                        }
-                    },
+                let params = match CallParams::from_raw(raw) {
+                    Ok(p) => p,
                     Err(e) => {
-                        let _ = close(&mut sink, 1007, &e.to_string()).await;
+                        sender.close(1007, &e.to_string()).await;
                         break Ending::Failed(e.to_string());
                     }
+                };
+                let answered = match calls::answer(&state, &ctx.verified, &params).await {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::error!(phone_id = %phone_id, error = %e, "cannot record the streamed call");
+                        sender.close(1011, "cannot record the call").await;
+                        break Ending::Failed("cannot record the call".into());
+                    }
+                };
+                let _ = db::calls::set_status(&state.db, &answered.call.id, "in_progress", None, None, None).await;
+                tracing::info!(call_sid = %params.call_sid, phone_id = %phone_id, rate = ctx.sample_rate, "stream started");
+                call_key = Some(answered.call.id.clone());
+                // The conversation starts now; the socket's sending half goes to its writer.
+                let (out_tx, out_rx) = mpsc::channel::<Outbound>(64);
+                let (caller_tx, caller_rx) = mpsc::channel::<CallerEvent>(256);
+                if let Sender::Direct(sink) = std::mem::replace(&mut sender, Sender::Gone) {
+                    let (frames, task) = writer(sink, start.stream_sid.clone(), out_rx);
+                    sender = Sender::Writer { frames, task };
                 }
+                let settings = ctx.verified.agent.as_ref().map(|a| a.settings.clone()).unwrap_or_default();
+                let api_key = match &ctx.verified.agent {
+                    Some(a) if a.settings.providers.api_key_hint.is_some() => crate::agents::api_key(&state, &ctx.verified.owner, &a.id).await,
+                    _ => None,
+                };
+                let pipeline = state.voice.pipeline(&settings, api_key);
+                let store = conversation::TurnStore { db: state.db.clone(), call_key: answered.call.id.clone(), owner_id: ctx.verified.owner.id().to_string() };
+                conversation = Some(tokio::spawn(conversation::run(state.voice.clone(), pipeline, ctx.sample_rate, Some(store), caller_rx, out_tx)));
+                caller = Some(caller_tx);
             }
             Ok(Inbound::Media { pcm, .. }) => {
                 stats.media_frames += 1;
                 stats.media_bytes += pcm.len() as u64;
+                if let Some(c) = &caller {
+                    let _ = c.send(CallerEvent::Audio(audio::bytes_to_i16(&pcm))).await;
+                }
             }
-            Ok(Inbound::Dtmf { digit, .. }) => stats.dtmf.push(digit),
-            Ok(Inbound::Mark { .. }) => stats.marks += 1,
+            Ok(Inbound::Dtmf { digit, .. }) => {
+                stats.dtmf.push(digit.clone());
+                if let Some(c) = &caller {
+                    let _ = c.send(CallerEvent::Dtmf(digit)).await;
+                }
+            }
+            Ok(Inbound::Mark { name }) => {
+                stats.marks += 1;
+                if let Some(c) = &caller {
+                    let _ = c.send(CallerEvent::Mark(name)).await;
+                }
+            }
             Ok(Inbound::Stop { reason }) => break Ending::Completed(reason),
             Err(e) => {
                 tracing::warn!(phone_id = %phone_id, error = %e, "malformed stream frame");
-                let _ = close(&mut sink, e.close_code(), &e.to_string()).await;
+                sender.close(e.close_code(), &e.to_string()).await;
                 break Ending::Failed(format!("malformed frame: {e}"));
             }
         }
     };
+    // The caller side is done: the conversation stores its last turn and ends.
+    drop(caller);
+    let mut turns = 0;
+    if let Some(c) = conversation {
+        if let Ok(Ok(summary)) = tokio::time::timeout(Duration::from_secs(5), c).await {
+            turns = summary.turns;
+        }
+    }
+    sender.close(1000, "call ended").await;
     let seconds = stats.media_bytes as f64 / stream::bytes_per_second(ctx.sample_rate) as f64;
-    tracing::info!(phone_id = %phone_id, ?ending, media_frames = stats.media_frames, audio_seconds = seconds, dtmf = ?stats.dtmf, "stream ended");
+    tracing::info!(phone_id = %phone_id, ?ending, media_frames = stats.media_frames, audio_seconds = seconds, turns, dtmf = ?stats.dtmf, "stream ended");
     if let Some(key) = call_key {
         let duration = opened.elapsed().as_millis() as i64;
         let now = state.clock.now_rfc3339();

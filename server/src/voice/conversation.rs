@@ -1,0 +1,659 @@
+//! One call's conversation: caller audio in, through VAD, STT, the agent and TTS, paced agent
+//! audio out; barge-in, DTMF, fallbacks, and every finished turn stored with its timings.
+//!
+//! The loop owns the turn-taking state and the speaker; each reply runs as its own task so
+//! the loop keeps listening (and can cancel the reply) while STT, the agent and TTS work.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use domain::call::TurnTimings;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::audio::{self, FrameResampler, MODEL_RATE};
+use super::engine::{Pipeline, VoiceEngine};
+use super::speaker::{Lateness, Sent, Speaker};
+use super::vad::{Endpointer, FRAME, VadEvent, VadStats};
+use super::{AfterReply, AgentInput, ChatTurn, Role, VoiceError};
+use crate::db::{self, Db};
+use crate::telephony::exotel::stream::Outbound;
+
+/// What the caller's side sent.
+#[derive(Debug)]
+pub enum CallerEvent {
+    /// 16-bit samples at the call's rate.
+    Audio(Vec<i16>),
+    Dtmf(String),
+    /// Exotel played our audio up to this mark.
+    Mark(String),
+}
+
+/// Where finished turns go.
+#[derive(Clone)]
+pub struct TurnStore {
+    pub db: Db,
+    pub call_key: String,
+    pub owner_id: String,
+}
+
+/// How a conversation went (logs, the simulator's tests, benchmarks).
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub turns: i64,
+    pub barge_ins: u32,
+    pub agent_hung_up: bool,
+    pub lateness: Lateness,
+    pub vad: VadStats,
+    /// Per reply: speech end detected -> first byte out, minus provider time (ms).
+    pub server_added_ms: Vec<f64>,
+}
+
+/// After the goodbye's last chunk: time for it to play out if its mark never comes back.
+const HANGUP_GRACE: Duration = Duration::from_millis(700);
+
+/// A reply task's progress report.
+enum JobMsg {
+    Transcript { id: u64, text: String, stt_ms: i64 },
+    Token { id: u64 },
+    Audio { id: u64, pcm: Vec<i16> },
+    Finished { id: u64, text: String, after: AfterReply, fallback: bool },
+}
+
+/// The reply being produced or played.
+struct Reply {
+    id: u64,
+    kind: &'static str,
+    task: Option<JoinHandle<()>>,
+    /// Caller's end of speech detected (or DTMF / start for the greeting).
+    origin: Instant,
+    started_wall: String,
+    /// The caller's speech that led here (kept if the caller goes on talking before we answer).
+    caller_audio: Vec<i16>,
+    caller_turn: Option<(String, &'static str, String)>,
+    stt_ms: Option<i64>,
+    first_token: Option<Instant>,
+    first_audio: Option<Instant>,
+    first_byte: Option<Instant>,
+    text: String,
+    after: AfterReply,
+    fallback: bool,
+    finished: bool,
+    audio_done: bool,
+}
+
+/// Runs the conversation until the caller side closes `inbound` or the agent hangs up.
+pub async fn run(
+    engine: Arc<VoiceEngine>,
+    pipeline: Pipeline,
+    rate: u32,
+    store: Option<TurnStore>,
+    mut inbound: mpsc::Receiver<CallerEvent>,
+    out: mpsc::Sender<Outbound>,
+) -> Summary {
+    let mut c = Conv::new(engine, pipeline, rate, store, out);
+    let (job_tx, mut job_rx) = mpsc::channel::<JobMsg>(64);
+    c.job_tx = Some(job_tx);
+    c.start_greeting();
+    loop {
+        let due = c.speaker.next_due();
+        let hangup = c.hangup_at;
+        tokio::select! {
+            ev = inbound.recv() => match ev {
+                None => break,
+                Some(ev) => c.on_caller(ev).await,
+            },
+            Some(msg) = job_rx.recv() => c.on_job(msg),
+            _ = sleep_until_opt(due) => {}
+            _ = sleep_until_opt(hangup) => {
+                c.summary.agent_hung_up = true;
+                break;
+            }
+        }
+        if !c.pump().await {
+            break;
+        }
+    }
+    c.finish().await;
+    c.summary
+}
+
+async fn sleep_until_opt(t: Option<Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+struct Conv {
+    engine: Arc<VoiceEngine>,
+    pipeline: Pipeline,
+    rate: u32,
+    store: Option<TurnStore>,
+    out: mpsc::Sender<Outbound>,
+    job_tx: Option<mpsc::Sender<JobMsg>>,
+    speaker: Speaker,
+    endpointer: Endpointer,
+    resampler: Option<FrameResampler>,
+    pending: Vec<i16>,
+    history: Vec<ChatTurn>,
+    reply: Option<Reply>,
+    next_id: u64,
+    seq: i64,
+    /// Caller speech kept from a reply cancelled before it said anything.
+    carry: Vec<i16>,
+    speech_started: Option<(Instant, String)>,
+    hangup_at: Option<Instant>,
+    summary: Summary,
+}
+
+impl Conv {
+    fn new(engine: Arc<VoiceEngine>, pipeline: Pipeline, rate: u32, store: Option<TurnStore>, out: mpsc::Sender<Outbound>) -> Self {
+        let silero = match engine.silero() {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::warn!(error = %e, "Silero VAD unavailable; using the first VAD stage alone");
+                None
+            }
+        };
+        let resampler = FrameResampler::new(rate).map_err(|e| tracing::error!(error = %e, "no resampler for the call's rate")).ok();
+        Self {
+            endpointer: Endpointer::new(pipeline.vad.clone(), silero),
+            engine,
+            pipeline,
+            rate,
+            store,
+            out,
+            job_tx: None,
+            speaker: Speaker::new(rate),
+            resampler,
+            pending: Vec::new(),
+            history: Vec::new(),
+            reply: None,
+            next_id: 0,
+            seq: 0,
+            carry: Vec::new(),
+            speech_started: None,
+            hangup_at: None,
+            summary: Summary::default(),
+        }
+    }
+
+    fn new_reply(&mut self, kind: &'static str, origin: Instant) -> u64 {
+        self.next_id += 1;
+        self.reply = Some(Reply {
+            id: self.next_id,
+            kind,
+            task: None,
+            origin,
+            started_wall: now_wall(),
+            caller_audio: Vec::new(),
+            caller_turn: None,
+            stt_ms: None,
+            first_token: None,
+            first_audio: None,
+            first_byte: None,
+            text: String::new(),
+            after: AfterReply::Listen,
+            fallback: false,
+            finished: false,
+            audio_done: false,
+        });
+        self.next_id
+    }
+
+    fn start_greeting(&mut self) {
+        let id = self.new_reply("greeting", Instant::now());
+        let (engine, pipeline, rate, tx) = (self.engine.clone(), self.pipeline.clone(), self.rate, self.job_tx.clone());
+        let task = tokio::spawn(async move {
+            let Some(tx) = tx else { return };
+            let text = pipeline.greeting.clone();
+            match engine.greeting(&pipeline, rate).await {
+                Ok(pcm) => {
+                    let _ = tx.send(JobMsg::Audio { id, pcm: pcm.to_vec() }).await;
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot render the greeting"),
+            }
+            let _ = tx.send(JobMsg::Finished { id, text, after: AfterReply::Listen, fallback: false }).await;
+        });
+        if let Some(r) = &mut self.reply {
+            r.task = Some(task);
+        }
+    }
+
+    async fn on_caller(&mut self, ev: CallerEvent) {
+        match ev {
+            CallerEvent::Audio(samples) => {
+                self.pending.extend_from_slice(&samples);
+                let Some(n) = self.resampler.as_ref().map(FrameResampler::frame_in) else { return };
+                while self.pending.len() >= n {
+                    let frame: Vec<i16> = self.pending.drain(..n).collect();
+                    let Some(Ok(frame16)) = self.resampler.as_mut().map(|r| r.process(&frame)) else { continue };
+                    for f in frame16.chunks_exact(FRAME) {
+                        match self.endpointer.push(f) {
+                            Ok(Some(VadEvent::SpeechStart)) => self.on_speech_start().await,
+                            Ok(Some(VadEvent::SpeechEnd { audio, speech_ms })) => self.on_speech_end(audio, speech_ms),
+                            Ok(None) => {}
+                            Err(e) => tracing::warn!(error = %e, "VAD failed on a frame"),
+                        }
+                    }
+                }
+            }
+            CallerEvent::Dtmf(digit) => {
+                self.interrupt().await;
+                self.store_turn(Role::Caller, "dtmf", digit.clone(), now_wall(), now_wall(), false, TurnTimings::default());
+                self.start_reply(AgentInput::Dtmf(digit), Vec::new(), Instant::now());
+            }
+            CallerEvent::Mark(name) => {
+                let id = name.strip_prefix("utterance-").and_then(|n| n.parse::<u64>().ok());
+                if let (Some(id), Some(r)) = (id, &self.reply)
+                    && r.id == id
+                {
+                    let heard = r.origin.elapsed();
+                    self.complete_reply(Some(heard));
+                }
+            }
+        }
+    }
+
+    /// The caller started talking: stop the agent (barge-in) and cancel what it was preparing.
+    async fn on_speech_start(&mut self) {
+        self.speech_started = Some((Instant::now(), now_wall()));
+        self.interrupt().await;
+    }
+
+    async fn interrupt(&mut self) {
+        let now = Instant::now();
+        let frames = self.speaker.clear(now);
+        let speaking = !frames.is_empty();
+        for f in frames {
+            let _ = self.out.send(f).await;
+        }
+        let Some(mut r) = self.reply.take() else { return };
+        if let Some(t) = r.task.take() {
+            t.abort();
+        }
+        if r.audio_done && !speaking {
+            // Played in full; the caller spoke after it (the mark may not have come back).
+            self.store_reply(r, false, None);
+            return;
+        }
+        if r.first_byte.is_none() && !speaking && r.kind == "speech" {
+            // Nothing said yet: the caller was only pausing. Unless already transcribed,
+            // their words join the next turn.
+            if r.stt_ms.is_none() {
+                self.carry = std::mem::take(&mut r.caller_audio);
+            }
+            self.hangup_at = None;
+            return;
+        }
+        if r.first_byte.is_some() || speaking {
+            self.summary.barge_ins += 1;
+            tracing::debug!(reply = r.id, "barge-in: agent audio cleared");
+            self.hangup_at = None;
+            self.store_reply(r, true, None);
+        }
+    }
+
+    fn on_speech_end(&mut self, audio: Vec<i16>, speech_ms: u32) {
+        let now = Instant::now();
+        let mut audio16 = std::mem::take(&mut self.carry);
+        audio16.extend(audio);
+        let started = self.speech_started.take().map(|(_, w)| w).unwrap_or_else(now_wall);
+        let _ = speech_ms;
+        self.start_reply_with_turn(AgentInput::Speech(String::new()), audio16, now, Some(started));
+    }
+
+    fn start_reply(&mut self, input: AgentInput, audio16: Vec<i16>, origin: Instant) {
+        self.start_reply_with_turn(input, audio16, origin, None);
+    }
+
+    fn start_reply_with_turn(&mut self, input: AgentInput, audio16: Vec<i16>, origin: Instant, caller_started: Option<String>) {
+        let id = self.new_reply("speech", origin);
+        let caller_ended = now_wall();
+        let (pipeline, rate, history, tx) = (self.pipeline.clone(), self.rate, self.history.clone(), self.job_tx.clone());
+        let speech = caller_started.is_some();
+        let audio_for_job = if speech { audio16.clone() } else { Vec::new() };
+        let task = tokio::spawn(async move {
+            let Some(tx) = tx else { return };
+            reply_job(id, pipeline, rate, history, input, audio_for_job, tx).await;
+        });
+        if let Some(r) = &mut self.reply {
+            r.task = Some(task);
+            r.caller_audio = audio16;
+            if let Some(started) = caller_started {
+                r.caller_turn = Some((started, "speech", caller_ended));
+            }
+        }
+    }
+
+    fn on_job(&mut self, msg: JobMsg) {
+        let now = Instant::now();
+        let Some(r) = &mut self.reply else { return };
+        match msg {
+            JobMsg::Transcript { id, text, stt_ms } if id == r.id => {
+                r.stt_ms = Some(stt_ms);
+                if let Some((started, kind, ended)) = r.caller_turn.take()
+                    && !text.is_empty()
+                {
+                    let timings = TurnTimings { endpointing_ms: Some(self.pipeline.vad.end_of_speech_ms as i64), stt_ms: Some(stt_ms), ..Default::default() };
+                    self.history.push(ChatTurn { role: Role::Caller, text: text.clone() });
+                    let seq = self.next_seq();
+                    self.write_turn(seq, Role::Caller, kind, text, started, ended, false, timings);
+                }
+            }
+            JobMsg::Token { id } if id == r.id => {
+                if r.first_token.is_none() {
+                    r.first_token = Some(now);
+                }
+            }
+            JobMsg::Audio { id, pcm } if id == r.id => {
+                if r.first_audio.is_none() {
+                    r.first_audio = Some(now);
+                }
+                self.speaker.enqueue(id, audio::i16_to_bytes(&pcm), now);
+            }
+            JobMsg::Finished { id, text, after, fallback } if id == r.id => {
+                r.finished = true;
+                r.text = text;
+                r.after = after;
+                r.fallback = fallback;
+                r.task = None;
+                if r.first_audio.is_none() {
+                    // Nothing to say (no words recognised): the turn is over.
+                    self.reply = None;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends what the speaker has due; false when the conversation should end.
+    async fn pump(&mut self) -> bool {
+        let now = Instant::now();
+        let more = self.reply.as_ref().is_some_and(|r| !r.finished);
+        let (frames, events) = self.speaker.poll(now, more);
+        for f in frames {
+            if self.out.send(f).await.is_err() {
+                return false;
+            }
+        }
+        for e in events {
+            match e {
+                Sent::First(id) => {
+                    if let Some(r) = &mut self.reply
+                        && r.id == id
+                        && r.first_byte.is_none()
+                    {
+                        r.first_byte = Some(now);
+                        // Everything between the providers' first audio and the first byte out is ours.
+                        if r.kind == "speech"
+                            && let Some(a) = r.first_audio
+                        {
+                            self.summary.server_added_ms.push(now.duration_since(a).as_secs_f64() * 1000.0);
+                        }
+                    }
+                }
+                Sent::Done(id) => {
+                    if let Some(r) = &mut self.reply
+                        && r.id == id
+                        && r.finished
+                    {
+                        r.audio_done = true;
+                        if r.after == AfterReply::HangUp {
+                            // Hang up once the caller has heard the goodbye (or a little after, if the mark never comes).
+                            self.hangup_at = Some(now + HANGUP_GRACE);
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// The reply was heard in full (its mark came back).
+    fn complete_reply(&mut self, heard: Option<Duration>) {
+        let Some(r) = self.reply.take() else { return };
+        let hang = r.after == AfterReply::HangUp;
+        self.store_reply(r, false, heard);
+        if hang {
+            self.hangup_at = Some(Instant::now());
+        }
+    }
+
+    fn store_reply(&mut self, r: Reply, interrupted: bool, heard: Option<Duration>) {
+        let ms = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+            (Some(a), Some(b)) => Some(b.saturating_duration_since(a).as_millis() as i64),
+            _ => None,
+        };
+        let after_stt = r.stt_ms.map(|s| r.origin + Duration::from_millis(s as u64)).or(Some(r.origin));
+        let timings = if r.kind == "greeting" {
+            TurnTimings { tts_ms: ms(Some(r.origin), r.first_audio), first_byte_ms: ms(Some(r.origin), r.first_byte), heard_ms: heard.map(|h| h.as_millis() as i64), ..Default::default() }
+        } else {
+            TurnTimings {
+                endpointing_ms: None,
+                stt_ms: r.stt_ms,
+                agent_ms: ms(after_stt, r.first_token.or(r.first_audio)),
+                tts_ms: ms(r.first_token.or(after_stt), r.first_audio),
+                first_byte_ms: ms(Some(r.origin), r.first_byte),
+                heard_ms: heard.map(|h| h.as_millis() as i64),
+            }
+        };
+        let text = if r.text.is_empty() && r.kind == "greeting" { self.pipeline.greeting.clone() } else { r.text.clone() };
+        if text.is_empty() {
+            return;
+        }
+        self.history.push(ChatTurn { role: Role::Agent, text: text.clone() });
+        let kind = if r.fallback { "fallback" } else { r.kind };
+        let seq = self.next_seq();
+        self.write_turn(seq, Role::Agent, kind, text, r.started_wall.clone(), now_wall(), interrupted, timings);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn store_turn(&mut self, role: Role, kind: &'static str, text: String, started: String, ended: String, interrupted: bool, timings: TurnTimings) {
+        let seq = self.next_seq();
+        self.history.push(ChatTurn { role, text: text.clone() });
+        self.write_turn(seq, role, kind, text, started, ended, interrupted, timings);
+    }
+
+    fn next_seq(&mut self) -> i64 {
+        self.seq += 1;
+        self.summary.turns = self.seq;
+        self.seq
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_turn(&self, seq: i64, role: Role, kind: &'static str, text: String, started: String, ended: String, interrupted: bool, timings: TurnTimings) {
+        let Some(store) = self.store.clone() else { return };
+        let turn = db::turns::NewTurn {
+            call_key: store.call_key.clone(),
+            owner_id: store.owner_id.clone(),
+            seq,
+            role: if role == Role::Caller { "caller" } else { "agent" },
+            kind,
+            text,
+            started_at: started,
+            ended_at: ended,
+            interrupted,
+            timings,
+        };
+        tokio::spawn(async move {
+            if let Err(e) = db::turns::insert(&store.db, &turn).await {
+                tracing::error!(call = %store.call_key, seq = turn.seq, error = %e, "cannot store a turn");
+            }
+        });
+    }
+
+    async fn finish(&mut self) {
+        if let Some(mut r) = self.reply.take() {
+            if let Some(t) = r.task.take() {
+                t.abort();
+            }
+            if r.first_byte.is_some() {
+                let interrupted = !self.summary.agent_hung_up && !r.audio_done;
+                self.store_reply(r, interrupted, None);
+            }
+        }
+        self.summary.lateness = self.speaker.lateness.clone();
+        self.summary.vad = self.endpointer.stats;
+    }
+}
+
+fn now_wall() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// STT (for speech), then the agent streamed sentence by sentence into TTS; provider failures
+/// and timeouts turn into the fallback line.
+async fn reply_job(id: u64, pipeline: Pipeline, rate: u32, history: Vec<ChatTurn>, input: AgentInput, audio16: Vec<i16>, tx: mpsc::Sender<JobMsg>) {
+    let limit = pipeline.provider_timeout;
+    if pipeline.agent.echoes_audio() {
+        let _ = tx.send(JobMsg::Transcript { id, text: String::new(), stt_ms: 0 }).await;
+        let back = audio::resample(&audio::i16_to_f32(&audio16), MODEL_RATE, rate).map(|a| audio::f32_to_i16(&a)).unwrap_or_default();
+        let _ = tx.send(JobMsg::Audio { id, pcm: back }).await;
+        let _ = tx.send(JobMsg::Finished { id, text: String::new(), after: AfterReply::Listen, fallback: false }).await;
+        return;
+    }
+    let input = match input {
+        AgentInput::Speech(_) => {
+            let started = Instant::now();
+            let text = match tokio::time::timeout(limit, pipeline.stt.transcribe(audio16)).await {
+                Ok(Ok(t)) => t,
+                Ok(Err(e)) => return fallback(id, &pipeline, rate, &tx, e).await,
+                Err(_) => return fallback(id, &pipeline, rate, &tx, VoiceError::Timeout("speech-to-text")).await,
+            };
+            let stt_ms = started.elapsed().as_millis() as i64;
+            let _ = tx.send(JobMsg::Transcript { id, text: text.clone(), stt_ms }).await;
+            if text.trim().is_empty() || is_noise_transcript(&text) {
+                let _ = tx.send(JobMsg::Finished { id, text: String::new(), after: AfterReply::Listen, fallback: false }).await;
+                return;
+            }
+            AgentInput::Speech(text)
+        }
+        dtmf => dtmf,
+    };
+
+    let (token_tx, mut token_rx) = mpsc::channel::<String>(256);
+    let agent = pipeline.agent.clone();
+    let agent_input = input.clone();
+    let mut agent_task = tokio::spawn(async move { agent.reply(&history, &agent_input, token_tx).await });
+    let mut said = String::new();
+    let mut pending = String::new();
+    let mut first = true;
+    loop {
+        let next = if first { tokio::time::timeout(limit, token_rx.recv()).await } else { Ok(token_rx.recv().await) };
+        let token = match next {
+            Ok(t) => t,
+            Err(_) => {
+                agent_task.abort();
+                if said.is_empty() {
+                    return fallback(id, &pipeline, rate, &tx, VoiceError::Timeout("agent")).await;
+                }
+                None
+            }
+        };
+        let done = token.is_none();
+        if let Some(t) = token {
+            if first {
+                first = false;
+                let _ = tx.send(JobMsg::Token { id }).await;
+            }
+            pending.push_str(&t);
+        }
+        while let Some(end) = sentence_end(&pending, done) {
+            let sentence: String = pending.drain(..end).collect();
+            let sentence = sentence.trim().to_string();
+            if sentence.is_empty() {
+                continue;
+            }
+            match tokio::time::timeout(limit, pipeline.tts.synthesize(&sentence, rate)).await {
+                Ok(Ok(pcm)) => {
+                    let _ = tx.send(JobMsg::Audio { id, pcm }).await;
+                    if !said.is_empty() {
+                        said.push(' ');
+                    }
+                    said.push_str(&sentence);
+                }
+                Ok(Err(e)) => return fallback(id, &pipeline, rate, &tx, e).await,
+                Err(_) => return fallback(id, &pipeline, rate, &tx, VoiceError::Timeout("text-to-speech")).await,
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    let after = match (&mut agent_task).await {
+        Ok(Ok(after)) => after,
+        Ok(Err(e)) if said.is_empty() => return fallback(id, &pipeline, rate, &tx, e).await,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "agent failed mid-reply");
+            AfterReply::Listen
+        }
+        Err(_) => AfterReply::Listen,
+    };
+    if said.is_empty() {
+        return fallback(id, &pipeline, rate, &tx, VoiceError::Agent("empty reply".into())).await;
+    }
+    let _ = tx.send(JobMsg::Finished { id, text: said, after, fallback: false }).await;
+}
+
+/// Whisper writes sound descriptions for non-speech ("[BLANK_AUDIO]", "(coughs)").
+fn is_noise_transcript(text: &str) -> bool {
+    let t = text.trim();
+    (t.starts_with('[') && t.ends_with(']')) || (t.starts_with('(') && t.ends_with(')')) || t.chars().all(|c| !c.is_alphanumeric())
+}
+
+/// Byte index just past the first complete sentence of `text` (all of it when `done`).
+fn sentence_end(text: &str, done: bool) -> Option<usize> {
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        if matches!(c, '.' | '?' | '!' | '।') {
+            let next = i + c.len_utf8();
+            // A decimal point ("9.30") is not a sentence end.
+            if next < bytes.len() && bytes[next].is_ascii_whitespace() {
+                return Some(next);
+            }
+        }
+    }
+    if done && !text.trim().is_empty() {
+        return Some(text.len());
+    }
+    // A very long clause is spoken at its last comma rather than waiting for the full stop.
+    if text.len() > 240 {
+        return text.rfind(", ").map(|i| i + 1);
+    }
+    None
+}
+
+async fn fallback(id: u64, pipeline: &Pipeline, rate: u32, tx: &mpsc::Sender<JobMsg>, error: VoiceError) {
+    tracing::warn!(error = %error, "provider failed; saying the fallback line");
+    let line = pipeline.fallback_line.clone();
+    match pipeline.fallback_tts.synthesize(&line, rate).await {
+        Ok(pcm) => {
+            let _ = tx.send(JobMsg::Audio { id, pcm }).await;
+        }
+        Err(e) => tracing::error!(error = %e, "cannot speak the fallback line"),
+    }
+    let _ = tx.send(JobMsg::Finished { id, text: line, after: AfterReply::Listen, fallback: true }).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_split_at_their_end_not_at_decimals() {
+        assert_eq!(sentence_end("We open at 9.30 today. Then", false), Some(22));
+        assert_eq!(sentence_end("We open at 9.30", false), None);
+        assert_eq!(sentence_end("We open at 9.30", true), Some(15));
+        assert_eq!(sentence_end("", true), None);
+    }
+
+    #[test]
+    fn sound_descriptions_are_not_speech() {
+        assert!(is_noise_transcript("[BLANK_AUDIO]"));
+        assert!(is_noise_transcript(" (coughs) "));
+        assert!(is_noise_transcript("..."));
+        assert!(!is_noise_transcript("Opening hours?"));
+    }
+}

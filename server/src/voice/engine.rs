@@ -1,0 +1,186 @@
+//! The process's voice engine: model locations, models loaded once and shared by all calls,
+//! the greeting cache, and the per-agent choice of providers.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use domain::agent::AgentInput;
+
+use super::agent::{EchoAgent, LlmAgent, ScriptedAgent};
+use super::models::ModelFiles;
+use super::openai::{OpenAi, OpenAiStt, OpenAiTts};
+use super::vad::{SileroModel, VadSettings};
+use super::{Agent, SpeechToText, TextToSpeech, VoiceError, audio, piper, whisper};
+
+/// Shared by every call of the process.
+pub struct VoiceEngine {
+    pub files: ModelFiles,
+    /// CPU threads for one Whisper or Piper run.
+    pub threads: usize,
+    http: reqwest::Client,
+    silero: OnceLock<Result<Arc<SileroModel>, VoiceError>>,
+    greetings: Mutex<HashMap<u64, Arc<Vec<i16>>>>,
+}
+
+/// The providers and settings of one call's agent.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub stt: Arc<dyn SpeechToText>,
+    pub agent: Arc<dyn Agent>,
+    pub tts: Arc<dyn TextToSpeech>,
+    /// Speaks the fallback line when the agent's own provider fails (offline, always there).
+    pub fallback_tts: Arc<dyn TextToSpeech>,
+    pub greeting: String,
+    pub fallback_line: String,
+    pub vad: VadSettings,
+    /// Identifies the voice (provider, voice, language) for the greeting cache.
+    pub voice_key: String,
+    /// Limit for the agent's first token and for each STT/TTS request.
+    pub provider_timeout: Duration,
+}
+
+impl VoiceEngine {
+    pub fn new(files: ModelFiles, threads: usize) -> Arc<Self> {
+        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build().unwrap_or_default();
+        Arc::new(Self { files, threads: threads.max(1), http, silero: OnceLock::new(), greetings: Mutex::new(HashMap::new()) })
+    }
+
+    /// The Silero model (loaded on first use).
+    pub fn silero(&self) -> Result<Arc<SileroModel>, VoiceError> {
+        self.silero.get_or_init(|| SileroModel::load(&self.files)).clone()
+    }
+
+    /// The providers for `agent` (`api_key` for its OpenAI-compatible providers).
+    pub fn pipeline(self: &Arc<Self>, agent: &AgentInput, api_key: Option<String>) -> Pipeline {
+        let p = &agent.providers;
+        let api = |model: &str| OpenAi {
+            base_url: p.base_url.clone(),
+            api_key: api_key.clone(),
+            model: model.to_string(),
+            client: self.http.clone(),
+            timeout: Duration::from_secs(15),
+        };
+        let local_tts: Arc<dyn TextToSpeech> = if agent.language == "en" {
+            Arc::new(PiperTts { engine: self.clone(), voice: piper_voice(&agent.voice) })
+        } else {
+            Arc::new(EspeakTts { language: agent.language.clone() })
+        };
+        let (tts, voice_key): (Arc<dyn TextToSpeech>, String) = match p.tts.as_str() {
+            "openai" => {
+                let voice = if agent.voice.contains('_') { "alloy".to_string() } else { agent.voice.clone() };
+                let key = format!("openai|{}|{voice}", p.base_url);
+                (Arc::new(OpenAiTts { api: api("tts-1"), voice }), key)
+            }
+            "espeak" => (Arc::new(EspeakTts { language: agent.language.clone() }), format!("espeak|{}", agent.language)),
+            _ => (local_tts.clone(), format!("piper|{}|{}", piper_voice(&agent.voice), agent.language)),
+        };
+        let stt: Arc<dyn SpeechToText> = match p.stt.as_str() {
+            "openai" => Arc::new(OpenAiStt(api("whisper-1"))),
+            _ => Arc::new(WhisperStt { engine: self.clone() }),
+        };
+        let agent_impl: Arc<dyn Agent> = match p.llm.as_str() {
+            "openai" => Arc::new(LlmAgent { api: api(&p.model), system_prompt: agent.system_prompt.clone(), goodbye: agent.goodbye.clone() }),
+            "echo" => Arc::new(EchoAgent),
+            _ => Arc::new(ScriptedAgent { rules: agent.rules.clone(), default_reply: agent.default_reply.clone(), goodbye: agent.goodbye.clone() }),
+        };
+        Pipeline {
+            stt,
+            agent: agent_impl,
+            tts,
+            fallback_tts: local_tts,
+            greeting: agent.greeting.clone(),
+            fallback_line: fallback_line(&agent.language).to_string(),
+            vad: VadSettings { end_of_speech_ms: agent.end_of_speech_ms, ..Default::default() },
+            voice_key,
+            provider_timeout: Duration::from_secs(8),
+        }
+    }
+
+    /// The greeting's audio at `rate`, rendered once per voice, text and rate.
+    pub async fn greeting(&self, pipeline: &Pipeline, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&pipeline.voice_key, &pipeline.greeting, rate).hash(&mut h);
+        let key = h.finish();
+        if let Some(g) = self.greetings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key) {
+            return Ok(g.clone());
+        }
+        let audio = Arc::new(pipeline.tts.synthesize(&pipeline.greeting, rate).await?);
+        let mut cache = self.greetings.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() > 1000 {
+            cache.clear();
+        }
+        cache.insert(key, audio.clone());
+        Ok(audio)
+    }
+}
+
+/// The voice file name for an agent's voice setting (the default when it names no Piper voice).
+fn piper_voice(voice: &str) -> String {
+    if voice.contains('_') { voice.to_string() } else { piper::DEFAULT_VOICE.to_string() }
+}
+
+/// Said when a provider fails or times out; the call goes on.
+pub fn fallback_line(language: &str) -> &'static str {
+    match language {
+        "hi" => "माफ़ कीजिए, कृपया फिर से कहिए।",
+        _ => "Sorry, I had a problem just now. Could you say that again?",
+    }
+}
+
+/// Whisper on this machine.
+struct WhisperStt {
+    engine: Arc<VoiceEngine>,
+}
+
+#[async_trait]
+impl SpeechToText for WhisperStt {
+    async fn transcribe(&self, audio_16k: Vec<i16>) -> Result<String, VoiceError> {
+        let engine = self.engine.clone();
+        tokio::task::spawn_blocking(move || {
+            let model = whisper::shared(&engine.files, engine.threads)?;
+            model.transcribe(&audio::i16_to_f32(&audio_16k))
+        })
+        .await
+        .map_err(|e| VoiceError::Stt(e.to_string()))?
+    }
+}
+
+/// A Piper voice on this machine.
+struct PiperTts {
+    engine: Arc<VoiceEngine>,
+    voice: String,
+}
+
+#[async_trait]
+impl TextToSpeech for PiperTts {
+    async fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<i16>, VoiceError> {
+        let engine = self.engine.clone();
+        let name = self.voice.clone();
+        let voice = tokio::task::spawn_blocking(move || piper::shared(&engine.files, &name, engine.threads))
+            .await
+            .map_err(|e| VoiceError::Tts(e.to_string()))??;
+        let ipa = piper::phonemize(text, voice.espeak_voice()).await?;
+        tokio::task::spawn_blocking(move || {
+            let samples = voice.synthesize_ipa(&ipa)?;
+            Ok(audio::f32_to_i16(&audio::resample(&samples, voice.rate(), rate)?))
+        })
+        .await
+        .map_err(|e| VoiceError::Tts(e.to_string()))?
+    }
+}
+
+/// eSpeak NG (Hindi, or when chosen).
+struct EspeakTts {
+    language: String,
+}
+
+#[async_trait]
+impl TextToSpeech for EspeakTts {
+    async fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<i16>, VoiceError> {
+        let (samples, from) = piper::espeak_speech(text, &self.language).await?;
+        Ok(audio::f32_to_i16(&audio::resample(&audio::i16_to_f32(&samples), from, rate)?))
+    }
+}

@@ -1,0 +1,151 @@
+//! OpenAI-compatible cloud providers: chat completions streamed as server-sent events,
+//! `/audio/transcriptions` (multipart WAV) and `/audio/speech` (raw 24 kHz PCM).
+//! Errors name the endpoint and status, never the key or the response body.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::{ChatTurn, Role, SpeechToText, TextToSpeech, VoiceError, audio};
+
+/// Rate of `response_format: "pcm"` speech.
+pub const SPEECH_RATE: u32 = 24_000;
+
+/// One OpenAI-compatible API: base URL (e.g. `https://api.openai.com/v1`), key and model.
+#[derive(Clone)]
+pub struct OpenAi {
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub model: String,
+    pub client: reqwest::Client,
+    /// Limit for a whole request (a chat's first token has its own limit in the conversation).
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for OpenAi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAi").field("base_url", &self.base_url).field("model", &self.model).field("api_key", &self.api_key.as_ref().map(|_| "••••")).finish()
+    }
+}
+
+impl OpenAi {
+    fn url(&self, path: &str) -> String {
+        format!("{}/{path}", self.base_url.trim_end_matches('/'))
+    }
+
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        let mut req = self.client.post(self.url(path)).timeout(self.timeout);
+        if let Some(k) = &self.api_key {
+            req = req.bearer_auth(k);
+        }
+        req
+    }
+
+    fn failed(path: &str, e: reqwest::Error) -> String {
+        if e.is_timeout() {
+            format!("{path}: timed out")
+        } else if let Some(s) = e.status() {
+            format!("{path}: HTTP {}", s.as_u16())
+        } else {
+            format!("{path}: cannot reach the provider")
+        }
+    }
+}
+
+/// Streams the chat model's reply into `out`, one content delta at a time.
+pub async fn chat_stream(api: &OpenAi, system: &str, history: &[ChatTurn], input: &str, out: mpsc::Sender<String>) -> Result<(), VoiceError> {
+    let mut messages = Vec::new();
+    if !system.trim().is_empty() {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    for t in history {
+        let role = if t.role == Role::Caller { "user" } else { "assistant" };
+        messages.push(json!({"role": role, "content": t.text}));
+    }
+    messages.push(json!({"role": "user", "content": input}));
+    let body = json!({"model": api.model, "messages": messages, "stream": true});
+    let resp = api
+        .post("chat/completions")
+        .json(&body)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| VoiceError::Agent(OpenAi::failed("chat/completions", e)))?;
+    let mut bytes = resp.bytes_stream();
+    let mut buf = Vec::new();
+    while let Some(chunk) = bytes.next().await {
+        let chunk = chunk.map_err(|e| VoiceError::Agent(OpenAi::failed("chat/completions", e)))?;
+        buf.extend_from_slice(&chunk);
+        while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=nl).collect();
+            let line = String::from_utf8_lossy(&line);
+            let Some(data) = line.trim().strip_prefix("data:") else { continue };
+            let data = data.trim();
+            if data == "[DONE]" {
+                return Ok(());
+            }
+            let v: Value = serde_json::from_str(data).map_err(|_| VoiceError::Agent("chat/completions: malformed event".into()))?;
+            if let Some(delta) = v.pointer("/choices/0/delta/content").and_then(Value::as_str)
+                && !delta.is_empty()
+                && out.send(delta.to_string()).await.is_err()
+            {
+                return Ok(()); // the listener went away (barge-in)
+            }
+        }
+    }
+    Ok(())
+}
+
+/// OpenAI-compatible transcription.
+pub struct OpenAiStt(pub OpenAi);
+
+#[async_trait]
+impl SpeechToText for OpenAiStt {
+    async fn transcribe(&self, audio_16k: Vec<i16>) -> Result<String, VoiceError> {
+        let wav = audio::wav_bytes(&audio_16k, audio::MODEL_RATE)?;
+        let part = reqwest::multipart::Part::bytes(wav).file_name("speech.wav").mime_str("audio/wav").map_err(|e| VoiceError::Stt(e.to_string()))?;
+        let form = reqwest::multipart::Form::new().text("model", self.0.model.clone()).part("file", part);
+        let v: Value = self
+            .0
+            .post("audio/transcriptions")
+            .multipart(form)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| VoiceError::Stt(OpenAi::failed("audio/transcriptions", e)))?
+            .json()
+            .await
+            .map_err(|_| VoiceError::Stt("audio/transcriptions: malformed response".into()))?;
+        v.get("text").and_then(Value::as_str).map(|t| t.trim().to_string()).ok_or_else(|| VoiceError::Stt("audio/transcriptions: no text".into()))
+    }
+}
+
+/// OpenAI-compatible speech.
+pub struct OpenAiTts {
+    pub api: OpenAi,
+    pub voice: String,
+}
+
+#[async_trait]
+impl TextToSpeech for OpenAiTts {
+    async fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<i16>, VoiceError> {
+        let body = json!({"model": self.api.model, "input": text, "voice": self.voice, "response_format": "pcm"});
+        let bytes = self
+            .api
+            .post("audio/speech")
+            .json(&body)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| VoiceError::Tts(OpenAi::failed("audio/speech", e)))?
+            .bytes()
+            .await
+            .map_err(|e| VoiceError::Tts(OpenAi::failed("audio/speech", e)))?;
+        let pcm = audio::i16_to_f32(&audio::bytes_to_i16(&bytes));
+        Ok(audio::f32_to_i16(&audio::resample(&pcm, SPEECH_RATE, rate)?))
+    }
+}
+

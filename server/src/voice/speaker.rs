@@ -1,0 +1,256 @@
+//! Outbound audio of a call: utterances cut into chunks that respect Exotel's size rules
+//! (multiples of 320 bytes, at least 3,200, at most 100 KB), sent in real time (one chunk
+//! ahead of the caller's ear, so no burst and no gap), with a mark after each utterance.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::telephony::exotel::stream::{FRAME_MULTIPLE, MAX_CHUNK, MIN_CHUNK, Outbound};
+
+/// How late chunks left, in 1 ms buckets (the last bucket holds everything later).
+#[derive(Debug, Clone)]
+pub struct Lateness {
+    pub buckets: [u32; 64],
+    pub chunks: u64,
+}
+
+impl Default for Lateness {
+    fn default() -> Self {
+        Self { buckets: [0; 64], chunks: 0 }
+    }
+}
+
+impl Lateness {
+    fn record(&mut self, late: Duration) {
+        let ms = (late.as_millis() as usize).min(self.buckets.len() - 1);
+        self.buckets[ms] += 1;
+        self.chunks += 1;
+    }
+
+    pub fn merge(&mut self, other: &Lateness) {
+        for (a, b) in self.buckets.iter_mut().zip(other.buckets.iter()) {
+            *a += b;
+        }
+        self.chunks += other.chunks;
+    }
+
+    /// Upper bound (ms) under which fraction `q` of the chunks left.
+    pub fn quantile_ms(&self, q: f64) -> u32 {
+        let target = (self.chunks as f64 * q).ceil() as u64;
+        let mut seen = 0u64;
+        for (ms, n) in self.buckets.iter().enumerate() {
+            seen += *n as u64;
+            if seen >= target.max(1) {
+                return ms as u32 + 1;
+            }
+        }
+        self.buckets.len() as u32
+    }
+}
+
+struct Queued {
+    id: u64,
+    pcm: Vec<u8>,
+    sent: usize,
+}
+
+/// One call's outbound audio queue and clock.
+pub struct Speaker {
+    chunk: usize,
+    chunk_time: Duration,
+    queue: VecDeque<Queued>,
+    /// When the next chunk is due (None when idle).
+    next_due: Option<Instant>,
+    /// When the caller will have heard everything sent.
+    playing_until: Instant,
+    pub lateness: Lateness,
+}
+
+/// Something the speaker did, for the conversation to record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sent {
+    /// The first chunk of utterance `id` left now.
+    First(u64),
+    /// The whole utterance `id` is out (its mark follows).
+    Done(u64),
+}
+
+impl Speaker {
+    pub fn new(rate: u32) -> Self {
+        let bytes_per_second = rate as usize * 2;
+        // 100 ms of audio, but never under Exotel's minimum (at 8 kHz: 3,200 bytes = 200 ms).
+        let chunk = round_down(bytes_per_second / 10, FRAME_MULTIPLE).clamp(MIN_CHUNK, MAX_CHUNK);
+        let chunk_time = Duration::from_secs_f64(chunk as f64 / bytes_per_second as f64);
+        Self { chunk, chunk_time, queue: VecDeque::new(), next_due: None, playing_until: Instant::now(), lateness: Lateness::default() }
+    }
+
+    pub fn chunk_bytes(&self) -> usize {
+        self.chunk
+    }
+
+    /// Queues 16-bit little-endian PCM of utterance `id` (an utterance may arrive in parts).
+    pub fn enqueue(&mut self, id: u64, pcm: Vec<u8>, now: Instant) {
+        match self.queue.back_mut() {
+            Some(q) if q.id == id => q.pcm.extend(pcm),
+            _ => self.queue.push_back(Queued { id, pcm, sent: 0 }),
+        }
+        if self.next_due.is_none() {
+            self.next_due = Some(now);
+        }
+    }
+
+    /// When [`Self::poll`] has something to send.
+    pub fn next_due(&self) -> Option<Instant> {
+        self.next_due
+    }
+
+    /// Whether the caller is (or will be) hearing agent audio.
+    pub fn is_speaking(&self, now: Instant) -> bool {
+        !self.queue.is_empty() || now < self.playing_until
+    }
+
+    /// Drops everything not yet heard; the caller is talking.
+    pub fn clear(&mut self, now: Instant) -> Vec<Outbound> {
+        let had = self.is_speaking(now);
+        self.queue.clear();
+        self.next_due = None;
+        self.playing_until = now;
+        if had { vec![Outbound::Clear] } else { Vec::new() }
+    }
+
+    /// Frames due at `now`, and what they mean for the conversation. `more_coming` says whether
+    /// more audio of the last utterance may still come (then a short tail waits for it).
+    pub fn poll(&mut self, now: Instant, more_coming: bool) -> (Vec<Outbound>, Vec<Sent>) {
+        let mut frames = Vec::new();
+        let mut events = Vec::new();
+        while let Some(due) = self.next_due {
+            if due > now {
+                break;
+            }
+            let last_part = self.queue.len() == 1 && more_coming;
+            let Some(front) = self.queue.front_mut() else {
+                self.next_due = None;
+                break;
+            };
+            let left = front.pcm.len() - front.sent;
+            if left < self.chunk && last_part {
+                // Wait for the rest of the sentence rather than pad mid-utterance; the chunk
+                // ahead covers the wait.
+                self.next_due = Some(now + Duration::from_millis(5));
+                break;
+            }
+            if left == 0 {
+                // Everything of this utterance is out: its mark, no padding of silence.
+                let id = front.id;
+                self.queue.pop_front();
+                frames.push(Outbound::Mark { name: format!("utterance-{id}") });
+                events.push(Sent::Done(id));
+                continue;
+            }
+            let take = left.min(self.chunk);
+            let mut payload = front.pcm[front.sent..front.sent + take].to_vec();
+            // Whole frames, at least the minimum: pad the utterance's end with silence.
+            let padded = round_up(payload.len(), FRAME_MULTIPLE).max(MIN_CHUNK);
+            payload.resize(padded, 0);
+            if front.sent == 0 {
+                events.push(Sent::First(front.id));
+            }
+            front.sent += take;
+            let played = Duration::from_secs_f64(padded as f64 / self.chunk as f64 * self.chunk_time.as_secs_f64());
+            self.lateness.record(now.saturating_duration_since(due));
+            self.playing_until = self.playing_until.max(now) + played;
+            frames.push(Outbound::Media { pcm: payload });
+            if front.sent >= front.pcm.len() && !last_part {
+                let id = front.id;
+                self.queue.pop_front();
+                frames.push(Outbound::Mark { name: format!("utterance-{id}") });
+                events.push(Sent::Done(id));
+            }
+            // The next chunk is due one chunk before the caller runs out of audio.
+            let next = self.playing_until.checked_sub(self.chunk_time).unwrap_or(now);
+            self.next_due = if self.queue.is_empty() { None } else { Some(next.max(due)) };
+        }
+        (frames, events)
+    }
+}
+
+fn round_down(n: usize, m: usize) -> usize {
+    n / m * m
+}
+
+fn round_up(n: usize, m: usize) -> usize {
+    n.div_ceil(m) * m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn media_sizes(frames: &[Outbound]) -> Vec<usize> {
+        frames.iter().filter_map(|f| if let Outbound::Media { pcm } = f { Some(pcm.len()) } else { None }).collect()
+    }
+
+    #[test]
+    fn chunks_follow_exotels_size_rules_at_every_rate() {
+        for rate in [8000, 16000, 24000] {
+            let s = Speaker::new(rate);
+            assert_eq!(s.chunk_bytes() % 320, 0);
+            assert!(s.chunk_bytes() >= 3200 && s.chunk_bytes() <= 100 * 1024);
+        }
+        let mut s = Speaker::new(8000);
+        let t0 = Instant::now();
+        s.enqueue(1, vec![1; 3200 * 2 + 100], t0);
+        let mut all = Vec::new();
+        for i in 0..20 {
+            let (f, _) = s.poll(t0 + Duration::from_millis(100 * i), false);
+            all.extend(f);
+        }
+        let sizes = media_sizes(&all);
+        assert_eq!(sizes, vec![3200, 3200, 3200], "the 100-byte tail is padded to the minimum");
+        assert_eq!(all.last(), Some(&Outbound::Mark { name: "utterance-1".into() }));
+    }
+
+    #[test]
+    fn audio_is_paced_in_real_time_one_chunk_ahead() {
+        // 2 s of audio at 8 kHz = 10 chunks of 200 ms.
+        let mut s = Speaker::new(8000);
+        let t0 = Instant::now();
+        s.enqueue(7, vec![0; 32000], t0);
+        let mut sent_at = Vec::new();
+        for ms in (0..3000).step_by(5) {
+            let (frames, _) = s.poll(t0 + Duration::from_millis(ms), false);
+            for f in frames {
+                if matches!(f, Outbound::Media { .. }) {
+                    sent_at.push(ms);
+                }
+            }
+        }
+        // Two chunks at once (the one playing and the one ahead), then one per 200 ms.
+        assert_eq!(sent_at, vec![0, 0, 200, 400, 600, 800, 1000, 1200, 1400, 1600]);
+        assert!(s.lateness.quantile_ms(0.99) <= 1);
+    }
+
+    #[test]
+    fn clear_drops_unsent_audio_and_says_so_once() {
+        let mut s = Speaker::new(8000);
+        let t0 = Instant::now();
+        s.enqueue(1, vec![0; 32000], t0);
+        let (_, ev) = s.poll(t0, false);
+        assert_eq!(ev, vec![Sent::First(1)]);
+        assert!(s.is_speaking(t0));
+        assert_eq!(s.clear(t0), vec![Outbound::Clear]);
+        assert!(!s.is_speaking(t0));
+        assert!(s.clear(t0).is_empty());
+        assert_eq!(s.poll(t0 + Duration::from_secs(1), false).0, vec![]);
+    }
+
+    #[test]
+    fn a_partial_sentence_waits_for_the_rest_instead_of_padding() {
+        let mut s = Speaker::new(8000);
+        let t0 = Instant::now();
+        s.enqueue(1, vec![0; 1000], t0);
+        assert!(s.poll(t0, true).0.is_empty());
+        s.enqueue(1, vec![0; 2200], t0);
+        assert_eq!(media_sizes(&s.poll(t0 + Duration::from_millis(5), true).0), vec![3200]);
+    }
+}

@@ -1,0 +1,315 @@
+//! Turn-taking: two-stage voice activity detection and end-of-speech detection.
+//!
+//! Stage 1 is webrtc-vad (GMM, no model) on every 20 ms frame: microseconds per frame, so it
+//! runs on every call. Stage 2 is Silero (an ONNX model, ~12-16 ms CPU per second of audio)
+//! and only runs where stage 1 hears a speech onset, to confirm it: noise that fools the
+//! GMM (clicks, music, breathing) does not start a turn or interrupt the agent. Once a turn
+//! is confirmed, stage 1 alone follows it until the agent's end-of-speech silence.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use super::VoiceError;
+use super::audio::MODEL_RATE;
+use super::models::{self, ModelFiles};
+
+/// Samples per 20 ms frame at 16 kHz.
+pub const FRAME: usize = 320;
+const FRAME_MS: u32 = 20;
+
+/// Stage 1: webrtc-vad at 16 kHz.
+struct WebRtc(webrtc_vad::Vad);
+
+// SAFETY: the fvad instance behind the pointer is owned by this value alone and has no
+// thread affinity; it is only ever used through `&mut self`, from one task at a time.
+unsafe impl Send for WebRtc {}
+
+impl WebRtc {
+    fn new() -> Self {
+        Self(webrtc_vad::Vad::new_with_rate_and_mode(webrtc_vad::SampleRate::Rate16kHz, webrtc_vad::VadMode::Aggressive))
+    }
+    fn is_speech(&mut self, frame: &[i16]) -> bool {
+        self.0.is_voice_segment(frame).unwrap_or(false)
+    }
+}
+
+/// The Silero VAD model, shared by all calls (each call keeps its own recurrent state).
+pub struct SileroModel {
+    session: Mutex<ort::session::Session>,
+}
+
+/// Silero at 16 kHz reads 512 new samples plus the previous 64 as context.
+const SILERO_CHUNK: usize = 512;
+const SILERO_CONTEXT: usize = 64;
+
+impl SileroModel {
+    pub fn load(files: &ModelFiles) -> Result<Arc<Self>, VoiceError> {
+        let session = models::onnx_session(files, &files.silero(), 1)?;
+        Ok(Arc::new(Self { session: Mutex::new(session) }))
+    }
+
+    /// Speech probability of one chunk; updates `state` (2x1x128).
+    fn probability(&self, input: &[f32], state: &mut Vec<f32>) -> Result<f32, VoiceError> {
+        use ort::value::Tensor;
+        let err = |e: ort::Error| VoiceError::Model(format!("silero: {e}"));
+        let x = Tensor::from_array(([1usize, input.len()], input.to_vec())).map_err(err)?;
+        let s = Tensor::from_array(([2usize, 1, 128], state.clone())).map_err(err)?;
+        let sr = Tensor::from_array(([1usize], vec![MODEL_RATE as i64])).map_err(err)?;
+        let mut session = self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let out = session.run(ort::inputs!["input" => x, "state" => s, "sr" => sr]).map_err(err)?;
+        let (_, p) = out["output"].try_extract_tensor::<f32>().map_err(err)?;
+        let (_, next) = out["stateN"].try_extract_tensor::<f32>().map_err(err)?;
+        state.copy_from_slice(next);
+        Ok(p.first().copied().unwrap_or(0.0))
+    }
+}
+
+/// One call's Silero stream.
+struct SileroStream {
+    model: Arc<SileroModel>,
+    state: Vec<f32>,
+    window: Vec<f32>,
+}
+
+impl SileroStream {
+    fn new(model: Arc<SileroModel>) -> Self {
+        Self { model, state: vec![0.0; 256], window: vec![0.0; SILERO_CONTEXT] }
+    }
+
+    fn reset(&mut self) {
+        self.state.iter_mut().for_each(|s| *s = 0.0);
+        self.window.truncate(0);
+        self.window.resize(SILERO_CONTEXT, 0.0);
+    }
+
+    /// Adds a frame; returns the probability of each chunk completed by it.
+    fn push(&mut self, frame: &[i16]) -> Result<Option<f32>, VoiceError> {
+        self.window.extend(frame.iter().map(|&s| s as f32 / 32768.0));
+        let mut last = None;
+        while self.window.len() >= SILERO_CONTEXT + SILERO_CHUNK {
+            let input: Vec<f32> = self.window[..SILERO_CONTEXT + SILERO_CHUNK].to_vec();
+            last = Some(self.model.probability(&input, &mut self.state)?);
+            self.window.drain(..SILERO_CHUNK);
+        }
+        Ok(last)
+    }
+}
+
+/// Endpointing settings.
+#[derive(Debug, Clone)]
+pub struct VadSettings {
+    /// Silence that ends a caller's turn.
+    pub end_of_speech_ms: u32,
+    /// Speech needed to start a turn (and to interrupt the agent).
+    pub start_ms: u32,
+    /// Turns with less speech than this are dropped as noise.
+    pub min_speech_ms: u32,
+    /// Audio kept from before the detected start.
+    pub preroll_ms: u32,
+    /// A turn is cut here even if the caller goes on.
+    pub max_turn_ms: u32,
+    /// Silero probability that confirms speech.
+    pub threshold: f32,
+}
+
+impl Default for VadSettings {
+    fn default() -> Self {
+        Self { end_of_speech_ms: 700, start_ms: 60, min_speech_ms: 200, preroll_ms: 300, max_turn_ms: 15_000, threshold: 0.5 }
+    }
+}
+
+/// What a frame changed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VadEvent {
+    /// The caller started speaking (confirmed).
+    SpeechStart,
+    /// The caller's turn ended; the 16 kHz audio of the turn.
+    SpeechEnd { audio: Vec<i16>, speech_ms: u32 },
+}
+
+/// Counters for benchmarks and logs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct VadStats {
+    pub frames: u64,
+    pub stage1_speech: u64,
+    pub silero_chunks: u64,
+    pub rejected_onsets: u64,
+}
+
+/// One call's voice activity detector and endpointer (16 kHz frames of [`FRAME`] samples).
+pub struct Endpointer {
+    settings: VadSettings,
+    webrtc: WebRtc,
+    silero: Option<SileroStream>,
+    preroll: VecDeque<i16>,
+    /// The current turn's audio, when the caller is speaking.
+    turn: Option<Vec<i16>>,
+    /// Consecutive stage-1 speech frames before a turn is confirmed.
+    onset_ms: u32,
+    onset_confirmed: bool,
+    silence_ms: u32,
+    speech_ms: u32,
+    pub stats: VadStats,
+}
+
+impl Endpointer {
+    /// `silero` None uses stage 1 alone (tests of the state machine; a missing model is an
+    /// error at the call level, not here).
+    pub fn new(settings: VadSettings, silero: Option<Arc<SileroModel>>) -> Self {
+        Self {
+            settings,
+            webrtc: WebRtc::new(),
+            silero: silero.map(SileroStream::new),
+            preroll: VecDeque::new(),
+            turn: None,
+            onset_ms: 0,
+            onset_confirmed: false,
+            silence_ms: 0,
+            speech_ms: 0,
+            stats: VadStats::default(),
+        }
+    }
+
+    pub fn is_in_turn(&self) -> bool {
+        self.turn.is_some()
+    }
+
+    /// Feeds one 20 ms frame.
+    pub fn push(&mut self, frame: &[i16]) -> Result<Option<VadEvent>, VoiceError> {
+        self.stats.frames += 1;
+        let voiced = self.webrtc.is_speech(frame);
+        if voiced {
+            self.stats.stage1_speech += 1;
+        }
+        if let Some(turn) = &mut self.turn {
+            turn.extend_from_slice(frame);
+            if voiced {
+                self.speech_ms += FRAME_MS;
+                self.silence_ms = 0;
+            } else {
+                self.silence_ms += FRAME_MS;
+            }
+            let length_ms = (turn.len() / FRAME) as u32 * FRAME_MS;
+            if self.silence_ms >= self.settings.end_of_speech_ms || length_ms >= self.settings.max_turn_ms {
+                let audio = self.turn.take().unwrap_or_default();
+                let speech_ms = self.speech_ms;
+                self.reset_onset();
+                if speech_ms < self.settings.min_speech_ms {
+                    return Ok(None);
+                }
+                // Trailing silence is not speech.
+                let keep = audio.len().saturating_sub((self.silence_ms.saturating_sub(200) / FRAME_MS) as usize * FRAME);
+                let mut audio = audio;
+                audio.truncate(keep.max(FRAME));
+                return Ok(Some(VadEvent::SpeechEnd { audio, speech_ms }));
+            }
+            return Ok(None);
+        }
+
+        // Not in a turn: keep the pre-roll and look for an onset.
+        self.preroll.extend(frame.iter().copied());
+        let max_preroll = (self.settings.preroll_ms / FRAME_MS) as usize * FRAME;
+        while self.preroll.len() > max_preroll {
+            self.preroll.pop_front();
+        }
+        if !voiced {
+            if self.onset_ms > 0 && !self.onset_confirmed {
+                self.stats.rejected_onsets += 1;
+            }
+            self.reset_onset();
+            return Ok(None);
+        }
+        self.onset_ms += FRAME_MS;
+        if let Some(s) = &mut self.silero {
+            if !self.onset_confirmed {
+                // Stage 2 hears the onset's frames from the pre-roll start.
+                if self.onset_ms == FRAME_MS {
+                    s.reset();
+                    let pre: Vec<i16> = self.preroll.iter().copied().collect();
+                    let start = pre.len().saturating_sub(FRAME * 4);
+                    if let Some(p) = s.push(&pre[start..])? {
+                        self.stats.silero_chunks += 1;
+                        self.onset_confirmed = p >= self.settings.threshold;
+                    }
+                } else if let Some(p) = s.push(frame)? {
+                    self.stats.silero_chunks += 1;
+                    self.onset_confirmed = p >= self.settings.threshold;
+                }
+            }
+        } else {
+            self.onset_confirmed = true;
+        }
+        if self.onset_confirmed && self.onset_ms >= self.settings.start_ms {
+            self.turn = Some(self.preroll.drain(..).collect());
+            self.speech_ms = self.onset_ms;
+            self.silence_ms = 0;
+            return Ok(Some(VadEvent::SpeechStart));
+        }
+        Ok(None)
+    }
+
+    fn reset_onset(&mut self) {
+        self.onset_ms = 0;
+        self.onset_confirmed = false;
+        self.silence_ms = 0;
+        self.speech_ms = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A voiced-like signal: a 150 Hz pulse train through harmonics, which webrtc-vad takes as speech.
+    fn voiced(ms: u32) -> Vec<i16> {
+        let n = (MODEL_RATE / 1000 * ms) as usize;
+        (0..n)
+            .map(|i| {
+                let t = i as f32 / MODEL_RATE as f32;
+                let v: f32 = (1..12).map(|h| (2.0 * std::f32::consts::PI * 150.0 * h as f32 * t).sin() / h as f32).sum();
+                (v * 6000.0) as i16
+            })
+            .collect()
+    }
+
+    fn feed(ep: &mut Endpointer, audio: &[i16]) -> Vec<VadEvent> {
+        audio.chunks_exact(FRAME).filter_map(|f| ep.push(f).unwrap()).collect()
+    }
+
+    #[test]
+    fn a_turn_starts_on_speech_and_ends_after_the_silence() {
+        let mut ep = Endpointer::new(VadSettings { end_of_speech_ms: 500, ..Default::default() }, None);
+        assert!(feed(&mut ep, &vec![0; FRAME * 50]).is_empty(), "silence is not speech");
+        let events = feed(&mut ep, &voiced(1000));
+        assert_eq!(events, vec![VadEvent::SpeechStart]);
+        // 400 ms of silence is a pause, not the end.
+        assert!(feed(&mut ep, &vec![0; FRAME * 20]).is_empty());
+        assert!(ep.is_in_turn());
+        // webrtc-vad holds "speech" ~120 ms after it ends; then 500 ms of silence end the turn.
+        let events = feed(&mut ep, &vec![0; FRAME * 15]);
+        match &events[..] {
+            [VadEvent::SpeechEnd { audio, speech_ms }] => {
+                assert!(*speech_ms >= 900, "{speech_ms}");
+                // The turn keeps the pre-roll and the speech, not all the trailing silence.
+                assert!(audio.len() >= voiced(1000).len() && audio.len() < voiced(1000).len() + FRAME * 60, "{}", audio.len());
+            }
+            other => panic!("expected the end of the turn, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn clicks_shorter_than_the_minimum_are_not_turns() {
+        let mut ep = Endpointer::new(VadSettings::default(), None);
+        let mut audio = voiced(100);
+        audio.extend(vec![0; FRAME * 60]);
+        let events = feed(&mut ep, &audio);
+        assert!(!events.iter().any(|e| matches!(e, VadEvent::SpeechEnd { .. })), "{events:?}");
+    }
+
+    #[test]
+    fn long_speech_is_cut_at_the_turn_limit() {
+        let mut ep = Endpointer::new(VadSettings { max_turn_ms: 2000, ..Default::default() }, None);
+        let events = feed(&mut ep, &voiced(3000));
+        assert!(events.iter().any(|e| matches!(e, VadEvent::SpeechEnd { .. })), "{events:?}");
+    }
+}

@@ -1,0 +1,101 @@
+//! The offline voice with the real models (unpacked by the set-up command): Piper speaks,
+//! Whisper understands it at 8 kHz, Silero tells speech from noise, agents and fallbacks.
+
+mod common;
+
+use std::sync::Arc;
+
+use server::voice::audio::{self, MODEL_RATE};
+use server::voice::engine::VoiceEngine;
+use server::voice::vad::{Endpointer, FRAME, VadEvent, VadSettings};
+use server::voice::{SpeechToText, TextToSpeech};
+
+fn engine() -> Arc<VoiceEngine> {
+    let s = server::Settings::for_tests();
+    let files = server::voice::models::ModelFiles::new(&s.models_dir, &s.stt_model);
+    let missing = files.missing();
+    assert!(missing.is_empty(), "offline models missing (run ./scripts/test once): {missing:?}");
+    VoiceEngine::new(files, 2)
+}
+
+fn agent() -> domain::agent::AgentInput {
+    domain::agent::AgentInput { name: "Test".into(), ..Default::default() }
+}
+
+/// Speech at 8 kHz as a phone line carries it, then up to 16 kHz for the models.
+async fn phone_speech(engine: &Arc<VoiceEngine>, text: &str) -> Vec<i16> {
+    let p = engine.pipeline(&agent(), None);
+    let at8k = p.tts.synthesize(text, 8000).await.expect("piper speaks");
+    assert!(at8k.len() > 8000 / 2, "{text:?} gave {} samples", at8k.len());
+    audio::f32_to_i16(&audio::resample(&audio::i16_to_f32(&at8k), 8000, MODEL_RATE).unwrap())
+}
+
+#[tokio::test]
+async fn whisper_understands_piper_at_8_khz() {
+    let engine = engine();
+    let p = engine.pipeline(&agent(), None);
+    for (said, key) in [("What are your opening hours?", "hours"), ("I would like to book an appointment for tomorrow.", "appointment")] {
+        let audio16 = phone_speech(&engine, said).await;
+        let heard = p.stt.transcribe(audio16).await.expect("whisper transcribes");
+        assert!(heard.to_lowercase().contains(key), "said {said:?}, heard {heard:?}");
+    }
+    // Silence is not words.
+    let heard = p.stt.transcribe(vec![0; MODEL_RATE as usize * 2]).await.unwrap();
+    assert!(heard.chars().filter(|c| c.is_alphanumeric()).count() == 0 || heard.starts_with('['), "silence heard as {heard:?}");
+}
+
+#[tokio::test]
+async fn two_stage_vad_finds_speech_and_ignores_noise() {
+    let engine = engine();
+    let silero = engine.silero().expect("silero loads");
+    let speech = phone_speech(&engine, "Hello, I need to talk to someone about my order.").await;
+    let mut ep = Endpointer::new(VadSettings::default(), Some(silero.clone()));
+    let mut audio16 = vec![0i16; MODEL_RATE as usize / 2];
+    audio16.extend(&speech);
+    audio16.extend(vec![0i16; MODEL_RATE as usize]);
+    let events: Vec<VadEvent> = audio16.chunks_exact(FRAME).filter_map(|f| ep.push(f).unwrap()).collect();
+    assert!(matches!(events.first(), Some(VadEvent::SpeechStart)), "{events:?}");
+    assert!(events.iter().any(|e| matches!(e, VadEvent::SpeechEnd { .. })), "{:?}", events.len());
+    assert!(ep.stats.silero_chunks > 0, "stage 2 confirmed the onset");
+
+    // Loud white noise fools stage 1 now and then; stage 2 rejects it.
+    let mut seed = 12345u32;
+    let noise: Vec<i16> = (0..MODEL_RATE as usize * 3)
+        .map(|_| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            ((seed >> 16) as i16 as i32 / 4) as i16
+        })
+        .collect();
+    let mut ep = Endpointer::new(VadSettings::default(), Some(silero));
+    let events: Vec<VadEvent> = noise.chunks_exact(FRAME).filter_map(|f| ep.push(f).unwrap()).collect();
+    assert!(events.is_empty(), "noise became a turn: {events:?} ({:?})", ep.stats);
+}
+
+#[tokio::test]
+async fn piper_speaks_at_every_call_rate_and_espeak_speaks_hindi() {
+    let engine = engine();
+    let p = engine.pipeline(&agent(), None);
+    for rate in [8000u32, 16000, 24000] {
+        let pcm = p.tts.synthesize("Thank you for calling.", rate).await.unwrap();
+        let seconds = pcm.len() as f32 / rate as f32;
+        assert!((0.6..3.0).contains(&seconds), "{rate} Hz: {seconds} s");
+        assert!(audio::rms(&pcm) > 0.02, "{rate} Hz audio is silent");
+    }
+    let hindi = domain::agent::AgentInput { language: "hi".into(), ..agent() };
+    let p = engine.pipeline(&hindi, None);
+    let pcm = p.tts.synthesize("नमस्ते, आप कैसे हैं?", 8000).await.unwrap();
+    assert!(pcm.len() > 4000 && audio::rms(&pcm) > 0.02);
+}
+
+#[tokio::test]
+async fn the_greeting_is_rendered_once_per_voice_and_rate() {
+    let engine = engine();
+    let p = engine.pipeline(&agent(), None);
+    let first = engine.greeting(&p, 8000).await.unwrap();
+    let t = std::time::Instant::now();
+    let again = engine.greeting(&p, 8000).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &again), "the cached audio is reused");
+    assert!(t.elapsed().as_millis() < 50);
+    let wide = engine.greeting(&p, 16000).await.unwrap();
+    assert!(wide.len() > first.len() * 3 / 2, "16 kHz is rendered separately");
+}
