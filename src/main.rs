@@ -132,6 +132,13 @@ async fn serve(settings: &mut Settings) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let options = app::ssr::leptos_options(&settings.site);
     let state = server::AppState::connect(settings.clone()).await?;
+    // Load the offline models and render the agents' greetings while the server starts.
+    let warm = state.clone();
+    tokio::spawn(async move {
+        let agents = server::agents::recent_for_warm_up(&warm).await;
+        warm.voice.warm_up(&agents, true).await;
+        tracing::info!(greetings = agents.len(), "voice ready");
+    });
     let router = app::ssr::router(state, options).layer(tower_http::trace::TraceLayer::new_for_http());
     tracing::info!(%addr, public_url = %settings.public_url, database = %settings.database_url, "voxgate listening");
     println!("voxgate listening on http://{addr}");

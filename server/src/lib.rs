@@ -11,6 +11,7 @@ pub mod db;
 pub mod http;
 pub mod secrets;
 pub mod serve;
+pub mod simulator;
 pub mod state;
 pub mod system;
 pub mod telemetry;

@@ -64,6 +64,24 @@ fn checked(state: &AppState, input: AgentInput, previous: Option<&str>) -> Resul
     Ok((input, json))
 }
 
+/// Agents' settings for rendering greetings ahead of calls (at start: the latest 200).
+pub async fn recent_for_warm_up(state: &AppState) -> Vec<AgentInput> {
+    match repo::recent_settings(&state.db, 200).await {
+        Ok(rows) => rows.iter().filter_map(|j| serde_json::from_str::<Stored>(j).ok()).map(|s| s.settings).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read agents to render their greetings");
+            Vec::new()
+        }
+    }
+}
+
+/// Renders a saved agent's greeting in the background, so its first call greets at once.
+fn warm_greeting(state: &AppState, agent: &AgentView) {
+    let engine = state.voice.clone();
+    let settings = agent.settings.clone();
+    tokio::spawn(async move { engine.warm_up(&[settings], false).await });
+}
+
 /// The agent's OpenAI-compatible API key, unsealed for a call (never logged).
 pub async fn api_key(state: &AppState, owner: &Owner, agent_id: &str) -> Option<String> {
     let row = repo::get(&state.db, owner, agent_id).await.ok()??;
@@ -77,7 +95,9 @@ pub async fn create(state: &AppState, owner: &Owner, input: AgentInput) -> Resul
     let key = db::new_key();
     repo::insert(&state.db, owner, &key, &input.name, &input.language, &json, &state.clock.now_rfc3339()).await?;
     tracing::info!(user_id = %owner.id(), agent_id = %key, "agent created");
-    get(state, owner, &key).await
+    let view = get(state, owner, &key).await?;
+    warm_greeting(state, &view);
+    Ok(view)
 }
 
 /// Replaces `owner`'s agent `id`.
@@ -87,7 +107,9 @@ pub async fn update(state: &AppState, owner: &Owner, id: &str, input: AgentInput
     if !repo::update(&state.db, owner, id, &input.name, &input.language, &json, &state.clock.now_rfc3339()).await? {
         return Err(DomainError::NotFound("agent"));
     }
-    get(state, owner, id).await
+    let view = get(state, owner, id).await?;
+    warm_greeting(state, &view);
+    Ok(view)
 }
 
 /// `owner`'s agent `id`.

@@ -29,8 +29,8 @@ pub async fn insert(db: &Db, t: &NewTurn) -> Result<(), DbError> {
         db,
         "CREATE turn SET call = type::record('call', $call), owner = type::record('user', $owner), seq = $seq,
             role = $role, kind = $kind, text = $text, started_at = <datetime>$started, ended_at = <datetime>$ended,
-            interrupted = $interrupted, endpointing_ms = $t.endpointingMs, stt_ms = $t.sttMs, agent_ms = $t.agentMs,
-            tts_ms = $t.ttsMs, first_byte_ms = $t.firstByteMs, heard_ms = $t.heardMs
+            interrupted = $interrupted, endpointing_ms = ($t.endpointingMs ?? NONE), stt_ms = ($t.sttMs ?? NONE), agent_ms = ($t.agentMs ?? NONE),
+            tts_ms = ($t.ttsMs ?? NONE), first_byte_ms = ($t.firstByteMs ?? NONE), heard_ms = ($t.heardMs ?? NONE)
          RETURN NONE",
         json!({
             "call": t.call_key, "owner": t.owner_id, "seq": t.seq, "role": t.role, "kind": t.kind, "text": t.text,

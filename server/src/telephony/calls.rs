@@ -127,11 +127,24 @@ pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Resu
     }
     let language = v.agent.as_ref().map(|a| a.settings.language.as_str()).unwrap_or("en");
     let stream_url = stream_url(state, v, &params.call_sid);
+    if created && active {
+        // Render the greeting now, while the provider connects the stream, so its first audio
+        // leaves right after `start` (cached per voice, text and rate; 8 kHz is the URL's rate).
+        let settings = v.agent.as_ref().map(|a| a.settings.clone()).unwrap_or_default();
+        let engine = state.voice.clone();
+        tokio::spawn(async move {
+            let pipeline = engine.pipeline(&settings, None);
+            if let Err(e) = engine.greeting(&pipeline, 8000).await {
+                tracing::warn!(error = %e, "cannot render the greeting ahead of the stream");
+            }
+        });
+    }
     let xml = if active {
-        let greeting = v.agent.as_ref().map(|a| a.settings.greeting.as_str()).unwrap_or_default();
         let agent_id = v.agent.as_ref().map(|a| a.id.as_str()).unwrap_or_default();
         answer::to_xml(&Answer::Stream {
-            greeting,
+            // The stream speaks the greeting (cached audio, within ~200 ms of `start`); a <Say>
+            // here would greet twice.
+            greeting: "",
             language,
             url: &stream_url,
             parameters: &[("session_id", &params.call_sid), ("agent_id", agent_id)],

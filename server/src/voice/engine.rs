@@ -99,6 +99,36 @@ impl VoiceEngine {
         }
     }
 
+    /// Loads the offline models (when `models`) and renders the greetings of `agents` at
+    /// 8 kHz (the rate of the stream URLs we hand out), logging what is missing.
+    pub async fn warm_up(self: &Arc<Self>, agents: &[AgentInput], models: bool) {
+        if models {
+            let missing = self.files.missing();
+            if !missing.is_empty() {
+                let list: Vec<String> = missing.iter().map(|p| p.display().to_string()).collect();
+                tracing::warn!(missing = ?list, "offline voice models are missing; run ./scripts/run (or scripts/setup.sh) to fetch them");
+            }
+            if let Err(e) = self.silero() {
+                tracing::warn!(error = %e, "Silero VAD not loaded");
+            }
+            let engine = self.clone();
+            let loaded = tokio::task::spawn_blocking(move || {
+                whisper::shared(&engine.files, engine.threads).map(|_| ())?;
+                piper::shared(&engine.files, piper::DEFAULT_VOICE, engine.threads).map(|_| ())
+            })
+            .await;
+            if let Ok(Err(e)) = loaded {
+                tracing::warn!(error = %e, "offline voice not loaded");
+            }
+        }
+        for agent in agents {
+            let pipeline = self.pipeline(agent, None);
+            if let Err(e) = self.greeting(&pipeline, 8000).await {
+                tracing::warn!(agent = %agent.name, error = %e, "cannot render a greeting");
+            }
+        }
+    }
+
     /// The greeting's audio at `rate`, rendered once per voice, text and rate.
     pub async fn greeting(&self, pipeline: &Pipeline, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
         let mut h = std::collections::hash_map::DefaultHasher::new();

@@ -32,6 +32,22 @@ pub async fn serve(state: AppState) -> String {
     format!("http://{addr}")
 }
 
+/// A fresh in-memory state whose public URL is the loopback server it returns (webhook
+/// answers then point at a stream URL that connects).
+pub async fn live_server() -> (AppState, String) {
+    server::telemetry::init("warn,surrealdb=error");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut settings = Settings::for_tests();
+    settings.public_url = url::Url::parse(&format!("http://{addr}")).unwrap();
+    let state = AppState::connect(settings).await.expect("test database");
+    let router = server::http::router()
+        .with_state(state.clone())
+        .layer(from_fn_with_state(state.clone(), server::http::auth::csrf_guard));
+    tokio::spawn(server::serve::run(listener, router, std::future::pending()));
+    (state, format!("http://{addr}"))
+}
+
 /// Signs up `email` with a fixed good password.
 pub async fn user(state: &AppState, email: &str) -> CurrentUser {
     server::users::sign_up(state, email, "correct horse battery").await.expect("sign up")

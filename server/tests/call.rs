@@ -1,0 +1,162 @@
+//! Whole calls through the simulator (`voxgate call`'s engine), acting as Exotel over real
+//! HTTP and WebSocket on loopback, against the real voice pipeline: Silero + webrtc-vad,
+//! Whisper tiny.en, the scripted agent and Piper, with the turns stored in SurrealDB.
+
+mod common;
+
+use std::time::Duration;
+
+use domain::agent::{AgentInput, ScriptRule};
+use server::simulator::{self, CallOptions, Step};
+use server::voice::TextToSpeech;
+
+const HOURS: &str = "We are open from nine to five, Monday to Friday.";
+const SALES: &str = "Connecting you to sales.";
+const BOOKING: &str = "I can book you in for tomorrow morning at ten. Would that work for you, or would you like another day?";
+
+struct Line {
+    state: server::AppState,
+    webhook: String,
+}
+
+async fn line(llm: &str) -> Line {
+    let (state, _base) = common::live_server().await;
+    let user = common::user(&state, "caller-test@example.com").await;
+    let rule = |k: &[&str], r: &str| ScriptRule { keywords: k.iter().map(|s| s.to_string()).collect(), reply: r.into() };
+    let mut input = AgentInput {
+        name: "Clinic".into(),
+        greeting: "Thank you for calling the clinic. How can I help you?".into(),
+        rules: vec![rule(&["opening hours", "open"], HOURS), rule(&["1"], SALES), rule(&["appointment", "book"], BOOKING)],
+        ..Default::default()
+    };
+    input.providers.llm = llm.into();
+    let agent = server::agents::create(&state, &user.owner, input.clone()).await.unwrap();
+    let number = server::numbers::create(&state, &user.owner, &domain::phone_number::PhoneNumberInput {
+        phone_number: "+918047491899".into(),
+        provider: "other".into(),
+        linked_agent_id: Some(agent.id.clone()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    // What `voxgate serve` does at start: load the models, render the greetings.
+    state.voice.warm_up(&[input], true).await;
+    Line { state, webhook: number.webhook_url }
+}
+
+async fn speech(state: &server::AppState, text: &str, rate: u32) -> Vec<i16> {
+    let p = state.voice.pipeline(&AgentInput { name: "Caller".into(), ..Default::default() }, None);
+    p.tts.synthesize(text, rate).await.unwrap()
+}
+
+async fn turns(state: &server::AppState, call_sid: &str) -> Vec<serde_json::Value> {
+    server::db::rows(
+        &state.db,
+        "SELECT seq, role, kind, text, interrupted, stt_ms, agent_ms, tts_ms, first_byte_ms, heard_ms FROM turn WHERE call = type::record('call', $c) ORDER BY seq",
+        serde_json::json!({ "c": format!("exotel_{call_sid}") }),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_is_greeted_understood_answered_interrupted_and_said_goodbye_to() {
+    let l = line("scripted").await;
+    let question = speech(&l.state, "Hello. What are your opening hours?", 8000).await;
+    let booking = speech(&l.state, "I would like to book an appointment.", 8000).await;
+    let bye = speech(&l.state, "No thanks, goodbye.", 8000).await;
+    let mut opts = CallOptions::new(
+        l.webhook.clone(),
+        vec![
+            Step::Say { label: "hours".into(), audio: question },
+            Step::Dtmf("1".into()),
+            Step::Ask { label: "booking".into(), audio: booking },
+            Step::BargeIn { label: "bye".into(), audio: bye, after: Duration::from_millis(600) },
+        ],
+    );
+    let dir = std::env::temp_dir().join(format!("voxgate-call-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    opts.record = Some(dir.join("agent.wav"));
+    let report = simulator::run(opts.clone()).await.expect("the call runs");
+
+    // Greeting: cached audio, out within 200 ms of `start`.
+    let greeting_ms = report.greeting_after_ms.expect("greeted");
+    assert!(greeting_ms < 200.0, "greeting after {greeting_ms} ms");
+    assert!(report.greeting_audio_ms > 1500.0, "{report:?}");
+    // Exotel's chunk rules held for every payload; marks were echoed.
+    assert_eq!(report.bad_chunks, 0);
+    assert!(report.marks_echoed >= 2, "{}", report.marks_echoed);
+
+    let [hours, dtmf, booking, bye] = &report.turns[..] else { panic!("four turns: {:?}", report.turns) };
+    assert!(hours.reply_after_ms.is_some() && hours.reply_audio_ms > 2000.0, "{hours:?}");
+    assert!(dtmf.reply_after_ms.is_some_and(|ms| ms < 2000.0), "{dtmf:?}");
+    assert!(booking.reply_after_ms.is_some(), "{booking:?}");
+    // Barge-in: the agent's audio was cleared within 300 ms of the caller starting to talk.
+    let clear = bye.clear_after_ms.expect("clear sent on barge-in");
+    assert!(clear <= 300.0, "clear after {clear} ms");
+    // The goodbye ends the call from our side.
+    assert_eq!(report.closed_by_server.as_ref().map(|c| c.0), Some(1000), "{:?}", report.closed_by_server);
+
+    // The recording holds what the agent said.
+    let (recorded, rate) = server::voice::audio::read_wav(&dir.join("agent.wav")).unwrap();
+    assert_eq!((recorded.len(), rate), (report.agent_audio.len(), 8000));
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // Every turn is stored with its text and timings.
+    let mut stored = Vec::new();
+    for _ in 0..50 {
+        stored = turns(&l.state, &report.call_sid).await;
+        if stored.len() >= 9 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let said: Vec<(String, String, String)> =
+        stored.iter().map(|t| (t["role"].as_str().unwrap().into(), t["kind"].as_str().unwrap().into(), t["text"].as_str().unwrap().to_lowercase())).collect();
+    assert_eq!(said[0], ("agent".into(), "greeting".into(), "thank you for calling the clinic. how can i help you?".into()));
+    assert!(said[1].0 == "caller" && said[1].2.contains("opening hours"), "{said:?}");
+    assert_eq!(said[2], ("agent".into(), "speech".into(), HOURS.to_lowercase()));
+    assert_eq!(said[3], ("caller".into(), "dtmf".into(), "1".into()));
+    assert_eq!(said[4], ("agent".into(), "speech".into(), SALES.to_lowercase()));
+    assert!(said[5].0 == "caller" && said[5].2.contains("appointment"), "{said:?}");
+    assert_eq!(said[6].0, "agent");
+    assert_eq!(stored[6]["interrupted"], true, "the booking reply was cut off: {stored:?}");
+    assert!(said[7].0 == "caller" && said[7].2.contains("goodbye"), "{said:?}");
+    assert_eq!(said[8], ("agent".into(), "speech".into(), AgentInput::default().goodbye.to_lowercase()));
+    let answered = &stored[2];
+    for k in ["stt_ms", "agent_ms", "tts_ms", "first_byte_ms"] {
+        assert!(answered[k].as_i64().is_some(), "{k} missing: {answered}");
+    }
+    assert!(stored[1]["stt_ms"].as_i64().is_some_and(|ms| ms > 0));
+
+    let call = server::db::calls::get_by_key(&l.state.db, &format!("exotel_{}", report.call_sid)).await.unwrap().unwrap();
+    assert_eq!((call.status.as_str(), call.reason.as_deref()), ("completed", Some("agent ended the call")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sample_rate_is_honoured_both_ways() {
+    let l = line("echo").await;
+    let mut greeting_ms = Vec::new();
+    for rate in [8000u32, 16000, 24000] {
+        // The echo agent answers with the caller's own audio: a wrong rate in either direction
+        // changes the length (or the pitch) of what comes back.
+        let said = speech(&l.state, "Testing one two three, can you hear me?", rate).await;
+        let mut opts = CallOptions::new(l.webhook.clone(), vec![Step::Say { label: format!("{rate}"), audio: said.clone() }]);
+        opts.rate = Some(rate);
+        let report = simulator::run(opts).await.unwrap();
+        assert_eq!(report.rate, rate);
+        assert_eq!(report.bad_chunks, 0, "{rate} Hz");
+        let turn = &report.turns[0];
+        let spoken = turn.spoken_ms;
+        assert!(
+            turn.reply_audio_ms > spoken * 0.7 && turn.reply_audio_ms < spoken * 1.6,
+            "{rate} Hz: said {spoken} ms, heard back {} ms",
+            turn.reply_audio_ms
+        );
+        greeting_ms.push(report.greeting_audio_ms);
+    }
+    // The same greeting lasts as long at every rate.
+    for g in &greeting_ms {
+        assert!((g - greeting_ms[0]).abs() < 250.0, "{greeting_ms:?}");
+    }
+}
