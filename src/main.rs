@@ -28,6 +28,33 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Place a call as Exotel would (webhook, stream, caller audio in real time) and print
+    /// the transcript with per-turn latencies.
+    Call {
+        /// The number's webhook URL (or Voicebot URL), as the dashboard shows it.
+        url: String,
+        /// Say this (synthesized with the offline Piper voice); repeat for more turns.
+        #[arg(long)]
+        say: Vec<String>,
+        /// Send this 16-bit PCM WAV file as a turn; repeat for more turns.
+        #[arg(long)]
+        wav: Vec<std::path::PathBuf>,
+        /// Press these keys after the spoken turns.
+        #[arg(long)]
+        dtmf: Option<String>,
+        /// Say this over the agent's last reply (barge-in).
+        #[arg(long)]
+        barge_in: Option<String>,
+        /// Save what the agent said to this WAV file.
+        #[arg(long)]
+        record: Option<std::path::PathBuf>,
+        /// Stream at this rate (8000, 16000 or 24000) instead of the URL's.
+        #[arg(long)]
+        rate: Option<u32>,
+        /// API token of the number's owner: print the stored transcript and timings.
+        #[arg(long, env = "VOXGATE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
     /// Run a benchmark and print its figures.
     Bench {
         #[command(subcommand)]
@@ -103,6 +130,10 @@ fn main() -> ExitCode {
         Command::User { command: UserCommand::Add { email } } => runtime.block_on(user_add(&settings, &email)),
         Command::Token { command: TokenCommand::Create { email, name } } => {
             runtime.block_on(token_create(&settings, &email, &name))
+        }
+        Command::Call { url, say, wav, dtmf, barge_in, record, rate, token } => {
+            let args = server::simulator::CliCall { url, say, wav, dtmf, barge_in, record, rate, token };
+            runtime.block_on(async { server::simulator::cli(&settings, args).await.map_err(anyhow::Error::msg) })
         }
         Command::Bench { command } => {
             let dir = std::env::temp_dir().join(format!("voxgate-bench-{}", std::process::id()));

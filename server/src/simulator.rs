@@ -443,6 +443,113 @@ impl Sim {
     }
 }
 
+/// What `voxgate call` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct CliCall {
+    pub url: String,
+    pub say: Vec<String>,
+    pub wav: Vec<PathBuf>,
+    pub dtmf: Option<String>,
+    pub barge_in: Option<String>,
+    pub record: Option<PathBuf>,
+    pub rate: Option<u32>,
+    pub token: Option<String>,
+}
+
+/// `voxgate call`: places the call, prints the transcript with per-turn latencies.
+pub async fn cli(settings: &crate::Settings, args: CliCall) -> Result<(), String> {
+    let rate = args.rate.unwrap_or(8000);
+    let engine = crate::voice::engine::VoiceEngine::new(
+        crate::voice::models::ModelFiles::new(&settings.models_dir, &settings.stt_model),
+        settings.voice_threads,
+    );
+    let voice = engine.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
+    let mut spoken: Vec<(String, Vec<i16>)> = Vec::new();
+    for text in &args.say {
+        spoken.push((format!("{text:?}"), voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?));
+    }
+    for path in &args.wav {
+        let (samples, from) = crate::voice::audio::read_wav(path).map_err(|e| e.to_string())?;
+        let at = crate::voice::audio::resample(&crate::voice::audio::i16_to_f32(&samples), from, rate).map_err(|e| e.to_string())?;
+        spoken.push((path.display().to_string(), crate::voice::audio::f32_to_i16(&at)));
+    }
+    let mut steps: Vec<Step> = spoken.into_iter().map(|(label, audio)| Step::Say { label, audio }).collect();
+    if let Some(d) = &args.dtmf {
+        steps.push(Step::Dtmf(d.clone()));
+    }
+    if let Some(text) = &args.barge_in {
+        // The last spoken turn does not wait for its reply; the caller talks over it.
+        if let Some(Step::Say { label, audio }) = steps.pop() {
+            steps.push(Step::Ask { label, audio });
+        } else if let Some(other) = steps.pop() {
+            steps.push(other);
+        }
+        let audio = voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?;
+        steps.push(Step::BargeIn { label: format!("{text:?} (over the agent)"), audio, after: Duration::from_millis(800) });
+    }
+    let mut opts = CallOptions::new(args.url.clone(), steps);
+    opts.rate = args.rate;
+    opts.record = args.record.clone();
+    let report = run(opts).await.map_err(|e| e.to_string())?;
+    let secs = |ms: f64| format!("{:.2} s", ms / 1000.0);
+    println!("call {} ({} Hz)", report.call_sid, report.rate);
+    match report.greeting_after_ms {
+        Some(ms) => println!("  greeting   first audio {ms:.0} ms after start, {} of audio", secs(report.greeting_audio_ms)),
+        None => println!("  greeting   none"),
+    }
+    for t in &report.turns {
+        let reply = match t.reply_after_ms {
+            Some(ms) => format!("agent replied after {} ({} of audio)", secs(ms), secs(t.reply_audio_ms)),
+            None => "no reply".to_string(),
+        };
+        let clear = t.clear_after_ms.map(|c| format!("; agent cleared {c:.0} ms after the caller began")).unwrap_or_default();
+        println!("  caller     {} ({})  ->  {reply}{clear}", t.label, secs(t.spoken_ms));
+    }
+    println!(
+        "  stream     {} agent frames ({} off-size), {} marks echoed, {} clears{}",
+        report.media_frames,
+        report.bad_chunks,
+        report.marks_echoed,
+        report.clears,
+        report.closed_by_server.as_ref().map(|(c, r)| format!(", closed by the server ({c} {r})")).unwrap_or_default()
+    );
+    if let Some(path) = &args.record {
+        println!("  recording  {}", path.display());
+    }
+    if let Some(token) = &args.token {
+        print_transcript(&args.url, token, &report.call_sid).await?;
+    } else {
+        println!("  (pass --token or VOXGATE_TOKEN to print the stored transcript)");
+    }
+    Ok(())
+}
+
+/// Prints the stored turns of the call (REST: `GET /api/calls/{id}`).
+async fn print_transcript(webhook: &str, token: &str, call_sid: &str) -> Result<(), String> {
+    let url = url::Url::parse(webhook).map_err(|e| e.to_string())?;
+    let api = format!("{}/api/calls/exotel_{call_sid}", url.origin().ascii_serialization());
+    // Turns are written as they finish; give the last one a moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let res = reqwest::Client::new().get(&api).bearer_auth(token).send().await.map_err(|e| e.to_string())?;
+    if !res.status().is_success() {
+        return Err(format!("GET {api}: HTTP {}", res.status()));
+    }
+    let detail: domain::call::CallDetail = res.json().await.map_err(|e| e.to_string())?;
+    println!("transcript ({}, {})", detail.call.status, detail.call.reason.unwrap_or_default());
+    for t in detail.turns {
+        let ms = |v: Option<i64>| v.map(|v| format!("{v}")).unwrap_or_else(|| "-".into());
+        let tm = &t.timings;
+        let timing = if t.role == "agent" {
+            format!("  [stt {} · agent {} · tts {} · first byte {} ms]", ms(tm.stt_ms), ms(tm.agent_ms), ms(tm.tts_ms), ms(tm.first_byte_ms))
+        } else {
+            String::new()
+        };
+        let cut = if t.interrupted { " (interrupted)" } else { "" };
+        println!("  {:<6} {}{cut}{timing}", t.role, t.text);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

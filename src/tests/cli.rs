@@ -204,3 +204,78 @@ fn operator_commands_create_accounts_and_tokens_and_respect_a_running_server() {
     server.wait().unwrap();
     let _ = std::fs::remove_dir_all(data);
 }
+
+#[test]
+fn call_places_a_simulated_exotel_call_and_prints_the_transcript() {
+    let data = std::env::temp_dir().join(format!("voxgate-call-cli-{}", std::process::id()));
+    let db = format!("surrealkv://{}", data.join("db").display());
+    let _ = std::fs::create_dir_all(&data);
+    let op = |args: &[&str], stdin: &str| {
+        let mut child = voxgate()
+            .args(args)
+            .env("VOXGATE_DATA_DIR", &data)
+            .env("VOXGATE_DATABASE_URL", &db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    op(&["user", "add", "desk@example.com"], "correct horse battery\n");
+    let token = op(&["token", "create", "desk@example.com"], "").trim().to_string();
+    // Webhook URLs must point at the real port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cmd = voxgate();
+    cmd.env("VOXGATE_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("VOXGATE_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .env("VOXGATE_DATA_DIR", &data)
+        .env("VOXGATE_DATABASE_URL", &db)
+        .env("VOXGATE_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/data/models"))
+        .env("VOXGATE_LOG", "error");
+    let (mut server, base) = start(cmd);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let webhook = rt.block_on(async {
+        let c = reqwest::Client::new();
+        let agent: serde_json::Value = c
+            .post(format!("{base}/api/agents"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"name": "Desk", "rules": [{"keywords": ["opening hours", "open"], "reply": "We are open nine to five."}]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let number: serde_json::Value = c
+            .post(format!("{base}/api/phone-numbers"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"phoneNumber": "+918047491899", "provider": "other", "linkedAgentId": agent["id"]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        number["webhookUrl"].as_str().expect("webhook URL").to_string()
+    });
+    let wav = data.join("agent.wav");
+    let out = voxgate()
+        .args(["call", &webhook, "--say", "Hi, what are your opening hours?", "--record"])
+        .arg(&wav)
+        .env("VOXGATE_TOKEN", &token)
+        .env("VOXGATE_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/data/models"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("greeting   first audio"), "{stdout}");
+    assert!(stdout.contains("agent replied after"), "{stdout}");
+    assert!(stdout.contains("agent  We are open nine to five."), "the stored transcript is printed: {stdout}");
+    assert!(stdout.to_lowercase().contains("caller opening hours") || stdout.to_lowercase().contains("opening hours?"), "{stdout}");
+    assert!(std::fs::metadata(&wav).unwrap().len() > 16_000, "the agent's audio was recorded");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let _ = std::fs::remove_dir_all(data);
+}

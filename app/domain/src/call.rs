@@ -42,6 +42,8 @@ pub struct CallDetail {
     pub call: CallView,
     /// Every webhook/applet parameter as received (never our URL key).
     pub provider_params: BTreeMap<String, String>,
+    /// The conversation, in order.
+    pub turns: Vec<TurnView>,
 }
 
 /// One page of calls.

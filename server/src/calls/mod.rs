@@ -67,5 +67,6 @@ pub async fn list(state: &AppState, owner: &Owner, q: &CallQuery) -> Result<Call
 pub async fn get(state: &AppState, owner: &Owner, id: &str) -> Result<CallDetail, DomainError> {
     let row = repo::get(&state.db, owner, id).await?.ok_or(DomainError::NotFound("call"))?;
     let provider_params = serde_json::from_str(&row.call.params_json).unwrap_or_default();
-    Ok(CallDetail { call: view(row), provider_params })
+    let turns = crate::db::turns::for_call(&state.db, owner, id).await?;
+    Ok(CallDetail { call: view(row), provider_params, turns })
 }
