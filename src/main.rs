@@ -78,6 +78,17 @@ enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u32,
     },
+    /// N simulated Exotel callers at once against an echo agent with VAD on: send jitter,
+    /// server-added latency per turn, memory per call.
+    Calls {
+        #[arg(long, default_value_t = 500)]
+        calls: usize,
+        #[arg(long, default_value_t = 30)]
+        seconds: u32,
+    },
+    /// The offline voice end to end on 20 phone utterances at 8 kHz: voice-to-voice latency
+    /// with its breakdown per stage, and the word error rate.
+    Voice,
 }
 
 #[derive(Subcommand)]
@@ -178,6 +189,10 @@ async fn serve(settings: &mut Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn settings_stt() -> String {
+    std::env::var("VOXGATE_STT_MODEL").unwrap_or_else(|_| "tiny.en".into())
+}
+
 /// Opens the database for an operator command, explaining a lock held by a running server.
 async fn open_for_operator(settings: &Settings) -> anyhow::Result<server::AppState> {
     server::telemetry::init("warn");
@@ -219,6 +234,14 @@ async fn bench(dir: &std::path::Path, command: BenchCommand) -> anyhow::Result<(
         BenchCommand::Webhook { rate, seconds } => (
             format!("webhook ({profile}, embedded SurrealKV file, loopback HTTP/1.1)"),
             server::bench::webhook(dir, rate, seconds).await,
+        ),
+        BenchCommand::Calls { calls, seconds } => (
+            format!("calls ({profile}, {calls} simulated callers on loopback, echo agent, webrtc-vad + Silero)"),
+            server::bench::calls(dir, calls, seconds).await,
+        ),
+        BenchCommand::Voice => (
+            format!("voice ({profile}, Silero + Whisper {} + scripted agent + Piper, one call over loopback)", settings_stt()),
+            server::bench::voice(dir).await,
         ),
     };
     let lines = lines.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -164,3 +164,228 @@ pub mod anyhow_like {
     /// Any error.
     pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 }
+
+/// Resident memory of this process (kB), from /proc.
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// A server on loopback whose public URL is itself, a user, and a number linked to an agent.
+async fn call_line(dir: &std::path::Path, agent: domain::agent::AgentInput) -> anyhow_like::Result<(AppState, String)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let mut settings = Settings::for_tests();
+    settings.database_url = DatabaseUrl::SurrealKv(dir.join("db"));
+    settings.data_dir = dir.to_path_buf();
+    settings.public_url = url::Url::parse(&format!("http://{addr}"))?;
+    let state = AppState::connect(settings).await?;
+    let user = crate::users::sign_up(&state, "bench@example.com", "benchmark password").await?;
+    let agent = crate::agents::create(&state, &user.owner, agent).await?;
+    let number = crate::numbers::create(&state, &user.owner, &PhoneNumberInput {
+        phone_number: "+918047491899".into(),
+        provider: "other".into(),
+        linked_agent_id: Some(agent.id.clone()),
+        ..Default::default()
+    })
+    .await?;
+    tokio::spawn(crate::serve::run(listener, crate::http::router().with_state(state.clone()), std::future::pending()));
+    state.voice.warm_up(&[(agent.settings, None)], true).await;
+    Ok((state, number.webhook_url))
+}
+
+async fn caller_speech(state: &AppState, text: &str) -> anyhow_like::Result<Vec<i16>> {
+    let p = state.voice.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
+    Ok(p.tts.synthesize(text, 8000).await?)
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn stats_line(label: &str, mut v: Vec<f64>) -> String {
+    v.sort_by(f64::total_cmp);
+    format!(
+        "{label}: n={} p50={:.1} p90={:.1} p99={:.1} max={:.1} ms",
+        v.len(),
+        quantile(&v, 0.5),
+        quantile(&v, 0.9),
+        quantile(&v, 0.99),
+        v.last().copied().unwrap_or(f64::NAN)
+    )
+}
+
+/// `calls` simulated callers at once (the simulator, on loopback, in this process) against an
+/// echo agent with both VAD stages on; each speaks a 3 s sentence per turn for `seconds`.
+pub async fn calls(dir: &std::path::Path, calls: usize, seconds: u32) -> anyhow_like::Result<Vec<String>> {
+    let mut agent = domain::agent::AgentInput { name: "Echo".into(), ..Default::default() };
+    agent.providers.llm = "echo".into();
+    let (state, webhook) = call_line(dir, agent).await?;
+    let utterance = std::sync::Arc::new(caller_speech(&state, "Hello, I would like to check the status of my order, please.").await?);
+    let turn_s = utterance.len() as f64 / 8000.0 * 2.0 + 1.8;
+    let turns = ((seconds as f64 / turn_s).ceil() as usize).max(1);
+    let base = rss_kb();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(base));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(rss_kb(), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(calls);
+    for i in 0..calls {
+        let steps: Vec<crate::simulator::Step> =
+            (0..turns).map(|t| crate::simulator::Step::Say { label: format!("{t}"), audio: utterance.to_vec() }).collect();
+        let mut opts = crate::simulator::CallOptions::new(webhook.clone(), steps);
+        opts.keep_audio = false;
+        opts.call_sid = format!("LOAD{i:06}");
+        // Callers arrive over two seconds, not in one instant.
+        let delay = Duration::from_secs_f64(2.0 * i as f64 / calls as f64);
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            crate::simulator::run(opts).await
+        }));
+    }
+    let mut replies = Vec::new();
+    let (mut ok, mut failed, mut unanswered) = (0, 0, 0);
+    for t in tasks {
+        match t.await {
+            Ok(Ok(report)) => {
+                ok += 1;
+                for turn in &report.turns {
+                    match turn.reply_after_ms {
+                        Some(ms) => replies.push(ms),
+                        None => unanswered += 1,
+                    }
+                }
+            }
+            _ => failed += 1,
+        }
+    }
+    let elapsed = started.elapsed();
+    sampler.abort();
+    // Let the last conversations record their figures.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stats = state.voice.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let peak_kb = peak.load(std::sync::atomic::Ordering::Relaxed);
+    let per_call = (peak_kb.saturating_sub(base)) as f64 / calls as f64;
+    Ok(vec![
+        format!("{calls} concurrent calls, {turns} turns each, {:.1} s wall; {ok} completed, {failed} failed, {unanswered} turns unanswered", elapsed.as_secs_f64()),
+        format!(
+            "outbound chunk lateness vs real-time schedule: chunks={} p50<={} ms p99<={} ms p99.9<={} ms",
+            stats.lateness.chunks,
+            stats.lateness.quantile_ms(0.5),
+            stats.lateness.quantile_ms(0.99),
+            stats.lateness.quantile_ms(0.999)
+        ),
+        stats_line("server-added latency per turn (speech end detected -> first byte out, minus providers)", stats.server_added_ms.clone()),
+        stats_line("caller end of speech -> echo heard (incl. 700 ms end-of-speech silence)", replies),
+        format!(
+            "memory: base {:.0} MB, peak {:.0} MB -> {:.0} KB per call (server and simulated caller together)",
+            base as f64 / 1024.0,
+            peak_kb as f64 / 1024.0,
+            per_call
+        ),
+    ])
+}
+
+/// The 20 phone-agent utterances of shared/OFFLINE_VOICE.md with their key word.
+pub const UTTERANCES: [(&str, &str); 20] = [
+    ("What are your opening hours?", "hours"),
+    ("How much does the consultation cost?", "cost"),
+    ("I would like an appointment for tomorrow.", "appointment"),
+    ("Can I talk to a human, please?", "human"),
+    ("Yes.", "yes"),
+    ("No.", "no"),
+    ("I want to cancel my booking.", "cancel"),
+    ("Is Monday possible?", "monday"),
+    ("What about Saturday?", "saturday"),
+    ("What is your address?", "address"),
+    ("My phone number is five five five, one two three, four five nine nine.", "phone"),
+    ("Can we do three o'clock?", "three"),
+    ("I need to reschedule.", "reschedule"),
+    ("Can I pay by credit card?", "credit"),
+    ("Is there parking nearby?", "parking"),
+    ("My name is John Smith.", "john"),
+    ("Could you repeat that, please?", "repeat"),
+    ("Operator, please.", "operator"),
+    ("Yes, that is correct.", "correct"),
+    ("Thank you, goodbye.", "goodbye"),
+];
+
+/// Word error rate of `heard` against `said` (lower case, no punctuation, digits spelled).
+pub fn word_error_rate(said: &str, heard: &str) -> f64 {
+    let a = crate::voice::agent::normalize(said);
+    let b = crate::voice::agent::normalize(heard);
+    strsim::generic_levenshtein(&a, &b) as f64 / a.len().max(1) as f64
+}
+
+/// One call of the 20 utterances through the offline voice (Silero + webrtc-vad, Whisper,
+/// scripted agent, Piper): voice-to-voice latency with its breakdown, and the word error rate.
+pub async fn voice(dir: &std::path::Path) -> anyhow_like::Result<Vec<String>> {
+    let rules = UTTERANCES
+        .iter()
+        .map(|(_, key)| domain::agent::ScriptRule { keywords: vec![key.to_string()], reply: format!("You said {key}. Anything else?") })
+        .collect();
+    let agent = domain::agent::AgentInput { name: "Voice bench".into(), rules, ..Default::default() };
+    let (state, webhook) = call_line(dir, agent).await?;
+    let mut steps = Vec::new();
+    for (text, _) in UTTERANCES {
+        steps.push(crate::simulator::Step::Say { label: text.to_string(), audio: caller_speech(&state, text).await? });
+    }
+    let mut opts = crate::simulator::CallOptions::new(webhook, steps);
+    opts.keep_audio = false;
+    let report = crate::simulator::run(opts).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let call_key = format!("exotel_{}", report.call_sid);
+    let turns: Vec<serde_json::Value> = crate::db::rows(
+        &state.db,
+        "SELECT role, kind, text, stt_ms, agent_ms, tts_ms, first_byte_ms FROM turn WHERE call = type::record('call', $c) ORDER BY seq",
+        serde_json::json!({ "c": call_key }),
+    )
+    .await?;
+    let caller: Vec<&serde_json::Value> = turns.iter().filter(|t| t["role"] == "caller").collect();
+    let agent: Vec<&serde_json::Value> = turns.iter().filter(|t| t["role"] == "agent" && t["kind"] != "greeting").collect();
+    let (mut errors, mut words, mut hits) = (0.0, 0.0, 0);
+    for ((said, key), heard) in UTTERANCES.iter().zip(caller.iter()) {
+        let heard = heard["text"].as_str().unwrap_or_default();
+        let n = crate::voice::agent::normalize(said).len() as f64;
+        errors += word_error_rate(said, heard) * n;
+        words += n;
+        if crate::voice::agent::normalize(heard).iter().any(|w| w == key) {
+            hits += 1;
+        }
+    }
+    let v2v: Vec<f64> = report.turns.iter().filter_map(|t| t.reply_after_ms).collect();
+    let field = |k: &str| agent.iter().filter_map(|t| t[k].as_f64()).collect::<Vec<f64>>();
+    let first_byte = field("first_byte_ms");
+    // Endpointing: caller audio ended -> end of speech detected = heard - (detected -> first byte).
+    let endpointing: Vec<f64> = report.turns.iter().zip(agent.iter()).filter_map(|(t, a)| Some(t.reply_after_ms? - a["first_byte_ms"].as_f64()?)).collect();
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        quantile(&v, 0.5)
+    };
+    Ok(vec![
+        format!("{} utterances at 8 kHz (Piper voice), {} caller turns heard, {} replies", UTTERANCES.len(), caller.len(), agent.len()),
+        stats_line("voice-to-voice (caller stops speaking -> first agent audio heard)", v2v.clone()),
+        format!(
+            "breakdown (medians): end-of-speech detection {:.0} ms | STT {:.0} ms | agent {:.0} ms | TTS first sentence {:.0} ms | detection -> first byte {:.0} ms",
+            median(&endpointing),
+            median(&field("stt_ms")),
+            median(&field("agent_ms")),
+            median(&field("tts_ms")),
+            median(&first_byte)
+        ),
+        format!("word error rate {:.1} % over {} words; key words heard {hits}/{}", 100.0 * errors / words.max(1.0), words, UTTERANCES.len()),
+    ])
+}

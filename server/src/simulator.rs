@@ -46,6 +46,8 @@ pub struct CallOptions {
     /// Inbound frame length (Exotel sends ~100 ms).
     pub frame: Duration,
     pub record: Option<PathBuf>,
+    /// Keep the agent's audio in the report (off for load tests).
+    pub keep_audio: bool,
 }
 
 impl CallOptions {
@@ -61,6 +63,7 @@ impl CallOptions {
             reply_gap: Duration::from_millis(900),
             frame: Duration::from_millis(100),
             record: None,
+            keep_audio: true,
         }
     }
 }
@@ -405,7 +408,9 @@ impl Sim {
                 }
                 let samples = crate::voice::audio::bytes_to_i16(&bytes);
                 let ms = samples.len() as f64 * 1000.0 / self.rate as f64;
-                self.report.agent_audio.extend(samples);
+                if self.opts.keep_audio {
+                    self.report.agent_audio.extend(samples);
+                }
                 self.playing_until = self.playing_until.max(now) + Duration::from_secs_f64(ms / 1000.0);
                 self.last_agent_audio = Some(now);
                 if self.reply_first.is_none() {
@@ -462,6 +467,7 @@ pub async fn cli(settings: &crate::Settings, args: CliCall) -> Result<(), String
     let engine = crate::voice::engine::VoiceEngine::new(
         crate::voice::models::ModelFiles::new(&settings.models_dir, &settings.stt_model),
         settings.voice_threads,
+        settings.provider_timeout,
     );
     let voice = engine.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
     let mut spoken: Vec<(String, Vec<i16>)> = Vec::new();

@@ -44,6 +44,7 @@ impl AppState {
         let voice = crate::voice::engine::VoiceEngine::new(
             crate::voice::models::ModelFiles::new(&settings.models_dir, &settings.stt_model),
             settings.voice_threads,
+            settings.provider_timeout,
         );
         Ok(Self { db, settings: Arc::new(settings), clock: Clock::default(), login_limiter: Arc::default(), last_used_writes: Arc::default(), voice })
     }

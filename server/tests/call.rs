@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use domain::agent::{AgentInput, ScriptRule};
 use server::simulator::{self, CallOptions, Step};
-use server::voice::TextToSpeech;
 
 const HOURS: &str = "We are open from nine to five, Monday to Friday.";
 const SALES: &str = "Connecting you to sales.";
@@ -40,7 +39,7 @@ async fn line(llm: &str) -> Line {
     .await
     .unwrap();
     // What `voxgate serve` does at start: load the models, render the greetings.
-    state.voice.warm_up(&[input], true).await;
+    state.voice.warm_up(&[(input, None)], true).await;
     Line { state, webhook: number.webhook_url }
 }
 

@@ -8,14 +8,13 @@ use std::sync::Arc;
 use server::voice::audio::{self, MODEL_RATE};
 use server::voice::engine::VoiceEngine;
 use server::voice::vad::{Endpointer, FRAME, VadEvent, VadSettings};
-use server::voice::{SpeechToText, TextToSpeech};
 
 fn engine() -> Arc<VoiceEngine> {
     let s = server::Settings::for_tests();
     let files = server::voice::models::ModelFiles::new(&s.models_dir, &s.stt_model);
     let missing = files.missing();
     assert!(missing.is_empty(), "offline models missing (run ./scripts/test once): {missing:?}");
-    VoiceEngine::new(files, 2)
+    VoiceEngine::new(files, 2, std::time::Duration::from_secs(8))
 }
 
 fn agent() -> domain::agent::AgentInput {

@@ -64,10 +64,10 @@ fn checked(state: &AppState, input: AgentInput, previous: Option<&str>) -> Resul
     Ok((input, json))
 }
 
-/// Agents' settings for rendering greetings ahead of calls (at start: the latest 200).
-pub async fn recent_for_warm_up(state: &AppState) -> Vec<AgentInput> {
+/// Agents' settings (and API keys) for rendering greetings ahead of calls (the latest 200).
+pub async fn recent_for_warm_up(state: &AppState) -> Vec<(AgentInput, Option<String>)> {
     match repo::recent_settings(&state.db, 200).await {
-        Ok(rows) => rows.iter().filter_map(|j| serde_json::from_str::<Stored>(j).ok()).map(|s| s.settings).collect(),
+        Ok(rows) => rows.iter().filter_map(|j| serde_json::from_str::<Stored>(j).ok()).map(|s| { let key = unseal(state, &s); (s.settings, key) }).collect(),
         Err(e) => {
             tracing::warn!(error = %e, "cannot read agents to render their greetings");
             Vec::new()
@@ -76,17 +76,24 @@ pub async fn recent_for_warm_up(state: &AppState) -> Vec<AgentInput> {
 }
 
 /// Renders a saved agent's greeting in the background, so its first call greets at once.
-fn warm_greeting(state: &AppState, agent: &AgentView) {
-    let engine = state.voice.clone();
-    let settings = agent.settings.clone();
-    tokio::spawn(async move { engine.warm_up(&[settings], false).await });
+fn warm_greeting(state: &AppState, owner: &Owner, agent: &AgentView) {
+    let (state, owner, agent) = (state.clone(), owner.clone(), agent.clone());
+    tokio::spawn(async move {
+        let key = api_key(&state, &owner, &agent).await;
+        state.voice.warm_up(&[(agent.settings, key)], false).await
+    });
 }
 
-/// The agent's OpenAI-compatible API key, unsealed for a call (never logged).
-pub async fn api_key(state: &AppState, owner: &Owner, agent_id: &str) -> Option<String> {
-    let row = repo::get(&state.db, owner, agent_id).await.ok()??;
-    let stored: Stored = serde_json::from_str(&row.settings_json).ok()?;
+fn unseal(state: &AppState, stored: &Stored) -> Option<String> {
     state.secret_key().open(API_KEY_CONTEXT, stored.api_key_sealed.as_deref()?).ok()
+}
+
+/// The agent's OpenAI-compatible API key, unsealed for a call (never logged); None when it
+/// has none.
+pub async fn api_key(state: &AppState, owner: &Owner, agent: &AgentView) -> Option<String> {
+    agent.settings.providers.api_key_hint.as_ref()?;
+    let row = repo::get(&state.db, owner, &agent.id).await.ok()??;
+    unseal(state, &serde_json::from_str::<Stored>(&row.settings_json).ok()?)
 }
 
 /// Creates an agent for `owner`.
@@ -96,7 +103,7 @@ pub async fn create(state: &AppState, owner: &Owner, input: AgentInput) -> Resul
     repo::insert(&state.db, owner, &key, &input.name, &input.language, &json, &state.clock.now_rfc3339()).await?;
     tracing::info!(user_id = %owner.id(), agent_id = %key, "agent created");
     let view = get(state, owner, &key).await?;
-    warm_greeting(state, &view);
+    warm_greeting(state, owner, &view);
     Ok(view)
 }
 
@@ -108,7 +115,7 @@ pub async fn update(state: &AppState, owner: &Owner, id: &str, input: AgentInput
         return Err(DomainError::NotFound("agent"));
     }
     let view = get(state, owner, id).await?;
-    warm_greeting(state, &view);
+    warm_greeting(state, owner, &view);
     Ok(view)
 }
 

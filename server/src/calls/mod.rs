@@ -1,5 +1,7 @@
 //! Calls service: the signed-in user's call logs.
 
+pub mod live;
+
 use domain::call::{CallDetail, CallPage, CallQuery, CallView, STATUSES};
 
 use crate::db::calls::{self as repo, CallListRow};

@@ -107,6 +107,7 @@ struct FileVoxgate {
     models_dir: Option<String>,
     stt_model: Option<String>,
     voice_threads: Option<String>,
+    provider_timeout_ms: Option<String>,
     log: Option<String>,
 }
 
@@ -141,6 +142,8 @@ pub struct Settings {
     pub stt_model: String,
     /// CPU threads for one Whisper or Piper run.
     pub voice_threads: usize,
+    /// Limit for a cloud provider's answer (STT result, first LLM token, TTS audio).
+    pub provider_timeout: std::time::Duration,
     /// tracing filter, e.g. `info,server=debug`.
     pub log: String,
 }
@@ -183,6 +186,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("VOXGATE_MODELS_DIR", "offline voice models fetched by the set-up command (default <data dir>/models)"),
     ("VOXGATE_STT_MODEL", "offline Whisper model: tiny.en (default, fast) | base (more accurate, ~2x slower)"),
     ("VOXGATE_VOICE_THREADS", "CPU threads for one speech-to-text or text-to-speech run (default 2)"),
+    ("VOXGATE_PROVIDER_TIMEOUT_MS", "limit for a provider's transcript, first reply token or speech before the fallback line (default 8000)"),
     ("VOXGATE_LOG", "tracing filter (default info,surrealdb=warn)"),
 ];
 
@@ -263,6 +267,14 @@ impl Settings {
             },
         };
 
+        let provider_timeout = match get("VOXGATE_PROVIDER_TIMEOUT_MS", fv.provider_timeout_ms) {
+            None => std::time::Duration::from_secs(8),
+            Some((name, v)) => match v.parse::<u64>() {
+                Ok(n) if (100..=120_000).contains(&n) => std::time::Duration::from_millis(n),
+                _ => return Err(ConfigError::new(&name, format!("{v:?} is not a time in ms between 100 and 120000"))),
+            },
+        };
+
         let log = get("VOXGATE_LOG", fv.log).map(|(_, v)| v).unwrap_or_else(|| "info,surrealdb=warn".into());
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log) {
             return Err(ConfigError::new("VOXGATE_LOG", format!("{log:?} is not a tracing filter: {e}")));
@@ -282,6 +294,7 @@ impl Settings {
             models_dir,
             stt_model,
             voice_threads,
+            provider_timeout,
             log,
         })
     }

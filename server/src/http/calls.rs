@@ -1,6 +1,8 @@
 //! REST: `/api/calls`.
 
 use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::{Stream, StreamExt};
 use axum::routing::get;
 use axum::{Json, Router};
 use domain::call::{CallDetail, CallPage, CallQuery};
@@ -12,7 +14,7 @@ use crate::users::CurrentUser;
 
 /// Call log routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/calls", get(list)).route("/api/calls/{id}", get(read))
+    Router::new().route("/api/calls", get(list)).route("/api/calls/live", get(live)).route("/api/calls/{id}", get(read))
 }
 
 async fn list(State(state): State<AppState>, user: CurrentUser, QueryArgs(q): QueryArgs<CallQuery>) -> Result<Json<CallPage>, ApiError> {
@@ -21,4 +23,18 @@ async fn list(State(state): State<AppState>, user: CurrentUser, QueryArgs(q): Qu
 
 async fn read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<CallDetail>, ApiError> {
     Ok(Json(crate::calls::get(&state, &user.owner, &id).await?))
+}
+
+/// Server-sent events for the caller's calls: `call` (created or status changed) and `turn`
+/// (stored), each with the call id; from SurrealDB live queries scoped to the user.
+async fn live(State(state): State<AppState>, user: CurrentUser) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
+    let events = crate::calls::live::subscribe(&state, &user.owner).await.map_err(crate::errors::DomainError::from)?;
+    let stream = events.map(|e| {
+        let name = match &e {
+            crate::calls::live::LiveEvent::Call { .. } => "call",
+            crate::calls::live::LiveEvent::Turn { .. } => "turn",
+        };
+        Ok(Event::default().event(name).data(serde_json::to_string(&e).unwrap_or_default()))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

@@ -130,13 +130,14 @@ pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Resu
     if created && active {
         // Render the greeting now, while the provider connects the stream, so its first audio
         // leaves right after `start` (cached per voice, text and rate; 8 kHz is the URL's rate).
-        let settings = v.agent.as_ref().map(|a| a.settings.clone()).unwrap_or_default();
-        let engine = state.voice.clone();
+        let (state, owner, agent) = (state.clone(), v.owner.clone(), v.agent.clone());
         tokio::spawn(async move {
-            let pipeline = engine.pipeline(&settings, None);
-            if let Err(e) = engine.greeting(&pipeline, 8000).await {
-                tracing::warn!(error = %e, "cannot render the greeting ahead of the stream");
-            }
+            let key = match &agent {
+                Some(a) => crate::agents::api_key(&state, &owner, a).await,
+                None => None,
+            };
+            let settings = agent.map(|a| a.settings).unwrap_or_default();
+            state.voice.warm_up(&[(settings, key)], false).await;
         });
     }
     let xml = if active {

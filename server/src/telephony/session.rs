@@ -188,8 +188,8 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
                 }
                 let settings = ctx.verified.agent.as_ref().map(|a| a.settings.clone()).unwrap_or_default();
                 let api_key = match &ctx.verified.agent {
-                    Some(a) if a.settings.providers.api_key_hint.is_some() => crate::agents::api_key(&state, &ctx.verified.owner, &a.id).await,
-                    _ => None,
+                    Some(a) => crate::agents::api_key(&state, &ctx.verified.owner, a).await,
+                    None => None,
                 };
                 let pipeline = state.voice.pipeline(&settings, api_key);
                 let store = conversation::TurnStore { db: state.db.clone(), call_key: answered.call.id.clone(), owner_id: ctx.verified.owner.id().to_string() };

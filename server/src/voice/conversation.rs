@@ -56,7 +56,8 @@ const HANGUP_GRACE: Duration = Duration::from_millis(700);
 enum JobMsg {
     Transcript { id: u64, text: String, stt_ms: i64 },
     Token { id: u64 },
-    Audio { id: u64, pcm: Vec<i16> },
+    /// `provider_ms`: time the providers (STT, agent, TTS) took before this audio was ready.
+    Audio { id: u64, pcm: Vec<i16>, provider_ms: f64 },
     Finished { id: u64, text: String, after: AfterReply, fallback: bool },
 }
 
@@ -75,6 +76,7 @@ struct Reply {
     first_token: Option<Instant>,
     first_audio: Option<Instant>,
     first_byte: Option<Instant>,
+    provider_ms: f64,
     text: String,
     after: AfterReply,
     fallback: bool,
@@ -115,6 +117,7 @@ pub async fn run(
         }
     }
     c.finish().await;
+    c.engine.record(&c.summary);
     c.summary
 }
 
@@ -193,6 +196,7 @@ impl Conv {
             first_token: None,
             first_audio: None,
             first_byte: None,
+            provider_ms: 0.0,
             text: String::new(),
             after: AfterReply::Listen,
             fallback: false,
@@ -210,7 +214,7 @@ impl Conv {
             let text = pipeline.greeting.clone();
             match engine.greeting(&pipeline, rate).await {
                 Ok(pcm) => {
-                    let _ = tx.send(JobMsg::Audio { id, pcm: pcm.to_vec() }).await;
+                    let _ = tx.send(JobMsg::Audio { id, pcm: pcm.to_vec(), provider_ms: 0.0 }).await;
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot render the greeting"),
             }
@@ -311,12 +315,12 @@ impl Conv {
     fn start_reply_with_turn(&mut self, input: AgentInput, audio16: Vec<i16>, origin: Instant, caller_started: Option<String>) {
         let id = self.new_reply("speech", origin);
         let caller_ended = now_wall();
-        let (pipeline, rate, history, tx) = (self.pipeline.clone(), self.rate, self.history.clone(), self.job_tx.clone());
+        let (engine, pipeline, rate, history, tx) = (self.engine.clone(), self.pipeline.clone(), self.rate, self.history.clone(), self.job_tx.clone());
         let speech = caller_started.is_some();
         let audio_for_job = if speech { audio16.clone() } else { Vec::new() };
         let task = tokio::spawn(async move {
             let Some(tx) = tx else { return };
-            reply_job(id, pipeline, rate, history, input, audio_for_job, tx).await;
+            reply_job(Job { id, engine, pipeline, rate, tx }, history, input, audio_for_job).await;
         });
         if let Some(r) = &mut self.reply {
             r.task = Some(task);
@@ -347,9 +351,10 @@ impl Conv {
                     r.first_token = Some(now);
                 }
             }
-            JobMsg::Audio { id, pcm } if id == r.id => {
+            JobMsg::Audio { id, pcm, provider_ms } if id == r.id => {
                 if r.first_audio.is_none() {
                     r.first_audio = Some(now);
+                    r.provider_ms = provider_ms;
                 }
                 self.speaker.enqueue(id, audio::i16_to_bytes(&pcm), now);
             }
@@ -386,11 +391,10 @@ impl Conv {
                         && r.first_byte.is_none()
                     {
                         r.first_byte = Some(now);
-                        // Everything between the providers' first audio and the first byte out is ours.
-                        if r.kind == "speech"
-                            && let Some(a) = r.first_audio
-                        {
-                            self.summary.server_added_ms.push(now.duration_since(a).as_secs_f64() * 1000.0);
+                        // End of speech detected -> first byte out, minus the providers' own time.
+                        if r.kind == "speech" && r.first_audio.is_some() && !r.provider_ms.is_nan() {
+                            let total = now.duration_since(r.origin).as_secs_f64() * 1000.0;
+                            self.summary.server_added_ms.push((total - r.provider_ms).max(0.0));
                         }
                     }
                 }
@@ -505,24 +509,35 @@ fn now_wall() -> String {
 
 /// STT (for speech), then the agent streamed sentence by sentence into TTS; provider failures
 /// and timeouts turn into the fallback line.
-async fn reply_job(id: u64, pipeline: Pipeline, rate: u32, history: Vec<ChatTurn>, input: AgentInput, audio16: Vec<i16>, tx: mpsc::Sender<JobMsg>) {
-    let limit = pipeline.provider_timeout;
+struct Job {
+    id: u64,
+    engine: Arc<VoiceEngine>,
+    pipeline: Pipeline,
+    rate: u32,
+    tx: mpsc::Sender<JobMsg>,
+}
+
+async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, audio16: Vec<i16>) {
+    let Job { id, ref pipeline, rate, ref tx, .. } = job;
+    let limits = &pipeline.timeouts;
     if pipeline.agent.echoes_audio() {
         let _ = tx.send(JobMsg::Transcript { id, text: String::new(), stt_ms: 0 }).await;
         let back = audio::resample(&audio::i16_to_f32(&audio16), MODEL_RATE, rate).map(|a| audio::f32_to_i16(&a)).unwrap_or_default();
-        let _ = tx.send(JobMsg::Audio { id, pcm: back }).await;
+        let _ = tx.send(JobMsg::Audio { id, pcm: back, provider_ms: 0.0 }).await;
         let _ = tx.send(JobMsg::Finished { id, text: String::new(), after: AfterReply::Listen, fallback: false }).await;
         return;
     }
+    let mut provider_ms = 0.0;
     let input = match input {
         AgentInput::Speech(_) => {
             let started = Instant::now();
-            let text = match tokio::time::timeout(limit, pipeline.stt.transcribe(audio16)).await {
+            let text = match tokio::time::timeout(limits.stt, pipeline.stt.transcribe(audio16)).await {
                 Ok(Ok(t)) => t,
-                Ok(Err(e)) => return fallback(id, &pipeline, rate, &tx, e).await,
-                Err(_) => return fallback(id, &pipeline, rate, &tx, VoiceError::Timeout("speech-to-text")).await,
+                Ok(Err(e)) => return fallback(&job, e).await,
+                Err(_) => return fallback(&job, VoiceError::Timeout("speech-to-text")).await,
             };
             let stt_ms = started.elapsed().as_millis() as i64;
+            provider_ms += started.elapsed().as_secs_f64() * 1000.0;
             let _ = tx.send(JobMsg::Transcript { id, text: text.clone(), stt_ms }).await;
             if text.trim().is_empty() || is_noise_transcript(&text) {
                 let _ = tx.send(JobMsg::Finished { id, text: String::new(), after: AfterReply::Listen, fallback: false }).await;
@@ -536,18 +551,19 @@ async fn reply_job(id: u64, pipeline: Pipeline, rate: u32, history: Vec<ChatTurn
     let (token_tx, mut token_rx) = mpsc::channel::<String>(256);
     let agent = pipeline.agent.clone();
     let agent_input = input.clone();
+    let asked = Instant::now();
     let mut agent_task = tokio::spawn(async move { agent.reply(&history, &agent_input, token_tx).await });
     let mut said = String::new();
     let mut pending = String::new();
     let mut first = true;
     loop {
-        let next = if first { tokio::time::timeout(limit, token_rx.recv()).await } else { Ok(token_rx.recv().await) };
+        let next = if first { tokio::time::timeout(limits.agent, token_rx.recv()).await } else { Ok(token_rx.recv().await) };
         let token = match next {
             Ok(t) => t,
             Err(_) => {
                 agent_task.abort();
                 if said.is_empty() {
-                    return fallback(id, &pipeline, rate, &tx, VoiceError::Timeout("agent")).await;
+                    return fallback(&job, VoiceError::Timeout("agent")).await;
                 }
                 None
             }
@@ -556,6 +572,7 @@ async fn reply_job(id: u64, pipeline: Pipeline, rate: u32, history: Vec<ChatTurn
         if let Some(t) = token {
             if first {
                 first = false;
+                provider_ms += asked.elapsed().as_secs_f64() * 1000.0;
                 let _ = tx.send(JobMsg::Token { id }).await;
             }
             pending.push_str(&t);
@@ -566,16 +583,20 @@ async fn reply_job(id: u64, pipeline: Pipeline, rate: u32, history: Vec<ChatTurn
             if sentence.is_empty() {
                 continue;
             }
-            match tokio::time::timeout(limit, pipeline.tts.synthesize(&sentence, rate)).await {
+            let synth = Instant::now();
+            match tokio::time::timeout(limits.tts, pipeline.tts.synthesize(&sentence, rate)).await {
                 Ok(Ok(pcm)) => {
-                    let _ = tx.send(JobMsg::Audio { id, pcm }).await;
+                    if said.is_empty() {
+                        provider_ms += synth.elapsed().as_secs_f64() * 1000.0;
+                    }
+                    let _ = tx.send(JobMsg::Audio { id, pcm, provider_ms }).await;
                     if !said.is_empty() {
                         said.push(' ');
                     }
                     said.push_str(&sentence);
                 }
-                Ok(Err(e)) => return fallback(id, &pipeline, rate, &tx, e).await,
-                Err(_) => return fallback(id, &pipeline, rate, &tx, VoiceError::Timeout("text-to-speech")).await,
+                Ok(Err(e)) => return fallback(&job, e).await,
+                Err(_) => return fallback(&job, VoiceError::Timeout("text-to-speech")).await,
             }
         }
         if done {
@@ -584,7 +605,7 @@ async fn reply_job(id: u64, pipeline: Pipeline, rate: u32, history: Vec<ChatTurn
     }
     let after = match (&mut agent_task).await {
         Ok(Ok(after)) => after,
-        Ok(Err(e)) if said.is_empty() => return fallback(id, &pipeline, rate, &tx, e).await,
+        Ok(Err(e)) if said.is_empty() => return fallback(&job, e).await,
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "agent failed mid-reply");
             AfterReply::Listen
@@ -592,7 +613,7 @@ async fn reply_job(id: u64, pipeline: Pipeline, rate: u32, history: Vec<ChatTurn
         Err(_) => AfterReply::Listen,
     };
     if said.is_empty() {
-        return fallback(id, &pipeline, rate, &tx, VoiceError::Agent("empty reply".into())).await;
+        return fallback(&job, VoiceError::Agent("empty reply".into())).await;
     }
     let _ = tx.send(JobMsg::Finished { id, text: said, after, fallback: false }).await;
 }
@@ -625,16 +646,17 @@ fn sentence_end(text: &str, done: bool) -> Option<usize> {
     None
 }
 
-async fn fallback(id: u64, pipeline: &Pipeline, rate: u32, tx: &mpsc::Sender<JobMsg>, error: VoiceError) {
+async fn fallback(job: &Job, error: VoiceError) {
     tracing::warn!(error = %error, "provider failed; saying the fallback line");
-    let line = pipeline.fallback_line.clone();
-    match pipeline.fallback_tts.synthesize(&line, rate).await {
+    let line = job.pipeline.fallback_line.clone();
+    match job.engine.fallback(&job.pipeline, job.rate).await {
         Ok(pcm) => {
-            let _ = tx.send(JobMsg::Audio { id, pcm }).await;
+            // The wait for the failed provider is not ours: NaN keeps it out of server-added time.
+            let _ = job.tx.send(JobMsg::Audio { id: job.id, pcm: pcm.to_vec(), provider_ms: f64::NAN }).await;
         }
         Err(e) => tracing::error!(error = %e, "cannot speak the fallback line"),
     }
-    let _ = tx.send(JobMsg::Finished { id, text: line, after: AfterReply::Listen, fallback: true }).await;
+    let _ = job.tx.send(JobMsg::Finished { id: job.id, text: line, after: AfterReply::Listen, fallback: true }).await;
 }
 
 #[cfg(test)]

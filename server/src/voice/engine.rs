@@ -20,9 +20,24 @@ pub struct VoiceEngine {
     pub files: ModelFiles,
     /// CPU threads for one Whisper or Piper run.
     pub threads: usize,
+    /// Limit for a provider's answer before the fallback line.
+    pub provider_timeout: Duration,
     http: reqwest::Client,
     silero: OnceLock<Result<Arc<SileroModel>, VoiceError>>,
     greetings: Mutex<HashMap<u64, Arc<Vec<i16>>>>,
+    /// Figures of the calls this process has run (benchmarks, logs).
+    pub stats: Mutex<CallStats>,
+}
+
+/// Totals over finished conversations.
+#[derive(Debug, Default, Clone)]
+pub struct CallStats {
+    pub calls: u64,
+    pub barge_ins: u64,
+    /// How late outbound chunks left against their real-time schedule.
+    pub lateness: super::speaker::Lateness,
+    /// Per reply: end of speech detected -> first byte out, minus provider time (ms).
+    pub server_added_ms: Vec<f64>,
 }
 
 /// The providers and settings of one call's agent.
@@ -38,14 +53,27 @@ pub struct Pipeline {
     pub vad: VadSettings,
     /// Identifies the voice (provider, voice, language) for the greeting cache.
     pub voice_key: String,
-    /// Limit for the agent's first token and for each STT/TTS request.
-    pub provider_timeout: Duration,
+    pub fallback_voice_key: String,
+    pub timeouts: Timeouts,
 }
 
+/// How long each step may take before the fallback line: the configured provider timeout for
+/// cloud providers; offline providers only queue for this machine's CPU, so they get longer.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub stt: Duration,
+    /// Until the agent's first token.
+    pub agent: Duration,
+    /// For each sentence's audio.
+    pub tts: Duration,
+}
+
+const LOCAL_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl VoiceEngine {
-    pub fn new(files: ModelFiles, threads: usize) -> Arc<Self> {
+    pub fn new(files: ModelFiles, threads: usize, provider_timeout: Duration) -> Arc<Self> {
         let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build().unwrap_or_default();
-        Arc::new(Self { files, threads: threads.max(1), http, silero: OnceLock::new(), greetings: Mutex::new(HashMap::new()) })
+        Arc::new(Self { files, threads: threads.max(1), provider_timeout, http, silero: OnceLock::new(), greetings: Mutex::new(HashMap::new()), stats: Mutex::default() })
     }
 
     /// The Silero model (loaded on first use).
@@ -61,12 +89,12 @@ impl VoiceEngine {
             api_key: api_key.clone(),
             model: model.to_string(),
             client: self.http.clone(),
-            timeout: Duration::from_secs(15),
+            timeout: self.provider_timeout * 2,
         };
-        let local_tts: Arc<dyn TextToSpeech> = if agent.language == "en" {
-            Arc::new(PiperTts { engine: self.clone(), voice: piper_voice(&agent.voice) })
+        let (local_tts, fallback_voice_key): (Arc<dyn TextToSpeech>, String) = if agent.language == "en" {
+            (Arc::new(PiperTts { engine: self.clone(), voice: piper_voice(&agent.voice) }), format!("piper|{}|en", piper_voice(&agent.voice)))
         } else {
-            Arc::new(EspeakTts { language: agent.language.clone() })
+            (Arc::new(EspeakTts { language: agent.language.clone() }), format!("espeak|{}", agent.language))
         };
         let (tts, voice_key): (Arc<dyn TextToSpeech>, String) = match p.tts.as_str() {
             "openai" => {
@@ -75,7 +103,7 @@ impl VoiceEngine {
                 (Arc::new(OpenAiTts { api: api("tts-1"), voice }), key)
             }
             "espeak" => (Arc::new(EspeakTts { language: agent.language.clone() }), format!("espeak|{}", agent.language)),
-            _ => (local_tts.clone(), format!("piper|{}|{}", piper_voice(&agent.voice), agent.language)),
+            _ => (local_tts.clone(), fallback_voice_key.clone()),
         };
         let stt: Arc<dyn SpeechToText> = match p.stt.as_str() {
             "openai" => Arc::new(OpenAiStt(api("whisper-1"))),
@@ -95,13 +123,18 @@ impl VoiceEngine {
             fallback_line: fallback_line(&agent.language).to_string(),
             vad: VadSettings { end_of_speech_ms: agent.end_of_speech_ms, ..Default::default() },
             voice_key,
-            provider_timeout: Duration::from_secs(8),
+            fallback_voice_key,
+            timeouts: Timeouts {
+                stt: if p.stt == "openai" { self.provider_timeout } else { LOCAL_TIMEOUT },
+                agent: if p.llm == "openai" { self.provider_timeout } else { LOCAL_TIMEOUT },
+                tts: if p.tts == "openai" { self.provider_timeout } else { LOCAL_TIMEOUT },
+            },
         }
     }
 
     /// Loads the offline models (when `models`) and renders the greetings of `agents` at
     /// 8 kHz (the rate of the stream URLs we hand out), logging what is missing.
-    pub async fn warm_up(self: &Arc<Self>, agents: &[AgentInput], models: bool) {
+    pub async fn warm_up(self: &Arc<Self>, agents: &[(AgentInput, Option<String>)], models: bool) {
         if models {
             let missing = self.files.missing();
             if !missing.is_empty() {
@@ -121,23 +154,46 @@ impl VoiceEngine {
                 tracing::warn!(error = %e, "offline voice not loaded");
             }
         }
-        for agent in agents {
-            let pipeline = self.pipeline(agent, None);
+        for (agent, api_key) in agents {
+            let pipeline = self.pipeline(agent, api_key.clone());
             if let Err(e) = self.greeting(&pipeline, 8000).await {
                 tracing::warn!(agent = %agent.name, error = %e, "cannot render a greeting");
             }
+            if let Err(e) = self.fallback(&pipeline, 8000).await {
+                tracing::warn!(agent = %agent.name, error = %e, "cannot render the fallback line");
+            }
+        }
+    }
+
+    /// Adds a finished conversation to [`Self::stats`].
+    pub fn record(&self, summary: &super::conversation::Summary) {
+        let mut s = self.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        s.calls += 1;
+        s.barge_ins += summary.barge_ins as u64;
+        s.lateness.merge(&summary.lateness);
+        if s.server_added_ms.len() < 1_000_000 {
+            s.server_added_ms.extend(&summary.server_added_ms);
         }
     }
 
     /// The greeting's audio at `rate`, rendered once per voice, text and rate.
     pub async fn greeting(&self, pipeline: &Pipeline, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
+        self.cached(&pipeline.tts, &pipeline.voice_key, &pipeline.greeting, rate).await
+    }
+
+    /// The fallback line in the offline voice, rendered once per voice and rate.
+    pub async fn fallback(&self, pipeline: &Pipeline, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
+        self.cached(&pipeline.fallback_tts, &pipeline.fallback_voice_key, &pipeline.fallback_line, rate).await
+    }
+
+    async fn cached(&self, tts: &Arc<dyn TextToSpeech>, voice_key: &str, text: &str, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (&pipeline.voice_key, &pipeline.greeting, rate).hash(&mut h);
+        (voice_key, text, rate).hash(&mut h);
         let key = h.finish();
         if let Some(g) = self.greetings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key) {
             return Ok(g.clone());
         }
-        let audio = Arc::new(pipeline.tts.synthesize(&pipeline.greeting, rate).await?);
+        let audio = Arc::new(tts.synthesize(text, rate).await?);
         let mut cache = self.greetings.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if cache.len() > 1000 {
             cache.clear();

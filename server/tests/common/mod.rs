@@ -35,10 +35,16 @@ pub async fn serve(state: AppState) -> String {
 /// A fresh in-memory state whose public URL is the loopback server it returns (webhook
 /// answers then point at a stream URL that connects).
 pub async fn live_server() -> (AppState, String) {
+    live_server_with(|_| {}).await
+}
+
+/// [`live_server`] with settings changed by `change`.
+pub async fn live_server_with(change: impl FnOnce(&mut Settings)) -> (AppState, String) {
     server::telemetry::init("warn,surrealdb=error");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut settings = Settings::for_tests();
+    change(&mut settings);
     settings.public_url = url::Url::parse(&format!("http://{addr}")).unwrap();
     let state = AppState::connect(settings).await.expect("test database");
     let router = server::http::router()

@@ -1,0 +1,75 @@
+//! Live call events for one user: SurrealDB live queries on `call` and `turn`, filtered by
+//! owner in the database, so a subscriber can only ever hear of its own user's calls.
+
+use futures_util::{Stream, StreamExt};
+use serde::Serialize;
+use serde_json::Value;
+use surrealdb::Notification;
+
+use crate::db::DbError;
+use crate::state::AppState;
+use crate::users::Owner;
+
+/// Something changed in one of the user's calls; the browser re-reads what it shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum LiveEvent {
+    /// A call was created or its status changed.
+    Call { call_id: String, status: String },
+    /// A turn was stored.
+    Turn { call_id: String, seq: i64, role: String },
+}
+
+/// The key of a record link however the SDK renders it ("call:abc", {"tb","id"}, {"id":{"String"}}).
+fn record_key(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.split_once(':').map(|(_, k)| k).unwrap_or(s).trim_matches(|c| c == '⟨' || c == '⟩' || c == '`').to_string()),
+        Value::Object(o) => o.get("id").or_else(|| o.get("key")).or_else(|| o.get("String")).and_then(record_key),
+        _ => None,
+    }
+}
+
+/// Events for `owner`'s calls from now on. Dropping the stream kills the live queries.
+pub async fn subscribe(state: &AppState, owner: &Owner) -> Result<impl Stream<Item = LiveEvent> + Send + use<>, DbError> {
+    // Live queries belong to the session of the handle that started them and end when it is
+    // dropped: this handle lives as long as the stream.
+    let db = state.db.clone();
+    let mut response = db
+        .query(
+            "LIVE SELECT id, status FROM call WHERE owner = type::record('user', $owner);
+             LIVE SELECT call, seq, role FROM turn WHERE owner = type::record('user', $owner);",
+        )
+        .bind(serde_json::json!({ "owner": owner.id() }))
+        .await?;
+    let calls = response.stream::<Notification<Value>>(0)?;
+    let turns = response.stream::<Notification<Value>>(1)?;
+    let calls = calls.filter_map(|n| async move {
+        let data = n.ok()?.data;
+        Some(LiveEvent::Call { call_id: record_key(data.get("id")?)?, status: data.get("status")?.as_str()?.to_string() })
+    });
+    let turns = turns.filter_map(|n| async move {
+        let data = n.ok()?.data;
+        Some(LiveEvent::Turn {
+            call_id: record_key(data.get("call")?)?,
+            seq: data.get("seq")?.as_i64()?,
+            role: data.get("role")?.as_str()?.to_string(),
+        })
+    });
+    Ok(futures_util::stream::select(calls, turns).map(move |e| {
+        let _session = &db;
+        e
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_links_read_in_every_shape() {
+        assert_eq!(record_key(&Value::String("call:exotel_CA1".into())).as_deref(), Some("exotel_CA1"));
+        assert_eq!(record_key(&Value::String("call:⟨exotel-CA1⟩".into())).as_deref(), Some("exotel-CA1"));
+        assert_eq!(record_key(&serde_json::json!({"tb": "call", "id": {"String": "abc"}})).as_deref(), Some("abc"));
+        assert_eq!(record_key(&serde_json::json!({"table": "call", "key": "abc"})).as_deref(), Some("abc"));
+    }
+}
