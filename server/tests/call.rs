@@ -60,6 +60,7 @@ async fn turns(state: &server::AppState, call_sid: &str) -> Vec<serde_json::Valu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_is_greeted_understood_answered_interrupted_and_said_goodbye_to() {
+    let _serial = common::voice_lock().await;
     let l = line("scripted").await;
     let question = speech(&l.state, "Hello. What are your opening hours?", 8000).await;
     let booking = speech(&l.state, "I would like to book an appointment.", 8000).await;
@@ -134,6 +135,7 @@ async fn a_caller_is_greeted_understood_answered_interrupted_and_said_goodbye_to
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sample_rate_is_honoured_both_ways() {
+    let _serial = common::voice_lock().await;
     let l = line("echo").await;
     let mut greeting_ms = Vec::new();
     for rate in [8000u32, 16000, 24000] {

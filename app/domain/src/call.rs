@@ -32,6 +32,9 @@ pub struct CallView {
     pub started_at: String,
     pub ended_at: Option<String>,
     pub duration_ms: Option<i64>,
+    /// Turns stored so far (caller and agent).
+    #[serde(default)]
+    pub turn_count: i64,
 }
 
 /// One call with everything the provider sent.
@@ -72,9 +75,11 @@ pub struct CallQuery {
 /// Turn kinds: caller speech or keypad digits; agent greeting, reply, or fallback line.
 pub const TURN_KINDS: &[&str] = &["speech", "dtmf", "greeting", "fallback"];
 
-/// Where the time of an agent turn went, in milliseconds. Each stage is measured from the end
-/// of the previous one; `first_byte_ms` is from the caller's end of speech being detected to
-/// the first audio byte leaving the server, `heard_ms` to Exotel confirming playback.
+/// Where the time of a turn went, in milliseconds. On an agent turn each stage is the wait it
+/// added after the caller's end of speech was detected (a reply can start during the caller's
+/// pause, so STT may already be done), and they add up to `first_byte_ms`; `endpointing_ms`
+/// is the silence waited before that, so endpointing + first byte is the caller's
+/// voice-to-voice wait. On a caller turn `stt_ms` is the transcription's own run time.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TurnTimings {
@@ -103,4 +108,42 @@ pub struct TurnView {
     /// The caller spoke over this agent turn (barge-in); the rest was not played.
     pub interrupted: bool,
     pub timings: TurnTimings,
+}
+
+/// Figures for one number or agent over the chosen days.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalyticsRow {
+    pub id: String,
+    pub label: String,
+    pub calls: i64,
+    /// Calls that reached a conversation (in progress, completed or failed mid-call), not rejected.
+    pub answered: i64,
+    pub avg_duration_ms: Option<i64>,
+    pub turns_per_call: Option<f64>,
+    pub voice_to_voice_p50_ms: Option<i64>,
+    pub voice_to_voice_p90_ms: Option<i64>,
+}
+
+/// One day of the chart.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalyticsDay {
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    pub calls: i64,
+    pub answered: i64,
+    pub voice_to_voice_p50_ms: Option<i64>,
+    pub voice_to_voice_p90_ms: Option<i64>,
+}
+
+/// The analytics page: totals, per number, per agent, and per day.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Analytics {
+    pub days: u32,
+    pub total: AnalyticsRow,
+    pub by_number: Vec<AnalyticsRow>,
+    pub by_agent: Vec<AnalyticsRow>,
+    pub by_day: Vec<AnalyticsDay>,
 }

@@ -1,6 +1,10 @@
-//! Call logs: every call with its status, and what the provider sent.
+//! Call logs: every call with its status and conversation, updated live while calls run.
+
+pub mod detail;
+pub mod live;
 
 use domain::call::{CallDetail, CallPage, CallQuery, STATUSES};
+use domain::phone_number::PhoneNumberQuery;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_query_map;
@@ -38,39 +42,84 @@ fn duration(ms: Option<i64>) -> String {
     ms.map(|ms| format!("{}:{:02}", ms / 60_000, (ms / 1000) % 60)).unwrap_or_else(|| "—".into())
 }
 
-/// The Call Logs page (`?phoneId=` narrows it to one number).
+/// The Call Logs page (`?phoneId=` narrows it to one number; `?call=` opens one call).
 #[component]
 pub fn CallLogsPage() -> impl IntoView {
-    let phone_id = move || use_query_map().with(|q| q.get("phoneId"));
+    let query = use_query_map();
+    let phone_id = RwSignal::new(query.with_untracked(|q| q.get("phoneId")).unwrap_or_default());
+    let agent_id = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
     let page = RwSignal::new(1u32);
     let version = RwSignal::new(0u32);
+    let (live, connected) = live::use_live_calls();
+    let some = |s: String| (!s.is_empty()).then_some(s);
     let calls = Resource::new(
-        move || (phone_id(), status.get(), from.get(), page.get(), version.get()),
-        |(phone_id, status, from, page, _)| {
-            list_calls(CallQuery { phone_id, status: Some(status), from: Some(from), page: Some(page), page_size: Some(PAGE_SIZE), ..Default::default() })
+        move || (phone_id.get(), agent_id.get(), status.get(), from.get(), to.get(), page.get(), version.get(), live.get()),
+        move |(phone_id, agent_id, status, from, to, page, _, _)| {
+            list_calls(CallQuery {
+                phone_id: some(phone_id),
+                agent_id: some(agent_id),
+                status: some(status),
+                from: some(from),
+                to: some(to),
+                page: Some(page),
+                page_size: Some(PAGE_SIZE),
+            })
         },
     );
-    let selected = RwSignal::new(None::<String>);
-    let detail = Resource::new(move || selected.get(), |id| async move {
+    let numbers = Resource::new(|| (), |_| crate::numbers::list_numbers(PhoneNumberQuery { page_size: Some(100), ..Default::default() }));
+    let agents = Resource::new(|| (), |_| crate::agents::list_agents());
+    let selected = RwSignal::new(query.with_untracked(|q| q.get("call")));
+    let detail = Resource::new(move || (selected.get(), live.get()), |(id, _)| async move {
         match id {
             Some(id) => get_call(id).await.map(Some),
             None => Ok(None),
         }
     });
+    let filter = move |signal: RwSignal<String>| move |ev: leptos::ev::Event| {
+        page.set(1);
+        signal.set(event_target_value(&ev));
+    };
     view! {
         <div class="flex items-start justify-between">
-            <PageHeader title="Call Logs" subtitle="Every call answered by your agents, with what the provider sent."/>
-            <button class=SECONDARY data-testid="refresh-calls" on:click=move |_| version.update(|v| *v += 1)>"Refresh"</button>
+            <PageHeader title="Call Logs" subtitle="Every call answered by your agents: the conversation, its timings, and what the provider sent."/>
+            <div class="flex items-center gap-3">
+                <span data-testid="live-status" class="flex items-center gap-1 text-xs text-slate-500">
+                    <span class=move || format!("inline-block h-2 w-2 rounded-full {}", if connected.get() { "bg-emerald-500" } else { "bg-slate-300" })></span>
+                    {move || if connected.get() { "Live" } else { "Offline" }}
+                </span>
+                <button class=SECONDARY data-testid="refresh-calls" on:click=move |_| version.update(|v| *v += 1)>"Refresh"</button>
+            </div>
         </div>
         <div class="mb-4 flex flex-wrap gap-3">
-            <select aria-label="Filter by status" class=format!("{INPUT} mt-0 max-w-44") on:change=move |ev| { page.set(1); status.set(event_target_value(&ev)); }>
+            <select aria-label="Filter by number" class=format!("{INPUT} mt-0 max-w-52") prop:value=move || phone_id.get() on:change=filter(phone_id)>
+                <option value="">"All numbers"</option>
+                <Transition fallback=|| ()>
+                    {move || numbers.get().and_then(Result::ok).map(|p| p.phone_numbers.into_iter().map(|n| {
+                        let label = if n.display_name.is_empty() { n.phone_number.clone() } else { format!("{} ({})", n.display_name, n.phone_number) };
+                        let selected = phone_id.get_untracked() == n.id;
+                        view! { <option value=n.id selected=selected>{label}</option> }
+                    }).collect_view())}
+                </Transition>
+            </select>
+            <select aria-label="Filter by agent" class=format!("{INPUT} mt-0 max-w-44") on:change=filter(agent_id)>
+                <option value="">"All agents"</option>
+                <Transition fallback=|| ()>
+                    {move || agents.get().and_then(Result::ok).map(|a| a.into_iter().map(|a| view! { <option value=a.id>{a.settings.name}</option> }).collect_view())}
+                </Transition>
+            </select>
+            <select aria-label="Filter by status" class=format!("{INPUT} mt-0 max-w-44") on:change=filter(status)>
                 <option value="">"All statuses"</option>
                 {STATUSES.iter().map(|(k, l)| view! { <option value=*k>{*l}</option> }).collect_view()}
             </select>
-            <input type="date" aria-label="From date" class=format!("{INPUT} mt-0 max-w-44") on:change=move |ev| { page.set(1); from.set(event_target_value(&ev)); }/>
-            {move || phone_id().map(|_| view! { <a href="/calls" class="self-center text-sm text-indigo-700 hover:underline">"Showing one number · show all"</a> })}
+            <label class="flex items-center gap-2 text-sm text-slate-600">"From"
+                <input type="date" aria-label="From date" class=format!("{INPUT} mt-0 max-w-44") on:change=filter(from)/>
+            </label>
+            <label class="flex items-center gap-2 text-sm text-slate-600">"To"
+                <input type="date" aria-label="To date" class=format!("{INPUT} mt-0 max-w-44") on:change=filter(to)/>
+            </label>
         </div>
         <Transition fallback=|| view! { <div class="h-40 animate-pulse rounded-xl bg-slate-200"></div> }>
             {move || calls.get().map(|r| match r {
@@ -86,18 +135,23 @@ pub fn CallLogsPage() -> impl IntoView {
                         <div class="overflow-hidden rounded-xl border border-slate-200 bg-white">
                             <table class="w-full text-left text-sm">
                                 <thead class="bg-slate-50 text-xs uppercase text-slate-500">
-                                    <tr><th class="px-4 py-2">"Number"</th><th class="px-4 py-2">"Caller"</th><th class="px-4 py-2">"Agent"</th><th class="px-4 py-2">"Started"</th><th class="px-4 py-2">"Duration"</th><th class="px-4 py-2">"Status"</th></tr>
+                                    <tr>
+                                        <th class="px-4 py-2">"Number"</th><th class="px-4 py-2">"Caller"</th><th class="px-4 py-2">"Agent"</th>
+                                        <th class="px-4 py-2">"Started"</th><th class="px-4 py-2">"Duration"</th><th class="px-4 py-2">"Turns"</th><th class="px-4 py-2">"Status"</th>
+                                    </tr>
                                 </thead>
                                 <tbody>
                                     {p.calls.into_iter().map(|c| {
                                         let id = c.id.clone();
+                                        let started = c.started_at.replace('T', " ").chars().take(19).collect::<String>();
                                         view! {
-                                            <tr data-testid="call-row" class="cursor-pointer border-t border-slate-100 hover:bg-slate-50" on:click=move |_| selected.set(Some(id.clone()))>
+                                            <tr data-testid="call-row" data-call=c.id.clone() class="cursor-pointer border-t border-slate-100 hover:bg-slate-50" on:click=move |_| selected.set(Some(id.clone()))>
                                                 <td class="px-4 py-2 font-mono">{c.phone_number}</td>
                                                 <td class="px-4 py-2 font-mono" data-testid="call-caller">{c.caller.unwrap_or_else(|| "unknown".into())}</td>
                                                 <td class="px-4 py-2">{c.agent_name.unwrap_or_else(|| "—".into())}</td>
-                                                <td class="px-4 py-2 text-slate-500">{c.started_at}</td>
+                                                <td class="px-4 py-2 text-slate-500">{started}</td>
                                                 <td class="px-4 py-2">{duration(c.duration_ms)}</td>
+                                                <td class="px-4 py-2" data-testid="call-turns">{c.turn_count}</td>
                                                 <td class="px-4 py-2"><span data-testid="call-status" class=format!("rounded-full px-2 py-0.5 text-xs font-medium {}", badge(&c.status))>{c.status.replace('_', " ")}</span></td>
                                             </tr>
                                         }
@@ -116,18 +170,7 @@ pub fn CallLogsPage() -> impl IntoView {
         </Transition>
         <Transition fallback=|| ()>
             {move || detail.get().and_then(Result::ok).flatten().map(|d| view! {
-                <section data-testid="call-detail" class="mt-6 rounded-xl border border-slate-200 bg-white p-5">
-                    <div class="flex items-start justify-between">
-                        <h2 class="font-medium">"Call " <span class="font-mono">{d.call.session_id.clone()}</span></h2>
-                        <button class=SECONDARY on:click=move |_| selected.set(None)>"Close"</button>
-                    </div>
-                    <p class="mt-1 text-sm text-slate-500">{d.call.reason.clone().unwrap_or_default()}</p>
-                    <p class="mt-3 text-sm text-slate-500">"The conversation (turns) appears here once the voice pipeline answers calls."</p>
-                    <h3 class="mt-4 text-xs font-medium uppercase tracking-wide text-slate-400">"Provider parameters"</h3>
-                    <dl class="mt-2 grid grid-cols-[auto_1fr] gap-x-6 gap-y-1 font-mono text-xs">
-                        {d.provider_params.into_iter().map(|(k, v)| view! { <dt class="text-slate-500">{k}</dt><dd data-testid="call-param">{v}</dd> }).collect_view()}
-                    </dl>
-                </section>
+                <detail::CallDetailPanel detail=d on_close=Callback::new(move |_| selected.set(None))/>
             })}
         </Transition>
     }

@@ -28,6 +28,7 @@ fn view(r: CallListRow) -> CallView {
         started_at: r.call.started_at,
         ended_at: r.ended_at,
         duration_ms: r.duration_ms,
+        turn_count: r.turns,
     }
 }
 
@@ -71,4 +72,56 @@ pub async fn get(state: &AppState, owner: &Owner, id: &str) -> Result<CallDetail
     let provider_params = serde_json::from_str(&row.call.params_json).unwrap_or_default();
     let turns = crate::db::turns::for_call(&state.db, owner, id).await?;
     Ok(CallDetail { call: view(row), provider_params, turns })
+}
+
+/// Calls, answer rate, duration, turns and voice-to-voice latency of `owner`'s calls over the
+/// last `days` days (1..=90), in total, per number, per agent and per day.
+pub async fn analytics(state: &AppState, owner: &Owner, days: u32) -> Result<domain::call::Analytics, DomainError> {
+    use domain::call::{Analytics, AnalyticsDay, AnalyticsRow};
+    let days = days.clamp(1, 90);
+    let now = chrono::DateTime::parse_from_rfc3339(&state.clock.now_rfc3339()).map(|d| d.with_timezone(&chrono::Utc)).unwrap_or_else(|_| chrono::Utc::now());
+    let first_day = (now - chrono::Duration::days(days as i64 - 1)).date_naive();
+    let from = first_day.and_hms_opt(0, 0, 0).map(|d| d.and_utc().to_rfc3339()).unwrap_or_default();
+    let calls = repo::for_analytics(&state.db, owner, &from).await?;
+
+    fn row(id: &str, label: &str, calls: &[&repo::AnalyticsCall]) -> AnalyticsRow {
+        let answered: Vec<&&repo::AnalyticsCall> = calls.iter().filter(|c| c.status != "rejected" && c.status != "ringing").collect();
+        let durations: Vec<i64> = answered.iter().filter_map(|c| c.duration_ms).collect();
+        let mut v2v: Vec<i64> = calls.iter().flat_map(|c| c.voice_to_voice.iter().flatten().copied()).collect();
+        v2v.sort_unstable();
+        let q = |p: f64| (!v2v.is_empty()).then(|| v2v[((v2v.len() - 1) as f64 * p).round() as usize]);
+        AnalyticsRow {
+            id: id.to_string(),
+            label: label.to_string(),
+            calls: calls.len() as i64,
+            answered: answered.len() as i64,
+            avg_duration_ms: (!durations.is_empty()).then(|| durations.iter().sum::<i64>() / durations.len() as i64),
+            turns_per_call: (!answered.is_empty()).then(|| answered.iter().map(|c| c.turns as f64).sum::<f64>() / answered.len() as f64),
+            voice_to_voice_p50_ms: q(0.5),
+            voice_to_voice_p90_ms: q(0.9),
+        }
+    }
+    let all: Vec<&repo::AnalyticsCall> = calls.iter().collect();
+    let group = |key: &dyn Fn(&repo::AnalyticsCall) -> Option<(String, String)>| {
+        let mut groups: std::collections::BTreeMap<(String, String), Vec<&repo::AnalyticsCall>> = Default::default();
+        for c in &calls {
+            if let Some(k) = key(c) {
+                groups.entry(k).or_default().push(c);
+            }
+        }
+        let mut rows: Vec<AnalyticsRow> = groups.iter().map(|((id, label), cs)| row(id, label, cs)).collect();
+        rows.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.label.cmp(&b.label)));
+        rows
+    };
+    let by_number = group(&|c| Some((c.phone_id.clone(), c.phone_number.clone())));
+    let by_agent = group(&|c| Some((c.agent_id.clone()?, c.agent_name.clone().unwrap_or_else(|| "(deleted agent)".into()))));
+    let by_day = (0..days)
+        .map(|i| {
+            let day = (first_day + chrono::Duration::days(i as i64)).format("%Y-%m-%d").to_string();
+            let on: Vec<&repo::AnalyticsCall> = calls.iter().filter(|c| c.started_at.starts_with(&day)).collect();
+            let r = row(&day, &day, &on);
+            AnalyticsDay { day, calls: r.calls, answered: r.answered, voice_to_voice_p50_ms: r.voice_to_voice_p50_ms, voice_to_voice_p90_ms: r.voice_to_voice_p90_ms }
+        })
+        .collect();
+    Ok(Analytics { days, total: row("all", "All calls", &all), by_number, by_agent, by_day })
 }

@@ -160,11 +160,14 @@ pub struct CallListRow {
     pub ended_at: Option<String>,
     pub duration_ms: Option<i64>,
     pub agent_name: Option<String>,
+    #[serde(default)]
+    pub turns: i64,
 }
 
 const LIST_PROJECTION: &str = "record::id(id) AS id, record::id(owner) AS owner_id, phone_id, phone_number, agent_id,
     provider, session_id, status, caller, callee, direction, params_json, reason, started_at, ended_at, duration_ms,
-    (IF agent_id THEN type::record('agent', agent_id).name ELSE NONE END) AS agent_name";
+    (IF agent_id THEN type::record('agent', agent_id).name ELSE NONE END) AS agent_name,
+    count(SELECT id FROM turn WHERE call = $parent.id) AS turns";
 
 fn owner_cond(f: &ListFilter) -> String {
     let mut cond = String::from("owner = type::record('user', $owner)");
@@ -205,6 +208,37 @@ pub async fn get(db: &Db, owner: &crate::users::Owner, id: &str) -> Result<Optio
         db,
         &format!("SELECT {LIST_PROJECTION} FROM call WHERE id = type::record('call', $id) AND owner = type::record('user', $owner)"),
         json!({ "id": id, "owner": owner.id() }),
+    )
+    .await
+}
+
+/// What the analytics page needs of one call: status, duration, number, agent, day, and the
+/// voice-to-voice time of each agent reply (end-of-speech silence + detection to first byte).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AnalyticsCall {
+    pub phone_id: String,
+    pub phone_number: String,
+    pub agent_id: Option<String>,
+    pub agent_name: Option<String>,
+    pub status: String,
+    pub started_at: String,
+    pub duration_ms: Option<i64>,
+    pub turns: i64,
+    #[serde(default)]
+    pub voice_to_voice: Vec<Option<i64>>,
+}
+
+/// `owner`'s calls since `from` (RFC 3339), oldest first, with their reply latencies.
+pub async fn for_analytics(db: &Db, owner: &crate::users::Owner, from: &str) -> Result<Vec<AnalyticsCall>, DbError> {
+    rows(
+        db,
+        "SELECT phone_id, phone_number, agent_id, status, started_at, duration_ms,
+            (IF agent_id THEN type::record('agent', agent_id).name ELSE NONE END) AS agent_name,
+            count(SELECT id FROM turn WHERE call = $parent.id) AS turns,
+            (SELECT VALUE (endpointing_ms ?? 0) + first_byte_ms FROM turn
+                WHERE call = $parent.id AND role = 'agent' AND kind = 'speech' AND first_byte_ms != NONE) AS voice_to_voice
+         FROM call WHERE owner = type::record('user', $owner) AND started_at >= <datetime>$from ORDER BY started_at",
+        json!({ "owner": owner.id(), "from": from }),
     )
     .await
 }

@@ -14,7 +14,7 @@ use crate::users::CurrentUser;
 
 /// Call log routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/calls", get(list)).route("/api/calls/live", get(live)).route("/api/calls/{id}", get(read))
+    Router::new().route("/api/calls", get(list)).route("/api/calls/live", get(live)).route("/api/calls/{id}", get(read)).route("/api/analytics", get(analytics))
 }
 
 async fn list(State(state): State<AppState>, user: CurrentUser, QueryArgs(q): QueryArgs<CallQuery>) -> Result<Json<CallPage>, ApiError> {
@@ -37,4 +37,15 @@ async fn live(State(state): State<AppState>, user: CurrentUser) -> Result<Sse<im
         Ok(Event::default().event(name).data(serde_json::to_string(&e).unwrap_or_default()))
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct AnalyticsArgs {
+    days: Option<u32>,
+}
+
+/// `GET /api/analytics?days=14`: per number, per agent and per day figures.
+async fn analytics(State(state): State<AppState>, user: CurrentUser, QueryArgs(q): QueryArgs<AnalyticsArgs>) -> Result<Json<domain::call::Analytics>, ApiError> {
+    Ok(Json(crate::calls::analytics(&state, &user.owner, q.days.unwrap_or(14)).await?))
 }

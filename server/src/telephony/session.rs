@@ -38,6 +38,8 @@ pub struct StreamStats {
     pub media_bytes: u64,
     pub dtmf: Vec<String>,
     pub marks: u64,
+    /// Caller audio frames the conversation was too busy to take.
+    pub dropped_frames: u64,
 }
 
 /// What the URL told us before the upgrade.
@@ -66,10 +68,14 @@ impl Sender {
             Sender::Direct(mut sink) => {
                 let _ = close(&mut sink, code, reason).await;
             }
-            Sender::Writer { frames, task } => {
-                let _ = frames.send(Wire::Close(code, reason.to_string())).await;
+            Sender::Writer { frames, mut task } => {
+                // A peer that stopped reading cannot hold the call open: the writer gets two
+                // seconds to send the close frame, then it is stopped.
+                let _ = tokio::time::timeout(Duration::from_secs(2), frames.send(Wire::Close(code, reason.to_string()))).await;
                 drop(frames);
-                let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+                if tokio::time::timeout(Duration::from_secs(2), &mut task).await.is_err() {
+                    task.abort();
+                }
             }
             Sender::Gone => {}
         }
@@ -120,9 +126,13 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
             n = tokio::time::timeout(IDLE_TIMEOUT, source.next()) => n,
             summary = async { conversation.as_mut().expect("guarded").await }, if conversation.is_some() => {
                 conversation = None;
-                let hung_up = summary.as_ref().is_ok_and(|s| s.agent_hung_up);
+                let summary = summary.unwrap_or_default();
+                if summary.peer_stalled {
+                    sender.close(1011, "peer stopped reading").await;
+                    break Ending::Failed("the peer stopped reading our audio".into());
+                }
                 sender.close(1000, "call ended").await;
-                break Ending::Completed(Some(if hung_up { "agent ended the call".into() } else { "conversation ended".into() }));
+                break Ending::Completed(Some(if summary.agent_hung_up { "agent ended the call".into() } else { "conversation ended".into() }));
             }
         };
         let next = match next {
@@ -199,8 +209,12 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
             Ok(Inbound::Media { pcm, .. }) => {
                 stats.media_frames += 1;
                 stats.media_bytes += pcm.len() as u64;
-                if let Some(c) = &caller {
-                    let _ = c.send(CallerEvent::Audio(audio::bytes_to_i16(&pcm))).await;
+                // Audio never waits on a busy conversation: a frame it cannot take is dropped
+                // (and counted), so this reader keeps reading and its timeouts keep working.
+                if let Some(c) = &caller
+                    && c.try_send(CallerEvent::Audio(audio::bytes_to_i16(&pcm))).is_err()
+                {
+                    stats.dropped_frames += 1;
                 }
             }
             Ok(Inbound::Dtmf { digit, .. }) => {
@@ -233,7 +247,7 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
     }
     sender.close(1000, "call ended").await;
     let seconds = stats.media_bytes as f64 / stream::bytes_per_second(ctx.sample_rate) as f64;
-    tracing::info!(phone_id = %phone_id, ?ending, media_frames = stats.media_frames, audio_seconds = seconds, turns, dtmf = ?stats.dtmf, "stream ended");
+    tracing::info!(phone_id = %phone_id, ?ending, media_frames = stats.media_frames, dropped = stats.dropped_frames, audio_seconds = seconds, turns, dtmf = ?stats.dtmf, "stream ended");
     if let Some(key) = call_key {
         let duration = opened.elapsed().as_millis() as i64;
         let now = state.clock.now_rfc3339();

@@ -43,11 +43,24 @@ pub struct Summary {
     pub turns: i64,
     pub barge_ins: u32,
     pub agent_hung_up: bool,
+    /// The peer stopped reading our audio.
+    pub peer_stalled: bool,
     pub lateness: Lateness,
     pub vad: VadStats,
     /// Per reply: speech end detected -> first byte out, minus provider time (ms).
     pub server_added_ms: Vec<f64>,
 }
+
+impl JobMsg {
+    fn id(&self) -> u64 {
+        match self {
+            JobMsg::Transcript { id, .. } | JobMsg::Token { id } | JobMsg::Audio { id, .. } | JobMsg::Finished { id, .. } => *id,
+        }
+    }
+}
+
+/// How long the writer may be unable to take a frame before the peer counts as gone.
+const PEER_STALL: Duration = Duration::from_secs(5);
 
 /// After the goodbye's last chunk: time for it to play out if its mark never comes back.
 const HANGUP_GRACE: Duration = Duration::from_millis(700);
@@ -73,6 +86,8 @@ struct Reply {
     caller_audio: Vec<i16>,
     caller_turn: Option<(String, &'static str, String)>,
     stt_ms: Option<i64>,
+    /// When the transcript was in hand (for an early reply: when the pause became the end).
+    stt_done: Option<Instant>,
     first_token: Option<Instant>,
     first_audio: Option<Instant>,
     first_byte: Option<Instant>,
@@ -82,6 +97,10 @@ struct Reply {
     fallback: bool,
     finished: bool,
     audio_done: bool,
+    /// False while the caller is only pausing (the reply started early): its output waits.
+    committed: bool,
+    buffered: Vec<JobMsg>,
+    job_started: Instant,
 }
 
 /// Runs the conversation until the caller side closes `inbound` or the agent hangs up.
@@ -193,6 +212,7 @@ impl Conv {
             caller_audio: Vec::new(),
             caller_turn: None,
             stt_ms: None,
+            stt_done: None,
             first_token: None,
             first_audio: None,
             first_byte: None,
@@ -202,6 +222,9 @@ impl Conv {
             fallback: false,
             finished: false,
             audio_done: false,
+            committed: true,
+            buffered: Vec::new(),
+            job_started: origin,
         });
         self.next_id
     }
@@ -236,6 +259,8 @@ impl Conv {
                     for f in frame16.chunks_exact(FRAME) {
                         match self.endpointer.push(f) {
                             Ok(Some(VadEvent::SpeechStart)) => self.on_speech_start().await,
+                            Ok(Some(VadEvent::Pause { audio })) => self.on_pause(audio),
+                            Ok(Some(VadEvent::Resume)) => self.on_resume(),
                             Ok(Some(VadEvent::SpeechEnd { audio, speech_ms })) => self.on_speech_end(audio, speech_ms),
                             Ok(None) => {}
                             Err(e) => tracing::warn!(error = %e, "VAD failed on a frame"),
@@ -299,12 +324,53 @@ impl Conv {
         }
     }
 
-    fn on_speech_end(&mut self, audio: Vec<i16>, speech_ms: u32) {
+    /// The caller paused: start the reply early on what they said so far. Its output is
+    /// held until the pause turns out to be the end of the turn.
+    fn on_pause(&mut self, audio: Vec<i16>) {
+        if self.reply.is_some() {
+            return;
+        }
+        let mut audio16 = self.carry.clone();
+        audio16.extend(audio);
+        let started = self.speech_started.as_ref().map(|(_, w)| w.clone()).unwrap_or_else(now_wall);
+        self.start_reply_with_turn(AgentInput::Speech(String::new()), audio16, Instant::now(), Some(started));
+        if let Some(r) = &mut self.reply {
+            r.committed = false;
+        }
+    }
+
+    /// The caller went on talking: the early reply is dropped.
+    fn on_resume(&mut self) {
+        if let Some(r) = &mut self.reply
+            && !r.committed
+        {
+            if let Some(t) = r.task.take() {
+                t.abort();
+            }
+            self.reply = None;
+        }
+    }
+
+    fn on_speech_end(&mut self, audio: Vec<i16>, _speech_ms: u32) {
         let now = Instant::now();
+        let started = self.speech_started.take().map(|(_, w)| w).unwrap_or_else(now_wall);
+        if let Some(r) = &mut self.reply
+            && !r.committed
+        {
+            // The pause was the end: the early reply stands; its held output goes out now.
+            self.carry.clear();
+            r.committed = true;
+            r.origin = now;
+            if let Some((_, _, ended)) = &mut r.caller_turn {
+                *ended = now_wall();
+            }
+            for msg in std::mem::take(&mut r.buffered) {
+                self.on_job(msg);
+            }
+            return;
+        }
         let mut audio16 = std::mem::take(&mut self.carry);
         audio16.extend(audio);
-        let started = self.speech_started.take().map(|(_, w)| w).unwrap_or_else(now_wall);
-        let _ = speech_ms;
         self.start_reply_with_turn(AgentInput::Speech(String::new()), audio16, now, Some(started));
     }
 
@@ -334,9 +400,16 @@ impl Conv {
     fn on_job(&mut self, msg: JobMsg) {
         let now = Instant::now();
         let Some(r) = &mut self.reply else { return };
+        if !r.committed {
+            if msg.id() == r.id {
+                r.buffered.push(msg);
+            }
+            return;
+        }
         match msg {
             JobMsg::Transcript { id, text, stt_ms } if id == r.id => {
                 r.stt_ms = Some(stt_ms);
+                r.stt_done = Some(now);
                 if let Some((started, kind, ended)) = r.caller_turn.take()
                     && !text.is_empty()
                 {
@@ -354,7 +427,10 @@ impl Conv {
             JobMsg::Audio { id, pcm, provider_ms } if id == r.id => {
                 if r.first_audio.is_none() {
                     r.first_audio = Some(now);
-                    r.provider_ms = provider_ms;
+                    // Provider time spent before the end of speech was detected is off the
+                    // caller's clock (an early reply).
+                    let early = r.origin.saturating_duration_since(r.job_started).as_secs_f64() * 1000.0;
+                    r.provider_ms = (provider_ms - early).max(0.0);
                 }
                 self.speaker.enqueue(id, audio::i16_to_bytes(&pcm), now);
             }
@@ -379,8 +455,16 @@ impl Conv {
         let more = self.reply.as_ref().is_some_and(|r| !r.finished);
         let (frames, events) = self.speaker.poll(now, more);
         for f in frames {
-            if self.out.send(f).await.is_err() {
-                return false;
+            // A peer that stops reading fills the socket; after a few seconds the call ends
+            // rather than holding its task forever (other calls never wait on it).
+            match tokio::time::timeout(PEER_STALL, self.out.send(f)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return false,
+                Err(_) => {
+                    tracing::warn!("the stream's peer stopped reading; ending the call");
+                    self.summary.peer_stalled = true;
+                    return false;
+                }
             }
         }
         for e in events {
@@ -430,13 +514,17 @@ impl Conv {
             (Some(a), Some(b)) => Some(b.saturating_duration_since(a).as_millis() as i64),
             _ => None,
         };
-        let after_stt = r.stt_ms.map(|s| r.origin + Duration::from_millis(s as u64)).or(Some(r.origin));
+        // Each stage is the wait it added after the end of speech was detected, so the stages
+        // add up to `first_byte_ms` (an early reply's STT mostly ran during the pause).
+        let after_stt = r.stt_done.or(Some(r.origin));
         let timings = if r.kind == "greeting" {
             TurnTimings { tts_ms: ms(Some(r.origin), r.first_audio), first_byte_ms: ms(Some(r.origin), r.first_byte), heard_ms: heard.map(|h| h.as_millis() as i64), ..Default::default() }
         } else {
             TurnTimings {
-                endpointing_ms: None,
-                stt_ms: r.stt_ms,
+                // The silence waited before the reply began (speech turns), so that
+                // endpointing + first byte is the caller's voice-to-voice wait.
+                endpointing_ms: r.stt_ms.map(|_| self.pipeline.vad.end_of_speech_ms as i64),
+                stt_ms: ms(Some(r.origin), r.stt_done),
                 agent_ms: ms(after_stt, r.first_token.or(r.first_audio)),
                 tts_ms: ms(r.first_token.or(after_stt), r.first_audio),
                 first_byte_ms: ms(Some(r.origin), r.first_byte),

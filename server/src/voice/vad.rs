@@ -110,11 +110,14 @@ pub struct VadSettings {
     pub max_turn_ms: u32,
     /// Silero probability that confirms speech.
     pub threshold: f32,
+    /// A pause this long inside a turn lets the reply start early (speculatively); it is
+    /// kept if the silence reaches `end_of_speech_ms`, dropped if the caller goes on.
+    pub early_ms: u32,
 }
 
 impl Default for VadSettings {
     fn default() -> Self {
-        Self { end_of_speech_ms: 700, start_ms: 60, min_speech_ms: 200, preroll_ms: 300, max_turn_ms: 15_000, threshold: 0.5 }
+        Self { end_of_speech_ms: 700, start_ms: 60, min_speech_ms: 200, preroll_ms: 300, max_turn_ms: 15_000, threshold: 0.5, early_ms: 300 }
     }
 }
 
@@ -123,6 +126,10 @@ impl Default for VadSettings {
 pub enum VadEvent {
     /// The caller started speaking (confirmed).
     SpeechStart,
+    /// The caller paused for `early_ms`: the turn so far, to start the reply early.
+    Pause { audio: Vec<i16> },
+    /// The caller went on after a [`VadEvent::Pause`].
+    Resume,
     /// The caller's turn ended; the 16 kHz audio of the turn.
     SpeechEnd { audio: Vec<i16>, speech_ms: u32 },
 }
@@ -149,6 +156,7 @@ pub struct Endpointer {
     onset_confirmed: bool,
     silence_ms: u32,
     speech_ms: u32,
+    paused: bool,
     pub stats: VadStats,
 }
 
@@ -166,6 +174,7 @@ impl Endpointer {
             onset_confirmed: false,
             silence_ms: 0,
             speech_ms: 0,
+            paused: false,
             stats: VadStats::default(),
         }
     }
@@ -186,6 +195,10 @@ impl Endpointer {
             if voiced {
                 self.speech_ms += FRAME_MS;
                 self.silence_ms = 0;
+                if self.paused {
+                    self.paused = false;
+                    return Ok(Some(VadEvent::Resume));
+                }
             } else {
                 self.silence_ms += FRAME_MS;
             }
@@ -197,11 +210,21 @@ impl Endpointer {
                 if speech_ms < self.settings.min_speech_ms {
                     return Ok(None);
                 }
+                self.paused = false;
                 // Trailing silence is not speech.
                 let keep = audio.len().saturating_sub((self.silence_ms.saturating_sub(200) / FRAME_MS) as usize * FRAME);
                 let mut audio = audio;
                 audio.truncate(keep.max(FRAME));
                 return Ok(Some(VadEvent::SpeechEnd { audio, speech_ms }));
+            }
+            let early = self.settings.early_ms.min(self.settings.end_of_speech_ms.saturating_sub(FRAME_MS));
+            if !self.paused && self.silence_ms == early.max(FRAME_MS) && self.speech_ms >= self.settings.min_speech_ms {
+                self.paused = true;
+                // The same cut as at the end of the turn: at most 200 ms of trailing silence.
+                let mut audio = self.turn.clone().unwrap_or_default();
+                let keep = audio.len().saturating_sub((self.silence_ms.saturating_sub(200) / FRAME_MS) as usize * FRAME);
+                audio.truncate(keep.max(FRAME));
+                return Ok(Some(VadEvent::Pause { audio }));
             }
             return Ok(None);
         }
@@ -260,6 +283,18 @@ impl Endpointer {
 mod tests {
     use super::*;
 
+    #[test]
+    fn talking_again_after_a_pause_resumes_the_turn() {
+        let mut ep = Endpointer::new(VadSettings::default(), None);
+        feed(&mut ep, &voiced(600));
+        let events = feed(&mut ep, &vec![0; FRAME * 25]);
+        assert!(matches!(events[..], [VadEvent::Pause { .. }]), "{} events", events.len());
+        let events = feed(&mut ep, &voiced(400));
+        assert_eq!(events, vec![VadEvent::Resume]);
+        let events = feed(&mut ep, &vec![0; FRAME * 60]);
+        assert!(matches!(events[..], [VadEvent::Pause { .. }, VadEvent::SpeechEnd { .. }]), "{} events", events.len());
+    }
+
     /// A voiced-like signal: a 150 Hz pulse train through harmonics, which webrtc-vad takes as speech.
     fn voiced(ms: u32) -> Vec<i16> {
         let n = (MODEL_RATE / 1000 * ms) as usize;
@@ -282,12 +317,14 @@ mod tests {
         assert!(feed(&mut ep, &vec![0; FRAME * 50]).is_empty(), "silence is not speech");
         let events = feed(&mut ep, &voiced(1000));
         assert_eq!(events, vec![VadEvent::SpeechStart]);
-        // 400 ms of silence is a pause, not the end.
-        assert!(feed(&mut ep, &vec![0; FRAME * 20]).is_empty());
+        // 400 ms of silence (webrtc-vad holds "speech" ~120 ms after it ends) is a pause, not the end.
+        let mut events = feed(&mut ep, &vec![0; FRAME * 20]);
         assert!(ep.is_in_turn());
-        // webrtc-vad holds "speech" ~120 ms after it ends; then 500 ms of silence end the turn.
-        let events = feed(&mut ep, &vec![0; FRAME * 15]);
-        match &events[..] {
+        assert!(!events.iter().any(|e| matches!(e, VadEvent::SpeechEnd { .. })));
+        // 500 ms of silence end the turn; the reply may have started early at the pause.
+        events.extend(feed(&mut ep, &vec![0; FRAME * 15]));
+        assert!(matches!(events.first(), Some(VadEvent::Pause { .. })), "a pause came first");
+        match &events[1..] {
             [VadEvent::SpeechEnd { audio, speech_ms }] => {
                 assert!(*speech_ms >= 900, "{speech_ms}");
                 // The turn keeps the pre-roll and the speech, not all the trailing silence.

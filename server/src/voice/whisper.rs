@@ -82,7 +82,9 @@ pub fn shared(files: &ModelFiles, threads: usize) -> Result<Arc<WhisperModel>, V
     Ok(m)
 }
 
-/// Whisper's 80-bin log-mel spectrogram of a 30 s window, row-major [mel][frame].
+/// Whisper's 80-bin log-mel spectrogram of a 30 s window, row-major [mel][frame]. Frames
+/// past the audio are zero padding, so their value is the floor; only the audio's frames
+/// (plus one window) are transformed, and each filter only reads its non-zero bins.
 fn log_mel(audio: &[f32], filters: &[f32]) -> Vec<f32> {
     let mut padded = vec![0.0f32; N_SAMPLES + N_FFT];
     let n = audio.len().min(N_SAMPLES);
@@ -97,9 +99,19 @@ fn log_mel(audio: &[f32], filters: &[f32]) -> Vec<f32> {
     let mut input = fft.make_input_vec();
     let mut spectrum = fft.make_output_vec();
     let bins = N_FFT / 2 + 1;
-    let mut mel = vec![0.0f32; N_MELS * N_FRAMES];
+    let ranges: Vec<(usize, usize)> = (0..N_MELS)
+        .map(|m| {
+            let row = &filters[m * bins..(m + 1) * bins];
+            let first = row.iter().position(|w| *w > 0.0).unwrap_or(0);
+            let last = row.iter().rposition(|w| *w > 0.0).map_or(0, |l| l + 1);
+            (first, last.max(first))
+        })
+        .collect();
+    let floor = 1e-10f32.log10();
+    let mut mel = vec![floor; N_MELS * N_FRAMES];
     let mut power = vec![0.0f32; bins];
-    for frame in 0..N_FRAMES {
+    let audio_frames = (n / HOP + N_FFT / HOP + 1).min(N_FRAMES);
+    for frame in 0..audio_frames {
         let start = frame * HOP;
         for (i, x) in input.iter_mut().enumerate() {
             *x = padded[start + i] * window[i];
@@ -110,9 +122,9 @@ fn log_mel(audio: &[f32], filters: &[f32]) -> Vec<f32> {
         for (p, c) in power.iter_mut().zip(&spectrum) {
             *p = c.norm_sqr();
         }
-        for m in 0..N_MELS {
-            let row = &filters[m * bins..(m + 1) * bins];
-            let e: f32 = row.iter().zip(&power).map(|(w, p)| w * p).sum();
+        for (m, &(a, b)) in ranges.iter().enumerate() {
+            let row = &filters[m * bins + a..m * bins + b];
+            let e: f32 = row.iter().zip(&power[a..b]).map(|(w, p)| w * p).sum();
             mel[m * N_FRAMES + frame] = e.max(1e-10).log10();
         }
     }

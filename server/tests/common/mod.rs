@@ -65,3 +65,10 @@ pub async fn user_with_token(state: &AppState, email: &str) -> (CurrentUser, Str
     let (_, token) = server::users::create_token(state, &u.owner, "tests").await.expect("token");
     (u, token)
 }
+
+/// Held by tests that run whole calls through the offline voice: on 2 cores, two such calls
+/// at once would measure each other's CPU time rather than the pipeline's latency.
+pub async fn voice_lock() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}

@@ -156,20 +156,6 @@ pub fn encode(stream_sid: &str, frame: &Outbound) -> String {
     .to_string()
 }
 
-/// Splits PCM into payloads Exotel plays cleanly: every one a multiple of 320 bytes, at least
-/// 3,200 and at most `max` (≤ 100 KB); the tail is padded with silence.
-pub fn chunk_pcm(pcm: &[u8], max: usize) -> Vec<Vec<u8>> {
-    let max = (max.clamp(MIN_CHUNK, MAX_CHUNK) / FRAME_MULTIPLE) * FRAME_MULTIPLE;
-    pcm.chunks(max)
-        .map(|c| {
-            let mut v = c.to_vec();
-            let padded = v.len().div_ceil(FRAME_MULTIPLE).max(MIN_CHUNK / FRAME_MULTIPLE) * FRAME_MULTIPLE;
-            v.resize(padded, 0);
-            v
-        })
-        .collect()
-}
-
 /// Bytes of one second of 16-bit mono PCM at `rate`.
 pub fn bytes_per_second(rate: u32) -> usize {
     rate as usize * 2
@@ -222,21 +208,5 @@ mod tests {
         let mark = encode("MZ9", &Outbound::Mark { name: "utt-1".into() });
         assert_eq!(decode(&mark).unwrap(), Inbound::Mark { name: "utt-1".into() });
         assert_eq!(encode("MZ9", &Outbound::Clear), r#"{"event":"clear","stream_sid":"MZ9"}"#);
-    }
-
-    #[test]
-    fn chunks_follow_exotels_size_rules() {
-        for len in [0usize, 1, 319, 320, 3199, 3200, 3201, 10_000, 250_000] {
-            let pcm = vec![7u8; len];
-            let chunks = chunk_pcm(&pcm, 3200);
-            for c in &chunks {
-                assert_eq!(c.len() % FRAME_MULTIPLE, 0, "len {len}");
-                assert!(c.len() >= MIN_CHUNK && c.len() <= MAX_CHUNK, "len {len}: {}", c.len());
-            }
-            let total: usize = chunks.iter().map(Vec::len).sum();
-            assert!(total >= len && total < len + MIN_CHUNK, "len {len}, total {total}");
-            assert_eq!(chunks.concat()[..len], pcm[..], "audio kept in order");
-        }
-        assert!(chunk_pcm(&vec![1u8; 300_000], 1_000_000).iter().all(|c| c.len() <= MAX_CHUNK));
     }
 }
