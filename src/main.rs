@@ -148,7 +148,7 @@ fn main() -> ExitCode {
         }
         Command::Bench { command } => {
             let dir = std::env::temp_dir().join(format!("voxgate-bench-{}", std::process::id()));
-            let result = runtime.block_on(bench(&dir, command));
+            let result = runtime.block_on(bench(&dir, &settings, command));
             // The embedded store flushes while the runtime shuts down; remove its files after.
             drop(runtime);
             let _ = std::fs::remove_dir_all(&dir);
@@ -189,10 +189,6 @@ async fn serve(settings: &mut Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn settings_stt() -> String {
-    std::env::var("VOXGATE_STT_MODEL").unwrap_or_else(|_| "tiny.en".into())
-}
-
 /// Opens the database for an operator command, explaining a lock held by a running server.
 async fn open_for_operator(settings: &Settings) -> anyhow::Result<server::AppState> {
     server::telemetry::init("warn");
@@ -223,7 +219,7 @@ async fn token_create(settings: &Settings, email: &str, name: &str) -> anyhow::R
     Ok(())
 }
 
-async fn bench(dir: &std::path::Path, command: BenchCommand) -> anyhow::Result<()> {
+async fn bench(dir: &std::path::Path, settings: &Settings, command: BenchCommand) -> anyhow::Result<()> {
     server::telemetry::init("error,surrealdb_core=off,surrealkv=off");
     let profile = if cfg!(debug_assertions) { "debug build" } else { "release build" };
     let (title, lines) = match command {
@@ -240,7 +236,7 @@ async fn bench(dir: &std::path::Path, command: BenchCommand) -> anyhow::Result<(
             server::bench::calls(dir, calls, seconds).await,
         ),
         BenchCommand::Voice => (
-            format!("voice ({profile}, Silero + Whisper {} + scripted agent + Piper, one call over loopback)", settings_stt()),
+            format!("voice ({profile}, Silero + Whisper {} + scripted agent + Piper, one call over loopback)", settings.stt_model),
             server::bench::voice(dir).await,
         ),
     };

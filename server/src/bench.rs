@@ -181,6 +181,10 @@ async fn call_line(dir: &std::path::Path, agent: domain::agent::AgentInput) -> a
     settings.database_url = DatabaseUrl::SurrealKv(dir.join("db"));
     settings.data_dir = dir.to_path_buf();
     settings.public_url = url::Url::parse(&format!("http://{addr}"))?;
+    // The offline voice as configured (e.g. VOXGATE_STT_MODEL=base for the accuracy mode).
+    if let Ok(live) = Settings::load() {
+        (settings.models_dir, settings.stt_model, settings.voice_threads) = (live.models_dir, live.stt_model, live.voice_threads);
+    }
     let state = AppState::connect(settings).await?;
     let user = crate::users::sign_up(&state, "bench@example.com", "benchmark password").await?;
     let agent = crate::agents::create(&state, &user.owner, agent).await?;
@@ -226,7 +230,7 @@ pub async fn calls(dir: &std::path::Path, calls: usize, seconds: u32) -> anyhow_
     let mut agent = domain::agent::AgentInput { name: "Echo".into(), ..Default::default() };
     agent.providers.llm = "echo".into();
     let (state, webhook) = call_line(dir, agent).await?;
-    let utterance = std::sync::Arc::new(caller_speech(&state, "Hello, I would like to check the status of my order, please.").await?);
+    let utterance: std::sync::Arc<[i16]> = caller_speech(&state, "Hello, I would like to check the status of my order, please.").await?.into();
     let turn_s = utterance.len() as f64 / 8000.0 * 2.0 + 1.8;
     let turns = ((seconds as f64 / turn_s).ceil() as usize).max(1);
     let base = rss_kb();
@@ -244,7 +248,7 @@ pub async fn calls(dir: &std::path::Path, calls: usize, seconds: u32) -> anyhow_
     let mut tasks = Vec::with_capacity(calls);
     for i in 0..calls {
         let steps: Vec<crate::simulator::Step> =
-            (0..turns).map(|t| crate::simulator::Step::Say { label: format!("{t}"), audio: utterance.to_vec() }).collect();
+            (0..turns).map(|t| crate::simulator::Step::Say { label: format!("{t}"), audio: utterance.clone() }).collect();
         let mut opts = crate::simulator::CallOptions::new(webhook.clone(), steps);
         opts.keep_audio = false;
         opts.call_sid = format!("LOAD{i:06}");
@@ -356,7 +360,7 @@ pub async fn voice(dir: &std::path::Path) -> anyhow_like::Result<Vec<String>> {
     let (state, webhook) = call_line(dir, agent).await?;
     let mut steps = Vec::new();
     for (text, _) in UTTERANCES {
-        steps.push(crate::simulator::Step::Say { label: text.to_string(), audio: caller_speech(&state, text).await? });
+        steps.push(crate::simulator::Step::Say { label: text.to_string(), audio: caller_speech(&state, text).await?.into() });
     }
     let mut opts = crate::simulator::CallOptions::new(webhook, steps);
     opts.keep_audio = false;

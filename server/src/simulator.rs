@@ -5,6 +5,7 @@
 //! `clear`, and records what the agent said. The report has per-turn latencies.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -17,11 +18,11 @@ use tokio_tungstenite::tungstenite::Message;
 #[derive(Debug, Clone)]
 pub enum Step {
     /// Speak (16-bit samples at the call's rate), then wait for the agent's whole reply.
-    Say { label: String, audio: Vec<i16> },
+    Say { label: String, audio: Arc<[i16]> },
     /// Speak without waiting for the reply (a [`Step::BargeIn`] usually follows).
-    Ask { label: String, audio: Vec<i16> },
+    Ask { label: String, audio: Arc<[i16]> },
     /// Speak over the agent: starts `after` into the agent's reply (or greeting) (barge-in).
-    BargeIn { label: String, audio: Vec<i16>, after: Duration },
+    BargeIn { label: String, audio: Arc<[i16]>, after: Duration },
     /// Wait until the agent has spoken and gone quiet (e.g. the greeting).
     WaitReply,
     Silence(Duration),
@@ -234,7 +235,7 @@ impl Sim {
             self.wait_reply().await?;
             self.take_greeting();
         }
-        let mut asked: Option<(String, Vec<i16>, Instant)> = None;
+        let mut asked: Option<(String, Arc<[i16]>, Instant)> = None;
         for step in steps {
             if self.closed {
                 break;
@@ -470,14 +471,14 @@ pub async fn cli(settings: &crate::Settings, args: CliCall) -> Result<(), String
         settings.provider_timeout,
     );
     let voice = engine.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
-    let mut spoken: Vec<(String, Vec<i16>)> = Vec::new();
+    let mut spoken: Vec<(String, Arc<[i16]>)> = Vec::new();
     for text in &args.say {
-        spoken.push((format!("{text:?}"), voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?));
+        spoken.push((format!("{text:?}"), voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?.into()));
     }
     for path in &args.wav {
         let (samples, from) = crate::voice::audio::read_wav(path).map_err(|e| e.to_string())?;
         let at = crate::voice::audio::resample(&crate::voice::audio::i16_to_f32(&samples), from, rate).map_err(|e| e.to_string())?;
-        spoken.push((path.display().to_string(), crate::voice::audio::f32_to_i16(&at)));
+        spoken.push((path.display().to_string(), crate::voice::audio::f32_to_i16(&at).into()));
     }
     let mut steps: Vec<Step> = spoken.into_iter().map(|(label, audio)| Step::Say { label, audio }).collect();
     if let Some(d) = &args.dtmf {
@@ -490,7 +491,7 @@ pub async fn cli(settings: &crate::Settings, args: CliCall) -> Result<(), String
         } else if let Some(other) = steps.pop() {
             steps.push(other);
         }
-        let audio = voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?;
+        let audio = voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?.into();
         steps.push(Step::BargeIn { label: format!("{text:?} (over the agent)"), audio, after: Duration::from_millis(800) });
     }
     let mut opts = CallOptions::new(args.url.clone(), steps);

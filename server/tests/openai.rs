@@ -152,14 +152,7 @@ async fn line(base_url: &str, model: &str, providers: [&str; 3]) -> Line {
     input.providers.model = model.into();
     input.providers.api_key = KEY.into();
     let agent = server::agents::create(&state, &user.owner, input).await.unwrap();
-    let number = server::numbers::create(&state, &user.owner, &domain::phone_number::PhoneNumberInput {
-        phone_number: "+918047491899".into(),
-        provider: "other".into(),
-        linked_agent_id: Some(agent.id.clone()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let number = common::linked_number(&state, &user.owner, &agent.id).await;
     // What `voxgate serve` does at start: load the offline models.
     state.voice.warm_up(&[], true).await;
     Line { state, webhook: number.webhook_url, agent_id: agent.id, owner: user.owner }
@@ -200,7 +193,7 @@ async fn an_agent_on_openai_compatible_providers_hears_thinks_and_speaks() {
     server::agents::update(&l.state, &l.owner, &l.agent_id, edit).await.unwrap();
 
     let question = caller_audio(&l.state).await;
-    let report = simulator::run(CallOptions::new(l.webhook.clone(), vec![Step::Say { label: "hours".into(), audio: question.clone() }])).await.unwrap();
+    let report = simulator::run(CallOptions::new(l.webhook.clone(), vec![Step::Say { label: "hours".into(), audio: question.clone().into() }])).await.unwrap();
     assert!(report.greeting_after_ms.is_some(), "greeted through the cloud voice");
     let turn = &report.turns[0];
     assert!(turn.reply_after_ms.is_some(), "{report:?}");
@@ -239,7 +232,7 @@ async fn a_failing_or_slow_provider_gets_the_fallback_line_and_the_call_goes_on(
         let l = line(&base, model, ["whisper-local", "openai", "piper-local"]).await;
         let question = caller_audio(&l.state).await;
         let started = std::time::Instant::now();
-        let steps = vec![Step::Say { label: "one".into(), audio: question.clone() }, Step::Say { label: "two".into(), audio: question }];
+        let steps = vec![Step::Say { label: "one".into(), audio: question.clone().into() }, Step::Say { label: "two".into(), audio: question.into() }];
         let report = simulator::run(CallOptions::new(l.webhook.clone(), steps)).await.unwrap();
         assert_eq!(report.turns.len(), 2, "{model}: the call went on");
         let t = turns(&l.state, &l.owner, &report.call_sid, 5).await;

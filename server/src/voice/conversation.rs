@@ -83,7 +83,7 @@ struct Reply {
     origin: Instant,
     started_wall: String,
     /// The caller's speech that led here (kept if the caller goes on talking before we answer).
-    caller_audio: Vec<i16>,
+    caller_audio: Arc<Vec<i16>>,
     caller_turn: Option<(String, &'static str, String)>,
     stt_ms: Option<i64>,
     /// When the transcript was in hand (for an early reply: when the pause became the end).
@@ -209,7 +209,7 @@ impl Conv {
             task: None,
             origin,
             started_wall: now_wall(),
-            caller_audio: Vec::new(),
+            caller_audio: Arc::default(),
             caller_turn: None,
             stt_ms: None,
             stt_done: None,
@@ -311,7 +311,7 @@ impl Conv {
             // Nothing said yet: the caller was only pausing. Unless already transcribed,
             // their words join the next turn.
             if r.stt_ms.is_none() {
-                self.carry = std::mem::take(&mut r.caller_audio);
+                self.carry = Arc::unwrap_or_clone(std::mem::take(&mut r.caller_audio));
             }
             self.hangup_at = None;
             return;
@@ -383,7 +383,9 @@ impl Conv {
         let caller_ended = now_wall();
         let (engine, pipeline, rate, history, tx) = (self.engine.clone(), self.pipeline.clone(), self.rate, self.history.clone(), self.job_tx.clone());
         let speech = caller_started.is_some();
-        let audio_for_job = if speech { audio16.clone() } else { Vec::new() };
+        // One copy of the caller's audio, shared by the reply task and the carry-over.
+        let audio16 = Arc::new(audio16);
+        let audio_for_job = if speech { audio16.clone() } else { Arc::default() };
         let task = tokio::spawn(async move {
             let Some(tx) = tx else { return };
             reply_job(Job { id, engine, pipeline, rate, tx }, history, input, audio_for_job).await;
@@ -605,7 +607,7 @@ struct Job {
     tx: mpsc::Sender<JobMsg>,
 }
 
-async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, audio16: Vec<i16>) {
+async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, audio16: Arc<Vec<i16>>) {
     let Job { id, ref pipeline, rate, ref tx, .. } = job;
     let limits = &pipeline.timeouts;
     if pipeline.agent.echoes_audio() {
@@ -619,7 +621,7 @@ async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, audio16:
     let input = match input {
         AgentInput::Speech(_) => {
             let started = Instant::now();
-            let text = match tokio::time::timeout(limits.stt, pipeline.stt.transcribe(audio16)).await {
+            let text = match tokio::time::timeout(limits.stt, pipeline.stt.transcribe(audio16.to_vec())).await {
                 Ok(Ok(t)) => t,
                 Ok(Err(e)) => return fallback(&job, e).await,
                 Err(_) => return fallback(&job, VoiceError::Timeout("speech-to-text")).await,

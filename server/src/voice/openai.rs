@@ -44,6 +44,16 @@ impl OpenAi {
         req
     }
 
+    /// Sends a POST to `path` built by `body`, mapping failures (and non-2xx) with `error`.
+    async fn send(
+        &self,
+        path: &str,
+        body: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+        error: fn(String) -> VoiceError,
+    ) -> Result<reqwest::Response, VoiceError> {
+        body(self.post(path)).send().await.and_then(reqwest::Response::error_for_status).map_err(|e| error(Self::failed(path, e)))
+    }
+
     fn failed(path: &str, e: reqwest::Error) -> String {
         if e.is_timeout() {
             format!("{path}: timed out")
@@ -67,13 +77,7 @@ pub async fn chat_stream(api: &OpenAi, system: &str, history: &[ChatTurn], input
     }
     messages.push(json!({"role": "user", "content": input}));
     let body = json!({"model": api.model, "messages": messages, "stream": true});
-    let resp = api
-        .post("chat/completions")
-        .json(&body)
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| VoiceError::Agent(OpenAi::failed("chat/completions", e)))?;
+    let resp = api.send("chat/completions", |r| r.json(&body), VoiceError::Agent).await?;
     let mut bytes = resp.bytes_stream();
     let mut buf = Vec::new();
     while let Some(chunk) = bytes.next().await {
@@ -110,12 +114,8 @@ impl SpeechToText for OpenAiStt {
         let form = reqwest::multipart::Form::new().text("model", self.0.model.clone()).part("file", part);
         let v: Value = self
             .0
-            .post("audio/transcriptions")
-            .multipart(form)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| VoiceError::Stt(OpenAi::failed("audio/transcriptions", e)))?
+            .send("audio/transcriptions", |r| r.multipart(form), VoiceError::Stt)
+            .await?
             .json()
             .await
             .map_err(|_| VoiceError::Stt("audio/transcriptions: malformed response".into()))?;
@@ -135,12 +135,8 @@ impl TextToSpeech for OpenAiTts {
         let body = json!({"model": self.api.model, "input": text, "voice": self.voice, "response_format": "pcm"});
         let bytes = self
             .api
-            .post("audio/speech")
-            .json(&body)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| VoiceError::Tts(OpenAi::failed("audio/speech", e)))?
+            .send("audio/speech", |r| r.json(&body), VoiceError::Tts)
+            .await?
             .bytes()
             .await
             .map_err(|e| VoiceError::Tts(OpenAi::failed("audio/speech", e)))?;

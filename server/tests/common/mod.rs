@@ -72,3 +72,15 @@ pub async fn voice_lock() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     LOCK.lock().await
 }
+
+/// An `other`-provider number (+918047491899) linked to `agent_id`.
+pub async fn linked_number(state: &AppState, owner: &server::users::Owner, agent_id: &str) -> domain::phone_number::PhoneNumberView {
+    server::numbers::create(state, owner, &domain::phone_number::PhoneNumberInput {
+        phone_number: "+918047491899".into(),
+        provider: "other".into(),
+        linked_agent_id: Some(agent_id.to_string()),
+        ..Default::default()
+    })
+    .await
+    .expect("number")
+}
