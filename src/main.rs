@@ -86,6 +86,16 @@ enum BenchCommand {
         #[arg(long, default_value_t = 30)]
         seconds: u32,
     },
+    /// The callers' side of `bench calls` (run by it in a child process).
+    #[command(hide = true)]
+    Callers {
+        #[arg(long)]
+        webhook: String,
+        #[arg(long)]
+        calls: usize,
+        #[arg(long)]
+        turns: usize,
+    },
     /// The offline voice end to end on 20 phone utterances at 8 kHz: voice-to-voice latency
     /// with its breakdown per stage, and the word error rate.
     Voice,
@@ -235,6 +245,11 @@ async fn bench(dir: &std::path::Path, settings: &Settings, command: BenchCommand
             format!("calls ({profile}, {calls} simulated callers on loopback, echo agent, webrtc-vad + Silero)"),
             server::bench::calls(dir, calls, seconds).await,
         ),
+        BenchCommand::Callers { webhook, calls, turns } => {
+            let report = server::bench::callers(&webhook, calls, turns).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{report}");
+            return Ok(());
+        }
         BenchCommand::Voice => (
             format!("voice ({profile}, Silero + Whisper {} + scripted agent + Piper, one call over loopback)", settings.stt_model),
             server::bench::voice(dir).await,

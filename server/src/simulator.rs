@@ -153,7 +153,8 @@ pub async fn run(opts: CallOptions) -> Result<CallReport, SimError> {
         url.query_pairs_mut().clear().extend_pairs(pairs).append_pair("sample-rate", &rate.to_string());
     }
     let rate: u32 = url.query_pairs().find(|(k, _)| k == "sample-rate").and_then(|(_, v)| v.parse().ok()).unwrap_or(8000);
-    let (ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| SimError::Stream(e.to_string()))?;
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(16 * 1024).write_buffer_size(8 * 1024);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true).await.map_err(|e| SimError::Stream(e.to_string()))?;
     let mut call = Sim::new(opts, url.to_string(), rate, ws);
     call.run().await?;
     if let Some(path) = &call.opts.record {
