@@ -61,7 +61,9 @@ test("a call placed with `voxgate call` appears live and its conversation grows 
 
   expect(await exited, output).toBe(0);
   await expect(page.getByTestId("detail-status")).toHaveText("completed", { timeout: 15_000 });
-  await expect(turns.filter({ hasText: /goodbye/i })).toHaveCount(2);
+  // The caller's goodbye (Whisper may write "Bye bye") and the agent's, which ended the call.
+  await expect(turns.filter({ hasText: /bye/i })).toHaveCount(2);
+  await expect(turns.last()).toHaveText("Thank you for calling. Goodbye!");
   await expect(row.getByTestId("call-turns")).not.toHaveText("0");
 
   // The call counts in the analytics, with its voice-to-voice latency.
