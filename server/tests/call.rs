@@ -149,8 +149,9 @@ async fn every_sample_rate_is_honoured_both_ways() {
         );
         greeting_ms.push(report.greeting_audio_ms);
     }
-    // The same greeting lasts as long at every rate.
+    // The greeting lasts about as long at every rate (each rate is its own Piper rendering,
+    // and Piper's timing is sampled, so within 20 %; a wrong rate would be 2-3 times off).
     for g in &greeting_ms {
-        assert!((g - greeting_ms[0]).abs() < 250.0, "{greeting_ms:?}");
+        assert!((g / greeting_ms[0] - 1.0).abs() < 0.2, "{greeting_ms:?}");
     }
 }

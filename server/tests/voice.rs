@@ -54,7 +54,7 @@ async fn two_stage_vad_finds_speech_and_ignores_noise() {
     let mut audio16 = vec![0i16; MODEL_RATE as usize / 2];
     audio16.extend(&speech);
     audio16.extend(vec![0i16; MODEL_RATE as usize]);
-    let events: Vec<VadEvent> = audio16.chunks_exact(FRAME).filter_map(|f| ep.push(f).unwrap()).collect();
+    let events: Vec<VadEvent> = audio16.chunks_exact(FRAME).filter_map(|f| ep.push(f, f).unwrap()).collect();
     assert!(matches!(events.first(), Some(VadEvent::SpeechStart)), "{events:?}");
     assert!(events.iter().any(|e| matches!(e, VadEvent::SpeechEnd { .. })), "{:?}", events.len());
     assert!(ep.stats.silero_chunks > 0, "stage 2 confirmed the onset");
@@ -68,7 +68,7 @@ async fn two_stage_vad_finds_speech_and_ignores_noise() {
         })
         .collect();
     let mut ep = Endpointer::new(VadSettings::default(), Some(silero));
-    let events: Vec<VadEvent> = noise.chunks_exact(FRAME).filter_map(|f| ep.push(f).unwrap()).collect();
+    let events: Vec<VadEvent> = noise.chunks_exact(FRAME).filter_map(|f| ep.push(f, f).unwrap()).collect();
     assert!(events.is_empty(), "noise became a turn: {events:?} ({:?})", ep.stats);
 }
 

@@ -162,7 +162,7 @@ struct Conv {
     reply: Option<Reply>,
     next_id: u64,
     seq: i64,
-    /// Caller speech kept from a reply cancelled before it said anything.
+    /// Caller speech (at the call's rate) kept from a reply cancelled before it said anything.
     carry: Vec<i16>,
     speech_started: Option<(Instant, String)>,
     hangup_at: Option<Instant>,
@@ -256,8 +256,9 @@ impl Conv {
                 while self.pending.len() >= n {
                     let frame: Vec<i16> = self.pending.drain(..n).collect();
                     let Some(Ok(frame16)) = self.resampler.as_mut().map(|r| r.process(&frame)) else { continue };
-                    for f in frame16.chunks_exact(FRAME) {
-                        match self.endpointer.push(f) {
+                    // One 20 ms frame in, one 16 kHz frame out.
+                    for f in frame16.chunks_exact(FRAME).take(1) {
+                        match self.endpointer.push(f, &frame) {
                             Ok(Some(VadEvent::SpeechStart)) => self.on_speech_start().await,
                             Ok(Some(VadEvent::Pause { audio })) => self.on_pause(audio),
                             Ok(Some(VadEvent::Resume)) => self.on_resume(),
@@ -330,10 +331,10 @@ impl Conv {
         if self.reply.is_some() {
             return;
         }
-        let mut audio16 = self.carry.clone();
-        audio16.extend(audio);
+        let mut turn_audio = self.carry.clone();
+        turn_audio.extend(audio);
         let started = self.speech_started.as_ref().map(|(_, w)| w.clone()).unwrap_or_else(now_wall);
-        self.start_reply_with_turn(AgentInput::Speech(String::new()), audio16, Instant::now(), Some(started));
+        self.start_reply_with_turn(AgentInput::Speech(String::new()), turn_audio, Instant::now(), Some(started));
         if let Some(r) = &mut self.reply {
             r.committed = false;
         }
@@ -369,30 +370,30 @@ impl Conv {
             }
             return;
         }
-        let mut audio16 = std::mem::take(&mut self.carry);
-        audio16.extend(audio);
-        self.start_reply_with_turn(AgentInput::Speech(String::new()), audio16, now, Some(started));
+        let mut turn_audio = std::mem::take(&mut self.carry);
+        turn_audio.extend(audio);
+        self.start_reply_with_turn(AgentInput::Speech(String::new()), turn_audio, now, Some(started));
     }
 
-    fn start_reply(&mut self, input: AgentInput, audio16: Vec<i16>, origin: Instant) {
-        self.start_reply_with_turn(input, audio16, origin, None);
+    fn start_reply(&mut self, input: AgentInput, turn_audio: Vec<i16>, origin: Instant) {
+        self.start_reply_with_turn(input, turn_audio, origin, None);
     }
 
-    fn start_reply_with_turn(&mut self, input: AgentInput, audio16: Vec<i16>, origin: Instant, caller_started: Option<String>) {
+    fn start_reply_with_turn(&mut self, input: AgentInput, turn_audio: Vec<i16>, origin: Instant, caller_started: Option<String>) {
         let id = self.new_reply("speech", origin);
         let caller_ended = now_wall();
         let (engine, pipeline, rate, history, tx) = (self.engine.clone(), self.pipeline.clone(), self.rate, self.history.clone(), self.job_tx.clone());
         let speech = caller_started.is_some();
         // One copy of the caller's audio, shared by the reply task and the carry-over.
-        let audio16 = Arc::new(audio16);
-        let audio_for_job = if speech { audio16.clone() } else { Arc::default() };
+        let turn_audio = Arc::new(turn_audio);
+        let audio_for_job = if speech { turn_audio.clone() } else { Arc::default() };
         let task = tokio::spawn(async move {
             let Some(tx) = tx else { return };
             reply_job(Job { id, engine, pipeline, rate, tx }, history, input, audio_for_job).await;
         });
         if let Some(r) = &mut self.reply {
             r.task = Some(task);
-            r.caller_audio = audio16;
+            r.caller_audio = turn_audio;
             if let Some(started) = caller_started {
                 r.caller_turn = Some((started, "speech", caller_ended));
             }
@@ -607,13 +608,13 @@ struct Job {
     tx: mpsc::Sender<JobMsg>,
 }
 
-async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, audio16: Arc<Vec<i16>>) {
+async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, turn_audio: Arc<Vec<i16>>) {
     let Job { id, ref pipeline, rate, ref tx, .. } = job;
     let limits = &pipeline.timeouts;
     if pipeline.agent.echoes_audio() {
         let _ = tx.send(JobMsg::Transcript { id, text: String::new(), stt_ms: 0 }).await;
-        let back = audio::resample(&audio::i16_to_f32(&audio16), MODEL_RATE, rate).map(|a| audio::f32_to_i16(&a)).unwrap_or_default();
-        let _ = tx.send(JobMsg::Audio { id, pcm: back, provider_ms: 0.0 }).await;
+        // The turn is kept at the call's rate: the caller's own samples go back.
+        let _ = tx.send(JobMsg::Audio { id, pcm: turn_audio.to_vec(), provider_ms: 0.0 }).await;
         let _ = tx.send(JobMsg::Finished { id, text: String::new(), after: AfterReply::Listen, fallback: false }).await;
         return;
     }
@@ -621,7 +622,7 @@ async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, audio16:
     let input = match input {
         AgentInput::Speech(_) => {
             let started = Instant::now();
-            let text = match tokio::time::timeout(limits.stt, pipeline.stt.transcribe(audio16.to_vec())).await {
+            let text = match tokio::time::timeout(limits.stt, pipeline.stt.transcribe(to_model_rate(&turn_audio, rate))).await {
                 Ok(Ok(t)) => t,
                 Ok(Err(e)) => return fallback(&job, e).await,
                 Err(_) => return fallback(&job, VoiceError::Timeout("speech-to-text")).await,
@@ -706,6 +707,14 @@ async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, audio16:
         return fallback(&job, VoiceError::Agent("empty reply".into())).await;
     }
     let _ = tx.send(JobMsg::Finished { id, text: said, after, fallback: false }).await;
+}
+
+/// A turn at the call's rate as the speech models want it (16 kHz).
+fn to_model_rate(audio: &[i16], rate: u32) -> Vec<i16> {
+    if rate == MODEL_RATE {
+        return audio.to_vec();
+    }
+    audio::resample(&audio::i16_to_f32(audio), rate, MODEL_RATE).map(|a| audio::f32_to_i16(&a)).unwrap_or_default()
 }
 
 /// Whisper writes sound descriptions for non-speech ("[BLANK_AUDIO]", "(coughs)").

@@ -126,11 +126,11 @@ impl Default for VadSettings {
 pub enum VadEvent {
     /// The caller started speaking (confirmed).
     SpeechStart,
-    /// The caller paused for `early_ms`: the turn so far, to start the reply early.
+    /// The caller paused for `early_ms`: the turn so far (at the call's rate), to start the reply early.
     Pause { audio: Vec<i16> },
     /// The caller went on after a [`VadEvent::Pause`].
     Resume,
-    /// The caller's turn ended; the 16 kHz audio of the turn.
+    /// The caller's turn ended; the turn's audio at the call's rate.
     SpeechEnd { audio: Vec<i16>, speech_ms: u32 },
 }
 
@@ -148,7 +148,10 @@ pub struct Endpointer {
     settings: VadSettings,
     webrtc: WebRtc,
     silero: Option<SileroStream>,
+    /// The turn's lead-in at the call's rate.
     preroll: VecDeque<i16>,
+    /// The last 80 ms at 16 kHz, for Silero at an onset.
+    recent16: VecDeque<i16>,
     /// The current turn's audio, when the caller is speaking.
     turn: Option<Vec<i16>>,
     /// Consecutive stage-1 speech frames before a turn is confirmed.
@@ -169,6 +172,7 @@ impl Endpointer {
             webrtc: WebRtc::new(),
             silero: silero.map(SileroStream::new),
             preroll: VecDeque::new(),
+            recent16: VecDeque::new(),
             turn: None,
             onset_ms: 0,
             onset_confirmed: false,
@@ -183,15 +187,22 @@ impl Endpointer {
         self.turn.is_some()
     }
 
-    /// Feeds one 20 ms frame.
-    pub fn push(&mut self, frame: &[i16]) -> Result<Option<VadEvent>, VoiceError> {
+    /// Feeds one 20 ms frame at 16 kHz (`frame`, what the detectors hear) and the same 20 ms
+    /// at the call's rate (`raw`, what the turn keeps: half the memory at 8 kHz, and the echo
+    /// agent and the STT resampler start from the caller's own samples).
+    pub fn push(&mut self, frame: &[i16], raw: &[i16]) -> Result<Option<VadEvent>, VoiceError> {
         self.stats.frames += 1;
+        let raw_frame = raw.len().max(1);
+        self.recent16.extend(frame.iter().copied());
+        while self.recent16.len() > FRAME * 4 {
+            self.recent16.pop_front();
+        }
         let voiced = self.webrtc.is_speech(frame);
         if voiced {
             self.stats.stage1_speech += 1;
         }
         if let Some(turn) = &mut self.turn {
-            turn.extend_from_slice(frame);
+            turn.extend_from_slice(raw);
             if voiced {
                 self.speech_ms += FRAME_MS;
                 self.silence_ms = 0;
@@ -202,7 +213,7 @@ impl Endpointer {
             } else {
                 self.silence_ms += FRAME_MS;
             }
-            let length_ms = (turn.len() / FRAME) as u32 * FRAME_MS;
+            let length_ms = (turn.len() / raw_frame) as u32 * FRAME_MS;
             if self.silence_ms >= self.settings.end_of_speech_ms || length_ms >= self.settings.max_turn_ms {
                 let audio = self.turn.take().unwrap_or_default();
                 let speech_ms = self.speech_ms;
@@ -212,9 +223,9 @@ impl Endpointer {
                 }
                 self.paused = false;
                 // Trailing silence is not speech.
-                let keep = audio.len().saturating_sub((self.silence_ms.saturating_sub(200) / FRAME_MS) as usize * FRAME);
+                let keep = audio.len().saturating_sub((self.silence_ms.saturating_sub(200) / FRAME_MS) as usize * raw_frame);
                 let mut audio = audio;
-                audio.truncate(keep.max(FRAME));
+                audio.truncate(keep.max(raw_frame));
                 return Ok(Some(VadEvent::SpeechEnd { audio, speech_ms }));
             }
             let early = self.settings.early_ms.min(self.settings.end_of_speech_ms.saturating_sub(FRAME_MS));
@@ -222,16 +233,16 @@ impl Endpointer {
                 self.paused = true;
                 // The same cut as at the end of the turn: at most 200 ms of trailing silence.
                 let mut audio = self.turn.clone().unwrap_or_default();
-                let keep = audio.len().saturating_sub((self.silence_ms.saturating_sub(200) / FRAME_MS) as usize * FRAME);
-                audio.truncate(keep.max(FRAME));
+                let keep = audio.len().saturating_sub((self.silence_ms.saturating_sub(200) / FRAME_MS) as usize * raw_frame);
+                audio.truncate(keep.max(raw_frame));
                 return Ok(Some(VadEvent::Pause { audio }));
             }
             return Ok(None);
         }
 
         // Not in a turn: keep the pre-roll and look for an onset.
-        self.preroll.extend(frame.iter().copied());
-        let max_preroll = (self.settings.preroll_ms / FRAME_MS) as usize * FRAME;
+        self.preroll.extend(raw.iter().copied());
+        let max_preroll = (self.settings.preroll_ms / FRAME_MS) as usize * raw_frame;
         while self.preroll.len() > max_preroll {
             self.preroll.pop_front();
         }
@@ -248,9 +259,8 @@ impl Endpointer {
                 // Stage 2 hears the onset's frames from the pre-roll start.
                 if self.onset_ms == FRAME_MS {
                     s.reset();
-                    let pre: Vec<i16> = self.preroll.iter().copied().collect();
-                    let start = pre.len().saturating_sub(FRAME * 4);
-                    if let Some(p) = s.push(&pre[start..])? {
+                    let pre: Vec<i16> = self.recent16.iter().copied().collect();
+                    if let Some(p) = s.push(&pre)? {
                         self.stats.silero_chunks += 1;
                         self.onset_confirmed = p >= self.settings.threshold;
                     }
@@ -308,7 +318,7 @@ mod tests {
     }
 
     fn feed(ep: &mut Endpointer, audio: &[i16]) -> Vec<VadEvent> {
-        audio.chunks_exact(FRAME).filter_map(|f| ep.push(f).unwrap()).collect()
+        audio.chunks_exact(FRAME).filter_map(|f| ep.push(f, f).unwrap()).collect()
     }
 
     #[test]
