@@ -229,26 +229,12 @@ fn call_places_a_simulated_exotel_call_and_prints_the_transcript() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let webhook = rt.block_on(async {
         let c = reqwest::Client::new();
-        let agent: serde_json::Value = c
-            .post(format!("{base}/api/agents"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({"name": "Desk", "rules": [{"keywords": ["opening hours", "open"], "reply": "We are open nine to five."}]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let number: serde_json::Value = c
-            .post(format!("{base}/api/phone-numbers"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({"phoneNumber": "+918047491899", "provider": "other", "linkedAgentId": agent["id"]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let post = |path: &str, body: serde_json::Value| {
+            let req = c.post(format!("{base}{path}")).bearer_auth(&token).json(&body);
+            async move { req.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+        };
+        let agent = post("/api/agents", serde_json::json!({"name": "Desk", "rules": [{"keywords": ["opening hours", "open"], "reply": "We are open nine to five."}]})).await;
+        let number = post("/api/phone-numbers", serde_json::json!({"phoneNumber": "+918047491899", "provider": "other", "linkedAgentId": agent["id"]})).await;
         number["webhookUrl"].as_str().expect("webhook URL").to_string()
     });
     let wav = data.join("agent.wav");
