@@ -7,6 +7,8 @@ const W: f64 = 640.0;
 const H: f64 = 160.0;
 const PAD_L: f64 = 36.0;
 const PAD_B: f64 = 20.0;
+/// Room above the top grid line for its label.
+const PAD_T: f64 = 8.0;
 
 /// A "nice" upper bound for an axis (1, 2 or 5 times a power of ten).
 pub fn nice_max(v: f64) -> f64 {
@@ -23,7 +25,12 @@ fn x_of(i: usize, n: usize) -> f64 {
 }
 
 fn y_of(v: f64, max: f64) -> f64 {
-    (H - PAD_B) * (1.0 - v / max)
+    PAD_T + (H - PAD_B - PAD_T) * (1.0 - v / max)
+}
+
+/// An axis label: whole numbers, or one decimal on small scales (0.5 calls is not "0").
+fn tick(v: f64) -> String {
+    if v.fract().abs() < 1e-9 { format!("{v:.0}") } else { format!("{v:.1}") }
 }
 
 fn axis(max: f64, unit: &'static str) -> impl IntoView {
@@ -33,7 +40,7 @@ fn axis(max: f64, unit: &'static str) -> impl IntoView {
             let y = y_of(v, max);
             view! {
                 <line x1=PAD_L y1=y x2=W y2=y stroke="#e2e8f0"/>
-                <text x=PAD_L - 4.0 y=y + 3.0 text-anchor="end" font-size="10" fill="#64748b">{format!("{v:.0}{unit}")}</text>
+                <text x=PAD_L - 4.0 y=y + 3.0 text-anchor="end" font-size="10" fill="#64748b">{format!("{}{unit}", tick(v))}</text>
             }
         })
         .collect_view()
@@ -115,6 +122,13 @@ pub fn LatencyChart(days: Vec<AnalyticsDay>) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticks_show_halves_on_small_scales() {
+        assert_eq!((tick(0.0), tick(0.5), tick(1.0), tick(1000.0)), ("0".into(), "0.5".into(), "1".into(), "1000".into()));
+        // The top grid line sits below the chart's top edge, so its label shows.
+        assert!(y_of(1.0, 1.0) >= 8.0 && y_of(0.0, 1.0) <= H - PAD_B);
+    }
 
     #[test]
     fn axes_end_on_round_numbers() {
