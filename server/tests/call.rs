@@ -111,10 +111,12 @@ async fn a_caller_is_greeted_understood_answered_interrupted_and_said_goodbye_to
     assert_eq!(said[2], ("agent".into(), "speech".into(), HOURS.to_lowercase()));
     assert_eq!(said[3], ("caller".into(), "dtmf".into(), "1".into()));
     assert_eq!(said[4], ("agent".into(), "speech".into(), SALES.to_lowercase()));
-    assert!(said[5].0 == "caller" && said[5].2.contains("appointment"), "{said:?}");
+    // Piper's voice is sampled: Whisper may write "a book and a point met"; a key word of the
+    // booking rule is what matters (and the agent's booking reply proves it).
+    assert!(said[5].0 == "caller" && (said[5].2.contains("appoint") || said[5].2.contains("book")), "{said:?}");
     assert_eq!(said[6].0, "agent");
     assert_eq!(stored[6]["interrupted"], true, "the booking reply was cut off: {stored:?}");
-    assert!(said[7].0 == "caller" && said[7].2.contains("goodbye"), "{said:?}");
+    assert!(said[7].0 == "caller" && said[7].2.contains("bye"), "{said:?}");
     assert_eq!(said[8], ("agent".into(), "speech".into(), AgentInput::default().goodbye.to_lowercase()));
     let answered = &stored[2];
     for k in ["stt_ms", "agent_ms", "tts_ms", "first_byte_ms"] {
