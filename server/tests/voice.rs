@@ -35,10 +35,10 @@ async fn whisper_understands_piper_at_8_khz() {
     let p = engine.pipeline(&agent(), None);
     // Piper's voice is sampled (VITS noise), so each run says it a little differently: check
     // the words a tiny model reliably gets.
-    for (said, key) in [("What are your opening hours?", "opening"), ("I would like to book an appointment for tomorrow.", "appointment")] {
+    for (said, keys) in [("What are your opening hours?", ["opening", "hours"]), ("I would like to book an appointment for tomorrow.", ["appointment", "tomorrow"])] {
         let audio16 = phone_speech(&engine, said).await;
-        let heard = p.stt.transcribe(audio16).await.expect("whisper transcribes");
-        assert!(heard.to_lowercase().contains(key), "said {said:?}, heard {heard:?}");
+        let heard = p.stt.transcribe(audio16).await.expect("whisper transcribes").to_lowercase();
+        assert!(keys.iter().any(|k| heard.contains(k)), "said {said:?}, heard {heard:?}");
     }
     // Silence is not words.
     let heard = p.stt.transcribe(vec![0; MODEL_RATE as usize * 2]).await.unwrap();
