@@ -21,8 +21,15 @@ test("a call placed through the webhook shows in Call Logs with its provider par
   expect(await answer.text()).toContain("<Connect><Stream");
   await exotel.dispose();
 
+  // The number's card shows its last call, and its link opens that call.
   await open(page, "/numbers");
-  await expect(page.getByTestId("number-last-call")).toHaveText(/^\d{4}-\d{2}-\d{2}T/);
+  const last = page.getByTestId("number-last-call-link");
+  await expect(last).toHaveText(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} · \+919876543210 · ringing$/);
+  await last.click();
+  await expect(page).toHaveURL(/\/calls\?phoneId=.+&call=/);
+  await expect(page.getByTestId("call-detail")).toContainText("CAE2E1");
+
+  await open(page, "/numbers");
   await page.getByTestId("number-calls").click();
   await expect(page).toHaveURL(/\/calls\?phoneId=/);
   const row = page.getByTestId("call-row");
@@ -34,6 +41,16 @@ test("a call placed through the webhook shows in Call Logs with its provider par
   await expect(detail).toContainText("CAE2E1");
   await expect(detail.getByTestId("call-param").filter({ hasText: "Maharashtra" })).toHaveCount(1);
   await keepScreenshot(page, "call-logs-detail");
+
+  // A date range of today alone includes today's call (the "to" day counts in full).
+  const today = new Date().toISOString().slice(0, 10);
+  await page.getByLabel("From date").fill(today);
+  await page.getByLabel("To date").fill(today);
+  await expect(row).toHaveCount(1);
+  await page.getByLabel("To date").fill("2020-01-01");
+  await expect(page.getByTestId("empty-state")).toBeVisible();
+  await page.getByLabel("To date").fill(today);
+  await expect(row).toHaveCount(1);
 
   await page.getByLabel("Filter by status").selectOption("completed");
   await expect(page.getByTestId("empty-state")).toBeVisible();

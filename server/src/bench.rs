@@ -152,7 +152,7 @@ pub async fn webhook(dir: &std::path::Path, rate: u32, seconds: u32) -> anyhow_l
         latencies.push(latency);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let calls = crate::db::calls::count_for_phone(&state.db, &number.id).await?;
+    let calls = crate::db::calls::count_for_phone(&state.db, &user.owner, &number.id).await?;
     Ok(vec![
         format!("target {rate} req/s for {seconds} s: sent {total}, completed in {elapsed:.2} s, achieved {:.0} req/s, errors {errors}, calls stored {calls}", total as f64 / elapsed),
         summary("answer latency (from scheduled send)", latencies),
@@ -226,7 +226,8 @@ fn stats_line(label: &str, mut v: Vec<f64>) -> String {
 
 /// The callers' side of [`calls`], run in its own process (`voxgate bench callers`) so that
 /// the server's memory is measured alone: `calls` simulated callers, each saying a 3.5 s
-/// sentence `turns` times. Prints one JSON line: completed, failed, unanswered, replies (ms).
+/// sentence `turns` times. Prints one JSON line: completed, failed, unanswered, replies (ms),
+/// and the agent chunks received, those that came late (a gap over 20 ms) and the longest gap.
 pub async fn callers(webhook: &str, calls: usize, turns: usize) -> anyhow_like::Result<serde_json::Value> {
     let engine = crate::voice::engine::VoiceEngine::new(
         crate::voice::models::ModelFiles::new(Settings::load().map(|s| s.models_dir).unwrap_or_else(|_| "data/models".into()), "tiny.en"),
@@ -250,11 +251,14 @@ pub async fn callers(webhook: &str, calls: usize, turns: usize) -> anyhow_like::
         }));
     }
     let mut replies = Vec::new();
-    let (mut ok, mut failed, mut unanswered) = (0, 0, 0);
+    let (mut ok, mut failed, mut unanswered, mut chunks, mut late, mut max_gap) = (0, 0, 0, 0, 0, 0f64);
     for t in tasks {
         match t.await {
             Ok(Ok(report)) => {
                 ok += 1;
+                chunks += report.media_frames;
+                late += report.late_chunks;
+                max_gap = max_gap.max(report.max_gap_ms);
                 for turn in &report.turns {
                     match turn.reply_after_ms {
                         Some(ms) => replies.push(ms),
@@ -265,7 +269,7 @@ pub async fn callers(webhook: &str, calls: usize, turns: usize) -> anyhow_like::
             _ => failed += 1,
         }
     }
-    Ok(serde_json::json!({ "completed": ok, "failed": failed, "unanswered": unanswered, "replies": replies }))
+    Ok(serde_json::json!({ "completed": ok, "failed": failed, "unanswered": unanswered, "replies": replies, "chunks": chunks, "lateChunks": late, "maxGapMs": max_gap }))
 }
 
 /// `calls` simulated callers at once against an echo agent with both VAD stages on, each
@@ -318,6 +322,10 @@ pub async fn calls(dir: &std::path::Path, calls: usize, seconds: u32) -> anyhow_
             stats.lateness.quantile_ms(0.5),
             stats.lateness.quantile_ms(0.99),
             stats.lateness.quantile_ms(0.999)
+        ),
+        format!(
+            "agent chunks as the callers received them: {} chunks, {} late (played-out audio ran dry for > 20 ms inside an utterance), longest gap {:.1} ms",
+            report["chunks"], report["lateChunks"], report["maxGapMs"].as_f64().unwrap_or(f64::NAN)
         ),
         stats_line("server-added latency per turn (speech end detected -> first byte out, minus providers)", stats.server_added_ms.clone()),
         stats_line("caller's end of audio -> echo heard (the agent's 700 ms end-of-speech silence, less the sentence's own trailing silence)", replies),
@@ -377,6 +385,23 @@ pub fn word_error_rate(said: &str, heard: &str) -> f64 {
     strsim::generic_levenshtein(&a, &b) as f64 / a.len().max(1) as f64
 }
 
+/// The text heard during each utterance: stored caller turns (`started_at`, `text`) grouped
+/// by the last utterance that had begun (with 200 ms of slack) when the turn started.
+fn heard_per_utterance(began: &[chrono::DateTime<chrono::Utc>], caller_turns: &[&serde_json::Value]) -> Vec<String> {
+    let mut heard = vec![String::new(); began.len()];
+    for t in caller_turns {
+        let Some(at) = t["started_at"].as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()) else { continue };
+        let at = at.with_timezone(&chrono::Utc) + chrono::Duration::milliseconds(200);
+        if let Some(i) = began.iter().rposition(|b| *b <= at) {
+            if !heard[i].is_empty() {
+                heard[i].push(' ');
+            }
+            heard[i].push_str(t["text"].as_str().unwrap_or_default());
+        }
+    }
+    heard
+}
+
 /// One call of the 20 utterances through the offline voice (Silero + webrtc-vad, Whisper,
 /// scripted agent, Piper): voice-to-voice latency with its breakdown, and the word error rate.
 pub async fn voice(dir: &std::path::Path) -> anyhow_like::Result<Vec<String>> {
@@ -397,16 +422,20 @@ pub async fn voice(dir: &std::path::Path) -> anyhow_like::Result<Vec<String>> {
     let call_key = format!("exotel_{}", report.call_sid);
     let turns: Vec<serde_json::Value> = crate::db::rows(
         &state.db,
-        "SELECT role, kind, text, stt_ms, agent_ms, tts_ms, first_byte_ms FROM turn WHERE call = type::record('call', $c) ORDER BY seq",
+        "SELECT role, kind, text, started_at, stt_ms, agent_ms, tts_ms, first_byte_ms FROM turn WHERE call = type::record('call', $c) ORDER BY seq",
         serde_json::json!({ "c": call_key }),
     )
     .await?;
     let caller: Vec<&serde_json::Value> = turns.iter().filter(|t| t["role"] == "caller").collect();
     let agent: Vec<&serde_json::Value> = turns.iter().filter(|t| t["role"] == "agent" && t["kind"] != "greeting").collect();
+    // Each stored caller turn belongs to the utterance being spoken when it began (an
+    // utterance split in two turns is joined; one never heard counts as all words missed).
+    let began: Vec<chrono::DateTime<chrono::Utc>> = report.turns.iter().map(|t| t.began_at).collect();
+    let heard_texts = heard_per_utterance(&began, &caller);
     let (mut errors, mut words, mut hits) = (0.0, 0.0, 0);
     let mut misheard = Vec::new();
-    for ((said, key), heard) in UTTERANCES.iter().zip(caller.iter()) {
-        let heard = heard["text"].as_str().unwrap_or_default();
+    for ((said, key), heard) in UTTERANCES.iter().zip(heard_texts.iter()) {
+        let heard = heard.as_str();
         if word_error_rate(said, heard) > 0.0 {
             misheard.push(format!("  said {said:?} heard {heard:?}"));
         }
@@ -458,5 +487,18 @@ mod tests {
         assert_eq!(word_error_rate("My number is five five five, one two.", "My number is 555-12."), 0.0);
         assert_eq!(word_error_rate("Is there parking nearby?", "Is their parking nearby?"), 0.25);
         assert_eq!(word_error_rate("Yes.", ""), 1.0);
+    }
+
+    #[test]
+    fn stored_turns_are_matched_to_utterances_by_time() {
+        let t0 = chrono::DateTime::parse_from_rfc3339("2026-01-01T10:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        let at = |s: i64| t0 + chrono::Duration::seconds(s);
+        let began = [at(0), at(10), at(20)];
+        let turn = |s: &str, text: &str| serde_json::json!({ "started_at": s, "text": text });
+        // The first utterance is heard in two turns, the second never, the third once (its
+        // turn starts a little before the simulator's clock says it began speaking).
+        let turns = [turn("2026-01-01T10:00:00.300Z", "what are"), turn("2026-01-01T10:00:02Z", "your hours"), turn("2026-01-01T10:00:19.900Z", "yes")];
+        let refs: Vec<&serde_json::Value> = turns.iter().collect();
+        assert_eq!(heard_per_utterance(&began, &refs), vec!["what are your hours".to_string(), String::new(), "yes".into()]);
     }
 }

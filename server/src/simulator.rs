@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
+
+use crate::telephony::exotel::stream::{self, Inbound, Outbound, Start};
 
 /// One thing the caller does.
 #[derive(Debug, Clone)]
@@ -28,6 +28,8 @@ pub enum Step {
     Silence(Duration),
     /// Press keys, then wait for the reply.
     Dtmf(String),
+    /// Press keys without waiting for the reply (a [`Step::BargeIn`] usually follows).
+    Press(String),
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +83,8 @@ pub struct TurnReport {
     pub reply_audio_ms: f64,
     /// Barge-in: caller speech start -> `clear` received (ms).
     pub clear_after_ms: Option<f64>,
+    /// Wall-clock time the caller began this step's audio (to match it with stored turns).
+    pub began_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -99,6 +103,12 @@ pub struct CallReport {
     pub clears: u64,
     /// Sizes of the agent's media payloads that broke Exotel's rules (multiple of 320, 3,200..100 KB).
     pub bad_chunks: u64,
+    /// Frames from the server that were not valid Voicebot frames.
+    pub bad_frames: u64,
+    /// Chunks of an utterance that arrived more than 20 ms after the audio before them had
+    /// played out (a gap the caller would hear), and the longest such gap (ms).
+    pub late_chunks: u64,
+    pub max_gap_ms: f64,
     /// The server closed the stream (code, reason), e.g. after the agent's goodbye.
     pub closed_by_server: Option<(u16, String)>,
 }
@@ -183,6 +193,9 @@ struct Sim {
     reply_audio_ms: f64,
     clear_at: Option<Instant>,
     closed: bool,
+    spoke_at: chrono::DateTime<chrono::Utc>,
+    /// Agent audio is mid-utterance (media since the last mark or clear).
+    mid_utterance: bool,
 }
 
 impl Sim {
@@ -204,12 +217,15 @@ impl Sim {
             reply_audio_ms: 0.0,
             clear_at: None,
             closed: false,
+            spoke_at: chrono::Utc::now(),
+            mid_utterance: false,
         }
     }
 
-    async fn send(&mut self, v: Value) -> Result<(), SimError> {
+    async fn send(&mut self, frame: Inbound) -> Result<(), SimError> {
         self.seq += 1;
-        self.ws.send(Message::Text(v.to_string().into())).await.map_err(|e| SimError::Stream(e.to_string()))
+        let text = stream::encode_inbound(&self.stream_sid(), self.seq, &frame);
+        self.ws.send(Message::Text(text.into())).await.map_err(|e| SimError::Stream(e.to_string()))
     }
 
     fn stream_sid(&self) -> String {
@@ -217,17 +233,18 @@ impl Sim {
     }
 
     async fn run(&mut self) -> Result<(), SimError> {
-        self.send(json!({"event": "connected"})).await?;
-        let sid = self.stream_sid();
-        let start = json!({
-            "event": "start", "sequence_number": (self.seq + 1).to_string(), "stream_sid": sid,
-            "start": {
-                "stream_sid": sid, "call_sid": self.opts.call_sid, "account_sid": "simulator",
-                "from": self.opts.from, "to": self.opts.to, "custom_parameters": {},
-                "media_format": {"encoding": "audio/x-raw", "sample_rate": self.rate.to_string(), "bit_rate": "16"}
-            }
-        });
-        self.send(start).await?;
+        self.send(Inbound::Connected).await?;
+        let start = Start {
+            stream_sid: self.stream_sid(),
+            call_sid: self.opts.call_sid.clone(),
+            account_sid: Some("simulator".into()),
+            from: Some(self.opts.from.clone()),
+            to: Some(self.opts.to.clone()),
+            custom_parameters: Default::default(),
+            encoding: Some("audio/x-raw".into()),
+            sample_rate: Some(self.rate),
+        };
+        self.send(Inbound::Start(start)).await?;
         self.started = Instant::now();
         self.begin_wait();
         let steps = std::mem::take(&mut self.opts.steps);
@@ -274,23 +291,21 @@ impl Sim {
                     self.report.turns.push(self.turn(label, &audio, ended, clear));
                 }
                 Step::Dtmf(digits) => {
-                    for d in digits.chars() {
-                        let sid = self.stream_sid();
-                        let v = json!({"event": "dtmf", "sequence_number": (self.seq + 1).to_string(), "stream_sid": sid, "dtmf": {"digit": d.to_string(), "duration": "100"}});
-                        self.send(v).await?;
-                    }
+                    self.press(&digits).await?;
                     let ended = Instant::now();
                     self.begin_wait();
                     self.wait_reply().await?;
                     self.report.turns.push(self.turn(format!("DTMF {digits}"), &[], ended, None));
                 }
+                Step::Press(digits) => {
+                    self.press(&digits).await?;
+                    asked = Some((format!("DTMF {digits}"), Arc::from(Vec::new()), Instant::now()));
+                    self.begin_wait();
+                }
             }
         }
         if !self.closed {
-            let sid = self.stream_sid();
-            let v = json!({"event": "stop", "sequence_number": (self.seq + 1).to_string(), "stream_sid": sid,
-                "stop": {"call_sid": self.opts.call_sid, "account_sid": "simulator", "reason": "callended"}});
-            self.send(v).await?;
+            self.send(Inbound::Stop { reason: Some("callended".into()) }).await?;
             let _ = self.ws.close(None).await;
             // Drain until the server closes.
             let _ = tokio::time::timeout(Duration::from_secs(5), async { while let Some(Ok(_)) = self.ws.next().await {} }).await;
@@ -310,6 +325,7 @@ impl Sim {
             reply_after_ms: self.reply_first.map(|f| f.saturating_duration_since(ended).as_secs_f64() * 1000.0),
             reply_audio_ms: self.reply_audio_ms,
             clear_after_ms,
+            began_at: self.spoke_at,
         }
     }
 
@@ -323,6 +339,7 @@ impl Sim {
     async fn speak(&mut self, audio: &[i16]) -> Result<(), SimError> {
         let per_frame = (self.rate as f64 * self.opts.frame.as_secs_f64()) as usize;
         let t0 = Instant::now();
+        self.spoke_at = chrono::Utc::now();
         for (i, frame) in audio.chunks(per_frame).enumerate() {
             let due = t0 + self.opts.frame * i as u32;
             self.pump_until(due).await?;
@@ -339,12 +356,15 @@ impl Sim {
 
     async fn send_media(&mut self, samples: &[i16]) -> Result<(), SimError> {
         self.chunk += 1;
-        let ts = self.started.elapsed().as_millis().to_string();
-        let sid = self.stream_sid();
-        let payload = STANDARD.encode(crate::voice::audio::i16_to_bytes(samples));
-        let v = json!({"event": "media", "sequence_number": (self.seq + 1).to_string(), "stream_sid": sid,
-            "media": {"chunk": self.chunk.to_string(), "timestamp": ts, "payload": payload}});
-        self.send(v).await
+        let timestamp_ms = Some(self.started.elapsed().as_millis() as u64);
+        self.send(Inbound::Media { chunk: Some(self.chunk), timestamp_ms, pcm: crate::voice::audio::i16_to_bytes(samples) }).await
+    }
+
+    async fn press(&mut self, digits: &str) -> Result<(), SimError> {
+        for d in digits.chars() {
+            self.send(Inbound::Dtmf { digit: d.to_string(), duration_ms: Some(100) }).await?;
+        }
+        Ok(())
     }
 
     /// Sends silence frames and handles the server until its reply has started and ended.
@@ -399,17 +419,27 @@ impl Sim {
     }
 
     fn on_server(&mut self, text: &str) {
-        let Ok(v) = serde_json::from_str::<Value>(text) else { return };
+        let Ok(frame) = stream::decode_outbound(text) else {
+            self.report.bad_frames += 1;
+            return;
+        };
         let now = Instant::now();
-        match v.get("event").and_then(Value::as_str) {
-            Some("media") => {
-                let Some(bytes) = v.pointer("/media/payload").and_then(Value::as_str).and_then(|p| STANDARD.decode(p).ok()) else { return };
+        match frame {
+            Outbound::Media { pcm: bytes } => {
                 self.report.media_frames += 1;
-                if bytes.len() % 320 != 0 || bytes.len() < 3200 || bytes.len() > 100 * 1024 {
+                if !stream::chunk_size_ok(bytes.len()) {
                     self.report.bad_chunks += 1;
                 }
                 let samples = crate::voice::audio::bytes_to_i16(&bytes);
                 let ms = samples.len() as f64 * 1000.0 / self.rate as f64;
+                if self.mid_utterance && now > self.playing_until {
+                    let gap = (now - self.playing_until).as_secs_f64() * 1000.0;
+                    self.report.max_gap_ms = self.report.max_gap_ms.max(gap);
+                    if gap > 20.0 {
+                        self.report.late_chunks += 1;
+                    }
+                }
+                self.mid_utterance = true;
                 if self.opts.keep_audio {
                     self.report.agent_audio.extend(samples);
                 }
@@ -420,19 +450,18 @@ impl Sim {
                 }
                 self.reply_audio_ms += ms;
             }
-            Some("mark") => {
-                if let Some(name) = v.pointer("/mark/name").and_then(Value::as_str) {
-                    self.marks.push((self.playing_until, name.to_string()));
-                }
+            Outbound::Mark { name } => {
+                self.mid_utterance = false;
+                self.marks.push((self.playing_until, name));
             }
-            Some("clear") => {
+            Outbound::Clear => {
+                self.mid_utterance = false;
                 self.report.clears += 1;
                 self.clear_at.get_or_insert(now);
                 self.playing_until = now;
                 // Exotel drops queued audio; its pending marks are not echoed.
                 self.marks.clear();
             }
-            _ => {}
         }
     }
 
@@ -441,9 +470,7 @@ impl Sim {
         let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.marks).into_iter().partition(|m| m.0 <= now);
         self.marks = later;
         for (_, name) in due {
-            let sid = self.stream_sid();
-            let v = json!({"event": "mark", "sequence_number": (self.seq + 1).to_string(), "stream_sid": sid, "mark": {"name": name}});
-            self.send(v).await?;
+            self.send(Inbound::Mark { name }).await?;
             self.report.marks_echoed += 1;
         }
         Ok(())
@@ -461,6 +488,23 @@ pub struct CliCall {
     pub record: Option<PathBuf>,
     pub rate: Option<u32>,
     pub token: Option<String>,
+}
+
+/// The caller's steps for `voxgate call`: each spoken turn, then the keys, each waiting for
+/// its reply, except the last one when the caller then talks over the agent's reply to it.
+fn cli_steps(spoken: Vec<(String, Arc<[i16]>)>, dtmf: Option<String>, barge_in: Option<(String, Arc<[i16]>)>) -> Vec<Step> {
+    let mut steps: Vec<Step> = spoken.into_iter().map(|(label, audio)| Step::Say { label, audio }).collect();
+    steps.extend(dtmf.map(Step::Dtmf));
+    if let Some((label, audio)) = barge_in {
+        match steps.pop() {
+            Some(Step::Say { label, audio }) => steps.push(Step::Ask { label, audio }),
+            Some(Step::Dtmf(digits)) => steps.push(Step::Press(digits)),
+            Some(other) => steps.push(other),
+            None => {}
+        }
+        steps.push(Step::BargeIn { label, audio, after: Duration::from_millis(800) });
+    }
+    steps
 }
 
 /// `voxgate call`: places the call, prints the transcript with per-turn latencies.
@@ -481,21 +525,11 @@ pub async fn cli(settings: &crate::Settings, args: CliCall) -> Result<(), String
         let at = crate::voice::audio::resample(&crate::voice::audio::i16_to_f32(&samples), from, rate).map_err(|e| e.to_string())?;
         spoken.push((path.display().to_string(), crate::voice::audio::f32_to_i16(&at).into()));
     }
-    let mut steps: Vec<Step> = spoken.into_iter().map(|(label, audio)| Step::Say { label, audio }).collect();
-    if let Some(d) = &args.dtmf {
-        steps.push(Step::Dtmf(d.clone()));
-    }
-    if let Some(text) = &args.barge_in {
-        // The last spoken turn does not wait for its reply; the caller talks over it.
-        if let Some(Step::Say { label, audio }) = steps.pop() {
-            steps.push(Step::Ask { label, audio });
-        } else if let Some(other) = steps.pop() {
-            steps.push(other);
-        }
-        let audio = voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?.into();
-        steps.push(Step::BargeIn { label: format!("{text:?} (over the agent)"), audio, after: Duration::from_millis(800) });
-    }
-    let mut opts = CallOptions::new(args.url.clone(), steps);
+    let barge_in = match &args.barge_in {
+        Some(text) => Some((format!("{text:?} (over the agent)"), voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?.into())),
+        None => None,
+    };
+    let mut opts = CallOptions::new(args.url.clone(), cli_steps(spoken, args.dtmf.clone(), barge_in));
     opts.rate = args.rate;
     opts.record = args.record.clone();
     let report = run(opts).await.map_err(|e| e.to_string())?;
@@ -514,9 +548,11 @@ pub async fn cli(settings: &crate::Settings, args: CliCall) -> Result<(), String
         println!("  caller     {} ({})  ->  {reply}{clear}", t.label, secs(t.spoken_ms));
     }
     println!(
-        "  stream     {} agent frames ({} off-size), {} marks echoed, {} clears{}",
+        "  stream     {} agent frames ({} off-size, {} late by > 20 ms; longest gap {:.0} ms), {} marks echoed, {} clears{}",
         report.media_frames,
         report.bad_chunks,
+        report.late_chunks,
+        report.max_gap_ms,
         report.marks_echoed,
         report.clears,
         report.closed_by_server.as_ref().map(|(c, r)| format!(", closed by the server ({c} {r})")).unwrap_or_default()
@@ -561,6 +597,29 @@ async fn print_transcript(webhook: &str, token: &str, call_sid: &str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cli_talks_over_the_reply_to_its_last_words_or_keys() {
+        let said = |l: &str| (l.to_string(), Arc::from(vec![1i16; 10]));
+        let kinds = |steps: Vec<Step>| -> Vec<String> {
+            steps
+                .into_iter()
+                .map(|s| match s {
+                    Step::Say { label, .. } => format!("say {label}"),
+                    Step::Ask { label, .. } => format!("ask {label}"),
+                    Step::BargeIn { label, .. } => format!("over {label}"),
+                    Step::Dtmf(d) => format!("keys {d}"),
+                    Step::Press(d) => format!("press {d}"),
+                    other => format!("{other:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(kinds(cli_steps(vec![said("a"), said("b")], Some("1".into()), None)), ["say a", "say b", "keys 1"]);
+        assert_eq!(kinds(cli_steps(vec![said("a"), said("b")], None, Some(said("bye")))), ["say a", "ask b", "over bye"]);
+        // Keys and then a barge-in: every step is kept, and the keys' reply is talked over.
+        assert_eq!(kinds(cli_steps(vec![said("a")], Some("12".into()), Some(said("bye")))), ["say a", "press 12", "over bye"]);
+        assert_eq!(kinds(cli_steps(vec![], None, Some(said("hi")))), ["over hi"]);
+    }
 
     #[test]
     fn the_stream_url_is_read_from_xml_and_json_answers() {

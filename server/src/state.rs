@@ -27,6 +27,8 @@ pub struct AppState {
     pub last_used_writes: Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
     /// Offline models and the greeting cache, shared by every call.
     pub voice: Arc<crate::voice::engine::VoiceEngine>,
+    /// Open live-event streams per user (capped in crate::calls::live).
+    pub live_streams: crate::calls::live::StreamCounts,
 }
 
 impl AppState {
@@ -46,7 +48,7 @@ impl AppState {
             settings.voice_threads,
             settings.provider_timeout,
         );
-        Ok(Self { db, settings: Arc::new(settings), clock: Clock::default(), login_limiter: Arc::default(), last_used_writes: Arc::default(), voice })
+        Ok(Self { db, settings: Arc::new(settings), clock: Clock::default(), login_limiter: Arc::default(), last_used_writes: Arc::default(), voice, live_streams: Arc::default() })
     }
 }
 

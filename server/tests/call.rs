@@ -142,6 +142,9 @@ async fn every_sample_rate_is_honoured_both_ways() {
         let report = simulator::run(opts).await.unwrap();
         assert_eq!(report.rate, rate);
         assert_eq!(report.bad_chunks, 0, "{rate} Hz");
+        // Cached at every rate: the greeting's first audio leaves within 200 ms of `start`.
+        let greeted = report.greeting_after_ms.expect("greeted");
+        assert!(greeted < 200.0, "{rate} Hz: greeting after {greeted} ms");
         let turn = &report.turns[0];
         let spoken = turn.spoken_ms;
         assert!(
@@ -151,8 +154,8 @@ async fn every_sample_rate_is_honoured_both_ways() {
         );
         greeting_ms.push(report.greeting_audio_ms);
     }
-    // The greeting lasts about as long at every rate (each rate is its own Piper rendering,
-    // and Piper's timing is sampled, so within 20 %; a wrong rate would be 2-3 times off).
+    // The greeting lasts as long at every rate (one rendering, resampled per rate; within
+    // 20 %, where a wrong rate would be 2-3 times off).
     for g in &greeting_ms {
         assert!((g / greeting_ms[0] - 1.0).abs() < 0.2, "{greeting_ms:?}");
     }

@@ -17,13 +17,7 @@ async fn setup() -> Setup {
     let state = common::state().await;
     let user = common::user(&state, "ana@example.com").await;
     server::agents::create(&state, &user.owner, domain::agent::AgentInput { name: "Desk".into(), ..Default::default() }).await.unwrap();
-    let number = server::numbers::create(&state, &user.owner, &domain::phone_number::PhoneNumberInput {
-        phone_number: "+918047491899".into(),
-        provider: "other".into(),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let number = common::number(&state, &user.owner, "+918047491899", None).await;
     let base = common::serve(state.clone()).await;
     Setup {
         ws_base: base.replace("http://", "ws://"),
@@ -90,16 +84,40 @@ async fn a_malformed_frame_closes_with_1007_and_fails_the_call() {
     ws.send(start_frame("CABAD", "8000")).await.unwrap();
     wait_for_status(&s.state, "CABAD", "in_progress").await;
     ws.send(Message::Text(r#"{"event":"media","media":{"payload":"%%%"}}"#.into())).await.unwrap();
-    let mut code = None;
-    while let Some(Ok(msg)) = ws.next().await {
-        if let Message::Close(Some(frame)) = msg {
-            code = Some(frame.code);
-            break;
-        }
-    }
-    assert_eq!(code, Some(CloseCode::Invalid), "1007 invalid payload");
+    assert_eq!(close_code(&mut ws).await, Some(CloseCode::Invalid), "1007 invalid payload");
     let c = wait_for_status(&s.state, "CABAD", "failed").await;
     assert!(c["reason"].as_str().unwrap().contains("base64"), "{c}");
+}
+
+async fn close_code(ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>) -> Option<CloseCode> {
+    while let Some(Ok(msg)) = ws.next().await {
+        if let Message::Close(frame) = msg {
+            return frame.map(|f| f.code);
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn unknown_events_are_ignored_and_binary_frames_close_with_1003() {
+    let s = setup().await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{}{}", s.ws_base, s.ws_path)).await.unwrap();
+    ws.send(start_frame("CANEW", "8000")).await.unwrap();
+    wait_for_status(&s.state, "CANEW", "in_progress").await;
+    // An event Exotel might add later changes nothing; the call goes on to its stop.
+    ws.send(Message::Text(r#"{"event":"transcript","transcript":{"text":"hi"}}"#.into())).await.unwrap();
+    ws.send(media_frame(3200)).await.unwrap();
+    ws.send(Message::Text(r#"{"event":"stop","stop":{"reason":"callended"}}"#.into())).await.unwrap();
+    let c = wait_for_status(&s.state, "CANEW", "completed").await;
+    assert_eq!(c["reason"], "callended");
+
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{}{}", s.ws_base, s.ws_path)).await.unwrap();
+    ws.send(start_frame("CABIN", "8000")).await.unwrap();
+    wait_for_status(&s.state, "CABIN", "in_progress").await;
+    ws.send(Message::Binary(vec![0u8; 320].into())).await.unwrap();
+    assert_eq!(close_code(&mut ws).await, Some(CloseCode::Unsupported), "1003 unsupported data");
+    let c = wait_for_status(&s.state, "CABIN", "failed").await;
+    assert_eq!(c["reason"], "binary frame");
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ struct Setup {
     /// Path and query of the number's webhook URL (with its key).
     webhook: String,
     voicebot: String,
+    owner: server::users::Owner,
 }
 
 async fn setup(status: &str, link_agent: bool) -> Setup {
@@ -47,12 +48,13 @@ async fn setup_on(state: AppState, status: &str, link_agent: bool) -> Setup {
         webhook: strip(&number.webhook_url),
         voicebot: strip(&number.voicebot_url),
         state,
+        owner: user.owner,
     }
 }
 
 impl Setup {
     async fn calls(&self) -> i64 {
-        server::db::calls::count_for_phone(&self.state.db, &self.id).await.unwrap()
+        server::db::calls::count_for_phone(&self.state.db, &self.owner, &self.id).await.unwrap()
     }
     async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.c.post(format!("{}{path}", self.base)).form(form).send().await.unwrap()

@@ -58,6 +58,8 @@ async fn two_stage_vad_finds_speech_and_ignores_noise() {
     assert!(matches!(events.first(), Some(VadEvent::SpeechStart)), "{events:?}");
     assert!(events.iter().any(|e| matches!(e, VadEvent::SpeechEnd { .. })), "{:?}", events.len());
     assert!(ep.stats.silero_chunks > 0, "stage 2 confirmed the onset");
+    // Stage 2 ran only around the onset, not on the whole call (which would be ~0.6 chunks a frame).
+    assert!(ep.stats.silero_chunks * 10 <= ep.stats.frames, "{:?}", ep.stats);
 
     // Loud white noise fools stage 1 now and then; stage 2 rejects it.
     let mut seed = 12345u32;
@@ -93,10 +95,11 @@ async fn the_greeting_is_rendered_once_per_voice_and_rate() {
     let engine = engine();
     let p = engine.pipeline(&agent(), None);
     let first = engine.greeting(&p, 8000).await.unwrap();
-    let t = std::time::Instant::now();
     let again = engine.greeting(&p, 8000).await.unwrap();
     assert!(Arc::ptr_eq(&first, &again), "the cached audio is reused");
-    assert!(t.elapsed().as_millis() < 50);
+    // The other rates come from the same rendering (resampled), each cached too.
     let wide = engine.greeting(&p, 16000).await.unwrap();
-    assert!(wide.len() > first.len() * 3 / 2, "16 kHz is rendered separately");
+    assert!(Arc::ptr_eq(&wide, &engine.greeting(&p, 16000).await.unwrap()));
+    let ratio = wide.len() as f64 / first.len() as f64;
+    assert!((ratio - 2.0).abs() < 0.01, "the same audio at twice the rate: {ratio}");
 }

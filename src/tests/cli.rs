@@ -224,7 +224,9 @@ fn call_places_a_simulated_exotel_call_and_prints_the_transcript() {
         .env("VOXGATE_DATA_DIR", &data)
         .env("VOXGATE_DATABASE_URL", &db)
         .env("VOXGATE_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/data/models"))
-        .env("VOXGATE_LOG", "error");
+        // Everything down to debug, into a file: the numbers' URL secrets must not be in it.
+        .env("VOXGATE_LOG", "debug,surrealdb=warn")
+        .stderr(std::fs::File::create(data.join("server.log")).unwrap());
     let (mut server, base) = start(cmd);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let webhook = rt.block_on(async {
@@ -255,5 +257,9 @@ fn call_places_a_simulated_exotel_call_and_prints_the_transcript() {
     assert!(std::fs::metadata(&wav).unwrap().len() > 16_000, "the agent's audio was recorded");
     server.kill().unwrap();
     server.wait().unwrap();
+    let log = std::fs::read_to_string(data.join("server.log")).unwrap();
+    let secret = webhook.split("key=").nth(1).unwrap().split('&').next().unwrap();
+    assert!(log.contains("/api/telephony/ws/"), "the stream's requests are logged (by path)");
+    assert!(!log.contains(secret), "a number's URL secret reached the log");
     let _ = std::fs::remove_dir_all(data);
 }

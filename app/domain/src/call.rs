@@ -117,7 +117,7 @@ pub struct AnalyticsRow {
     pub id: String,
     pub label: String,
     pub calls: i64,
-    /// Calls that reached a conversation (in progress, completed or failed mid-call), not rejected.
+    /// Calls whose audio stream began (a conversation took place), not rejected or unanswered.
     pub answered: i64,
     pub avg_duration_ms: Option<i64>,
     pub turns_per_call: Option<f64>,
@@ -142,8 +142,16 @@ pub struct AnalyticsDay {
 #[serde(rename_all = "camelCase")]
 pub struct Analytics {
     pub days: u32,
+    /// The number or agent `total` and `by_day` are limited to (none: every call).
+    #[serde(default)]
+    pub phone_id: Option<String>,
+    #[serde(default)]
+    pub agent_id: Option<String>,
+    /// Of the chosen number or agent (or every call).
     pub total: AnalyticsRow,
+    /// Every number and every agent of the period, whatever was chosen.
     pub by_number: Vec<AnalyticsRow>,
     pub by_agent: Vec<AnalyticsRow>,
+    /// Of the chosen number or agent (or every call).
     pub by_day: Vec<AnalyticsDay>,
 }

@@ -268,8 +268,21 @@ pub struct PhoneNumberView {
     pub voicebot_url: String,
     pub status: String,
     pub last_used: Option<String>,
+    /// The newest call to this number.
+    #[serde(default)]
+    pub last_call: Option<LastCall>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A number's newest call, as its card shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastCall {
+    pub id: String,
+    pub caller: Option<String>,
+    pub status: String,
+    pub started_at: String,
 }
 
 /// One page of a phone number listing.

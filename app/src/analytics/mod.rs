@@ -10,11 +10,33 @@ use crate::error::AppError;
 use crate::form::INPUT;
 use crate::layout::{EmptyState, PageHeader};
 
-/// The signed-in user's figures over the last `days` days.
+/// The signed-in user's figures over the last `days` days; totals and charts for the number
+/// or agent `scope` names (`number:<id>`, `agent:<id>`; empty for every call).
 #[server(endpoint = "analytics/get")]
-pub async fn get_analytics(days: u32) -> Result<Analytics, AppError> {
+pub async fn get_analytics(days: u32, scope: String) -> Result<Analytics, AppError> {
     let (state, user) = crate::ssr::signed_in().await?;
-    Ok(server::calls::analytics(&state, &user.owner, days).await?)
+    let (phone_id, agent_id) = (scope.strip_prefix("number:"), scope.strip_prefix("agent:"));
+    Ok(server::calls::analytics(&state, &user.owner, days, phone_id, agent_id).await?)
+}
+
+/// The chart's scope choices: every call, each number, each agent.
+fn scope_select(a: &Analytics, scope: RwSignal<String>) -> impl IntoView + use<> {
+    let option = |value: String, label: String| view! { <option value=value>{label}</option> };
+    view! {
+        <label class="mt-6 flex items-center gap-2 text-sm text-slate-600">
+            "Totals and charts for"
+            <select aria-label="Totals and charts for" data-testid="analytics-scope" class=format!("{INPUT} mt-0 max-w-72")
+                prop:value=move || scope.get() on:change=move |ev| scope.set(event_target_value(&ev))>
+                <option value="">"All calls"</option>
+                <optgroup label="Numbers">
+                    {a.by_number.iter().map(|r| option(format!("number:{}", r.id), r.label.clone())).collect_view()}
+                </optgroup>
+                <optgroup label="Agents">
+                    {a.by_agent.iter().map(|r| option(format!("agent:{}", r.id), r.label.clone())).collect_view()}
+                </optgroup>
+            </select>
+        </label>
+    }
 }
 
 fn ms(v: Option<i64>) -> String {
@@ -61,8 +83,9 @@ fn table(title: &'static str, testid: &'static str, rows: Vec<AnalyticsRow>) -> 
 #[component]
 pub fn AnalyticsPage() -> impl IntoView {
     let days = RwSignal::new(14u32);
+    let scope = RwSignal::new(String::new());
     let (live, _) = crate::calls::live::use_live_calls();
-    let data = Resource::new(move || (days.get(), live.get()), |(d, _)| get_analytics(d));
+    let data = Resource::new(move || (days.get(), scope.get(), live.get()), |(d, s, _)| get_analytics(d, s));
     view! {
         <div class="flex items-start justify-between">
             <PageHeader title="Analytics" subtitle="How your numbers and agents are doing: calls, answer rate, duration, turns and voice-to-voice latency."/>
@@ -76,13 +99,14 @@ pub fn AnalyticsPage() -> impl IntoView {
         <Transition fallback=|| view! { <div class="h-60 animate-pulse rounded-xl bg-slate-200"></div> }>
             {move || data.get().map(|r| match r {
                 Err(e) => view! { <p class="text-red-600">{e.to_string()}</p> }.into_any(),
-                Ok(a) if a.total.calls == 0 => view! {
+                Ok(a) if a.by_number.is_empty() => view! {
                     <EmptyState title="No calls in this period" body="Figures appear here once your numbers take calls.">
                         <a href="/setup" class="text-sm font-medium text-indigo-700 hover:underline">"Put a number on Exotel"</a>
                     </EmptyState>
                 }.into_any(),
                 Ok(a) => view! {
-                    <div class="grid gap-4 md:grid-cols-4" data-testid="analytics-totals">
+                    {scope_select(&a, scope)}
+                    <div class="mt-3 grid gap-4 md:grid-cols-4" data-testid="analytics-totals">
                         <Stat label="Calls" value=a.total.calls.to_string() testid="total-calls"/>
                         <Stat label="Answered" value=rate(&a.total) testid="total-answered"/>
                         <Stat label="Avg duration" value=ms(a.total.avg_duration_ms) testid="total-duration"/>

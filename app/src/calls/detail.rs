@@ -8,7 +8,7 @@ use crate::form::SECONDARY;
 
 /// Stages of an agent reply's latency, with their colours (SVG fill).
 const STAGES: [(&str, &str); 5] =
-    [("End of speech", "#94a3b8"), ("Speech to text", "#38bdf8"), ("Agent", "#a78bfa"), ("Text to speech", "#fbbf24"), ("Send", "#34d399")];
+    [("End of speech", "#94a3b8"), ("Speech to text", "#38bdf8"), ("Agent", "#a78bfa"), ("Text to speech", "#fbbf24"), ("Send (server + network)", "#34d399")];
 
 /// Milliseconds of each stage: endpointing, STT, agent, TTS, and the rest up to the first byte.
 pub fn stages(t: &TurnTimings) -> [i64; 5] {
@@ -66,6 +66,7 @@ fn bubble(t: TurnView, max_ms: i64) -> impl IntoView {
         _ => None,
     };
     let timings = (!caller && t.timings.first_byte_ms.is_some()).then(|| t.timings.clone());
+    let barged = t.interrupted;
     view! {
         <li class=format!("flex {side}") data-testid="turn" data-role=t.role.clone()>
             <div class="max-w-[75%]">
@@ -74,6 +75,12 @@ fn bubble(t: TurnView, max_ms: i64) -> impl IntoView {
                 {timings.map(|timings| view! { <LatencyBar timings max_ms/> })}
             </div>
         </li>
+        // The barge-in as an event of its own, where it happened in the conversation.
+        {barged.then(|| view! {
+            <li class="flex justify-center" data-testid="turn-barge-in">
+                <span class="rounded-full bg-amber-50 px-3 py-1 text-xs text-amber-800">"Caller spoke over the agent: audio cleared, agent listening"</span>
+            </li>
+        })}
     }
     .into_any()
 }

@@ -104,7 +104,7 @@ pub fn CallLogsPage() -> impl IntoView {
                     }).collect_view())}
                 </Transition>
             </select>
-            <select aria-label="Filter by agent" class=format!("{INPUT} mt-0 max-w-44") on:change=filter(agent_id)>
+            <select aria-label="Filter by agent" class=format!("{INPUT} mt-0 max-w-44") prop:value=move || agent_id.get() on:change=filter(agent_id)>
                 <option value="">"All agents"</option>
                 <Transition fallback=|| ()>
                     {move || agents.get().and_then(Result::ok).map(|a| a.into_iter().map(|a| view! { <option value=a.id>{a.settings.name}</option> }).collect_view())}

@@ -45,7 +45,21 @@ pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberVie
                     <dt>"API key"</dt><dd class="font-mono text-slate-800" data-testid="number-api-key">{e.api_key}</dd>
                 })}
                 <dt>"Last call"</dt>
-                <dd class="text-slate-800" data-testid="number-last-call">{number.last_used.clone().unwrap_or_else(|| "never".into())}</dd>
+                <dd class="text-slate-800" data-testid="number-last-call">
+                    {match number.last_call.clone() {
+                        Some(c) => {
+                            let when = c.started_at.replace('T', " ").chars().take(16).collect::<String>();
+                            let caller = c.caller.unwrap_or_else(|| "unknown caller".into());
+                            view! {
+                                <a class="text-indigo-700 hover:underline" data-testid="number-last-call-link"
+                                    href=format!("/calls?phoneId={}&call={}", number.id, c.id)>
+                                    {format!("{when} · {caller} · {}", c.status.replace('_', " "))}
+                                </a>
+                            }.into_any()
+                        }
+                        None => view! { <span>"never"</span> }.into_any(),
+                    }}
+                </dd>
                 <dt>"Agent"</dt>
                 <dd data-testid="number-agent">
                     {match (number.linked_agent_id.clone(), number.linked_agent_name.clone()) {

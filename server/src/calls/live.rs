@@ -29,8 +29,55 @@ fn record_key(v: &Value) -> Option<String> {
     }
 }
 
+/// Live streams one user may hold open at once (each holds two live queries; a dashboard tab
+/// holds one). A closed tab frees its slot when the server next writes to it (keep-alive).
+pub const MAX_STREAMS_PER_USER: usize = 20;
+
+/// Why a subscription was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SubscribeError {
+    #[error("too many live connections for this user (at most {MAX_STREAMS_PER_USER})")]
+    TooMany,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Open live streams per user.
+pub type StreamCounts = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>;
+
+/// One of a user's stream slots, given back when dropped.
+struct Slot {
+    counts: StreamCounts,
+    user: String,
+}
+
+impl Slot {
+    fn take(counts: &StreamCounts, user: &str) -> Option<Self> {
+        let mut c = counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = c.entry(user.to_string()).or_default();
+        if *n >= MAX_STREAMS_PER_USER {
+            return None;
+        }
+        *n += 1;
+        Some(Self { counts: counts.clone(), user: user.to_string() })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut c = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = c.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                c.remove(&self.user);
+            }
+        }
+    }
+}
+
 /// Events for `owner`'s calls from now on. Dropping the stream kills the live queries.
-pub async fn subscribe(state: &AppState, owner: &Owner) -> Result<impl Stream<Item = LiveEvent> + Send + use<>, DbError> {
+pub async fn subscribe(state: &AppState, owner: &Owner) -> Result<impl Stream<Item = LiveEvent> + Send + use<>, SubscribeError> {
+    let slot = Slot::take(&state.live_streams, owner.id()).ok_or(SubscribeError::TooMany)?;
     // Live queries belong to the session of the handle that started them and end when it is
     // dropped: this handle lives as long as the stream.
     let db = state.db.clone();
@@ -40,9 +87,10 @@ pub async fn subscribe(state: &AppState, owner: &Owner) -> Result<impl Stream<It
              LIVE SELECT call, seq, role FROM turn WHERE owner = type::record('user', $owner);",
         )
         .bind(serde_json::json!({ "owner": owner.id() }))
-        .await?;
-    let calls = response.stream::<Notification<Value>>(0)?;
-    let turns = response.stream::<Notification<Value>>(1)?;
+        .await
+        .map_err(DbError::from)?;
+    let calls = response.stream::<Notification<Value>>(0).map_err(DbError::from)?;
+    let turns = response.stream::<Notification<Value>>(1).map_err(DbError::from)?;
     let calls = calls.filter_map(|n| async move {
         let data = n.ok()?.data;
         Some(LiveEvent::Call { call_id: record_key(data.get("id")?)?, status: data.get("status")?.as_str()?.to_string() })
@@ -56,7 +104,7 @@ pub async fn subscribe(state: &AppState, owner: &Owner) -> Result<impl Stream<It
         })
     });
     Ok(futures_util::stream::select(calls, turns).map(move |e| {
-        let _session = &db;
+        let _held = (&db, &slot);
         e
     }))
 }

@@ -32,10 +32,12 @@ fn view(r: CallListRow) -> CallView {
     }
 }
 
-/// A date filter as RFC 3339: `YYYY-MM-DD` means that day's start (UTC).
+/// A date filter as RFC 3339. A plain `YYYY-MM-DD` is a whole day (UTC): `from` is its start
+/// and `to` includes it (the next day's start, exclusive).
 fn date(field: &str, v: &Option<String>) -> Result<Option<String>, DomainError> {
     let Some(v) = v.as_ref().map(|s| s.trim()).filter(|s| !s.is_empty()) else { return Ok(None) };
     if let Ok(d) = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        let d = if field == "to" { d.succ_opt().unwrap_or(d) } else { d };
         return Ok(Some(format!("{d}T00:00:00Z")));
     }
     chrono::DateTime::parse_from_rfc3339(v)
@@ -75,8 +77,9 @@ pub async fn get(state: &AppState, owner: &Owner, id: &str) -> Result<CallDetail
 }
 
 /// Calls, answer rate, duration, turns and voice-to-voice latency of `owner`'s calls over the
-/// last `days` days (1..=90), in total, per number, per agent and per day.
-pub async fn analytics(state: &AppState, owner: &Owner, days: u32) -> Result<domain::call::Analytics, DomainError> {
+/// last `days` days (1..=90): per number and per agent, and in total and per day for the
+/// number `phone_id` or agent `agent_id` when one is given (else for every call).
+pub async fn analytics(state: &AppState, owner: &Owner, days: u32, phone_id: Option<&str>, agent_id: Option<&str>) -> Result<domain::call::Analytics, DomainError> {
     use domain::call::{Analytics, AnalyticsDay, AnalyticsRow};
     let days = days.clamp(1, 90);
     let now = chrono::DateTime::parse_from_rfc3339(&state.clock.now_rfc3339()).map(|d| d.with_timezone(&chrono::Utc)).unwrap_or_else(|_| chrono::Utc::now());
@@ -85,7 +88,8 @@ pub async fn analytics(state: &AppState, owner: &Owner, days: u32) -> Result<dom
     let calls = repo::for_analytics(&state.db, owner, &from).await?;
 
     fn row(id: &str, label: &str, calls: &[&repo::AnalyticsCall]) -> AnalyticsRow {
-        let answered: Vec<&&repo::AnalyticsCall> = calls.iter().filter(|c| c.status != "rejected" && c.status != "ringing").collect();
+        // Answered: the call's stream began (a call that never streamed was not answered).
+        let answered: Vec<&&repo::AnalyticsCall> = calls.iter().filter(|c| c.answered_at.is_some()).collect();
         let durations: Vec<i64> = answered.iter().filter_map(|c| c.duration_ms).collect();
         let mut v2v: Vec<i64> = calls.iter().flat_map(|c| c.voice_to_voice.iter().flatten().copied()).collect();
         v2v.sort_unstable();
@@ -101,7 +105,12 @@ pub async fn analytics(state: &AppState, owner: &Owner, days: u32) -> Result<dom
             voice_to_voice_p90_ms: q(0.9),
         }
     }
-    let all: Vec<&repo::AnalyticsCall> = calls.iter().collect();
+    let phone_id = phone_id.map(str::trim).filter(|s| !s.is_empty());
+    let agent_id = agent_id.map(str::trim).filter(|s| !s.is_empty());
+    let chosen: Vec<&repo::AnalyticsCall> = calls
+        .iter()
+        .filter(|c| phone_id.is_none_or(|p| c.phone_id == p) && agent_id.is_none_or(|a| c.agent_id.as_deref() == Some(a)))
+        .collect();
     let group = |key: &dyn Fn(&repo::AnalyticsCall) -> Option<(String, String)>| {
         let mut groups: std::collections::BTreeMap<(String, String), Vec<&repo::AnalyticsCall>> = Default::default();
         for c in &calls {
@@ -118,10 +127,45 @@ pub async fn analytics(state: &AppState, owner: &Owner, days: u32) -> Result<dom
     let by_day = (0..days)
         .map(|i| {
             let day = (first_day + chrono::Duration::days(i as i64)).format("%Y-%m-%d").to_string();
-            let on: Vec<&repo::AnalyticsCall> = calls.iter().filter(|c| c.started_at.starts_with(&day)).collect();
+            let on: Vec<&repo::AnalyticsCall> = chosen.iter().copied().filter(|c| c.started_at.starts_with(&day)).collect();
             let r = row(&day, &day, &on);
             AnalyticsDay { day, calls: r.calls, answered: r.answered, voice_to_voice_p50_ms: r.voice_to_voice_p50_ms, voice_to_voice_p90_ms: r.voice_to_voice_p90_ms }
         })
         .collect();
-    Ok(Analytics { days, total: row("all", "All calls", &all), by_number, by_agent, by_day })
+    Ok(Analytics {
+        days,
+        phone_id: phone_id.map(str::to_string),
+        agent_id: agent_id.map(str::to_string),
+        total: row("all", "All calls", &chosen),
+        by_number,
+        by_agent,
+        by_day,
+    })
+}
+
+/// A call still ringing after this long never got its stream.
+pub const RINGING_LIMIT: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Ends calls that cannot be live any more: ringing past [`RINGING_LIMIT`], or in progress
+/// past the longest stream (a server that stopped mid-call never wrote their end).
+pub async fn end_stale(state: &AppState) -> Result<usize, DomainError> {
+    use crate::clock::rfc3339;
+    let now = state.clock.now();
+    let live = chrono::Duration::from_std(crate::telephony::session::MAX_SESSION).unwrap_or(chrono::Duration::hours(1)) + chrono::Duration::minutes(5);
+    Ok(repo::end_stale(&state.db, &rfc3339(now - RINGING_LIMIT), &rfc3339(now - live), &rfc3339(now)).await?)
+}
+
+/// Runs [`end_stale`] every half minute, for as long as the server runs.
+pub fn sweep_stale(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            match end_stale(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(calls = n, "ended stale calls"),
+                Err(e) => tracing::warn!(error = %e, "cannot end stale calls"),
+            }
+        }
+    });
 }

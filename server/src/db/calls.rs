@@ -101,9 +101,45 @@ pub async fn get_by_key(db: &Db, key: &str) -> Result<Option<CallRow>, DbError> 
     row(db, &format!("SELECT {PROJECTION} FROM ONLY type::record('call', $key)"), json!({ "key": key })).await
 }
 
-/// Number of calls recorded for a phone number (tests and the number card).
-pub async fn count_for_phone(db: &Db, phone_id: &str) -> Result<i64, DbError> {
-    Ok(row(db, "RETURN count(SELECT id FROM call WHERE phone_id = $phone_id)", json!({ "phone_id": phone_id })).await?.unwrap_or(0))
+/// Number of `owner`'s calls on one of their numbers.
+pub async fn count_for_phone(db: &Db, owner: &crate::users::Owner, phone_id: &str) -> Result<i64, DbError> {
+    Ok(row(
+        db,
+        "RETURN count(SELECT id FROM call WHERE phone_id = $phone_id AND owner = type::record('user', $owner))",
+        json!({ "phone_id": phone_id, "owner": owner.id() }),
+    )
+    .await?
+    .unwrap_or(0))
+}
+
+/// The stream of a call began: it is in progress and counts as answered.
+pub async fn mark_answered(db: &Db, key: &str, now: &str) -> Result<(), DbError> {
+    rows::<serde_json::Value>(
+        db,
+        "UPDATE type::record('call', $key) SET status = 'in_progress', answered_at = answered_at ?? <datetime>$now
+         WHERE status != 'rejected' RETURN NONE",
+        json!({ "key": key, "now": now }),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Ends calls that can no longer be live: ringing since before `ringing_before` (the stream
+/// never opened) or in progress since before `live_before` (past the longest stream). Returns
+/// how many were ended.
+pub async fn end_stale(db: &Db, ringing_before: &str, live_before: &str, now: &str) -> Result<usize, DbError> {
+    let mut response = super::query(
+        db,
+        "UPDATE call SET status = 'failed', reason = 'the stream never opened', ended_at = <datetime>$now
+            WHERE status = 'ringing' AND started_at < <datetime>$ringing RETURN record::id(id) AS id;
+         UPDATE call SET status = 'failed', reason = 'the stream ended without a stop', ended_at = <datetime>$now
+            WHERE status = 'in_progress' AND started_at < <datetime>$live RETURN record::id(id) AS id;",
+        json!({ "ringing": ringing_before, "live": live_before, "now": now }),
+    )
+    .await?;
+    let ringing: Vec<serde_json::Value> = super::take(&mut response, 0)?;
+    let live: Vec<serde_json::Value> = super::take(&mut response, 1)?;
+    Ok(ringing.len() + live.len())
 }
 
 /// Replaces the provider parameters of a call; a `completed`/`failed` stream status ends it.
@@ -216,6 +252,7 @@ pub async fn get(db: &Db, owner: &crate::users::Owner, id: &str) -> Result<Optio
 /// voice-to-voice time of each agent reply (end-of-speech silence + detection to first byte).
 #[derive(Debug, Clone, Deserialize)]
 pub struct AnalyticsCall {
+    pub answered_at: Option<String>,
     pub phone_id: String,
     pub phone_number: String,
     pub agent_id: Option<String>,
@@ -232,7 +269,7 @@ pub struct AnalyticsCall {
 pub async fn for_analytics(db: &Db, owner: &crate::users::Owner, from: &str) -> Result<Vec<AnalyticsCall>, DbError> {
     rows(
         db,
-        "SELECT phone_id, phone_number, agent_id, status, started_at, duration_ms,
+        "SELECT answered_at, phone_id, phone_number, agent_id, status, started_at, duration_ms,
             (IF agent_id THEN type::record('agent', agent_id).name ELSE NONE END) AS agent_name,
             count(SELECT id FROM turn WHERE call = $parent.id) AS turns,
             (SELECT VALUE (endpointing_ms ?? 0) + first_byte_ms FROM turn

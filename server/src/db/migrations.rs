@@ -139,6 +139,15 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE INDEX turn_owner ON turn FIELDS owner;
         ",
     },
+    Migration {
+        version: 6,
+        name: "answered calls, stale-call sweep",
+        sql: "
+            DEFINE FIELD answered_at ON call TYPE option<datetime>;
+            UPDATE call SET answered_at = started_at WHERE status IN ['in_progress', 'completed'] OR (status = 'failed' AND duration_ms != NONE);
+            DEFINE INDEX call_status ON call FIELDS status, started_at;
+        ",
+    },
 ];
 
 const BOOTSTRAP: &str = "

@@ -24,9 +24,21 @@ pub struct NumberRow {
     pub linked_agent_name: Option<String>,
     pub status: String,
     pub last_used: Option<String>,
+    /// Read by listings and single reads (not by telephony lookups).
+    #[serde(default)]
+    pub last_call: Option<LastCallRow>,
     pub url_secret: String,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// The newest call of a number.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LastCallRow {
+    pub id: String,
+    pub caller: Option<String>,
+    pub status: String,
+    pub started_at: String,
 }
 
 impl NumberRow {
@@ -36,9 +48,22 @@ impl NumberRow {
     }
 }
 
-const PROJECTION: &str = "record::id(id) AS id, record::id(owner) AS owner_id, phone_number, display_name, provider,
+macro_rules! projection {
+    () => {
+        "record::id(id) AS id, record::id(owner) AS owner_id, phone_number, display_name, provider,
     exotel_sid, exotel_app_id, exotel_domain, exotel_region, exotel_api_key_last4, exotel_api_token_last4,
-    linked_agent, linked_agent.name AS linked_agent_name, status, last_used, url_secret, created_at, updated_at";
+    linked_agent, linked_agent.name AS linked_agent_name, status, last_used, url_secret, created_at, updated_at"
+    };
+}
+
+const PROJECTION: &str = projection!();
+
+/// [`PROJECTION`] plus the number's newest call (through the `call_phone` index).
+const VIEW_PROJECTION: &str = concat!(
+    projection!(),
+    ", (SELECT record::id(id) AS id, caller, status, started_at FROM call
+        WHERE phone_id = record::id($parent.id) AND owner = $parent.owner ORDER BY started_at DESC LIMIT 1)[0] AS last_call"
+);
 
 /// Everything written for a number; `None` credentials leave the stored ones in place.
 #[derive(Debug, Clone)]
@@ -120,7 +145,7 @@ pub async fn update(db: &Db, owner: &Owner, id: &str, w: &NumberWrite, now: &str
 pub async fn get(db: &Db, owner: &Owner, id: &str) -> Result<Option<NumberRow>, DbError> {
     row(
         db,
-        &format!("SELECT {PROJECTION} FROM phone_number WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner)"),
+        &format!("SELECT {VIEW_PROJECTION} FROM phone_number WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner)"),
         json!({ "id": id, "owner": owner.id() }),
     )
     .await
@@ -165,7 +190,7 @@ pub async fn list(db: &Db, owner: &Owner, f: &ListFilter) -> Result<(Vec<NumberR
         cond.push_str(" AND string::contains(search, $search)");
     }
     let sql = format!(
-        "SELECT {PROJECTION} FROM phone_number WHERE {cond} ORDER BY created_at DESC LIMIT $limit START $start;
+        "SELECT {VIEW_PROJECTION} FROM phone_number WHERE {cond} ORDER BY created_at DESC LIMIT $limit START $start;
          SELECT count() AS total FROM phone_number WHERE {cond} GROUP ALL;"
     );
     let vars = json!({

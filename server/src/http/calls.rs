@@ -28,7 +28,11 @@ async fn read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<S
 /// Server-sent events for the caller's calls: `call` (created or status changed) and `turn`
 /// (stored), each with the call id; from SurrealDB live queries scoped to the user.
 async fn live(State(state): State<AppState>, user: CurrentUser) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
-    let events = crate::calls::live::subscribe(&state, &user.owner).await.map_err(crate::errors::DomainError::from)?;
+    use crate::calls::live::SubscribeError;
+    let events = crate::calls::live::subscribe(&state, &user.owner).await.map_err(|e| match e {
+        SubscribeError::TooMany => ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "too_many_streams", e.to_string()),
+        SubscribeError::Db(e) => ApiError::from(e),
+    })?;
     let stream = events.map(|e| {
         let name = match &e {
             crate::calls::live::LiveEvent::Call { .. } => "call",
@@ -41,11 +45,15 @@ async fn live(State(state): State<AppState>, user: CurrentUser) -> Result<Sse<im
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 struct AnalyticsArgs {
     days: Option<u32>,
+    phone_id: Option<String>,
+    agent_id: Option<String>,
 }
 
-/// `GET /api/analytics?days=14`: per number, per agent and per day figures.
+/// `GET /api/analytics?days=14&phoneId=&agentId=`: per number, per agent, and per day (of the
+/// chosen number or agent) figures.
 async fn analytics(State(state): State<AppState>, user: CurrentUser, QueryArgs(q): QueryArgs<AnalyticsArgs>) -> Result<Json<domain::call::Analytics>, ApiError> {
-    Ok(Json(crate::calls::analytics(&state, &user.owner, q.days.unwrap_or(14)).await?))
+    Ok(Json(crate::calls::analytics(&state, &user.owner, q.days.unwrap_or(14), q.phone_id.as_deref(), q.agent_id.as_deref()).await?))
 }

@@ -1,7 +1,7 @@
 //! Phone numbers service: import, edit, list, delete; credentials sealed; generated URLs.
 
 use domain::FieldError;
-use domain::phone_number::{ExotelConfigView, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView};
+use domain::phone_number::{ExotelConfigView, LastCall, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView};
 
 use crate::db::{self, agents as agent_repo, phone_numbers as repo};
 use crate::errors::DomainError;
@@ -64,6 +64,7 @@ fn view(state: &AppState, r: repo::NumberRow) -> PhoneNumberView {
         voicebot_url: u.voicebot,
         status: r.status,
         last_used: r.last_used,
+        last_call: r.last_call.map(|c| LastCall { id: c.id, caller: c.caller, status: c.status, started_at: c.started_at }),
         created_at: r.created_at,
         updated_at: r.updated_at,
     }

@@ -129,7 +129,7 @@ pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Resu
     let stream_url = stream_url(state, v, &params.call_sid);
     if created && active {
         // Render the greeting now, while the provider connects the stream, so its first audio
-        // leaves right after `start` (cached per voice, text and rate; 8 kHz is the URL's rate).
+        // leaves right after `start` (cached per voice, text and rate).
         let (state, owner, agent) = (state.clone(), v.owner.clone(), v.agent.clone());
         tokio::spawn(async move {
             let key = match &agent {

@@ -1,6 +1,6 @@
 //! One task per streamed call: reads Exotel's frames, keeps the call record in step
 //! (in progress on `start`, completed with its duration on `stop` or close, failed with a
-//! reason on a malformed frame), closes malformed streams with a clear close code, and runs
+//! reason on a malformed frame; unknown events are ignored), closes malformed streams with a clear close code, and runs
 //! the call's conversation (crate::voice::conversation) from `start` to the end.
 
 use std::time::{Duration, Instant};
@@ -113,6 +113,8 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
     let (sink, mut source) = socket.split();
     let mut sender = Sender::Direct(sink);
     let opened = Instant::now();
+    // The call's duration counts from `start` (the moment the conversation begins).
+    let mut started = opened;
     let mut call_key: Option<String> = None;
     let mut stats = StreamStats::default();
     let mut caller: Option<mpsc::Sender<CallerEvent>> = None;
@@ -126,7 +128,15 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
             n = tokio::time::timeout(IDLE_TIMEOUT, source.next()) => n,
             summary = async { conversation.as_mut().expect("guarded").await }, if conversation.is_some() => {
                 conversation = None;
-                let summary = summary.unwrap_or_default();
+                let summary = match summary {
+                    Ok(s) => s,
+                    Err(e) => {
+                        // A conversation that panicked is a failed call, never a completed one.
+                        tracing::error!(phone_id = %phone_id, error = %e, "the call's conversation ended abnormally");
+                        sender.close(1011, "internal error").await;
+                        break Ending::Failed("internal error in the conversation".into());
+                    }
+                };
                 if summary.peer_stalled {
                     sender.close(1011, "peer stopped reading").await;
                     break Ending::Failed("the peer stopped reading our audio".into());
@@ -186,9 +196,12 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
                         break Ending::Failed("cannot record the call".into());
                     }
                 };
-                let _ = db::calls::set_status(&state.db, &answered.call.id, "in_progress", None, None, None).await;
+                if let Err(e) = db::calls::mark_answered(&state.db, &answered.call.id, &state.clock.now_rfc3339()).await {
+                    tracing::warn!(call = %answered.call.id, error = %e, "cannot mark the call in progress");
+                }
                 tracing::info!(call_sid = %params.call_sid, phone_id = %phone_id, rate = ctx.sample_rate, "stream started");
                 call_key = Some(answered.call.id.clone());
+                started = Instant::now();
                 // The conversation starts now; the socket's sending half goes to its writer.
                 let (out_tx, out_rx) = mpsc::channel::<Outbound>(64);
                 let (caller_tx, caller_rx) = mpsc::channel::<CallerEvent>(256);
@@ -219,17 +232,25 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
             }
             Ok(Inbound::Dtmf { digit, .. }) => {
                 stats.dtmf.push(digit.clone());
-                if let Some(c) = &caller {
-                    let _ = c.send(CallerEvent::Dtmf(digit)).await;
+                // Never wait on a busy conversation (its queue holds 256 events): this reader
+                // keeps reading, so `stop` and the timeouts keep working.
+                if let Some(c) = &caller
+                    && c.try_send(CallerEvent::Dtmf(digit)).is_err()
+                {
+                    tracing::warn!(phone_id = %phone_id, "keypad digit dropped: the conversation is not keeping up");
                 }
             }
             Ok(Inbound::Mark { name }) => {
                 stats.marks += 1;
                 if let Some(c) = &caller {
-                    let _ = c.send(CallerEvent::Mark(name)).await;
+                    let _ = c.try_send(CallerEvent::Mark(name));
                 }
             }
             Ok(Inbound::Stop { reason }) => break Ending::Completed(reason),
+            // An event this version does not know (Exotel may add some) is not an error.
+            Err(stream::CodecError::UnknownEvent(event)) => {
+                tracing::debug!(phone_id = %phone_id, event = %event, "unknown stream event ignored");
+            }
             Err(e) => {
                 tracing::warn!(phone_id = %phone_id, error = %e, "malformed stream frame");
                 sender.close(e.close_code(), &e.to_string()).await;
@@ -249,7 +270,7 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
     let seconds = stats.media_bytes as f64 / stream::bytes_per_second(ctx.sample_rate) as f64;
     tracing::info!(phone_id = %phone_id, ?ending, media_frames = stats.media_frames, dropped = stats.dropped_frames, audio_seconds = seconds, turns, dtmf = ?stats.dtmf, "stream ended");
     if let Some(key) = call_key {
-        let duration = opened.elapsed().as_millis() as i64;
+        let duration = started.elapsed().as_millis() as i64;
         let now = state.clock.now_rfc3339();
         let (status, reason) = match &ending {
             Ending::Completed(r) => ("completed", r.clone()),

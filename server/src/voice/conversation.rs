@@ -69,8 +69,9 @@ const HANGUP_GRACE: Duration = Duration::from_millis(700);
 enum JobMsg {
     Transcript { id: u64, text: String, stt_ms: i64 },
     Token { id: u64 },
-    /// `provider_ms`: time the providers (STT, agent, TTS) took before this audio was ready.
-    Audio { id: u64, pcm: Vec<i16>, provider_ms: f64 },
+    /// `provider_ms`: time the providers (STT, agent, TTS) took before this audio was ready;
+    /// `text`: what the audio says.
+    Audio { id: u64, pcm: Arc<Vec<i16>>, provider_ms: f64, text: String },
     Finished { id: u64, text: String, after: AfterReply, fallback: bool },
 }
 
@@ -131,7 +132,7 @@ pub async fn run(
                 break;
             }
         }
-        if !c.pump().await {
+        if c.summary.peer_stalled || !c.pump().await {
             break;
         }
     }
@@ -235,9 +236,17 @@ impl Conv {
         let task = tokio::spawn(async move {
             let Some(tx) = tx else { return };
             let text = pipeline.greeting.clone();
-            match engine.greeting(&pipeline, rate).await {
+            // A cloud voice that fails greets in the offline voice instead.
+            let greeting = match engine.greeting(&pipeline, rate).await {
+                Ok(pcm) => Ok(pcm),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot render the greeting; using the offline voice");
+                    engine.greeting_offline(&pipeline, rate).await
+                }
+            };
+            match greeting {
                 Ok(pcm) => {
-                    let _ = tx.send(JobMsg::Audio { id, pcm: pcm.to_vec(), provider_ms: 0.0 }).await;
+                    let _ = tx.send(JobMsg::Audio { id, pcm, provider_ms: 0.0, text: text.clone() }).await;
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot render the greeting"),
             }
@@ -297,7 +306,11 @@ impl Conv {
         let frames = self.speaker.clear(now);
         let speaking = !frames.is_empty();
         for f in frames {
-            let _ = self.out.send(f).await;
+            // Bounded like every send: a peer that stopped reading ends the call (see `pump`).
+            if !matches!(tokio::time::timeout(PEER_STALL, self.out.send(f)).await, Ok(Ok(()))) {
+                self.summary.peer_stalled = true;
+                break;
+            }
         }
         let Some(mut r) = self.reply.take() else { return };
         if let Some(t) = r.task.take() {
@@ -427,7 +440,14 @@ impl Conv {
                     r.first_token = Some(now);
                 }
             }
-            JobMsg::Audio { id, pcm, provider_ms } if id == r.id => {
+            JobMsg::Audio { id, pcm, provider_ms, text } if id == r.id => {
+                // What has been spoken so far: a reply cut off by the caller keeps its words.
+                if !text.is_empty() {
+                    if !r.text.is_empty() {
+                        r.text.push(' ');
+                    }
+                    r.text.push_str(&text);
+                }
                 if r.first_audio.is_none() {
                     r.first_audio = Some(now);
                     // Provider time spent before the end of speech was detected is off the
@@ -435,7 +455,7 @@ impl Conv {
                     let early = r.origin.saturating_duration_since(r.job_started).as_secs_f64() * 1000.0;
                     r.provider_ms = (provider_ms - early).max(0.0);
                 }
-                self.speaker.enqueue(id, audio::i16_to_bytes(&pcm), now);
+                self.speaker.enqueue(id, pcm, now);
             }
             JobMsg::Finished { id, text, after, fallback } if id == r.id => {
                 r.finished = true;
@@ -598,6 +618,15 @@ fn now_wall() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// A task that is aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// STT (for speech), then the agent streamed sentence by sentence into TTS; provider failures
 /// and timeouts turn into the fallback line.
 struct Job {
@@ -614,7 +643,7 @@ async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, turn_aud
     if pipeline.agent.echoes_audio() {
         let _ = tx.send(JobMsg::Transcript { id, text: String::new(), stt_ms: 0 }).await;
         // The turn is kept at the call's rate: the caller's own samples go back.
-        let _ = tx.send(JobMsg::Audio { id, pcm: turn_audio.to_vec(), provider_ms: 0.0 }).await;
+        let _ = tx.send(JobMsg::Audio { id, pcm: turn_audio, provider_ms: 0.0, text: String::new() }).await;
         let _ = tx.send(JobMsg::Finished { id, text: String::new(), after: AfterReply::Listen, fallback: false }).await;
         return;
     }
@@ -643,7 +672,8 @@ async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, turn_aud
     let agent = pipeline.agent.clone();
     let agent_input = input.clone();
     let asked = Instant::now();
-    let mut agent_task = tokio::spawn(async move { agent.reply(&history, &agent_input, token_tx).await });
+    // Aborted with this job (barge-in): a cancelled reply stops its model too.
+    let mut agent_task = AbortOnDrop(tokio::spawn(async move { agent.reply(&history, &agent_input, token_tx).await }));
     let mut said = String::new();
     let mut pending = String::new();
     let mut first = true;
@@ -652,7 +682,7 @@ async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, turn_aud
         let token = match next {
             Ok(t) => t,
             Err(_) => {
-                agent_task.abort();
+                agent_task.0.abort();
                 if said.is_empty() {
                     return fallback(&job, VoiceError::Timeout("agent")).await;
                 }
@@ -680,7 +710,7 @@ async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, turn_aud
                     if said.is_empty() {
                         provider_ms += synth.elapsed().as_secs_f64() * 1000.0;
                     }
-                    let _ = tx.send(JobMsg::Audio { id, pcm, provider_ms }).await;
+                    let _ = tx.send(JobMsg::Audio { id, pcm: Arc::new(pcm), provider_ms, text: sentence.clone() }).await;
                     if !said.is_empty() {
                         said.push(' ');
                     }
@@ -694,7 +724,7 @@ async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, turn_aud
             break;
         }
     }
-    let after = match (&mut agent_task).await {
+    let after = match (&mut agent_task.0).await {
         Ok(Ok(after)) => after,
         Ok(Err(e)) if said.is_empty() => return fallback(&job, e).await,
         Ok(Err(e)) => {
@@ -738,9 +768,10 @@ fn sentence_end(text: &str, done: bool) -> Option<usize> {
     if done && !text.trim().is_empty() {
         return Some(text.len());
     }
-    // A very long clause is spoken at its last comma rather than waiting for the full stop.
+    // A very long clause is spoken at its last comma (else its last space) rather than
+    // waiting for the full stop.
     if text.len() > 240 {
-        return text.rfind(", ").map(|i| i + 1);
+        return text.rfind(", ").map(|i| i + 1).or_else(|| text.rfind(' ').filter(|&i| i > 0));
     }
     None
 }
@@ -751,7 +782,7 @@ async fn fallback(job: &Job, error: VoiceError) {
     match job.engine.fallback(&job.pipeline, job.rate).await {
         Ok(pcm) => {
             // The wait for the failed provider is not ours: NaN keeps it out of server-added time.
-            let _ = job.tx.send(JobMsg::Audio { id: job.id, pcm: pcm.to_vec(), provider_ms: f64::NAN }).await;
+            let _ = job.tx.send(JobMsg::Audio { id: job.id, pcm, provider_ms: f64::NAN, text: line.clone() }).await;
         }
         Err(e) => tracing::error!(error = %e, "cannot speak the fallback line"),
     }
@@ -768,6 +799,11 @@ mod tests {
         assert_eq!(sentence_end("We open at 9.30", false), None);
         assert_eq!(sentence_end("We open at 9.30", true), Some(15));
         assert_eq!(sentence_end("", true), None);
+        // A long run with no stop is cut at its last comma, or its last space.
+        let clause = format!("{}, and then", "word ".repeat(50).trim_end());
+        assert_eq!(sentence_end(&clause, false), Some(clause.find(", and").unwrap() + 1));
+        let run = "word ".repeat(60);
+        assert_eq!(sentence_end(&run, false), Some(run.trim_end().len()));
     }
 
     #[test]

@@ -132,8 +132,8 @@ impl VoiceEngine {
         }
     }
 
-    /// Loads the offline models (when `models`) and renders the greetings of `agents` at
-    /// 8 kHz (the rate of the stream URLs we hand out), logging what is missing.
+    /// Loads the offline models (when `models`) and renders the greetings (and fallback lines)
+    /// of `agents` at every stream rate, logging what is missing.
     pub async fn warm_up(self: &Arc<Self>, agents: &[(AgentInput, Option<String>)], models: bool) {
         if models {
             let missing = self.files.missing();
@@ -156,11 +156,13 @@ impl VoiceEngine {
         }
         for (agent, api_key) in agents {
             let pipeline = self.pipeline(agent, api_key.clone());
-            if let Err(e) = self.greeting(&pipeline, 8000).await {
-                tracing::warn!(agent = %agent.name, error = %e, "cannot render a greeting");
-            }
-            if let Err(e) = self.fallback(&pipeline, 8000).await {
-                tracing::warn!(agent = %agent.name, error = %e, "cannot render the fallback line");
+            for rate in crate::telephony::exotel::stream::RATES {
+                if let Err(e) = self.greeting(&pipeline, rate).await {
+                    tracing::warn!(agent = %agent.name, error = %e, "cannot render a greeting");
+                }
+                if let Err(e) = self.fallback(&pipeline, rate).await {
+                    tracing::warn!(agent = %agent.name, error = %e, "cannot render the fallback line");
+                }
             }
         }
     }
@@ -181,25 +183,51 @@ impl VoiceEngine {
         self.cached(&pipeline.tts, &pipeline.voice_key, &pipeline.greeting, rate).await
     }
 
+    /// The greeting in the offline voice (when the agent's own voice fails).
+    pub async fn greeting_offline(&self, pipeline: &Pipeline, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
+        self.cached(&pipeline.fallback_tts, &pipeline.fallback_voice_key, &pipeline.greeting, rate).await
+    }
+
     /// The fallback line in the offline voice, rendered once per voice and rate.
     pub async fn fallback(&self, pipeline: &Pipeline, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
         self.cached(&pipeline.fallback_tts, &pipeline.fallback_voice_key, &pipeline.fallback_line, rate).await
     }
 
+    /// Rendered once per voice and text, at the highest stream rate; the other rates are
+    /// resampled from that rendering (milliseconds), so a stream at any rate greets at once.
     async fn cached(&self, tts: &Arc<dyn TextToSpeech>, voice_key: &str, text: &str, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (voice_key, text, rate).hash(&mut h);
-        let key = h.finish();
-        if let Some(g) = self.greetings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key) {
-            return Ok(g.clone());
+        const TOP: u32 = 24000;
+        let key = |rate: u32| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (voice_key, text, rate).hash(&mut h);
+            h.finish()
+        };
+        let get = |rate: u32| self.greetings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key(rate)).cloned();
+        if let Some(g) = get(rate) {
+            return Ok(g);
         }
-        let audio = Arc::new(tts.synthesize(text, rate).await?);
+        let top = match get(TOP) {
+            Some(g) => g,
+            None => {
+                let g = Arc::new(tts.synthesize(text, TOP).await?);
+                self.remember(key(TOP), g.clone());
+                g
+            }
+        };
+        if rate == TOP {
+            return Ok(top);
+        }
+        let audio = Arc::new(audio::f32_to_i16(&audio::resample(&audio::i16_to_f32(&top), TOP, rate)?));
+        self.remember(key(rate), audio.clone());
+        Ok(audio)
+    }
+
+    fn remember(&self, key: u64, audio: Arc<Vec<i16>>) {
         let mut cache = self.greetings.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if cache.len() > 1000 {
             cache.clear();
         }
-        cache.insert(key, audio.clone());
-        Ok(audio)
+        cache.insert(key, audio);
     }
 }
 

@@ -65,6 +65,26 @@ impl OpenAi {
     }
 }
 
+/// Largest server-sent event line of a chat stream.
+const MAX_EVENT: usize = 1 << 20;
+/// Largest transcription response.
+const MAX_TRANSCRIPT: usize = 1 << 20;
+/// Largest speech response: about three minutes of 24 kHz 16-bit PCM.
+const MAX_SPEECH: usize = 8 << 20;
+
+/// A response body, refused once it is over `limit` bytes (a provider cannot fill memory).
+async fn body_within(resp: reqwest::Response, limit: usize, path: &str, err: fn(String) -> VoiceError) -> Result<Vec<u8>, VoiceError> {
+    let mut body = Vec::new();
+    let mut bytes = resp.bytes_stream();
+    while let Some(chunk) = bytes.next().await {
+        body.extend_from_slice(&chunk.map_err(|e| err(OpenAi::failed(path, e)))?);
+        if body.len() > limit {
+            return Err(err(format!("{path}: response over {} KiB", limit / 1024)));
+        }
+    }
+    Ok(body)
+}
+
 /// Streams the chat model's reply into `out`, one content delta at a time.
 pub async fn chat_stream(api: &OpenAi, system: &str, history: &[ChatTurn], input: &str, out: mpsc::Sender<String>) -> Result<(), VoiceError> {
     let mut messages = Vec::new();
@@ -83,6 +103,9 @@ pub async fn chat_stream(api: &OpenAi, system: &str, history: &[ChatTurn], input
     while let Some(chunk) = bytes.next().await {
         let chunk = chunk.map_err(|e| VoiceError::Agent(OpenAi::failed("chat/completions", e)))?;
         buf.extend_from_slice(&chunk);
+        if buf.len() > MAX_EVENT {
+            return Err(VoiceError::Agent("chat/completions: an event over 1 MiB".into()));
+        }
         while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = buf.drain(..=nl).collect();
             let line = String::from_utf8_lossy(&line);
@@ -112,13 +135,9 @@ impl SpeechToText for OpenAiStt {
         let wav = audio::wav_bytes(&audio_16k, audio::MODEL_RATE)?;
         let part = reqwest::multipart::Part::bytes(wav).file_name("speech.wav").mime_str("audio/wav").map_err(|e| VoiceError::Stt(e.to_string()))?;
         let form = reqwest::multipart::Form::new().text("model", self.0.model.clone()).part("file", part);
-        let v: Value = self
-            .0
-            .send("audio/transcriptions", |r| r.multipart(form), VoiceError::Stt)
-            .await?
-            .json()
-            .await
-            .map_err(|_| VoiceError::Stt("audio/transcriptions: malformed response".into()))?;
+        let resp = self.0.send("audio/transcriptions", |r| r.multipart(form), VoiceError::Stt).await?;
+        let body = body_within(resp, MAX_TRANSCRIPT, "audio/transcriptions", VoiceError::Stt).await?;
+        let v: Value = serde_json::from_slice(&body).map_err(|_| VoiceError::Stt("audio/transcriptions: malformed response".into()))?;
         v.get("text").and_then(Value::as_str).map(|t| t.trim().to_string()).ok_or_else(|| VoiceError::Stt("audio/transcriptions: no text".into()))
     }
 }
@@ -133,13 +152,8 @@ pub struct OpenAiTts {
 impl TextToSpeech for OpenAiTts {
     async fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<i16>, VoiceError> {
         let body = json!({"model": self.api.model, "input": text, "voice": self.voice, "response_format": "pcm"});
-        let bytes = self
-            .api
-            .send("audio/speech", |r| r.json(&body), VoiceError::Tts)
-            .await?
-            .bytes()
-            .await
-            .map_err(|e| VoiceError::Tts(OpenAi::failed("audio/speech", e)))?;
+        let resp = self.api.send("audio/speech", |r| r.json(&body), VoiceError::Tts).await?;
+        let bytes = body_within(resp, MAX_SPEECH, "audio/speech", VoiceError::Tts).await?;
         let pcm = audio::i16_to_f32(&audio::bytes_to_i16(&bytes));
         Ok(audio::f32_to_i16(&audio::resample(&pcm, SPEECH_RATE, rate)?))
     }

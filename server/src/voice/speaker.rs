@@ -3,6 +3,7 @@
 //! ahead of the caller's ear, so no burst and no gap), with a mark after each utterance.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::telephony::exotel::stream::{FRAME_MULTIPLE, MAX_CHUNK, MIN_CHUNK, Outbound};
@@ -48,10 +49,40 @@ impl Lateness {
     }
 }
 
+/// One utterance: its parts (sentences) as shared 16-bit samples, sent from `offset` on. Parts
+/// are shared, never copied: a cached greeting or the echo of a caller's turn is one buffer for
+/// every call that plays it; each chunk is encoded as it leaves.
 struct Queued {
     id: u64,
-    pcm: Vec<u8>,
-    sent: usize,
+    parts: VecDeque<Arc<Vec<i16>>>,
+    /// Samples of the front part already sent.
+    offset: usize,
+    /// Samples not yet sent, over all parts.
+    left: usize,
+    started: bool,
+}
+
+impl Queued {
+    /// Up to `samples` samples as little-endian bytes, taken from the front.
+    fn take(&mut self, samples: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(samples * 2);
+        let mut want = samples.min(self.left);
+        self.left -= want;
+        while want > 0 {
+            let Some(part) = self.parts.front() else { break };
+            let n = want.min(part.len() - self.offset);
+            for s in &part[self.offset..self.offset + n] {
+                out.extend_from_slice(&s.to_le_bytes());
+            }
+            want -= n;
+            self.offset += n;
+            if self.offset == part.len() {
+                self.parts.pop_front();
+                self.offset = 0;
+            }
+        }
+        out
+    }
 }
 
 /// One call's outbound audio queue and clock.
@@ -88,11 +119,15 @@ impl Speaker {
         self.chunk
     }
 
-    /// Queues 16-bit little-endian PCM of utterance `id` (an utterance may arrive in parts).
-    pub fn enqueue(&mut self, id: u64, pcm: Vec<u8>, now: Instant) {
+    /// Queues 16-bit samples of utterance `id` (an utterance may arrive in parts).
+    pub fn enqueue(&mut self, id: u64, pcm: Arc<Vec<i16>>, now: Instant) {
+        let n = pcm.len();
         match self.queue.back_mut() {
-            Some(q) if q.id == id => q.pcm.extend(pcm),
-            _ => self.queue.push_back(Queued { id, pcm, sent: 0 }),
+            Some(q) if q.id == id => {
+                q.parts.push_back(pcm);
+                q.left += n;
+            }
+            _ => self.queue.push_back(Queued { id, parts: VecDeque::from([pcm]), offset: 0, left: n, started: false }),
         }
         if self.next_due.is_none() {
             self.next_due = Some(now);
@@ -132,7 +167,7 @@ impl Speaker {
                 self.next_due = None;
                 break;
             };
-            let left = front.pcm.len() - front.sent;
+            let left = front.left * 2;
             if left < self.chunk && last_part {
                 // Wait for the rest of the sentence rather than pad mid-utterance; the chunk
                 // ahead covers the wait.
@@ -147,20 +182,19 @@ impl Speaker {
                 events.push(Sent::Done(id));
                 continue;
             }
-            let take = left.min(self.chunk);
-            let mut payload = front.pcm[front.sent..front.sent + take].to_vec();
+            let mut payload = front.take(self.chunk / 2);
             // Whole frames, at least the minimum: pad the utterance's end with silence.
             let padded = round_up(payload.len(), FRAME_MULTIPLE).max(MIN_CHUNK);
             payload.resize(padded, 0);
-            if front.sent == 0 {
+            if !front.started {
+                front.started = true;
                 events.push(Sent::First(front.id));
             }
-            front.sent += take;
             let played = Duration::from_secs_f64(padded as f64 / self.chunk as f64 * self.chunk_time.as_secs_f64());
             self.lateness.record(now.saturating_duration_since(due));
             self.playing_until = self.playing_until.max(now) + played;
             frames.push(Outbound::Media { pcm: payload });
-            if front.sent >= front.pcm.len() && !last_part {
+            if front.left == 0 && !last_part {
                 let id = front.id;
                 self.queue.pop_front();
                 frames.push(Outbound::Mark { name: format!("utterance-{id}") });
@@ -199,7 +233,7 @@ mod tests {
         }
         let mut s = Speaker::new(8000);
         let t0 = Instant::now();
-        s.enqueue(1, vec![1; 3200 * 2 + 100], t0);
+        s.enqueue(1, Arc::new(vec![1; (3200 * 2 + 100) / 2]), t0);
         let mut all = Vec::new();
         for i in 0..20 {
             let (f, _) = s.poll(t0 + Duration::from_millis(100 * i), false);
@@ -215,7 +249,7 @@ mod tests {
         // 2 s of audio at 8 kHz = 10 chunks of 200 ms.
         let mut s = Speaker::new(8000);
         let t0 = Instant::now();
-        s.enqueue(7, vec![0; 32000], t0);
+        s.enqueue(7, Arc::new(vec![0; 16000]), t0);
         let mut sent_at = Vec::new();
         for ms in (0..3000).step_by(5) {
             let (frames, _) = s.poll(t0 + Duration::from_millis(ms), false);
@@ -234,7 +268,7 @@ mod tests {
     fn clear_drops_unsent_audio_and_says_so_once() {
         let mut s = Speaker::new(8000);
         let t0 = Instant::now();
-        s.enqueue(1, vec![0; 32000], t0);
+        s.enqueue(1, Arc::new(vec![0; 16000]), t0);
         let (_, ev) = s.poll(t0, false);
         assert_eq!(ev, vec![Sent::First(1)]);
         assert!(s.is_speaking(t0));
@@ -245,12 +279,27 @@ mod tests {
     }
 
     #[test]
+    fn a_chunk_spans_the_sentences_of_an_utterance_in_order() {
+        let mut s = Speaker::new(8000);
+        let t0 = Instant::now();
+        s.enqueue(1, Arc::new(vec![1; 1000]), t0);
+        s.enqueue(1, Arc::new(vec![-2; 1100]), t0);
+        let (frames, _) = s.poll(t0, false);
+        let Some(Outbound::Media { pcm }) = frames.first() else { panic!("{frames:?}") };
+        let samples: Vec<i16> = pcm.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+        assert_eq!(samples.len(), 1600);
+        assert!(samples[..1000].iter().all(|&v| v == 1) && samples[1000..].iter().all(|&v| v == -2));
+        // The last 500 samples follow, padded to the minimum, then the mark.
+        assert_eq!(&frames[1..], &[Outbound::Media { pcm: [(-2i16).to_le_bytes().repeat(500), vec![0; 2200]].concat() }, Outbound::Mark { name: "utterance-1".into() }]);
+    }
+
+    #[test]
     fn a_partial_sentence_waits_for_the_rest_instead_of_padding() {
         let mut s = Speaker::new(8000);
         let t0 = Instant::now();
-        s.enqueue(1, vec![0; 1000], t0);
+        s.enqueue(1, Arc::new(vec![0; 500]), t0);
         assert!(s.poll(t0, true).0.is_empty());
-        s.enqueue(1, vec![0; 2200], t0);
+        s.enqueue(1, Arc::new(vec![0; 1100]), t0);
         assert_eq!(media_sizes(&s.poll(t0 + Duration::from_millis(5), true).0), vec![3200]);
     }
 }

@@ -33,9 +33,12 @@ impl WebRtc {
     }
 }
 
-/// The Silero VAD model, shared by all calls (each call keeps its own recurrent state).
+/// The Silero VAD model, shared by all calls (each call keeps its own recurrent state). A
+/// run takes about half a millisecond; a few sessions (one per core) let confirmations of
+/// different calls run at once instead of queueing on one lock.
 pub struct SileroModel {
-    session: Mutex<ort::session::Session>,
+    sessions: Vec<Mutex<ort::session::Session>>,
+    next: std::sync::atomic::AtomicUsize,
 }
 
 /// Silero at 16 kHz reads 512 new samples plus the previous 64 as context.
@@ -44,8 +47,20 @@ const SILERO_CONTEXT: usize = 64;
 
 impl SileroModel {
     pub fn load(files: &ModelFiles) -> Result<Arc<Self>, VoiceError> {
-        let session = models::onnx_session(files, &files.silero(), 1)?;
-        Ok(Arc::new(Self { session: Mutex::new(session) }))
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+        let sessions = (0..n).map(|_| models::onnx_session(files, &files.silero(), 1).map(Mutex::new)).collect::<Result<_, _>>()?;
+        Ok(Arc::new(Self { sessions, next: Default::default() }))
+    }
+
+    /// A free session if there is one, else the next in turn (waiting for it).
+    fn session(&self) -> std::sync::MutexGuard<'_, ort::session::Session> {
+        for s in &self.sessions {
+            if let Ok(g) = s.try_lock() {
+                return g;
+            }
+        }
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.sessions.len();
+        self.sessions[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Speech probability of one chunk; updates `state` (2x1x128).
@@ -55,10 +70,13 @@ impl SileroModel {
         let x = Tensor::from_array(([1usize, input.len()], input.to_vec())).map_err(err)?;
         let s = Tensor::from_array(([2usize, 1, 128], state.clone())).map_err(err)?;
         let sr = Tensor::from_array(([1usize], vec![MODEL_RATE as i64])).map_err(err)?;
-        let mut session = self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut session = self.session();
         let out = session.run(ort::inputs!["input" => x, "state" => s, "sr" => sr]).map_err(err)?;
         let (_, p) = out["output"].try_extract_tensor::<f32>().map_err(err)?;
         let (_, next) = out["stateN"].try_extract_tensor::<f32>().map_err(err)?;
+        if next.len() != state.len() {
+            return Err(VoiceError::Model(format!("silero: state of {} values, expected {}", next.len(), state.len())));
+        }
         state.copy_from_slice(next);
         Ok(p.first().copied().unwrap_or(0.0))
     }

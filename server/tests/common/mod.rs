@@ -75,12 +75,85 @@ pub async fn voice_lock() -> tokio::sync::MutexGuard<'static, ()> {
 
 /// An `other`-provider number (+918047491899) linked to `agent_id`.
 pub async fn linked_number(state: &AppState, owner: &server::users::Owner, agent_id: &str) -> domain::phone_number::PhoneNumberView {
+    number(state, owner, "+918047491899", Some(agent_id)).await
+}
+
+/// An `other`-provider number, linked to `agent_id` when given.
+pub async fn number(state: &AppState, owner: &server::users::Owner, phone: &str, agent_id: Option<&str>) -> domain::phone_number::PhoneNumberView {
     server::numbers::create(state, owner, &domain::phone_number::PhoneNumberInput {
-        phone_number: "+918047491899".into(),
+        phone_number: phone.into(),
         provider: "other".into(),
-        linked_agent_id: Some(agent_id.to_string()),
+        linked_agent_id: agent_id.map(str::to_string),
         ..Default::default()
     })
     .await
     .expect("number")
+}
+
+/// Reads server-sent events (`event:` + `data:`) from a streaming response for `wait`.
+pub async fn sse_events(res: reqwest::Response, wait: std::time::Duration) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    let mut body = res.bytes_stream();
+    let mut buf = String::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(deadline, futures_util::StreamExt::next(&mut body)).await {
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let mut name = String::new();
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    name = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                }
+            }
+            if !name.is_empty() {
+                out.push((name, serde_json::from_str(&data).unwrap_or(serde_json::Value::Null)));
+            }
+        }
+    }
+    out
+}
+
+/// Records a call `sid` for `owner` on a new number (ringing, then in progress) with one
+/// caller turn, straight in the database (as the telephony side writes it).
+pub async fn place_call(state: &server::AppState, owner: &server::users::CurrentUser, sid: &str) {
+    let number = number(state, &owner.owner, &format!("+9180474918{}", &sid[sid.len() - 2..]), None).await;
+    let (call, _) = server::db::calls::insert_or_get(
+        &state.db,
+        &server::db::calls::NewCall {
+            owner_id: owner.owner.id(),
+            phone_id: &number.id,
+            phone_number: &number.phone_number,
+            agent_id: None,
+            provider: "exotel",
+            session_id: sid,
+            status: "ringing",
+            caller: Some("+919876543210"),
+            callee: None,
+            direction: None,
+            params_json: "{}",
+            reason: None,
+        },
+        &state.clock.now_rfc3339(),
+    )
+    .await
+    .unwrap();
+    server::db::calls::mark_answered(&state.db, &call.id, &state.clock.now_rfc3339()).await.unwrap();
+    server::db::turns::insert(&state.db, &server::db::turns::NewTurn {
+        call_key: call.id.clone(),
+        owner_id: owner.owner.id().to_string(),
+        seq: 1,
+        role: "caller",
+        kind: "speech",
+        text: "What are your opening hours?".into(),
+        started_at: state.clock.now_rfc3339(),
+        ended_at: state.clock.now_rfc3339(),
+        interrupted: false,
+        timings: Default::default(),
+    })
+    .await
+    .unwrap();
 }

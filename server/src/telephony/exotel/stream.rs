@@ -1,5 +1,7 @@
 //! Exotel's bidirectional Voicebot stream ("AgentStream"), shared/protocols/EXOTEL.md §2:
-//! JSON text frames in, typed events out, and back. Pure: no I/O.
+//! JSON text frames in, typed events out, and back. Pure: no I/O. Both directions are here:
+//! `decode`/`encode` are Voxgate's side, `encode_inbound`/`decode_outbound` Exotel's (the
+//! simulator's), so each direction round-trips.
 
 use std::collections::BTreeMap;
 
@@ -154,6 +156,83 @@ pub fn encode(stream_sid: &str, frame: &Outbound) -> String {
         Outbound::Clear => json!({ "event": "clear", "stream_sid": stream_sid }),
     }
     .to_string()
+}
+
+/// Exotel's side of the codec (the `voxgate call` simulator): one of its frames as Exotel
+/// writes it (EXOTEL.md §2.3), `sequence` being the frame's `sequence_number`.
+pub fn encode_inbound(stream_sid: &str, sequence: u64, frame: &Inbound) -> String {
+    let seq = sequence.to_string();
+    let mut v = match frame {
+        Inbound::Connected => json!({ "event": "connected" }),
+        Inbound::Start(s) => {
+            let mut start = json!({
+                "stream_sid": s.stream_sid, "call_sid": s.call_sid, "custom_parameters": s.custom_parameters,
+                "media_format": { "bit_rate": "16" },
+            });
+            for (k, val) in [("account_sid", &s.account_sid), ("from", &s.from), ("to", &s.to)] {
+                if let Some(val) = val {
+                    start[k] = json!(val);
+                }
+            }
+            if let Some(e) = &s.encoding {
+                start["media_format"]["encoding"] = json!(e);
+            }
+            if let Some(r) = s.sample_rate {
+                start["media_format"]["sample_rate"] = json!(r.to_string());
+            }
+            json!({ "event": "start", "start": start })
+        }
+        Inbound::Media { chunk, timestamp_ms, pcm } => {
+            let mut media = json!({ "payload": STANDARD.encode(pcm) });
+            if let Some(c) = chunk {
+                media["chunk"] = json!(c.to_string());
+            }
+            if let Some(t) = timestamp_ms {
+                media["timestamp"] = json!(t.to_string());
+            }
+            json!({ "event": "media", "media": media })
+        }
+        Inbound::Dtmf { digit, duration_ms } => {
+            let mut d = json!({ "digit": digit });
+            if let Some(ms) = duration_ms {
+                d["duration"] = json!(ms.to_string());
+            }
+            json!({ "event": "dtmf", "dtmf": d })
+        }
+        Inbound::Mark { name } => json!({ "event": "mark", "mark": { "name": name } }),
+        Inbound::Stop { reason } => json!({ "event": "stop", "stop": { "reason": reason } }),
+    };
+    if !matches!(frame, Inbound::Connected) {
+        v["sequence_number"] = json!(seq);
+        v["stream_sid"] = json!(stream_sid);
+    }
+    v.to_string()
+}
+
+/// Exotel's side of the codec: reads one of our frames.
+pub fn decode_outbound(frame: &str) -> Result<Outbound, CodecError> {
+    let v: Value = serde_json::from_str(frame).map_err(|_| CodecError::NotJson)?;
+    match v.get("event").and_then(Value::as_str).ok_or(CodecError::NoEvent)? {
+        "media" => {
+            let payload = v.pointer("/media/payload").and_then(Value::as_str).ok_or(CodecError::Missing { event: "media", field: "payload" })?;
+            let pcm = STANDARD.decode(payload).map_err(|_| CodecError::BadBase64)?;
+            if pcm.len() % 2 != 0 {
+                return Err(CodecError::OddPcm);
+            }
+            Ok(Outbound::Media { pcm })
+        }
+        "mark" => {
+            let name = v.get("mark").and_then(|m| text(m.get("name"))).ok_or(CodecError::Missing { event: "mark", field: "name" })?;
+            Ok(Outbound::Mark { name })
+        }
+        "clear" => Ok(Outbound::Clear),
+        other => Err(CodecError::UnknownEvent(other.chars().take(40).collect())),
+    }
+}
+
+/// Whether an outbound payload of `len` bytes keeps Exotel's size rules.
+pub fn chunk_size_ok(len: usize) -> bool {
+    len % FRAME_MULTIPLE == 0 && (MIN_CHUNK..=MAX_CHUNK).contains(&len)
 }
 
 /// Bytes of one second of 16-bit mono PCM at `rate`.
