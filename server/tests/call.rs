@@ -44,7 +44,7 @@ async fn speech(state: &server::AppState, text: &str, rate: u32) -> Vec<i16> {
 async fn turns(state: &server::AppState, call_sid: &str) -> Vec<serde_json::Value> {
     server::db::rows(
         &state.db,
-        "SELECT seq, role, kind, text, interrupted, stt_ms, agent_ms, tts_ms, first_byte_ms, heard_ms FROM turn WHERE call = type::record('call', $c) ORDER BY seq",
+        "SELECT seq, role, kind, text, interrupted, <string>started_at AS started_at, <string>ended_at AS ended_at, stt_ms, agent_ms, tts_ms, first_byte_ms, heard_ms FROM turn WHERE call = type::record('call', $c) ORDER BY seq",
         serde_json::json!({ "c": format!("exotel_{call_sid}") }),
     )
     .await
@@ -123,6 +123,8 @@ async fn a_caller_is_greeted_understood_answered_interrupted_and_said_goodbye_to
         assert!(answered[k].as_i64().is_some(), "{k} missing: {answered}");
     }
     assert!(stored[1]["stt_ms"].as_i64().is_some_and(|ms| ms > 0));
+    // The reply begins where the caller's turn ends: at the detected end of speech.
+    assert_eq!(stored[2]["started_at"], stored[1]["ended_at"], "{stored:?}");
 
     let call = server::db::calls::get_by_key(&l.state.db, &format!("exotel_{}", report.call_sid)).await.unwrap().unwrap();
     assert_eq!((call.status.as_str(), call.reason.as_deref()), ("completed", Some("agent ended the call")));

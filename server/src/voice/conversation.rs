@@ -375,8 +375,10 @@ impl Conv {
             self.carry.clear();
             r.committed = true;
             r.origin = now;
+            // The agent's turn begins where the caller's ends: at the detected end of speech.
+            r.started_wall = now_wall();
             if let Some((_, _, ended)) = &mut r.caller_turn {
-                *ended = now_wall();
+                *ended = r.started_wall.clone();
             }
             for msg in std::mem::take(&mut r.buffered) {
                 self.on_job(msg);
@@ -394,7 +396,8 @@ impl Conv {
 
     fn start_reply_with_turn(&mut self, input: AgentInput, turn_audio: Vec<i16>, origin: Instant, caller_started: Option<String>) {
         let id = self.new_reply("speech", origin);
-        let caller_ended = now_wall();
+        // The caller's turn ends where the agent's begins.
+        let caller_ended = self.reply.as_ref().map(|r| r.started_wall.clone()).unwrap_or_else(now_wall);
         let (engine, pipeline, rate, history, tx) = (self.engine.clone(), self.pipeline.clone(), self.rate, self.history.clone(), self.job_tx.clone());
         let speech = caller_started.is_some();
         // One copy of the caller's audio, shared by the reply task and the carry-over.
