@@ -82,7 +82,7 @@ pub async fn get(state: &AppState, owner: &Owner, id: &str) -> Result<CallDetail
 pub async fn analytics(state: &AppState, owner: &Owner, days: u32, phone_id: Option<&str>, agent_id: Option<&str>) -> Result<domain::call::Analytics, DomainError> {
     use domain::call::{Analytics, AnalyticsDay, AnalyticsRow};
     let days = days.clamp(1, 90);
-    let now = chrono::DateTime::parse_from_rfc3339(&state.clock.now_rfc3339()).map(|d| d.with_timezone(&chrono::Utc)).unwrap_or_else(|_| chrono::Utc::now());
+    let now = state.clock.now();
     let first_day = (now - chrono::Duration::days(days as i64 - 1)).date_naive();
     let from = first_day.and_hms_opt(0, 0, 0).map(|d| d.and_utc().to_rfc3339()).unwrap_or_default();
     let calls = repo::for_analytics(&state.db, owner, &from).await?;

@@ -18,10 +18,15 @@ pub fn bytes_to_i16(bytes: &[u8]) -> Vec<i16> {
 /// Samples to 16-bit little-endian bytes.
 pub fn i16_to_bytes(samples: &[i16]) -> Vec<u8> {
     let mut out = Vec::with_capacity(samples.len() * 2);
+    extend_le_bytes(&mut out, samples);
+    out
+}
+
+/// Appends `samples` to `out` as 16-bit little-endian PCM.
+pub fn extend_le_bytes(out: &mut Vec<u8>, samples: &[i16]) {
     for s in samples {
         out.extend_from_slice(&s.to_le_bytes());
     }
-    out
 }
 
 pub fn i16_to_f32(samples: &[i16]) -> Vec<f32> {

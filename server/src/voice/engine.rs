@@ -156,12 +156,17 @@ impl VoiceEngine {
         }
         for (agent, api_key) in agents {
             let pipeline = self.pipeline(agent, api_key.clone());
+            // Every rate comes from one rendering: when it fails, the other rates would too.
             for rate in crate::telephony::exotel::stream::RATES {
                 if let Err(e) = self.greeting(&pipeline, rate).await {
                     tracing::warn!(agent = %agent.name, error = %e, "cannot render a greeting");
+                    break;
                 }
+            }
+            for rate in crate::telephony::exotel::stream::RATES {
                 if let Err(e) = self.fallback(&pipeline, rate).await {
                     tracing::warn!(agent = %agent.name, error = %e, "cannot render the fallback line");
+                    break;
                 }
             }
         }

@@ -71,9 +71,7 @@ impl Queued {
         while want > 0 {
             let Some(part) = self.parts.front() else { break };
             let n = want.min(part.len() - self.offset);
-            for s in &part[self.offset..self.offset + n] {
-                out.extend_from_slice(&s.to_le_bytes());
-            }
+            super::audio::extend_le_bytes(&mut out, &part[self.offset..self.offset + n]);
             want -= n;
             self.offset += n;
             if self.offset == part.len() {
