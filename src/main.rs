@@ -167,9 +167,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::User { command: UserCommand::Add { email } } => runtime.block_on(user_add(&settings, &email)),
-        Command::Token { command: TokenCommand::Create { email, name } } => {
-            runtime.block_on(token_create(&settings, &email, &name))
-        }
+        Command::Token { command: TokenCommand::Create { email, name } } => runtime.block_on(token_create(&settings, &email, &name)),
         Command::Call { url, say, wav, dtmf, barge_in, record, rate, token } => {
             let args = server::simulator::CliCall { url, say, wav, dtmf, barge_in, record, rate, token };
             runtime.block_on(async { server::simulator::cli(&settings, args).await.map_err(anyhow::Error::msg) })
@@ -260,10 +258,9 @@ async fn bench(dir: &std::path::Path, settings: &Settings, command: BenchCommand
             format!("numbers ({profile}, embedded SurrealKV file, {count} numbers, one user)"),
             server::bench::numbers(dir, count, page_size).await,
         ),
-        BenchCommand::Webhook { rate, seconds } => (
-            format!("webhook ({profile}, embedded SurrealKV file, loopback HTTP/1.1)"),
-            server::bench::webhook(dir, rate, seconds).await,
-        ),
+        BenchCommand::Webhook { rate, seconds } => {
+            (format!("webhook ({profile}, embedded SurrealKV file, loopback HTTP/1.1)"), server::bench::webhook(dir, rate, seconds).await)
+        }
         BenchCommand::Calls { calls, seconds } => (
             format!("calls ({profile}, {calls} simulated callers on loopback, echo agent, webrtc-vad + Silero)"),
             server::bench::calls(dir, calls, seconds).await,

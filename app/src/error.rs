@@ -53,8 +53,7 @@ impl AppError {
 
     #[cfg(feature = "ssr")]
     fn respond_with(self, status: u16) -> Self {
-        if let (Some(r), Ok(s)) =
-            (leptos::prelude::use_context::<leptos_axum::ResponseOptions>(), axum::http::StatusCode::from_u16(status))
+        if let (Some(r), Ok(s)) = (leptos::prelude::use_context::<leptos_axum::ResponseOptions>(), axum::http::StatusCode::from_u16(status))
         {
             r.set_status(s);
         }
@@ -77,9 +76,7 @@ impl From<server::users::AuthError> for AppError {
         match e {
             AuthError::Invalid { field, message } => Self::Invalid { field: field.to_string(), message }.respond(),
             AuthError::BadCredentials => Self::Invalid { field: "form".to_string(), message: e.to_string() }.respond_with(401),
-            AuthError::TooManyAttempts(_) => {
-                Self::Invalid { field: "form".to_string(), message: e.to_string() }.respond_with(429)
-            }
+            AuthError::TooManyAttempts(_) => Self::Invalid { field: "form".to_string(), message: e.to_string() }.respond_with(429),
             AuthError::NotFound => Self::NotFound.respond(),
             AuthError::Db(e) => e.into(),
             AuthError::Hash(e) => {

@@ -87,7 +87,13 @@ pub async fn numbers(dir: &std::path::Path, count: usize, page_size: u32) -> any
 
     let mut filtered = Vec::new();
     for page in 1..=20 {
-        let q = PhoneNumberQuery { status: Some("inactive".into()), agent_id: None, page: Some(page), page_size: Some(page_size), ..Default::default() };
+        let q = PhoneNumberQuery {
+            status: Some("inactive".into()),
+            agent_id: None,
+            page: Some(page),
+            page_size: Some(page_size),
+            ..Default::default()
+        };
         let t = Instant::now();
         crate::numbers::list(&state, &user.owner, &q).await?;
         filtered.push(t.elapsed());
@@ -111,12 +117,16 @@ pub async fn numbers(dir: &std::path::Path, count: usize, page_size: u32) -> any
 /// cannot hide queueing (no coordinated omission).
 pub async fn webhook(dir: &std::path::Path, rate: u32, seconds: u32) -> anyhow_like::Result<Vec<String>> {
     let (state, user, agent) = bench_state(dir).await?;
-    let number = crate::numbers::create(&state, &user.owner, &PhoneNumberInput {
-        phone_number: "+918047491899".into(),
-        provider: "other".into(),
-        linked_agent_id: Some(agent.id),
-        ..Default::default()
-    })
+    let number = crate::numbers::create(
+        &state,
+        &user.owner,
+        &PhoneNumberInput {
+            phone_number: "+918047491899".into(),
+            provider: "other".into(),
+            linked_agent_id: Some(agent.id),
+            ..Default::default()
+        },
+    )
     .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -154,7 +164,10 @@ pub async fn webhook(dir: &std::path::Path, rate: u32, seconds: u32) -> anyhow_l
     let elapsed = started.elapsed().as_secs_f64();
     let calls = crate::db::calls::count_for_phone(&state.db, &user.owner, &number.id).await?;
     Ok(vec![
-        format!("target {rate} req/s for {seconds} s: sent {total}, completed in {elapsed:.2} s, achieved {:.0} req/s, errors {errors}, calls stored {calls}", total as f64 / elapsed),
+        format!(
+            "target {rate} req/s for {seconds} s: sent {total}, completed in {elapsed:.2} s, achieved {:.0} req/s, errors {errors}, calls stored {calls}",
+            total as f64 / elapsed
+        ),
         summary("answer latency (from scheduled send)", latencies),
     ])
 }
@@ -188,12 +201,16 @@ async fn call_line(dir: &std::path::Path, agent: domain::agent::AgentInput) -> a
     let state = AppState::connect(settings).await?;
     let user = crate::users::sign_up(&state, "bench@example.com", "benchmark password").await?;
     let agent = crate::agents::create(&state, &user.owner, agent).await?;
-    let number = crate::numbers::create(&state, &user.owner, &PhoneNumberInput {
-        phone_number: "+918047491899".into(),
-        provider: "other".into(),
-        linked_agent_id: Some(agent.id.clone()),
-        ..Default::default()
-    })
+    let number = crate::numbers::create(
+        &state,
+        &user.owner,
+        &PhoneNumberInput {
+            phone_number: "+918047491899".into(),
+            provider: "other".into(),
+            linked_agent_id: Some(agent.id.clone()),
+            ..Default::default()
+        },
+    )
     .await?;
     tokio::spawn(crate::serve::run(listener, crate::http::router().with_state(state.clone()), std::future::pending()));
     state.voice.warm_up(&[(agent.settings, None)], true).await;
@@ -235,7 +252,8 @@ pub async fn callers(webhook: &str, calls: usize, turns: usize) -> anyhow_like::
         Duration::from_secs(8),
     );
     let voice = engine.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
-    let utterance: std::sync::Arc<[i16]> = voice.tts.synthesize("Hello, I would like to check the status of my order, please.", 8000).await?.into();
+    let utterance: std::sync::Arc<[i16]> =
+        voice.tts.synthesize("Hello, I would like to check the status of my order, please.", 8000).await?.into();
     let mut tasks = Vec::with_capacity(calls);
     for i in 0..calls {
         let steps: Vec<crate::simulator::Step> =
@@ -269,7 +287,9 @@ pub async fn callers(webhook: &str, calls: usize, turns: usize) -> anyhow_like::
             _ => failed += 1,
         }
     }
-    Ok(serde_json::json!({ "completed": ok, "failed": failed, "unanswered": unanswered, "replies": replies, "chunks": chunks, "lateChunks": late, "maxGapMs": max_gap }))
+    Ok(
+        serde_json::json!({ "completed": ok, "failed": failed, "unanswered": unanswered, "replies": replies, "chunks": chunks, "lateChunks": late, "maxGapMs": max_gap }),
+    )
 }
 
 /// `calls` simulated callers at once against an echo agent with both VAD stages on, each
@@ -299,9 +319,11 @@ pub async fn calls(dir: &std::path::Path, calls: usize, seconds: u32) -> anyhow_
         .await?;
     let elapsed = started.elapsed();
     sampler.abort();
-    let report: serde_json::Value = serde_json::from_slice(output.stdout.rsplit(|b| *b == b'\n').find(|l| !l.is_empty()).unwrap_or_default())
-        .map_err(|e| format!("the callers' process printed no report ({e}): {}", String::from_utf8_lossy(&output.stdout)))?;
-    let replies: Vec<f64> = report["replies"].as_array().map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect()).unwrap_or_default();
+    let report: serde_json::Value =
+        serde_json::from_slice(output.stdout.rsplit(|b| *b == b'\n').find(|l| !l.is_empty()).unwrap_or_default())
+            .map_err(|e| format!("the callers' process printed no report ({e}): {}", String::from_utf8_lossy(&output.stdout)))?;
+    let replies: Vec<f64> =
+        report["replies"].as_array().map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect()).unwrap_or_default();
     // Let the last conversations record their figures.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let stats = state.voice.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
@@ -325,10 +347,15 @@ pub async fn calls(dir: &std::path::Path, calls: usize, seconds: u32) -> anyhow_
         ),
         format!(
             "agent chunks as the callers received them: {} chunks, {} late (played-out audio ran dry for > 20 ms inside an utterance), longest gap {:.1} ms",
-            report["chunks"], report["lateChunks"], report["maxGapMs"].as_f64().unwrap_or(f64::NAN)
+            report["chunks"],
+            report["lateChunks"],
+            report["maxGapMs"].as_f64().unwrap_or(f64::NAN)
         ),
         stats_line("server-added latency per turn (speech end detected -> first byte out, minus providers)", stats.server_added_ms.clone()),
-        stats_line("caller's end of audio -> echo heard (the agent's 700 ms end-of-speech silence, less the sentence's own trailing silence)", replies),
+        stats_line(
+            "caller's end of audio -> echo heard (the agent's 700 ms end-of-speech silence, less the sentence's own trailing silence)",
+            replies,
+        ),
         format!(
             "server memory: base {:.0} MB (models loaded), peak {:.0} MB -> {:.0} KB per call (the callers run in a separate process)",
             base as f64 / 1024.0,
@@ -450,7 +477,8 @@ pub async fn voice(dir: &std::path::Path) -> anyhow_like::Result<Vec<String>> {
     let field = |k: &str| agent.iter().filter_map(|t| t[k].as_f64()).collect::<Vec<f64>>();
     let first_byte = field("first_byte_ms");
     // Endpointing: caller audio ended -> end of speech detected = heard - (detected -> first byte).
-    let endpointing: Vec<f64> = report.turns.iter().zip(agent.iter()).filter_map(|(t, a)| Some(t.reply_after_ms? - a["first_byte_ms"].as_f64()?)).collect();
+    let endpointing: Vec<f64> =
+        report.turns.iter().zip(agent.iter()).filter_map(|(t, a)| Some(t.reply_after_ms? - a["first_byte_ms"].as_f64()?)).collect();
     let median = |v: &[f64]| {
         let mut v = v.to_vec();
         v.sort_by(f64::total_cmp);
@@ -497,7 +525,11 @@ mod tests {
         let turn = |s: &str, text: &str| serde_json::json!({ "started_at": s, "text": text });
         // The first utterance is heard in two turns, the second never, the third once (its
         // turn starts a little before the simulator's clock says it began speaking).
-        let turns = [turn("2026-01-01T10:00:00.300Z", "what are"), turn("2026-01-01T10:00:02Z", "your hours"), turn("2026-01-01T10:00:19.900Z", "yes")];
+        let turns = [
+            turn("2026-01-01T10:00:00.300Z", "what are"),
+            turn("2026-01-01T10:00:02Z", "your hours"),
+            turn("2026-01-01T10:00:19.900Z", "yes"),
+        ];
         let refs: Vec<&serde_json::Value> = turns.iter().collect();
         assert_eq!(heard_per_utterance(&began, &refs), vec!["what are your hours".to_string(), String::new(), "yes".into()]);
     }

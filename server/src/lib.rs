@@ -1,14 +1,14 @@
 //! Voxgate's server side: settings, database, services, REST, telephony and voice.
 
-pub mod clock;
 pub mod agents;
 pub mod bench;
 pub mod calls;
+pub mod clock;
 pub mod config;
-pub mod errors;
-pub mod numbers;
 pub mod db;
+pub mod errors;
 pub mod http;
+pub mod numbers;
 pub mod secrets;
 pub mod serve;
 pub mod simulator;

@@ -18,11 +18,21 @@ use crate::telephony::exotel::stream::{self, Inbound, Outbound, Start};
 #[derive(Debug, Clone)]
 pub enum Step {
     /// Speak (16-bit samples at the call's rate), then wait for the agent's whole reply.
-    Say { label: String, audio: Arc<[i16]> },
+    Say {
+        label: String,
+        audio: Arc<[i16]>,
+    },
     /// Speak without waiting for the reply (a [`Step::BargeIn`] usually follows).
-    Ask { label: String, audio: Arc<[i16]> },
+    Ask {
+        label: String,
+        audio: Arc<[i16]>,
+    },
     /// Speak over the agent: starts `after` into the agent's reply (or greeting) (barge-in).
-    BargeIn { label: String, audio: Arc<[i16]>, after: Duration },
+    BargeIn {
+        label: String,
+        audio: Arc<[i16]>,
+        after: Duration,
+    },
     /// Wait until the agent has spoken and gone quiet (e.g. the greeting).
     WaitReply,
     Silence(Duration),
@@ -130,7 +140,12 @@ pub fn stream_url_of(body: &str) -> Option<String> {
     loop {
         match reader.read_event() {
             Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)) if e.name().as_ref() == b"Stream" => {
-                return e.attributes().flatten().find(|a| a.key.as_ref() == b"url").and_then(|a| a.unescape_value().ok()).map(|v| v.to_string());
+                return e
+                    .attributes()
+                    .flatten()
+                    .find(|a| a.key.as_ref() == b"url")
+                    .and_then(|a| a.unescape_value().ok())
+                    .map(|v| v.to_string());
             }
             Ok(quick_xml::events::Event::Eof) | Err(_) => return None,
             _ => {}
@@ -159,12 +174,16 @@ pub async fn run(opts: CallOptions) -> Result<CallReport, SimError> {
     let mut url = url::Url::parse(&stream_url_of(&body).ok_or_else(|| SimError::Webhook(format!("no stream URL in the answer: {body}")))?)
         .map_err(|e| SimError::Webhook(e.to_string()))?;
     if let Some(rate) = opts.rate {
-        let pairs: Vec<(String, String)> = url.query_pairs().filter(|(k, _)| k != "sample-rate").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let pairs: Vec<(String, String)> =
+            url.query_pairs().filter(|(k, _)| k != "sample-rate").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         url.query_pairs_mut().clear().extend_pairs(pairs).append_pair("sample-rate", &rate.to_string());
     }
     let rate: u32 = url.query_pairs().find(|(k, _)| k == "sample-rate").and_then(|(_, v)| v.parse().ok()).unwrap_or(8000);
-    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(16 * 1024).write_buffer_size(8 * 1024);
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true).await.map_err(|e| SimError::Stream(e.to_string()))?;
+    let config =
+        tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(16 * 1024).write_buffer_size(8 * 1024);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true)
+        .await
+        .map_err(|e| SimError::Stream(e.to_string()))?;
     let mut call = Sim::new(opts, url.to_string(), rate, ws);
     call.run().await?;
     if let Some(path) = &call.opts.record {
@@ -526,7 +545,9 @@ pub async fn cli(settings: &crate::Settings, args: CliCall) -> Result<(), String
         spoken.push((path.display().to_string(), crate::voice::audio::f32_to_i16(&at).into()));
     }
     let barge_in = match &args.barge_in {
-        Some(text) => Some((format!("{text:?} (over the agent)"), voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?.into())),
+        Some(text) => {
+            Some((format!("{text:?} (over the agent)"), voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?.into()))
+        }
         None => None,
     };
     let mut opts = CallOptions::new(args.url.clone(), cli_steps(spoken, args.dtmf.clone(), barge_in));
@@ -584,7 +605,13 @@ async fn print_transcript(webhook: &str, token: &str, call_sid: &str) -> Result<
         let ms = |v: Option<i64>| v.map(|v| format!("{v}")).unwrap_or_else(|| "-".into());
         let tm = &t.timings;
         let timing = if t.role == "agent" {
-            format!("  [stt {} · agent {} · tts {} · first byte {} ms]", ms(tm.stt_ms), ms(tm.agent_ms), ms(tm.tts_ms), ms(tm.first_byte_ms))
+            format!(
+                "  [stt {} · agent {} · tts {} · first byte {} ms]",
+                ms(tm.stt_ms),
+                ms(tm.agent_ms),
+                ms(tm.tts_ms),
+                ms(tm.first_byte_ms)
+            )
         } else {
             String::new()
         };

@@ -48,7 +48,15 @@ impl AppState {
             settings.voice_threads,
             settings.provider_timeout,
         );
-        Ok(Self { db, settings: Arc::new(settings), clock: Clock::default(), login_limiter: Arc::default(), last_used_writes: Arc::default(), voice, live_streams: Arc::default() })
+        Ok(Self {
+            db,
+            settings: Arc::new(settings),
+            clock: Clock::default(),
+            login_limiter: Arc::default(),
+            last_used_writes: Arc::default(),
+            voice,
+            live_streams: Arc::default(),
+        })
     }
 }
 

@@ -104,8 +104,10 @@ async fn a_caller_is_greeted_understood_answered_interrupted_and_said_goodbye_to
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let said: Vec<(String, String, String)> =
-        stored.iter().map(|t| (t["role"].as_str().unwrap().into(), t["kind"].as_str().unwrap().into(), t["text"].as_str().unwrap().to_lowercase())).collect();
+    let said: Vec<(String, String, String)> = stored
+        .iter()
+        .map(|t| (t["role"].as_str().unwrap().into(), t["kind"].as_str().unwrap().into(), t["text"].as_str().unwrap().to_lowercase()))
+        .collect();
     assert_eq!(said[0], ("agent".into(), "greeting".into(), "thank you for calling the clinic. how can i help you?".into()));
     assert!(said[1].0 == "caller" && said[1].2.contains("opening"), "{said:?}");
     assert_eq!(said[2], ("agent".into(), "speech".into(), HOURS.to_lowercase()));

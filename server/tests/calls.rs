@@ -15,10 +15,17 @@ async fn call_logs_list_filter_detail_and_isolation() {
     let c = Client::new();
     let webhook = format!("{base}{}", number.webhook_url.trim_start_matches("http://127.0.0.1:0"));
     for i in 0..3 {
-        let res = c.post(&webhook).form(&[("CallSid", format!("CALOG{i}")), ("From", "+919876543210".into()), ("Region", "MH".into())]).send().await.unwrap();
+        let res = c
+            .post(&webhook)
+            .form(&[("CallSid", format!("CALOG{i}")), ("From", "+919876543210".into()), ("Region", "MH".into())])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
     }
-    server::db::calls::set_status(&state.db, "exotel_CALOG0", "completed", None, Some(&state.clock.now_rfc3339()), Some(42_000)).await.unwrap();
+    server::db::calls::set_status(&state.db, "exotel_CALOG0", "completed", None, Some(&state.clock.now_rfc3339()), Some(42_000))
+        .await
+        .unwrap();
 
     let get = |token: &str, path: String| c.get(format!("{base}{path}")).bearer_auth(token.to_string()).send();
     let page: Value = get(&a_token, "/api/calls".into()).await.unwrap().json().await.unwrap();
@@ -56,7 +63,8 @@ async fn call_logs_list_filter_detail_and_isolation() {
 async fn agent_filter_paging_turns_analytics_and_stale_calls() {
     let state = common::state().await;
     let (a, token) = common::user_with_token(&state, "a@example.com").await;
-    let agent = server::agents::create(&state, &a.owner, domain::agent::AgentInput { name: "Desk".into(), ..Default::default() }).await.unwrap();
+    let agent =
+        server::agents::create(&state, &a.owner, domain::agent::AgentInput { name: "Desk".into(), ..Default::default() }).await.unwrap();
     let linked = common::linked_number(&state, &a.owner, &agent.id).await;
     let plain = common::number(&state, &a.owner, "+918047491800", None).await;
     let base = common::serve(state.clone()).await;
@@ -89,7 +97,9 @@ async fn agent_filter_paging_turns_analytics_and_stale_calls() {
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 5, "pages neither repeat nor skip a call");
-    for (q, field) in [("pageSize=0", "pageSize"), ("pageSize=201", "pageSize"), ("page=0", "page"), ("status=busy", "status"), ("to=2026-13-01", "to")] {
+    for (q, field) in
+        [("pageSize=0", "pageSize"), ("pageSize=201", "pageSize"), ("page=0", "page"), ("status=busy", "status"), ("to=2026-13-01", "to")]
+    {
         let res = get(format!("/api/calls?{q}")).await.unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{q}");
         assert_eq!(res.json::<Value>().await.unwrap()["error"]["field"], field, "{q}");
@@ -112,21 +122,39 @@ async fn agent_filter_paging_turns_analytics_and_stale_calls() {
         interrupted: seq == 3,
         timings,
     };
-    let replied = domain::call::TurnTimings { endpointing_ms: Some(700), stt_ms: Some(300), agent_ms: Some(5), tts_ms: Some(200), first_byte_ms: Some(520), heard_ms: None };
+    let replied = domain::call::TurnTimings {
+        endpointing_ms: Some(700),
+        stt_ms: Some(300),
+        agent_ms: Some(5),
+        tts_ms: Some(200),
+        first_byte_ms: Some(520),
+        heard_ms: None,
+    };
     for t in [
         turn(1, "caller", "speech", "What are your opening hours?", Default::default()),
         turn(2, "agent", "speech", "Nine to five.", replied.clone()),
-        turn(3, "agent", "speech", "Anything else?", domain::call::TurnTimings { first_byte_ms: Some(880), endpointing_ms: Some(700), ..Default::default() }),
+        turn(
+            3,
+            "agent",
+            "speech",
+            "Anything else?",
+            domain::call::TurnTimings { first_byte_ms: Some(880), endpointing_ms: Some(700), ..Default::default() },
+        ),
         turn(4, "caller", "dtmf", "1", Default::default()),
     ] {
         server::db::turns::insert(&state.db, &t).await.unwrap();
     }
-    server::db::calls::set_status(&state.db, "exotel_CAP1", "completed", Some("callended"), Some(&state.clock.now_rfc3339()), Some(60_000)).await.unwrap();
+    server::db::calls::set_status(&state.db, "exotel_CAP1", "completed", Some("callended"), Some(&state.clock.now_rfc3339()), Some(60_000))
+        .await
+        .unwrap();
     let detail = json("/api/calls/exotel_CAP1".into()).await;
     assert_eq!(detail["turnCount"], 4);
     let turns = detail["turns"].as_array().unwrap();
     assert_eq!(turns.iter().map(|t| t["role"].as_str().unwrap()).collect::<Vec<_>>(), ["caller", "agent", "agent", "caller"]);
-    assert_eq!(turns[1]["timings"], serde_json::json!({"endpointingMs": 700, "sttMs": 300, "agentMs": 5, "ttsMs": 200, "firstByteMs": 520, "heardMs": null}));
+    assert_eq!(
+        turns[1]["timings"],
+        serde_json::json!({"endpointingMs": 700, "sttMs": 300, "agentMs": 5, "ttsMs": 200, "firstByteMs": 520, "heardMs": null})
+    );
     assert_eq!((turns[2]["interrupted"].as_bool(), turns[3]["kind"].as_str()), (Some(true), Some("dtmf")));
 
     // Analytics: five calls, one answered (its stream began), its duration, four turns,
@@ -139,10 +167,16 @@ async fn agent_filter_paging_turns_analytics_and_stale_calls() {
     assert_eq!(all["byDay"].as_array().unwrap().len(), 7);
     assert_eq!(all["byDay"][6]["calls"], 5, "today is the last day");
     let rows = all["byNumber"].as_array().unwrap();
-    assert_eq!(rows.iter().map(|r| (r["id"].as_str().unwrap(), r["calls"].as_i64().unwrap())).collect::<Vec<_>>(), [(linked.id.as_str(), 3), (plain.id.as_str(), 2)]);
+    assert_eq!(
+        rows.iter().map(|r| (r["id"].as_str().unwrap(), r["calls"].as_i64().unwrap())).collect::<Vec<_>>(),
+        [(linked.id.as_str(), 3), (plain.id.as_str(), 2)]
+    );
     // Scoped to the other number: its two calls only; the tables still list every number.
     let other = json(format!("/api/analytics?phoneId={}", plain.id)).await;
-    assert_eq!((other["total"]["calls"].as_i64(), other["total"]["answered"].as_i64(), other["phoneId"].as_str()), (Some(2), Some(0), Some(plain.id.as_str())));
+    assert_eq!(
+        (other["total"]["calls"].as_i64(), other["total"]["answered"].as_i64(), other["phoneId"].as_str()),
+        (Some(2), Some(0), Some(plain.id.as_str()))
+    );
     assert_eq!(other["byNumber"].as_array().unwrap().len(), 2);
     assert_eq!(json(format!("/api/analytics?agentId={}", agent.id)).await["total"]["calls"], 5);
     assert_eq!(json("/api/analytics?days=500".into()).await["days"], 90, "at most 90 days");

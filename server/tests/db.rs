@@ -14,8 +14,7 @@ async fn migrations_apply_once_and_record_their_version() {
     assert_eq!(migrations::current_version(&state.db).await.unwrap(), migrations::latest_version());
     // A second start applies nothing and keeps one record per version.
     assert_eq!(migrations::apply(&state.db).await.unwrap(), 0);
-    let versions: Vec<i64> =
-        db::rows(&state.db, "SELECT VALUE version FROM schema_migration", serde_json::json!({})).await.unwrap();
+    let versions: Vec<i64> = db::rows(&state.db, "SELECT VALUE version FROM schema_migration", serde_json::json!({})).await.unwrap();
     assert_eq!(versions.len(), migrations::MIGRATIONS.len());
 }
 
@@ -34,19 +33,13 @@ async fn system_check_writes_and_reads_back() {
 #[tokio::test]
 async fn schemafull_tables_refuse_bad_rows() {
     let state = AppState::connect(Settings::for_tests()).await.unwrap();
-    let bad = db::rows::<serde_json::Value>(
-        &state.db,
-        "CREATE system_check SET checked_at = 'yesterday', source = 'x'",
-        serde_json::json!({}),
-    )
-    .await;
+    let bad =
+        db::rows::<serde_json::Value>(&state.db, "CREATE system_check SET checked_at = 'yesterday', source = 'x'", serde_json::json!({}))
+            .await;
     assert!(bad.is_err(), "a string is not a datetime");
-    let empty = db::rows::<serde_json::Value>(
-        &state.db,
-        "CREATE system_check SET checked_at = time::now(), source = ''",
-        serde_json::json!({}),
-    )
-    .await;
+    let empty =
+        db::rows::<serde_json::Value>(&state.db, "CREATE system_check SET checked_at = time::now(), source = ''", serde_json::json!({}))
+            .await;
     assert!(empty.is_err(), "source must not be empty");
     assert_eq!(db::system_checks::count(&state.db).await.unwrap(), 0, "nothing half-written");
 }

@@ -87,11 +87,12 @@ fn inbound() -> impl Strategy<Value = Inbound> {
     prop_oneof![
         Just(Inbound::Connected),
         start,
-        (prop::option::of(any::<u64>()), prop::option::of(any::<u64>()), prop::collection::vec(any::<u8>(), 0..200))
-            .prop_map(|(chunk, timestamp_ms, mut pcm)| {
+        (prop::option::of(any::<u64>()), prop::option::of(any::<u64>()), prop::collection::vec(any::<u8>(), 0..200)).prop_map(
+            |(chunk, timestamp_ms, mut pcm)| {
                 pcm.truncate(pcm.len() / 2 * 2);
                 Inbound::Media { chunk, timestamp_ms, pcm }
-            }),
+            }
+        ),
         ("[0-9*#]", prop::option::of(0u64..10_000)).prop_map(|(digit, duration_ms)| Inbound::Dtmf { digit, duration_ms }),
         text().prop_map(|name| Inbound::Mark { name }),
         opt().prop_map(|reason| Inbound::Stop { reason }),

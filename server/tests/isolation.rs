@@ -73,9 +73,18 @@ async fn agents_and_phone_numbers_are_isolated() {
     let agent: Value = a.post(&c, format!("{base}/api/agents"), json!({ "name": "A's agent" })).send().await.unwrap().json().await.unwrap();
     let agent_id = agent["id"].as_str().unwrap().to_string();
     let number: Value = a
-        .post(&c, format!("{base}/api/phone-numbers"), json!({
-            "phoneNumber": "+14155552671", "provider": "other", "displayName": "A's line", "linkedAgentId": agent_id }))
-        .send().await.unwrap().json().await.unwrap();
+        .post(
+            &c,
+            format!("{base}/api/phone-numbers"),
+            json!({
+            "phoneNumber": "+14155552671", "provider": "other", "displayName": "A's line", "linkedAgentId": agent_id }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let number_id = number["id"].as_str().unwrap().to_string();
 
     // Reads.
@@ -104,8 +113,14 @@ async fn agents_and_phone_numbers_are_isolated() {
     }
     // B cannot link A's agent to a number of their own either.
     let res = b
-        .post(&c, format!("{base}/api/phone-numbers"), json!({ "phoneNumber": "+14155552672", "provider": "other", "linkedAgentId": agent_id }))
-        .send().await.unwrap();
+        .post(
+            &c,
+            format!("{base}/api/phone-numbers"),
+            json!({ "phoneNumber": "+14155552672", "provider": "other", "linkedAgentId": agent_id }),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 
     // Unchanged for A.
@@ -127,7 +142,8 @@ async fn calls_and_analytics_are_isolated() {
     let c = Client::new();
     let mine: Value = a.get(&c, format!("{base}/api/calls")).send().await.unwrap().json().await.unwrap();
     assert_eq!(mine["total"], 1);
-    let (call_id, phone_id) = (mine["calls"][0]["id"].as_str().unwrap().to_string(), mine["calls"][0]["phoneId"].as_str().unwrap().to_string());
+    let (call_id, phone_id) =
+        (mine["calls"][0]["id"].as_str().unwrap().to_string(), mine["calls"][0]["phoneId"].as_str().unwrap().to_string());
 
     let theirs: Value = b.get(&c, format!("{base}/api/calls")).send().await.unwrap().json().await.unwrap();
     assert_eq!(theirs["total"], 0);

@@ -50,8 +50,13 @@ fn exotel_number(number: &str, agent: Option<&str>) -> Value {
 #[tokio::test]
 async fn agents_are_created_edited_and_deleted_with_their_links() {
     let api = Api::new().await;
-    let (s, agent) = api.post("/api/agents", json!({ "name": "Front desk", "greeting": "Namaste!", "language": "hi",
-        "rules": [{ "keywords": ["Hours"], "reply": "We open at nine." }] })).await;
+    let (s, agent) = api
+        .post(
+            "/api/agents",
+            json!({ "name": "Front desk", "greeting": "Namaste!", "language": "hi",
+        "rules": [{ "keywords": ["Hours"], "reply": "We open at nine." }] }),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{agent}");
     let id = agent["id"].as_str().unwrap().to_string();
     assert_eq!(agent["language"], "hi");
@@ -64,7 +69,8 @@ async fn agents_are_created_edited_and_deleted_with_their_links() {
     assert_eq!(bad["error"]["errors"][1]["field"], "language");
     assert_eq!(api.count("agent").await, 1, "nothing written");
 
-    let (s, edited) = api.send(reqwest::Method::PUT, &format!("/api/agents/{id}"), Some(json!({ "name": "Reception", "language": "en" }))).await;
+    let (s, edited) =
+        api.send(reqwest::Method::PUT, &format!("/api/agents/{id}"), Some(json!({ "name": "Reception", "language": "en" }))).await;
     assert_eq!(s, StatusCode::OK, "{edited}");
     assert_eq!(edited["name"], "Reception");
 
@@ -140,8 +146,11 @@ async fn bad_numbers_are_refused_with_the_field_named_and_nothing_saved() {
         (json!({ "phoneNumber": "12345", "provider": "other" }), "phoneNumber"),
         (json!({ "phoneNumber": "+14155552671", "provider": "fax" }), "provider"),
         (json!({ "phoneNumber": "+919876543210", "provider": "exotel" }), "exotelConfig"),
-        (json!({ "phoneNumber": "+919876543210", "provider": "exotel",
-                 "exotelConfig": { "apiKey": "k", "apiToken": "t", "sid": "acme1", "region": "in", "domain": "api.exotel.com" } }), "exotelConfig.domain"),
+        (
+            json!({ "phoneNumber": "+919876543210", "provider": "exotel",
+                 "exotelConfig": { "apiKey": "k", "apiToken": "t", "sid": "acme1", "region": "in", "domain": "api.exotel.com" } }),
+            "exotelConfig.domain",
+        ),
         (json!({ "phoneNumber": "+14155552671", "provider": "other", "linkedAgentId": "nosuchagent" }), "linkedAgentId"),
         (json!({ "phoneNumber": 14155552671u64, "provider": "other" }), "phoneNumber"),
     ];
@@ -163,8 +172,14 @@ async fn a_number_is_unique_per_provider_account_across_users() {
     assert_eq!(e["error"]["field"], "phoneNumber");
     // Another user importing the same number on the same Exotel account is refused too.
     let (_, other) = common::user_with_token(&api.state, "bob@example.com").await;
-    let res = api.c.post(format!("{}/api/phone-numbers", api.base)).bearer_auth(other)
-        .json(&exotel_number("+919876543210", None)).send().await.unwrap();
+    let res = api
+        .c
+        .post(format!("{}/api/phone-numbers", api.base))
+        .bearer_auth(other)
+        .json(&exotel_number("+919876543210", None))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT);
     // A different account SID is a different provider account.
     let mut other_account = exotel_number("+919876543210", None);

@@ -193,7 +193,10 @@ async fn an_agent_on_openai_compatible_providers_hears_thinks_and_speaks() {
     server::agents::update(&l.state, &l.owner, &l.agent_id, edit).await.unwrap();
 
     let question = caller_audio(&l.state).await;
-    let report = simulator::run(CallOptions::new(l.webhook.clone(), vec![Step::Say { label: "hours".into(), audio: question.clone().into() }])).await.unwrap();
+    let report =
+        simulator::run(CallOptions::new(l.webhook.clone(), vec![Step::Say { label: "hours".into(), audio: question.clone().into() }]))
+            .await
+            .unwrap();
     assert!(report.greeting_after_ms.is_some(), "greeted through the cloud voice");
     let turn = &report.turns[0];
     assert!(turn.reply_after_ms.is_some(), "{report:?}");
@@ -236,7 +239,10 @@ async fn a_failing_or_slow_provider_gets_the_fallback_line_and_the_call_goes_on(
         let l = line(&base, model, ["whisper-local", "openai", "piper-local"]).await;
         let question = caller_audio(&l.state).await;
         let started = std::time::Instant::now();
-        let steps = vec![Step::Say { label: "one".into(), audio: question.clone().into() }, Step::Say { label: "two".into(), audio: question.into() }];
+        let steps = vec![
+            Step::Say { label: "one".into(), audio: question.clone().into() },
+            Step::Say { label: "two".into(), audio: question.into() },
+        ];
         let report = simulator::run(CallOptions::new(l.webhook.clone(), steps)).await.unwrap();
         assert_eq!(report.turns.len(), 2, "{model}: the call went on");
         let t = turns(&l.state, &l.owner, &report.call_sid, 5).await;
@@ -263,7 +269,10 @@ async fn unreachable_cloud_speech_falls_back_to_the_offline_voice() {
     for providers in [["openai", "scripted", "piper-local"], ["whisper-local", "scripted", "openai"]] {
         let l = line(unreachable, "gpt-test", providers).await;
         let question = caller_audio(&l.state).await;
-        let steps = vec![Step::Say { label: "one".into(), audio: question.clone().into() }, Step::Say { label: "two".into(), audio: question.into() }];
+        let steps = vec![
+            Step::Say { label: "one".into(), audio: question.clone().into() },
+            Step::Say { label: "two".into(), audio: question.into() },
+        ];
         let report = simulator::run(CallOptions::new(l.webhook.clone(), steps)).await.unwrap();
         // The greeting is spoken even when the cloud voice cannot be reached.
         assert!(report.greeting_after_ms.is_some(), "{providers:?}: {report:?}");

@@ -37,10 +37,14 @@ fn media_frame(bytes: usize) -> Message {
 }
 
 async fn call(state: &server::AppState, sid: &str) -> Value {
-    server::db::row(&state.db, "SELECT status, reason, duration_ms, ended_at FROM ONLY type::record('call', $k)", json!({ "k": format!("exotel_{sid}") }))
-        .await
-        .unwrap()
-        .unwrap()
+    server::db::row(
+        &state.db,
+        "SELECT status, reason, duration_ms, ended_at FROM ONLY type::record('call', $k)",
+        json!({ "k": format!("exotel_{sid}") }),
+    )
+    .await
+    .unwrap()
+    .unwrap()
 }
 
 async fn wait_for_status(state: &server::AppState, sid: &str, status: &str) -> Value {
@@ -89,7 +93,9 @@ async fn a_malformed_frame_closes_with_1007_and_fails_the_call() {
     assert!(c["reason"].as_str().unwrap().contains("base64"), "{c}");
 }
 
-async fn close_code(ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>) -> Option<CloseCode> {
+async fn close_code(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) -> Option<CloseCode> {
     while let Some(Ok(msg)) = ws.next().await {
         if let Message::Close(frame) = msg {
             return frame.map(|f| f.code);

@@ -23,21 +23,29 @@ async fn setup(status: &str, link_agent: bool) -> Setup {
 
 async fn setup_on(state: AppState, status: &str, link_agent: bool) -> Setup {
     let user = common::user(&state, "ana@example.com").await;
-    let agent = server::agents::create(&state, &user.owner, domain::agent::AgentInput {
-        name: "Desk".into(),
-        language: "hi".into(),
-        greeting: "Namaste & welcome <friend>".into(),
-        ..Default::default()
-    })
+    let agent = server::agents::create(
+        &state,
+        &user.owner,
+        domain::agent::AgentInput {
+            name: "Desk".into(),
+            language: "hi".into(),
+            greeting: "Namaste & welcome <friend>".into(),
+            ..Default::default()
+        },
+    )
     .await
     .unwrap();
-    let number = server::numbers::create(&state, &user.owner, &domain::phone_number::PhoneNumberInput {
-        phone_number: "+918047491899".into(),
-        provider: "other".into(),
-        linked_agent_id: link_agent.then(|| agent.id.clone()),
-        status: Some(status.into()),
-        ..Default::default()
-    })
+    let number = server::numbers::create(
+        &state,
+        &user.owner,
+        &domain::phone_number::PhoneNumberInput {
+            phone_number: "+918047491899".into(),
+            provider: "other".into(),
+            linked_agent_id: link_agent.then(|| agent.id.clone()),
+            status: Some(status.into()),
+            ..Default::default()
+        },
+    )
     .await
     .unwrap();
     let strip = |url: &str| url.trim_start_matches("http://127.0.0.1:0").to_string();
@@ -92,7 +100,8 @@ async fn a_call_is_answered_with_escaped_xml_and_recorded_once() {
     assert_eq!(s.calls().await, 1);
 
     // JSON bodies and GET query parameters work too.
-    let json_res = s.c.post(format!("{}{}", s.base, s.webhook)).json(&json!({ "CallSid": "CA101", "CallFrom": "0987" })).send().await.unwrap();
+    let json_res =
+        s.c.post(format!("{}{}", s.base, s.webhook)).json(&json!({ "CallSid": "CA101", "CallFrom": "0987" })).send().await.unwrap();
     assert_eq!(json_res.status(), StatusCode::OK);
     let get_res = s.c.get(format!("{}{}&CallSid=CA102&From=%2B911", s.base, s.webhook)).send().await.unwrap();
     assert_eq!(get_res.status(), StatusCode::OK);
@@ -129,7 +138,8 @@ async fn wrong_key_unknown_number_and_bad_input_are_refused_and_write_nothing() 
     let missing = s.post_form(&s.webhook, &[("From", "+91")]).await;
     assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
     assert_eq!(missing.json::<Value>().await.unwrap()["error"]["field"], "CallSid");
-    let malformed = s.c.post(format!("{}{}", s.base, s.webhook)).header("content-type", "application/json").body("{oops").send().await.unwrap();
+    let malformed =
+        s.c.post(format!("{}{}", s.base, s.webhook)).header("content-type", "application/json").body("{oops").send().await.unwrap();
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     assert_eq!(malformed.json::<Value>().await.unwrap()["error"]["field"], "body");
     let huge = s.c.post(format!("{}{}", s.base, s.webhook)).body(vec![b'a'; 200_000]).send().await.unwrap();
@@ -254,11 +264,11 @@ async fn a_call_id_recorded_for_one_number_cannot_be_claimed_through_another() {
     s.post_form(&s.webhook, &[("CallSid", "CAOWNED"), ("From", "+919876543210")]).await;
     // Another tenant's number, with its own valid key.
     let (other, _) = common::user_with_token(&s.state, "mallory@example.com").await;
-    let theirs = server::numbers::create(&s.state, &other.owner, &domain::phone_number::PhoneNumberInput {
-        phone_number: "+14155552671".into(),
-        provider: "other".into(),
-        ..Default::default()
-    })
+    let theirs = server::numbers::create(
+        &s.state,
+        &other.owner,
+        &domain::phone_number::PhoneNumberInput { phone_number: "+14155552671".into(), provider: "other".into(), ..Default::default() },
+    )
     .await
     .unwrap();
     let path = theirs.webhook_url.trim_start_matches("http://127.0.0.1:0").replace("/webhook/", "/exotel/passthru/");

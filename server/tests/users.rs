@@ -103,8 +103,7 @@ async fn api_tokens_are_hashed_listed_and_revoked() {
     let (listed, token) = users::create_token(&state, &u.owner, "CRM sync").await.unwrap();
     assert!(token.starts_with("vg_") && token.len() > 40);
     assert!(token.starts_with(&listed.prefix));
-    let stored: Vec<String> =
-        server::db::rows(&state.db, "SELECT VALUE token_hash FROM api_token", serde_json::json!({})).await.unwrap();
+    let stored: Vec<String> = server::db::rows(&state.db, "SELECT VALUE token_hash FROM api_token", serde_json::json!({})).await.unwrap();
     assert_eq!(stored, vec![users::token_hash(&token)], "only the hash is stored");
 
     assert_eq!(users::token_user(&state, &token).await.unwrap().unwrap().owner, u.owner);

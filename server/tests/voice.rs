@@ -35,7 +35,10 @@ async fn whisper_understands_piper_at_8_khz() {
     let p = engine.pipeline(&agent(), None);
     // Piper's voice is sampled (VITS noise), so each run says it a little differently: check
     // the words a tiny model reliably gets.
-    for (said, keys) in [("What are your opening hours?", ["opening", "hours"]), ("I would like to book an appointment for tomorrow.", ["appointment", "tomorrow"])] {
+    for (said, keys) in [
+        ("What are your opening hours?", ["opening", "hours"]),
+        ("I would like to book an appointment for tomorrow.", ["appointment", "tomorrow"]),
+    ] {
         let audio16 = phone_speech(&engine, said).await;
         let heard = p.stt.transcribe(audio16).await.expect("whisper transcribes").to_lowercase();
         assert!(keys.iter().any(|k| heard.contains(k)), "said {said:?}, heard {heard:?}");

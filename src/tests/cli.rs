@@ -105,13 +105,8 @@ fn serves_dashboard_and_server_functions_then_stops_on_sigterm() {
         // The same server function the Setup Guide's button calls, over plain HTTP.
         let mut totals = Vec::new();
         for _ in 0..2 {
-            let res = client
-                .post(format!("{base}/api/system/check"))
-                .header("cookie", &cookie)
-                .header("origin", &base)
-                .send()
-                .await
-                .unwrap();
+            let res =
+                client.post(format!("{base}/api/system/check")).header("cookie", &cookie).header("origin", &base).send().await.unwrap();
             assert_eq!(res.status(), 200);
             let body: serde_json::Value = res.json().await.unwrap();
             totals.push(body["total"].as_i64().unwrap());
@@ -147,9 +142,7 @@ fn server_function_errors_carry_a_status_and_name_the_field() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let client = reqwest::Client::new();
-        let post = |path: &str, form: &[(&str, &str)]| {
-            client.post(format!("{base}{path}")).header("origin", &base).form(form).send()
-        };
+        let post = |path: &str, form: &[(&str, &str)]| client.post(format!("{base}{path}")).header("origin", &base).form(form).send();
         let bad_email = post("/api/auth/signup", &[("email", "nope"), ("password", "correct horse battery")]).await.unwrap();
         assert_eq!(bad_email.status(), 400);
         let body: serde_json::Value = bad_email.json().await.unwrap();
@@ -192,11 +185,18 @@ fn operator_commands_create_accounts_and_tokens_and_respect_a_running_server() {
 
     // With the server holding the embedded file, the commands say so.
     let mut cmd = voxgate();
-    cmd.env("VOXGATE_LISTEN_ADDR", "127.0.0.1:0").env("VOXGATE_DATA_DIR", &data).env("VOXGATE_DATABASE_URL", &db).env("VOXGATE_LOG", "error");
+    cmd.env("VOXGATE_LISTEN_ADDR", "127.0.0.1:0")
+        .env("VOXGATE_DATA_DIR", &data)
+        .env("VOXGATE_DATABASE_URL", &db)
+        .env("VOXGATE_LOG", "error");
     let (mut server, base) = start(cmd);
     let held = run(&["user", "add", "late@example.com"], "correct horse battery\n");
     assert!(!held.status.success());
-    assert!(String::from_utf8_lossy(&held.stderr).contains("held by a running voxgate server"), "{}", String::from_utf8_lossy(&held.stderr));
+    assert!(
+        String::from_utf8_lossy(&held.stderr).contains("held by a running voxgate server"),
+        "{}",
+        String::from_utf8_lossy(&held.stderr)
+    );
     // The token made while the server was stopped works against it.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let me: serde_json::Value = rt.block_on(async {
@@ -235,8 +235,16 @@ fn call_places_a_simulated_exotel_call_and_prints_the_transcript() {
             let req = c.post(format!("{base}{path}")).bearer_auth(&token).json(&body);
             async move { req.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
         };
-        let agent = post("/api/agents", serde_json::json!({"name": "Desk", "rules": [{"keywords": ["opening hours", "open"], "reply": "We are open nine to five."}]})).await;
-        let number = post("/api/phone-numbers", serde_json::json!({"phoneNumber": "+918047491899", "provider": "other", "linkedAgentId": agent["id"]})).await;
+        let agent = post(
+            "/api/agents",
+            serde_json::json!({"name": "Desk", "rules": [{"keywords": ["opening hours", "open"], "reply": "We are open nine to five."}]}),
+        )
+        .await;
+        let number = post(
+            "/api/phone-numbers",
+            serde_json::json!({"phoneNumber": "+918047491899", "provider": "other", "linkedAgentId": agent["id"]}),
+        )
+        .await;
         number["webhookUrl"].as_str().expect("webhook URL").to_string()
     });
     let wav = data.join("agent.wav");

@@ -12,7 +12,8 @@ pub const STT_PROVIDERS: &[(&str, &str)] = &[("whisper-local", "Whisper (offline
 pub const LLM_PROVIDERS: &[(&str, &str)] =
     &[("scripted", "Scripted replies (offline)"), ("openai", "OpenAI-compatible chat"), ("echo", "Echo the caller (load tests)")];
 /// Text-to-speech providers.
-pub const TTS_PROVIDERS: &[(&str, &str)] = &[("piper-local", "Piper (offline)"), ("espeak", "eSpeak NG (offline)"), ("openai", "OpenAI-compatible")];
+pub const TTS_PROVIDERS: &[(&str, &str)] =
+    &[("piper-local", "Piper (offline)"), ("espeak", "eSpeak NG (offline)"), ("openai", "OpenAI-compatible")];
 
 /// A keyword rule of the scripted agent: any keyword heard -> reply.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -98,7 +99,8 @@ fn one_of(errors: &mut Vec<FieldError>, field: &str, value: &str, allowed: &[(&s
 impl AgentInput {
     /// Trims text fields and drops empty rules/keywords.
     pub fn normalized(mut self) -> Self {
-        for s in [&mut self.name, &mut self.greeting, &mut self.system_prompt, &mut self.default_reply, &mut self.goodbye, &mut self.voice] {
+        for s in [&mut self.name, &mut self.greeting, &mut self.system_prompt, &mut self.default_reply, &mut self.goodbye, &mut self.voice]
+        {
             *s = s.trim().to_string();
         }
         self.language = self.language.trim().to_lowercase();

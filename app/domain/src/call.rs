@@ -5,13 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Call statuses, in the order a call moves through them.
-pub const STATUSES: &[(&str, &str)] = &[
-    ("ringing", "Ringing"),
-    ("in_progress", "In progress"),
-    ("completed", "Completed"),
-    ("failed", "Failed"),
-    ("rejected", "Rejected"),
-];
+pub const STATUSES: &[(&str, &str)] =
+    &[("ringing", "Ringing"), ("in_progress", "In progress"), ("completed", "Completed"), ("failed", "Failed"), ("rejected", "Rejected")];
 
 /// A call in a listing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

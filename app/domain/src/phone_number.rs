@@ -232,7 +232,12 @@ mod tests {
     fn other_providers_need_no_exotel_settings() {
         let n = PhoneNumberInput { phone_number: "+14155552671".into(), provider: "twilio".into(), ..Default::default() };
         assert!(n.validate(false).unwrap().exotel.is_none());
-        let bad = PhoneNumberInput { phone_number: "+14155552671".into(), provider: "vonage".into(), status: Some("paused".into()), ..Default::default() };
+        let bad = PhoneNumberInput {
+            phone_number: "+14155552671".into(),
+            provider: "vonage".into(),
+            status: Some("paused".into()),
+            ..Default::default()
+        };
         assert_eq!(fields(bad.validate(false)), ["provider", "status"]);
     }
 }

@@ -68,12 +68,20 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
     let save = ServerAction::<SaveAgent>::new();
     let touched = RwSignal::new(Vec::<&'static str>::new());
     let submitted = RwSignal::new(false);
-    let on_edit = Callback::new(move |f: &'static str| touched.update(|t| if !t.contains(&f) { t.push(f) }));
+    let on_edit = Callback::new(move |f: &'static str| {
+        touched.update(|t| {
+            if !t.contains(&f) {
+                t.push(f)
+            }
+        })
+    });
     let live = Memo::new(move |_| input().normalized().validate());
     let error = move |field: &'static str| -> Signal<Option<String>> {
         Signal::derive(move || {
             let shown = submitted.get() || touched.with(|t| t.contains(&field) || (field.starts_with("rules") && t.contains(&"rules")));
-            let local = live.with(|e| e.iter().find(|e| e.field == field || (field == "rules" && e.field.starts_with("rules"))).map(|e| e.message.clone()));
+            let local = live.with(|e| {
+                e.iter().find(|e| e.field == field || (field == "rules" && e.field.starts_with("rules"))).map(|e| e.message.clone())
+            });
             let server = save.value().with(|v| v.as_ref().and_then(|r| r.as_ref().err()).and_then(|e| e.for_field(field)));
             if shown { local.or(server) } else { server }
         })

@@ -93,7 +93,10 @@ pub fn CallsChart(days: Vec<AnalyticsDay>) -> impl IntoView {
 pub fn LatencyChart(days: Vec<AnalyticsDay>) -> impl IntoView {
     let max = nice_max(days.iter().filter_map(|d| d.voice_to_voice_p90_ms).max().unwrap_or(0) as f64);
     let line = |pick: fn(&AnalyticsDay) -> Option<i64>| {
-        days.iter().enumerate().filter_map(|(i, d)| pick(d).map(|v| format!("{:.1},{:.1}", x_of(i, days.len()), y_of(v as f64, max)))).collect::<Vec<_>>()
+        days.iter()
+            .enumerate()
+            .filter_map(|(i, d)| pick(d).map(|v| format!("{:.1},{:.1}", x_of(i, days.len()), y_of(v as f64, max))))
+            .collect::<Vec<_>>()
     };
     let p50 = line(|d| d.voice_to_voice_p50_ms);
     let p90 = line(|d| d.voice_to_voice_p90_ms);

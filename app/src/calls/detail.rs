@@ -7,8 +7,13 @@ use leptos::prelude::*;
 use crate::form::SECONDARY;
 
 /// Stages of an agent reply's latency, with their colours (SVG fill).
-const STAGES: [(&str, &str); 5] =
-    [("End of speech", "#94a3b8"), ("Speech to text", "#38bdf8"), ("Agent", "#a78bfa"), ("Text to speech", "#fbbf24"), ("Send (server + network)", "#34d399")];
+const STAGES: [(&str, &str); 5] = [
+    ("End of speech", "#94a3b8"),
+    ("Speech to text", "#38bdf8"),
+    ("Agent", "#a78bfa"),
+    ("Text to speech", "#fbbf24"),
+    ("Send (server + network)", "#34d399"),
+];
 
 /// Milliseconds of each stage: endpointing, STT, agent, TTS, and the rest up to the first byte.
 pub fn stages(t: &TurnTimings) -> [i64; 5] {
@@ -38,7 +43,11 @@ fn LatencyBar(timings: TurnTimings, max_ms: i64) -> impl IntoView {
             r
         })
         .collect_view();
-    let label = format!("{} ms to first audio: {}", total, parts.iter().zip(STAGES.iter()).map(|(ms, (n, _))| format!("{n} {ms}")).collect::<Vec<_>>().join(", "));
+    let label = format!(
+        "{} ms to first audio: {}",
+        total,
+        parts.iter().zip(STAGES.iter()).map(|(ms, (n, _))| format!("{n} {ms}")).collect::<Vec<_>>().join(", ")
+    );
     view! {
         <div class="mt-1 flex items-center gap-2 text-xs text-slate-500" data-testid="turn-latency">
             <svg width=width height="10" role="img" aria-label=label.clone() class="rounded-sm bg-slate-100">{rects}</svg>
@@ -128,7 +137,14 @@ mod tests {
 
     #[test]
     fn stages_add_up_to_the_voice_to_voice_time() {
-        let t = TurnTimings { endpointing_ms: Some(700), stt_ms: Some(850), agent_ms: Some(5), tts_ms: Some(120), first_byte_ms: Some(990), heard_ms: None };
+        let t = TurnTimings {
+            endpointing_ms: Some(700),
+            stt_ms: Some(850),
+            agent_ms: Some(5),
+            tts_ms: Some(120),
+            first_byte_ms: Some(990),
+            heard_ms: None,
+        };
         assert_eq!(stages(&t), [700, 850, 5, 120, 15]);
         assert_eq!(stages(&t).iter().sum::<i64>(), 700 + 990);
         // Missing figures count as zero; the send part never goes negative.

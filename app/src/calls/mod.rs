@@ -72,15 +72,20 @@ pub fn CallLogsPage() -> impl IntoView {
     let numbers = Resource::new(|| (), |_| crate::numbers::list_numbers(PhoneNumberQuery { page_size: Some(100), ..Default::default() }));
     let agents = Resource::new(|| (), |_| crate::agents::list_agents());
     let selected = RwSignal::new(query.with_untracked(|q| q.get("call")));
-    let detail = Resource::new(move || (selected.get(), live.get()), |(id, _)| async move {
-        match id {
-            Some(id) => get_call(id).await.map(Some),
-            None => Ok(None),
+    let detail = Resource::new(
+        move || (selected.get(), live.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_call(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let filter = move |signal: RwSignal<String>| {
+        move |ev: leptos::ev::Event| {
+            page.set(1);
+            signal.set(event_target_value(&ev));
         }
-    });
-    let filter = move |signal: RwSignal<String>| move |ev: leptos::ev::Event| {
-        page.set(1);
-        signal.set(event_target_value(&ev));
     };
     view! {
         <div class="flex items-start justify-between">

@@ -56,7 +56,11 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
     let touched = RwSignal::new(Vec::<&'static str>::new());
     let submitted = RwSignal::new(false);
     let on_edit = Callback::new(move |f: &'static str| {
-        touched.update(|t| if !t.contains(&f) { t.push(f) });
+        touched.update(|t| {
+            if !t.contains(&f) {
+                t.push(f)
+            }
+        });
         if f == "exotelConfig.region" {
             domain_name.set(exotel_domain_for(&region.get_untracked()).to_string());
         }

@@ -30,13 +30,7 @@ fn view(row: repo::AgentRow) -> Result<AgentView, DomainError> {
     settings.providers.api_key = String::new();
     settings.providers.clear_api_key = false;
     settings.providers.api_key_hint = stored.api_key_last4.as_deref().map(mask_last4);
-    Ok(AgentView {
-        id: row.id,
-        settings,
-        linked_numbers: row.linked_numbers,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-    })
+    Ok(AgentView { id: row.id, settings, linked_numbers: row.linked_numbers, created_at: row.created_at, updated_at: row.updated_at })
 }
 
 /// Validates `input` and builds its stored JSON; the key is sealed, or kept from `previous`
@@ -55,19 +49,24 @@ fn checked(state: &AppState, input: AgentInput, previous: Option<&str>) -> Resul
     } else if clear {
         (None, None)
     } else {
-        previous
-            .and_then(|p| serde_json::from_str::<Stored>(p).ok())
-            .map(|p| (p.api_key_sealed, p.api_key_last4))
-            .unwrap_or_default()
+        previous.and_then(|p| serde_json::from_str::<Stored>(p).ok()).map(|p| (p.api_key_sealed, p.api_key_last4)).unwrap_or_default()
     };
-    let json = serde_json::to_string(&Stored { settings: input.clone(), api_key_sealed: sealed, api_key_last4: last }).map_err(db::DbError::from)?;
+    let json = serde_json::to_string(&Stored { settings: input.clone(), api_key_sealed: sealed, api_key_last4: last })
+        .map_err(db::DbError::from)?;
     Ok((input, json))
 }
 
 /// Agents' settings (and API keys) for rendering greetings ahead of calls (the latest 200).
 pub async fn recent_for_warm_up(state: &AppState) -> Vec<(AgentInput, Option<String>)> {
     match repo::recent_settings(&state.db, 200).await {
-        Ok(rows) => rows.iter().filter_map(|j| serde_json::from_str::<Stored>(j).ok()).map(|s| { let key = unseal(state, &s); (s.settings, key) }).collect(),
+        Ok(rows) => rows
+            .iter()
+            .filter_map(|j| serde_json::from_str::<Stored>(j).ok())
+            .map(|s| {
+                let key = unseal(state, &s);
+                (s.settings, key)
+            })
+            .collect(),
         Err(e) => {
             tracing::warn!(error = %e, "cannot read agents to render their greetings");
             Vec::new()

@@ -79,7 +79,13 @@ pub async fn get(state: &AppState, owner: &Owner, id: &str) -> Result<CallDetail
 /// Calls, answer rate, duration, turns and voice-to-voice latency of `owner`'s calls over the
 /// last `days` days (1..=90): per number and per agent, and in total and per day for the
 /// number `phone_id` or agent `agent_id` when one is given (else for every call).
-pub async fn analytics(state: &AppState, owner: &Owner, days: u32, phone_id: Option<&str>, agent_id: Option<&str>) -> Result<domain::call::Analytics, DomainError> {
+pub async fn analytics(
+    state: &AppState,
+    owner: &Owner,
+    days: u32,
+    phone_id: Option<&str>,
+    agent_id: Option<&str>,
+) -> Result<domain::call::Analytics, DomainError> {
     use domain::call::{Analytics, AnalyticsDay, AnalyticsRow};
     let days = days.clamp(1, 90);
     let now = state.clock.now();
@@ -129,7 +135,13 @@ pub async fn analytics(state: &AppState, owner: &Owner, days: u32, phone_id: Opt
             let day = (first_day + chrono::Duration::days(i as i64)).format("%Y-%m-%d").to_string();
             let on: Vec<&repo::AnalyticsCall> = chosen.iter().copied().filter(|c| c.started_at.starts_with(&day)).collect();
             let r = row(&day, &day, &on);
-            AnalyticsDay { day, calls: r.calls, answered: r.answered, voice_to_voice_p50_ms: r.voice_to_voice_p50_ms, voice_to_voice_p90_ms: r.voice_to_voice_p90_ms }
+            AnalyticsDay {
+                day,
+                calls: r.calls,
+                answered: r.answered,
+                voice_to_voice_p50_ms: r.voice_to_voice_p50_ms,
+                voice_to_voice_p90_ms: r.voice_to_voice_p90_ms,
+            }
         })
         .collect();
     Ok(Analytics {
@@ -151,7 +163,8 @@ pub const RINGING_LIMIT: chrono::Duration = chrono::Duration::minutes(2);
 pub async fn end_stale(state: &AppState) -> Result<usize, DomainError> {
     use crate::clock::rfc3339;
     let now = state.clock.now();
-    let live = chrono::Duration::from_std(crate::telephony::session::MAX_SESSION).unwrap_or(chrono::Duration::hours(1)) + chrono::Duration::minutes(5);
+    let live = chrono::Duration::from_std(crate::telephony::session::MAX_SESSION).unwrap_or(chrono::Duration::hours(1))
+        + chrono::Duration::minutes(5);
     Ok(repo::end_stale(&state.db, &rfc3339(now - RINGING_LIMIT), &rfc3339(now - live), &rfc3339(now)).await?)
 }
 

@@ -186,7 +186,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("VOXGATE_MODELS_DIR", "offline voice models fetched by the set-up command (default <data dir>/models)"),
     ("VOXGATE_STT_MODEL", "offline Whisper model: tiny.en (default, fast) | base (more accurate, ~2x slower)"),
     ("VOXGATE_VOICE_THREADS", "CPU threads for one speech-to-text or text-to-speech run (default 2)"),
-    ("VOXGATE_PROVIDER_TIMEOUT_MS", "limit for a provider's transcript, first reply token or speech before the fallback line (default 8000)"),
+    (
+        "VOXGATE_PROVIDER_TIMEOUT_MS",
+        "limit for a provider's transcript, first reply token or speech before the fallback line (default 8000)",
+    ),
     ("VOXGATE_LOG", "tracing filter (default info,surrealdb=warn)"),
 ];
 
@@ -194,9 +197,7 @@ impl Settings {
     /// Builds settings from Leptos.toml's text (if any) and the environment; pure, for tests.
     pub fn from_sources(leptos_toml: Option<&str>, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let file: FileSettings = match leptos_toml {
-            Some(text) => toml::from_str(text).map_err(|e| {
-                ConfigError::new("Leptos.toml", e.message().replace('\n', " "))
-            })?,
+            Some(text) => toml::from_str(text).map_err(|e| ConfigError::new("Leptos.toml", e.message().replace('\n', " ")))?,
             None => FileSettings::default(),
         };
         let site = file.site.unwrap_or_default();
@@ -209,15 +210,15 @@ impl Settings {
         };
 
         let listen_addr = match get("VOXGATE_LISTEN_ADDR", None) {
-            Some((name, v)) => v.parse().map_err(|_| {
-                ConfigError::new(&name, format!("{v:?} is not an address; expected host:port such as 127.0.0.1:3000"))
-            })?,
+            Some((name, v)) => v
+                .parse()
+                .map_err(|_| ConfigError::new(&name, format!("{v:?} is not an address; expected host:port such as 127.0.0.1:3000")))?,
             None => site.site_addr,
         };
 
         let public_url = {
-            let (name, v) = get("VOXGATE_PUBLIC_URL", fv.public_url)
-                .unwrap_or_else(|| ("VOXGATE_PUBLIC_URL".into(), format!("http://{listen_addr}")));
+            let (name, v) =
+                get("VOXGATE_PUBLIC_URL", fv.public_url).unwrap_or_else(|| ("VOXGATE_PUBLIC_URL".into(), format!("http://{listen_addr}")));
             parse_public_url(&v).map_err(|reason| ConfigError::new(&name, reason))?
         };
 
@@ -237,8 +238,7 @@ impl Settings {
         let database_namespace = ident("VOXGATE_DATABASE_NAMESPACE", fv.database_namespace, "voxgate")?;
         let database_name = ident("VOXGATE_DATABASE_NAME", fv.database_name, "main")?;
         let database_user = get("VOXGATE_DATABASE_USER", fv.database_user).map(|(_, v)| v);
-        let database_password =
-            env.get("VOXGATE_DATABASE_PASSWORD").filter(|v| !v.is_empty()).map(|v| Password(v.clone()));
+        let database_password = env.get("VOXGATE_DATABASE_PASSWORD").filter(|v| !v.is_empty()).map(|v| Password(v.clone()));
         if database_password.is_some() != database_user.is_some() {
             return Err(ConfigError::new(
                 "VOXGATE_DATABASE_USER",
@@ -317,8 +317,8 @@ impl Settings {
         env.insert("VOXGATE_LISTEN_ADDR".to_string(), "127.0.0.1:0".to_string());
         env.insert("VOXGATE_SECRET_KEY".to_string(), "11".repeat(32));
         // The models the set-up command unpacked into the repository's data/models.
-        let models = std::env::var("VOXGATE_MODELS_DIR")
-            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../data/models").to_string());
+        let models =
+            std::env::var("VOXGATE_MODELS_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../data/models").to_string());
         env.insert("VOXGATE_MODELS_DIR".to_string(), models);
         Self::from_sources(None, &env).expect("test settings are valid")
     }

@@ -40,8 +40,7 @@ fn bad_values_name_the_setting_in_one_line() {
         ("VOXGATE_LOG", "info,[[["),
     ];
     for (name, value) in cases {
-        let err = Settings::from_sources(None, &env(&[(name, value)])).err()
-            .unwrap_or_else(|| panic!("{name}={value} should be refused"));
+        let err = Settings::from_sources(None, &env(&[(name, value)])).err().unwrap_or_else(|| panic!("{name}={value} should be refused"));
         assert_eq!(err.name, name);
         let line = err.to_string();
         assert!(!line.contains('\n'), "one line: {line}");
@@ -57,7 +56,12 @@ fn secret_key_value_never_appears_in_errors_or_debug() {
     let good = "ab".repeat(32);
     let s = Settings::from_sources(
         None,
-        &env(&[("VOXGATE_SECRET_KEY", &good), ("VOXGATE_DATABASE_USER", "root"), ("VOXGATE_DATABASE_PASSWORD", "hunter2"), ("VOXGATE_DATABASE_URL", "ws://127.0.0.1:8000")]),
+        &env(&[
+            ("VOXGATE_SECRET_KEY", &good),
+            ("VOXGATE_DATABASE_USER", "root"),
+            ("VOXGATE_DATABASE_PASSWORD", "hunter2"),
+            ("VOXGATE_DATABASE_URL", "ws://127.0.0.1:8000"),
+        ]),
     )
     .unwrap();
     let dbg = format!("{s:?}");

@@ -87,7 +87,8 @@ pub async fn list(db: &Db, owner: &Owner) -> Result<Vec<AgentRow>, DbError> {
 
 /// Settings of the most recently changed agents of every user (to render greetings at start).
 pub async fn recent_settings(db: &Db, limit: u32) -> Result<Vec<String>, DbError> {
-    let rows: Vec<serde_json::Value> = rows(db, "SELECT settings_json, updated_at FROM agent ORDER BY updated_at DESC LIMIT $limit", json!({ "limit": limit })).await?;
+    let rows: Vec<serde_json::Value> =
+        rows(db, "SELECT settings_json, updated_at FROM agent ORDER BY updated_at DESC LIMIT $limit", json!({ "limit": limit })).await?;
     Ok(rows.into_iter().filter_map(|r| r["settings_json"].as_str().map(str::to_string)).collect())
 }
 

@@ -143,7 +143,14 @@ pub async fn end_stale(db: &Db, ringing_before: &str, live_before: &str, now: &s
 }
 
 /// Replaces the provider parameters of a call; a `completed`/`failed` stream status ends it.
-pub async fn merge_params(db: &Db, key: &str, params_json: &str, stream_status: Option<&str>, duration_ms: Option<i64>, now: &str) -> Result<CallRow, DbError> {
+pub async fn merge_params(
+    db: &Db,
+    key: &str,
+    params_json: &str,
+    stream_status: Option<&str>,
+    duration_ms: Option<i64>,
+    now: &str,
+) -> Result<CallRow, DbError> {
     let end = match stream_status {
         Some("completed") => Some("completed"),
         Some("failed") => Some("failed"),
@@ -163,7 +170,14 @@ pub async fn merge_params(db: &Db, key: &str, params_json: &str, stream_status: 
 }
 
 /// Sets a call's status; `ended` and `duration_ms` are stored when given.
-pub async fn set_status(db: &Db, key: &str, status: &str, reason: Option<&str>, ended: Option<&str>, duration_ms: Option<i64>) -> Result<(), DbError> {
+pub async fn set_status(
+    db: &Db,
+    key: &str,
+    status: &str,
+    reason: Option<&str>,
+    ended: Option<&str>,
+    duration_ms: Option<i64>,
+) -> Result<(), DbError> {
     rows::<serde_json::Value>(
         db,
         "UPDATE type::record('call', $key) SET status = $status, reason = $reason ?? reason,

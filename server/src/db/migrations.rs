@@ -178,8 +178,7 @@ pub async fn apply(db: &Db) -> Result<usize, DbError> {
 /// The highest applied migration version (0 on a new database).
 pub async fn current_version(db: &Db) -> Result<i64, DbError> {
     let versions: Vec<i64> =
-        rows(db, "SELECT VALUE version FROM schema_migration ORDER BY version DESC LIMIT 1", serde_json::json!({}))
-            .await?;
+        rows(db, "SELECT VALUE version FROM schema_migration ORDER BY version DESC LIMIT 1", serde_json::json!({})).await?;
     Ok(versions.first().copied().unwrap_or(0))
 }
 

@@ -1,8 +1,8 @@
 //! SurrealDB: connection (surrealkv:// | mem:// | ws://), schema migrations, one repository per table.
 
-pub mod migrations;
 pub mod agents;
 pub mod calls;
+pub mod migrations;
 pub mod phone_numbers;
 pub mod system_checks;
 pub mod turns;
@@ -56,11 +56,7 @@ pub async fn connect(settings: &Settings) -> Result<Db, DbError> {
     let address = settings.database_url.engine_address();
     let db = any::connect(address.as_str()).await.map_err(|e| {
         let text = e.to_string().to_ascii_lowercase();
-        if text.contains("lock") {
-            DbError::Locked(address.clone())
-        } else {
-            DbError::Surreal(e)
-        }
+        if text.contains("lock") { DbError::Locked(address.clone()) } else { DbError::Surreal(e) }
     })?;
     if let (Some(username), Some(password)) = (&settings.database_user, &settings.database_password) {
         db.signin(Root { username: username.clone(), password: password.0.clone() }).await?;

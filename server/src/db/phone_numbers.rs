@@ -132,7 +132,9 @@ pub async fn update(db: &Db, owner: &Owner, id: &str, w: &NumberWrite, now: &str
         sets.push_str(", exotel_api_token_sealed = $token_sealed ?? NONE, exotel_api_token_last4 = $token_last4 ?? NONE");
     }
     if w.provider != "exotel" {
-        sets.push_str(", exotel_api_key_sealed = NONE, exotel_api_key_last4 = NONE, exotel_api_token_sealed = NONE, exotel_api_token_last4 = NONE");
+        sets.push_str(
+            ", exotel_api_key_sealed = NONE, exotel_api_key_last4 = NONE, exotel_api_token_sealed = NONE, exotel_api_token_last4 = NONE",
+        );
     }
     let sql = format!(
         "UPDATE phone_number SET {sets} WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner) RETURN BEFORE"

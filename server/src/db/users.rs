@@ -44,12 +44,7 @@ pub async fn insert_user(db: &Db, key: &str, email: &str, password_hash: &str, n
 
 /// The user with this (normalized) e-mail.
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, DbError> {
-    row(
-        db,
-        "SELECT record::id(id) AS id, email, password_hash FROM user WHERE email = $email LIMIT 1",
-        json!({ "email": email }),
-    )
-    .await
+    row(db, "SELECT record::id(id) AS id, email, password_hash FROM user WHERE email = $email LIMIT 1", json!({ "email": email })).await
 }
 
 /// Stores a session by the hash of its token.
@@ -88,7 +83,15 @@ pub async fn delete_session(db: &Db, token_hash: &str, now: &str) -> Result<(), 
 }
 
 /// Stores a new API token for `owner`.
-pub async fn insert_token(db: &Db, owner: &Owner, key: &str, name: &str, prefix: &str, token_hash: &str, now: &str) -> Result<TokenRow, DbError> {
+pub async fn insert_token(
+    db: &Db,
+    owner: &Owner,
+    key: &str,
+    name: &str,
+    prefix: &str,
+    token_hash: &str,
+    now: &str,
+) -> Result<TokenRow, DbError> {
     row(
         db,
         "CREATE ONLY type::record('api_token', $key) SET user = type::record('user', $owner), name = $name,

@@ -15,9 +15,7 @@ use crate::users::CurrentUser;
 
 /// Agent routes.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/agents", get(list).post(create))
-        .route("/api/agents/{id}", get(read).put(update).delete(remove))
+    Router::new().route("/api/agents", get(list).post(create)).route("/api/agents/{id}", get(read).put(update).delete(remove))
 }
 
 async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<AgentView>>, ApiError> {

@@ -108,7 +108,6 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         next.run(request).await
     } else {
         tracing::warn!(path = %request.uri().path(), "cross-site request refused");
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", "cross-site request refused")
-        .into_response()
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", "cross-site request refused").into_response()
     }
 }

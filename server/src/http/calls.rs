@@ -2,10 +2,10 @@
 
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::{Stream, StreamExt};
 use axum::routing::get;
 use axum::{Json, Router};
 use domain::call::{CallDetail, CallPage, CallQuery};
+use futures_util::{Stream, StreamExt};
 
 use super::ApiError;
 use super::json::QueryArgs;
@@ -14,7 +14,11 @@ use crate::users::CurrentUser;
 
 /// Call log routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/calls", get(list)).route("/api/calls/live", get(live)).route("/api/calls/{id}", get(read)).route("/api/analytics", get(analytics))
+    Router::new()
+        .route("/api/calls", get(list))
+        .route("/api/calls/live", get(live))
+        .route("/api/calls/{id}", get(read))
+        .route("/api/analytics", get(analytics))
 }
 
 async fn list(State(state): State<AppState>, user: CurrentUser, QueryArgs(q): QueryArgs<CallQuery>) -> Result<Json<CallPage>, ApiError> {
@@ -27,7 +31,10 @@ async fn read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<S
 
 /// Server-sent events for the caller's calls: `call` (created or status changed) and `turn`
 /// (stored), each with the call id; from SurrealDB live queries scoped to the user.
-async fn live(State(state): State<AppState>, user: CurrentUser) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
+async fn live(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
     use crate::calls::live::SubscribeError;
     let events = crate::calls::live::subscribe(&state, &user.owner).await.map_err(|e| match e {
         SubscribeError::TooMany => ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "too_many_streams", e.to_string()),
@@ -54,6 +61,10 @@ struct AnalyticsArgs {
 
 /// `GET /api/analytics?days=14&phoneId=&agentId=`: per number, per agent, and per day (of the
 /// chosen number or agent) figures.
-async fn analytics(State(state): State<AppState>, user: CurrentUser, QueryArgs(q): QueryArgs<AnalyticsArgs>) -> Result<Json<domain::call::Analytics>, ApiError> {
+async fn analytics(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryArgs(q): QueryArgs<AnalyticsArgs>,
+) -> Result<Json<domain::call::Analytics>, ApiError> {
     Ok(Json(crate::calls::analytics(&state, &user.owner, q.days.unwrap_or(14), q.phone_id.as_deref(), q.agent_id.as_deref()).await?))
 }

@@ -99,13 +99,9 @@ impl From<crate::errors::DomainError> for ApiError {
                 let first = errors.first().cloned().unwrap_or_else(|| domain::FieldError::new("body", "invalid input"));
                 Self { errors, ..Self::invalid(&first.field, first.message) }
             }
-            DomainError::Conflict(f) => Self {
-                status: StatusCode::CONFLICT,
-                code: "conflict",
-                message: f.message,
-                field: Some(f.field),
-                errors: Vec::new(),
-            },
+            DomainError::Conflict(f) => {
+                Self { status: StatusCode::CONFLICT, code: "conflict", message: f.message, field: Some(f.field), errors: Vec::new() }
+            }
             DomainError::NotFound(what) => Self::not_found(what),
             DomainError::Db(e) => Self::internal(e),
         }

@@ -1,7 +1,7 @@
 //! A JSON body extractor whose rejections are `ApiError`s naming what was wrong.
 
-use axum::extract::{FromRequest, Request};
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 
 use super::ApiError;
@@ -22,7 +22,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
 fn from_rejection(r: &JsonRejection) -> ApiError {
     match r {
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send Content-Type: application/json"),
+        JsonRejection::MissingJsonContentType(_) => {
+            ApiError::new(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send Content-Type: application/json")
+        }
         JsonRejection::JsonDataError(e) => {
             // serde names the offending path, e.g. "name: invalid type: integer".
             let text = e.body_text();

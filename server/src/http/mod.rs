@@ -19,7 +19,9 @@ pub use error::ApiError;
 
 /// Routes that do not belong to the Leptos app: health, REST API, provider webhooks.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).merge(tokens::router())
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(tokens::router())
         .merge(agents::router())
         .merge(calls::router())
         .merge(phone_numbers::router())

@@ -14,10 +14,7 @@ use crate::users::{self, ApiToken, CurrentUser};
 
 /// `/api/me` and `/api/tokens`.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/me", get(me))
-        .route("/api/tokens", get(list).post(create))
-        .route("/api/tokens/{id}", delete(revoke))
+    Router::new().route("/api/me", get(me)).route("/api/tokens", get(list).post(create)).route("/api/tokens/{id}", delete(revoke))
 }
 
 async fn me(user: CurrentUser) -> Json<Value> {

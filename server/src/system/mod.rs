@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::db::{self, DbError, Db};
+use crate::db::{self, Db, DbError};
 
 /// What a dashboard database check reports.
 #[derive(Debug, Clone, Serialize, PartialEq)]

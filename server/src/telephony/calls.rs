@@ -87,9 +87,7 @@ pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Resu
         }
         !fresh
     };
-    if due
-        && let Err(e) = db::phone_numbers::touch_last_used(&state.db, &v.number.id, &now).await
-    {
+    if due && let Err(e) = db::phone_numbers::touch_last_used(&state.db, &v.number.id, &now).await {
         if e.is_write_conflict() {
             tracing::debug!(phone_id = %v.number.id, "last_used already being updated");
         } else {
@@ -160,12 +158,13 @@ pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Resu
 /// is the first we hear of it) and records the stream's end when Exotel reports it.
 pub async fn record_passthru(state: &AppState, v: &Verified, params: &CallParams) -> Result<CallRow, AnswerError> {
     let answered = answer(state, v, params).await?;
-    let mut merged: std::collections::BTreeMap<String, String> =
-        serde_json::from_str(&answered.call.params_json).unwrap_or_default();
+    let mut merged: std::collections::BTreeMap<String, String> = serde_json::from_str(&answered.call.params_json).unwrap_or_default();
     merged.extend(params.raw.clone());
     let stream_status = params.raw.get("Stream[Status]").cloned();
     let duration_ms = params.raw.get("Stream[Duration]").and_then(|d| d.trim().parse::<f64>().ok()).map(|s| (s * 1000.0) as i64);
     let json = serde_json::to_string(&merged).map_err(DbError::from)?;
-    let call = db::calls::merge_params(&state.db, &answered.call.id, &json, stream_status.as_deref(), duration_ms, &state.clock.now_rfc3339()).await?;
+    let call =
+        db::calls::merge_params(&state.db, &answered.call.id, &json, stream_status.as_deref(), duration_ms, &state.clock.now_rfc3339())
+            .await?;
     Ok(call)
 }

@@ -36,9 +36,10 @@ impl From<AnswerError> for ApiError {
                 };
                 ApiError::invalid(field, p.to_string())
             }
-            AnswerError::CallOfAnotherNumber => {
-                ApiError { field: Some("CallSid".into()), ..ApiError::new(StatusCode::CONFLICT, "conflict", "this call id belongs to another number") }
-            }
+            AnswerError::CallOfAnotherNumber => ApiError {
+                field: Some("CallSid".into()),
+                ..ApiError::new(StatusCode::CONFLICT, "conflict", "this call id belongs to another number")
+            },
             AnswerError::Db(e) => ApiError::internal(e),
         }
     }

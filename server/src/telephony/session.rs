@@ -83,7 +83,11 @@ impl Sender {
 }
 
 /// Encodes the conversation's frames for Exotel and closes the socket when told.
-fn writer(mut sink: SplitSink<WebSocket, Message>, stream_sid: String, mut conversation: mpsc::Receiver<Outbound>) -> (mpsc::Sender<Wire>, JoinHandle<()>) {
+fn writer(
+    mut sink: SplitSink<WebSocket, Message>,
+    stream_sid: String,
+    mut conversation: mpsc::Receiver<Outbound>,
+) -> (mpsc::Sender<Wire>, JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<Wire>(4);
     let task = tokio::spawn(async move {
         loop {
@@ -215,8 +219,13 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
                     None => None,
                 };
                 let pipeline = state.voice.pipeline(&settings, api_key);
-                let store = conversation::TurnStore { db: state.db.clone(), call_key: answered.call.id.clone(), owner_id: ctx.verified.owner.id().to_string() };
-                conversation = Some(tokio::spawn(conversation::run(state.voice.clone(), pipeline, ctx.sample_rate, Some(store), caller_rx, out_tx)));
+                let store = conversation::TurnStore {
+                    db: state.db.clone(),
+                    call_key: answered.call.id.clone(),
+                    owner_id: ctx.verified.owner.id().to_string(),
+                };
+                conversation =
+                    Some(tokio::spawn(conversation::run(state.voice.clone(), pipeline, ctx.sample_rate, Some(store), caller_rx, out_tx)));
                 caller = Some(caller_tx);
             }
             Ok(Inbound::Media { pcm, .. }) => {

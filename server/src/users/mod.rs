@@ -168,14 +168,7 @@ pub async fn open_session(state: &AppState, owner: &Owner) -> Result<String, Aut
     let token = random_token(43);
     let now = state.clock.now();
     let expires = now + chrono::Duration::days(SESSION_DAYS);
-    repo::insert_session(
-        &state.db,
-        owner.id(),
-        &token_hash(&token),
-        &crate::clock::rfc3339(now),
-        &crate::clock::rfc3339(expires),
-    )
-    .await?;
+    repo::insert_session(&state.db, owner.id(), &token_hash(&token), &crate::clock::rfc3339(now), &crate::clock::rfc3339(expires)).await?;
     Ok(token)
 }
 
@@ -226,8 +219,7 @@ pub async fn create_token(state: &AppState, owner: &Owner, name: &str) -> Result
     }
     let token = format!("{TOKEN_PREFIX}{}", random_token(40));
     let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
-    let row = repo::insert_token(&state.db, owner, &db::new_key(), name, &prefix, &token_hash(&token), &state.clock.now_rfc3339())
-        .await?;
+    let row = repo::insert_token(&state.db, owner, &db::new_key(), name, &prefix, &token_hash(&token), &state.clock.now_rfc3339()).await?;
     tracing::info!(user_id = %owner.id(), token_id = %row.id, "API token created");
     Ok((row.into(), token))
 }

@@ -67,12 +67,28 @@ const HANGUP_GRACE: Duration = Duration::from_millis(700);
 
 /// A reply task's progress report.
 enum JobMsg {
-    Transcript { id: u64, text: String, stt_ms: i64 },
-    Token { id: u64 },
+    Transcript {
+        id: u64,
+        text: String,
+        stt_ms: i64,
+    },
+    Token {
+        id: u64,
+    },
     /// `provider_ms`: time the providers (STT, agent, TTS) took before this audio was ready;
     /// `text`: what the audio says.
-    Audio { id: u64, pcm: Arc<Vec<i16>>, provider_ms: f64, text: String },
-    Finished { id: u64, text: String, after: AfterReply, fallback: bool },
+    Audio {
+        id: u64,
+        pcm: Arc<Vec<i16>>,
+        provider_ms: f64,
+        text: String,
+    },
+    Finished {
+        id: u64,
+        text: String,
+        after: AfterReply,
+        fallback: bool,
+    },
 }
 
 /// The reply being produced or played.
@@ -398,7 +414,8 @@ impl Conv {
         let id = self.new_reply("speech", origin);
         // The caller's turn ends where the agent's begins.
         let caller_ended = self.reply.as_ref().map(|r| r.started_wall.clone()).unwrap_or_else(now_wall);
-        let (engine, pipeline, rate, history, tx) = (self.engine.clone(), self.pipeline.clone(), self.rate, self.history.clone(), self.job_tx.clone());
+        let (engine, pipeline, rate, history, tx) =
+            (self.engine.clone(), self.pipeline.clone(), self.rate, self.history.clone(), self.job_tx.clone());
         let speech = caller_started.is_some();
         // One copy of the caller's audio, shared by the reply task and the carry-over.
         let turn_audio = Arc::new(turn_audio);
@@ -432,7 +449,11 @@ impl Conv {
                 if let Some((started, kind, ended)) = r.caller_turn.take()
                     && !text.is_empty()
                 {
-                    let timings = TurnTimings { endpointing_ms: Some(self.pipeline.vad.end_of_speech_ms as i64), stt_ms: Some(stt_ms), ..Default::default() };
+                    let timings = TurnTimings {
+                        endpointing_ms: Some(self.pipeline.vad.end_of_speech_ms as i64),
+                        stt_ms: Some(stt_ms),
+                        ..Default::default()
+                    };
                     self.history.push(ChatTurn { role: Role::Caller, text: text.clone() });
                     let seq = self.next_seq();
                     self.write_turn(seq, Role::Caller, kind, text, started, ended, false, timings);
@@ -544,7 +565,12 @@ impl Conv {
         // add up to `first_byte_ms` (an early reply's STT mostly ran during the pause).
         let after_stt = r.stt_done.or(Some(r.origin));
         let timings = if r.kind == "greeting" {
-            TurnTimings { tts_ms: ms(Some(r.origin), r.first_audio), first_byte_ms: ms(Some(r.origin), r.first_byte), heard_ms: heard.map(|h| h.as_millis() as i64), ..Default::default() }
+            TurnTimings {
+                tts_ms: ms(Some(r.origin), r.first_audio),
+                first_byte_ms: ms(Some(r.origin), r.first_byte),
+                heard_ms: heard.map(|h| h.as_millis() as i64),
+                ..Default::default()
+            }
         } else {
             TurnTimings {
                 // The silence waited before the reply began (speech turns), so that
@@ -568,7 +594,16 @@ impl Conv {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn store_turn(&mut self, role: Role, kind: &'static str, text: String, started: String, ended: String, interrupted: bool, timings: TurnTimings) {
+    fn store_turn(
+        &mut self,
+        role: Role,
+        kind: &'static str,
+        text: String,
+        started: String,
+        ended: String,
+        interrupted: bool,
+        timings: TurnTimings,
+    ) {
         let seq = self.next_seq();
         self.history.push(ChatTurn { role, text: text.clone() });
         self.write_turn(seq, role, kind, text, started, ended, interrupted, timings);
@@ -581,7 +616,17 @@ impl Conv {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn write_turn(&self, seq: i64, role: Role, kind: &'static str, text: String, started: String, ended: String, interrupted: bool, timings: TurnTimings) {
+    fn write_turn(
+        &self,
+        seq: i64,
+        role: Role,
+        kind: &'static str,
+        text: String,
+        started: String,
+        ended: String,
+        interrupted: bool,
+        timings: TurnTimings,
+    ) {
         let Some(store) = self.store.clone() else { return };
         let turn = db::turns::NewTurn {
             call_key: store.call_key.clone(),

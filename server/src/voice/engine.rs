@@ -73,7 +73,15 @@ const LOCAL_TIMEOUT: Duration = Duration::from_secs(30);
 impl VoiceEngine {
     pub fn new(files: ModelFiles, threads: usize, provider_timeout: Duration) -> Arc<Self> {
         let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build().unwrap_or_default();
-        Arc::new(Self { files, threads: threads.max(1), provider_timeout, http, silero: OnceLock::new(), greetings: Mutex::new(HashMap::new()), stats: Mutex::default() })
+        Arc::new(Self {
+            files,
+            threads: threads.max(1),
+            provider_timeout,
+            http,
+            silero: OnceLock::new(),
+            greetings: Mutex::new(HashMap::new()),
+            stats: Mutex::default(),
+        })
     }
 
     /// The Silero model (loaded on first use).
@@ -92,7 +100,10 @@ impl VoiceEngine {
             timeout: self.provider_timeout * 2,
         };
         let (local_tts, fallback_voice_key): (Arc<dyn TextToSpeech>, String) = if agent.language == "en" {
-            (Arc::new(PiperTts { engine: self.clone(), voice: piper_voice(&agent.voice) }), format!("piper|{}|en", piper_voice(&agent.voice)))
+            (
+                Arc::new(PiperTts { engine: self.clone(), voice: piper_voice(&agent.voice) }),
+                format!("piper|{}|en", piper_voice(&agent.voice)),
+            )
         } else {
             (Arc::new(EspeakTts { language: agent.language.clone() }), format!("espeak|{}", agent.language))
         };
@@ -110,9 +121,15 @@ impl VoiceEngine {
             _ => Arc::new(WhisperStt { engine: self.clone() }),
         };
         let agent_impl: Arc<dyn Agent> = match p.llm.as_str() {
-            "openai" => Arc::new(LlmAgent { api: api(&p.model), system_prompt: agent.system_prompt.clone(), goodbye: agent.goodbye.clone() }),
+            "openai" => {
+                Arc::new(LlmAgent { api: api(&p.model), system_prompt: agent.system_prompt.clone(), goodbye: agent.goodbye.clone() })
+            }
             "echo" => Arc::new(EchoAgent),
-            _ => Arc::new(ScriptedAgent { rules: agent.rules.clone(), default_reply: agent.default_reply.clone(), goodbye: agent.goodbye.clone() }),
+            _ => Arc::new(ScriptedAgent {
+                rules: agent.rules.clone(),
+                default_reply: agent.default_reply.clone(),
+                goodbye: agent.goodbye.clone(),
+            }),
         };
         Pipeline {
             stt,

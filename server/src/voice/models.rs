@@ -34,11 +34,7 @@ impl ModelFiles {
 
     /// The file, or an error naming it and how to get it.
     pub fn require(path: &Path) -> Result<&Path, VoiceError> {
-        if path.is_file() {
-            Ok(path)
-        } else {
-            Err(VoiceError::MissingModel(path.display().to_string()))
-        }
+        if path.is_file() { Ok(path) } else { Err(VoiceError::MissingModel(path.display().to_string())) }
     }
 
     /// Every file the default offline voice needs that is not there.

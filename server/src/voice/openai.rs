@@ -27,7 +27,11 @@ pub struct OpenAi {
 
 impl std::fmt::Debug for OpenAi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenAi").field("base_url", &self.base_url).field("model", &self.model).field("api_key", &self.api_key.as_ref().map(|_| "••••")).finish()
+        f.debug_struct("OpenAi")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "••••"))
+            .finish()
     }
 }
 
@@ -86,7 +90,13 @@ async fn body_within(resp: reqwest::Response, limit: usize, path: &str, err: fn(
 }
 
 /// Streams the chat model's reply into `out`, one content delta at a time.
-pub async fn chat_stream(api: &OpenAi, system: &str, history: &[ChatTurn], input: &str, out: mpsc::Sender<String>) -> Result<(), VoiceError> {
+pub async fn chat_stream(
+    api: &OpenAi,
+    system: &str,
+    history: &[ChatTurn],
+    input: &str,
+    out: mpsc::Sender<String>,
+) -> Result<(), VoiceError> {
     let mut messages = Vec::new();
     if !system.trim().is_empty() {
         messages.push(json!({"role": "system", "content": system}));
@@ -133,12 +143,18 @@ pub struct OpenAiStt(pub OpenAi);
 impl SpeechToText for OpenAiStt {
     async fn transcribe(&self, audio_16k: Vec<i16>) -> Result<String, VoiceError> {
         let wav = audio::wav_bytes(&audio_16k, audio::MODEL_RATE)?;
-        let part = reqwest::multipart::Part::bytes(wav).file_name("speech.wav").mime_str("audio/wav").map_err(|e| VoiceError::Stt(e.to_string()))?;
+        let part = reqwest::multipart::Part::bytes(wav)
+            .file_name("speech.wav")
+            .mime_str("audio/wav")
+            .map_err(|e| VoiceError::Stt(e.to_string()))?;
         let form = reqwest::multipart::Form::new().text("model", self.0.model.clone()).part("file", part);
         let resp = self.0.send("audio/transcriptions", |r| r.multipart(form), VoiceError::Stt).await?;
         let body = body_within(resp, MAX_TRANSCRIPT, "audio/transcriptions", VoiceError::Stt).await?;
         let v: Value = serde_json::from_slice(&body).map_err(|_| VoiceError::Stt("audio/transcriptions: malformed response".into()))?;
-        v.get("text").and_then(Value::as_str).map(|t| t.trim().to_string()).ok_or_else(|| VoiceError::Stt("audio/transcriptions: no text".into()))
+        v.get("text")
+            .and_then(Value::as_str)
+            .map(|t| t.trim().to_string())
+            .ok_or_else(|| VoiceError::Stt("audio/transcriptions: no text".into()))
     }
 }
 
@@ -158,4 +174,3 @@ impl TextToSpeech for OpenAiTts {
         Ok(audio::f32_to_i16(&audio::resample(&pcm, SPEECH_RATE, rate)?))
     }
 }
-

@@ -51,7 +51,8 @@ impl PiperVoice {
         }
         let model = files.piper_voice(voice);
         let json = model.with_extension("onnx.json");
-        let text = std::fs::read_to_string(ModelFiles::require(&json)?).map_err(|e| VoiceError::Model(format!("{}: {e}", json.display())))?;
+        let text =
+            std::fs::read_to_string(ModelFiles::require(&json)?).map_err(|e| VoiceError::Model(format!("{}: {e}", json.display())))?;
         let config: VoiceConfig = serde_json::from_str(&text).map_err(|e| VoiceError::Model(format!("{}: {e}", json.display())))?;
         let ids = config.phoneme_id_map.iter().filter_map(|(k, v)| {
             let mut cs = k.chars();

@@ -288,7 +288,13 @@ mod tests {
         assert_eq!(samples.len(), 1600);
         assert!(samples[..1000].iter().all(|&v| v == 1) && samples[1000..].iter().all(|&v| v == -2));
         // The last 500 samples follow, padded to the minimum, then the mark.
-        assert_eq!(&frames[1..], &[Outbound::Media { pcm: [(-2i16).to_le_bytes().repeat(500), vec![0; 2200]].concat() }, Outbound::Mark { name: "utterance-1".into() }]);
+        assert_eq!(
+            &frames[1..],
+            &[
+                Outbound::Media { pcm: [(-2i16).to_le_bytes().repeat(500), vec![0; 2200]].concat() },
+                Outbound::Mark { name: "utterance-1".into() }
+            ]
+        );
     }
 
     #[test]

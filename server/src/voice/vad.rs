@@ -135,7 +135,15 @@ pub struct VadSettings {
 
 impl Default for VadSettings {
     fn default() -> Self {
-        Self { end_of_speech_ms: 700, start_ms: 60, min_speech_ms: 200, preroll_ms: 300, max_turn_ms: 15_000, threshold: 0.5, early_ms: 300 }
+        Self {
+            end_of_speech_ms: 700,
+            start_ms: 60,
+            min_speech_ms: 200,
+            preroll_ms: 300,
+            max_turn_ms: 15_000,
+            threshold: 0.5,
+            early_ms: 300,
+        }
     }
 }
 

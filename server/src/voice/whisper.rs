@@ -36,11 +36,8 @@ impl WhisperModel {
         for f in ["model.bin", "config.json", "vocabulary.txt"] {
             ModelFiles::require(&dir.join(f))?;
         }
-        let config = ct2rs::Config {
-            compute_type: ct2rs::ComputeType::INT8,
-            num_threads_per_replica: threads.max(1),
-            ..Default::default()
-        };
+        let config =
+            ct2rs::Config { compute_type: ct2rs::ComputeType::INT8, num_threads_per_replica: threads.max(1), ..Default::default() };
         let model = ct2rs::sys::Whisper::new(&dir, config).map_err(|e| VoiceError::Model(format!("{}: {e}", dir.display())))?;
         let multilingual = model.is_multilingual();
         Ok(Arc::new(Self { model, multilingual, filters: mel_filters() }))
@@ -212,7 +209,8 @@ mod tests {
 
     #[test]
     fn byte_level_tokens_decode_to_text() {
-        let tokens: Vec<String> = ["<|startoftranscript|>", "ĠOur", "Ġopening", "Ġhours", "?", "<|endoftext|>"].iter().map(|s| s.to_string()).collect();
+        let tokens: Vec<String> =
+            ["<|startoftranscript|>", "ĠOur", "Ġopening", "Ġhours", "?", "<|endoftext|>"].iter().map(|s| s.to_string()).collect();
         assert_eq!(decode_tokens(&tokens), "Our opening hours?");
         // Multi-byte UTF-8 split over tokens: "é" is bytes C3 A9 -> "Ã" "©".
         let tokens: Vec<String> = ["ĠcafÃ", "©"].iter().map(|s| s.to_string()).collect();

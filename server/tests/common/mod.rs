@@ -25,9 +25,7 @@ pub async fn file_state() -> AppState {
 pub async fn serve(state: AppState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = server::http::router()
-        .with_state(state.clone())
-        .layer(from_fn_with_state(state, server::http::auth::csrf_guard));
+    let router = server::http::router().with_state(state.clone()).layer(from_fn_with_state(state, server::http::auth::csrf_guard));
     tokio::spawn(server::serve::run(listener, router, std::future::pending()));
     format!("http://{addr}")
 }
@@ -47,9 +45,7 @@ pub async fn live_server_with(change: impl FnOnce(&mut Settings)) -> (AppState, 
     change(&mut settings);
     settings.public_url = url::Url::parse(&format!("http://{addr}")).unwrap();
     let state = AppState::connect(settings).await.expect("test database");
-    let router = server::http::router()
-        .with_state(state.clone())
-        .layer(from_fn_with_state(state.clone(), server::http::auth::csrf_guard));
+    let router = server::http::router().with_state(state.clone()).layer(from_fn_with_state(state.clone(), server::http::auth::csrf_guard));
     tokio::spawn(server::serve::run(listener, router, std::future::pending()));
     (state, format!("http://{addr}"))
 }
@@ -79,13 +75,22 @@ pub async fn linked_number(state: &AppState, owner: &server::users::Owner, agent
 }
 
 /// An `other`-provider number, linked to `agent_id` when given.
-pub async fn number(state: &AppState, owner: &server::users::Owner, phone: &str, agent_id: Option<&str>) -> domain::phone_number::PhoneNumberView {
-    server::numbers::create(state, owner, &domain::phone_number::PhoneNumberInput {
-        phone_number: phone.into(),
-        provider: "other".into(),
-        linked_agent_id: agent_id.map(str::to_string),
-        ..Default::default()
-    })
+pub async fn number(
+    state: &AppState,
+    owner: &server::users::Owner,
+    phone: &str,
+    agent_id: Option<&str>,
+) -> domain::phone_number::PhoneNumberView {
+    server::numbers::create(
+        state,
+        owner,
+        &domain::phone_number::PhoneNumberInput {
+            phone_number: phone.into(),
+            provider: "other".into(),
+            linked_agent_id: agent_id.map(str::to_string),
+            ..Default::default()
+        },
+    )
     .await
     .expect("number")
 }
@@ -142,18 +147,21 @@ pub async fn place_call(state: &server::AppState, owner: &server::users::Current
     .await
     .unwrap();
     server::db::calls::mark_answered(&state.db, &call.id, &state.clock.now_rfc3339()).await.unwrap();
-    server::db::turns::insert(&state.db, &server::db::turns::NewTurn {
-        call_key: call.id.clone(),
-        owner_id: owner.owner.id().to_string(),
-        seq: 1,
-        role: "caller",
-        kind: "speech",
-        text: "What are your opening hours?".into(),
-        started_at: state.clock.now_rfc3339(),
-        ended_at: state.clock.now_rfc3339(),
-        interrupted: false,
-        timings: Default::default(),
-    })
+    server::db::turns::insert(
+        &state.db,
+        &server::db::turns::NewTurn {
+            call_key: call.id.clone(),
+            owner_id: owner.owner.id().to_string(),
+            seq: 1,
+            role: "caller",
+            kind: "speech",
+            text: "What are your opening hours?".into(),
+            started_at: state.clock.now_rfc3339(),
+            ended_at: state.clock.now_rfc3339(),
+            interrupted: false,
+            timings: Default::default(),
+        },
+    )
     .await
     .unwrap();
 }

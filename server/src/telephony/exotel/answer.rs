@@ -88,10 +88,13 @@ mod tests {
         loop {
             match r.read_event().unwrap() {
                 Event::Start(e) | Event::Empty(e) => {
-                    let attrs = e.attributes().map(|a| {
-                        let a = a.unwrap();
-                        (String::from_utf8(a.key.as_ref().to_vec()).unwrap(), a.unescape_value().unwrap().into_owned())
-                    }).collect();
+                    let attrs = e
+                        .attributes()
+                        .map(|a| {
+                            let a = a.unwrap();
+                            (String::from_utf8(a.key.as_ref().to_vec()).unwrap(), a.unescape_value().unwrap().into_owned())
+                        })
+                        .collect();
                     out.push((String::from_utf8(e.name().as_ref().to_vec()).unwrap(), attrs, String::new()));
                 }
                 Event::Text(t) => {

@@ -119,7 +119,8 @@ mod tests {
 
     #[test]
     fn form_and_json_bodies_merge_over_the_query() {
-        let form = CallParams::parse("CallSid=q1&Extra=x", Some("application/x-www-form-urlencoded"), b"From=%2B911&CustomField=order-7").unwrap();
+        let form =
+            CallParams::parse("CallSid=q1&Extra=x", Some("application/x-www-form-urlencoded"), b"From=%2B911&CustomField=order-7").unwrap();
         assert_eq!((form.call_sid.as_str(), form.from.as_deref(), form.custom_field.as_deref()), ("q1", Some("+911"), Some("order-7")));
         assert_eq!(form.raw["Extra"], "x");
         let json = CallParams::parse("", Some("application/json"), br#"{"CallSid":"j1","DialCallDuration":0,"Legs":[1]}"#).unwrap();

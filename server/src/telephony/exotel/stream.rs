@@ -37,18 +37,33 @@ pub enum Inbound {
     Connected,
     Start(Start),
     /// 16-bit little-endian mono PCM at the stream's rate.
-    Media { chunk: Option<u64>, timestamp_ms: Option<u64>, pcm: Vec<u8> },
-    Dtmf { digit: String, duration_ms: Option<u64> },
+    Media {
+        chunk: Option<u64>,
+        timestamp_ms: Option<u64>,
+        pcm: Vec<u8>,
+    },
+    Dtmf {
+        digit: String,
+        duration_ms: Option<u64>,
+    },
     /// Exotel played the audio up to this mark.
-    Mark { name: String },
-    Stop { reason: Option<String> },
+    Mark {
+        name: String,
+    },
+    Stop {
+        reason: Option<String>,
+    },
 }
 
 /// A frame to Exotel.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outbound {
-    Media { pcm: Vec<u8> },
-    Mark { name: String },
+    Media {
+        pcm: Vec<u8>,
+    },
+    Mark {
+        name: String,
+    },
     /// Drop all queued outbound audio (barge-in).
     Clear,
 }
@@ -106,9 +121,8 @@ pub fn decode(frame: &str) -> Result<Inbound, CodecError> {
         "start" => {
             let s = v.get("start").ok_or(CodecError::Missing { event: "start", field: "start" })?;
             let call_sid = text(field(s, "call_sid", "callSid")).ok_or(CodecError::Missing { event: "start", field: "call_sid" })?;
-            let stream_sid = text(field(s, "stream_sid", "streamSid"))
-                .or_else(|| text(field(&v, "stream_sid", "streamSid")))
-                .unwrap_or_default();
+            let stream_sid =
+                text(field(s, "stream_sid", "streamSid")).or_else(|| text(field(&v, "stream_sid", "streamSid"))).unwrap_or_default();
             let format = field(s, "media_format", "mediaFormat");
             let custom_parameters = field(s, "custom_parameters", "customParameters")
                 .and_then(Value::as_object)
@@ -214,7 +228,8 @@ pub fn decode_outbound(frame: &str) -> Result<Outbound, CodecError> {
     let v: Value = serde_json::from_str(frame).map_err(|_| CodecError::NotJson)?;
     match v.get("event").and_then(Value::as_str).ok_or(CodecError::NoEvent)? {
         "media" => {
-            let payload = v.pointer("/media/payload").and_then(Value::as_str).ok_or(CodecError::Missing { event: "media", field: "payload" })?;
+            let payload =
+                v.pointer("/media/payload").and_then(Value::as_str).ok_or(CodecError::Missing { event: "media", field: "payload" })?;
             let pcm = STANDARD.decode(payload).map_err(|_| CodecError::BadBase64)?;
             if pcm.len() % 2 != 0 {
                 return Err(CodecError::OddPcm);
@@ -251,11 +266,20 @@ mod tests {
         let Inbound::Start(s) = start else { panic!("start") };
         assert_eq!((s.call_sid.as_str(), s.stream_sid.as_str(), s.sample_rate), ("CA1", "MZ1", Some(8000)));
         assert_eq!(s.custom_parameters["key1"], "value1");
-        let media = decode(r#"{"event":"media","sequence_number":"3","stream_sid":"MZ1","media":{"chunk":"2","timestamp":"200","payload":"AAABAA=="}}"#).unwrap();
+        let media = decode(
+            r#"{"event":"media","sequence_number":"3","stream_sid":"MZ1","media":{"chunk":"2","timestamp":"200","payload":"AAABAA=="}}"#,
+        )
+        .unwrap();
         assert_eq!(media, Inbound::Media { chunk: Some(2), timestamp_ms: Some(200), pcm: vec![0, 0, 1, 0] });
-        assert_eq!(decode(r#"{"event":"dtmf","dtmf":{"digit":"5","duration":"100"}}"#).unwrap(), Inbound::Dtmf { digit: "5".into(), duration_ms: Some(100) });
+        assert_eq!(
+            decode(r#"{"event":"dtmf","dtmf":{"digit":"5","duration":"100"}}"#).unwrap(),
+            Inbound::Dtmf { digit: "5".into(), duration_ms: Some(100) }
+        );
         assert_eq!(decode(r#"{"event":"mark","mark":{"name":"utt-3"}}"#).unwrap(), Inbound::Mark { name: "utt-3".into() });
-        assert_eq!(decode(r#"{"event":"stop","stop":{"call_sid":"CA1","reason":"callended"}}"#).unwrap(), Inbound::Stop { reason: Some("callended".into()) });
+        assert_eq!(
+            decode(r#"{"event":"stop","stop":{"call_sid":"CA1","reason":"callended"}}"#).unwrap(),
+            Inbound::Stop { reason: Some("callended".into()) }
+        );
     }
 
     #[test]
