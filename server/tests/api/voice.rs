@@ -1,7 +1,7 @@
 //! The offline voice with the real models (unpacked by the set-up command): Piper speaks,
 //! Whisper understands it at 8 kHz, Silero tells speech from noise, agents and fallbacks.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

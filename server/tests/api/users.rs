@@ -1,6 +1,6 @@
 //! Accounts, sessions and API tokens through the service, on a real database.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

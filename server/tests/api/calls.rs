@@ -1,6 +1,6 @@
 //! Call logs over REST: what the webhook recorded, filtered and paged, and only for its owner.
 
-mod common;
+use crate::common;
 
 use reqwest::{Client, StatusCode};
 use serde_json::Value;

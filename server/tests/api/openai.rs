@@ -3,7 +3,7 @@
 //! written from the API reference: keys sealed and sent as bearer tokens, replies streamed into
 //! speech, and a failing or slow provider answered with the fallback line while the call goes on.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

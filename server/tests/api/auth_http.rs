@@ -1,6 +1,6 @@
 //! Authentication and CSRF over real HTTP.
 
-mod common;
+use crate::common;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! Exotel's calls to our answer webhook and Voicebot URL, over real HTTP on a real database.
 
-mod common;
+use crate::common;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! The Voicebot WebSocket over a real socket: Exotel's frames in, the call record in step.
 
-mod common;
+use crate::common;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};

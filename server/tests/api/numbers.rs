@@ -1,6 +1,6 @@
 //! Agents and phone numbers through the REST API over real HTTP, on a real database.
 
-mod common;
+use crate::common;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};

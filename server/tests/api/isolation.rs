@@ -3,7 +3,7 @@
 //! so existence does not leak) and A's data is unchanged afterwards. Calls, analytics and live
 //! events too: B never sees A's calls, figures or live events.
 
-mod common;
+use crate::common;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};

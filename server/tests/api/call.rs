@@ -2,7 +2,7 @@
 //! HTTP and WebSocket on loopback, against the real voice pipeline: Silero + webrtc-vad,
 //! Whisper tiny.en, the scripted agent and Piper, with the turns stored in SurrealDB.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

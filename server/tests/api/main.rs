@@ -1,0 +1,18 @@
+//! The server crate's integration tests, linked into one binary (each test binary links
+//! SurrealDB, CTranslate2 and onnxruntime: on 2 cores one link instead of fourteen saves minutes).
+
+mod common;
+
+mod auth_http;
+mod call;
+mod calls;
+mod db;
+mod fuzz_exotel;
+mod http;
+mod isolation;
+mod numbers;
+mod openai;
+mod stream;
+mod telephony;
+mod users;
+mod voice;
