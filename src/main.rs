@@ -1,4 +1,9 @@
 //! `voxgate`: the command line. Each subcommand calls into the server crate.
+// Printing results is this binary's job (the server library never prints).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod bench;
+mod call;
 
 use std::process::ExitCode;
 
@@ -58,47 +63,8 @@ enum Command {
     /// Run a benchmark and print its figures.
     Bench {
         #[command(subcommand)]
-        command: BenchCommand,
+        command: bench::BenchCommand,
     },
-}
-
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// Import N numbers into an embedded file database and time paged listing and search.
-    Numbers {
-        #[arg(long, default_value_t = 10_000)]
-        count: usize,
-        #[arg(long, default_value_t = 50)]
-        page_size: u32,
-    },
-    /// Drive the answer webhook at a fixed rate over loopback and print latency percentiles.
-    Webhook {
-        #[arg(long, default_value_t = 2000)]
-        rate: u32,
-        #[arg(long, default_value_t = 10)]
-        seconds: u32,
-    },
-    /// N simulated Exotel callers at once against an echo agent with VAD on: send jitter,
-    /// server-added latency per turn, memory per call.
-    Calls {
-        #[arg(long, default_value_t = 500)]
-        calls: usize,
-        #[arg(long, default_value_t = 30)]
-        seconds: u32,
-    },
-    /// The callers' side of `bench calls` (run by it in a child process).
-    #[command(hide = true)]
-    Callers {
-        #[arg(long)]
-        webhook: String,
-        #[arg(long)]
-        calls: usize,
-        #[arg(long)]
-        turns: usize,
-    },
-    /// The offline voice end to end on 20 phone utterances at 8 kHz: voice-to-voice latency
-    /// with its breakdown per stage, and the word error rate.
-    Voice,
 }
 
 #[derive(Subcommand)]
@@ -122,6 +88,7 @@ enum TokenCommand {
 /// small buffers (frames, JSON, base64) across threads, and the extra arenas mostly held freed
 /// memory (`voxgate bench calls`: about 330 KB resident per call with the default, 270 KB with two).
 /// glibc's own MALLOC_ARENA_MAX, when set, wins.
+#[allow(unsafe_code)]
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
@@ -169,12 +136,12 @@ fn main() -> ExitCode {
         Command::User { command: UserCommand::Add { email } } => runtime.block_on(user_add(&settings, &email)),
         Command::Token { command: TokenCommand::Create { email, name } } => runtime.block_on(token_create(&settings, &email, &name)),
         Command::Call { url, say, wav, dtmf, barge_in, record, rate, token } => {
-            let args = server::simulator::CliCall { url, say, wav, dtmf, barge_in, record, rate, token };
-            runtime.block_on(async { server::simulator::cli(&settings, args).await.map_err(anyhow::Error::msg) })
+            let args = call::CliCall { url, say, wav, dtmf, barge_in, record, rate, token };
+            runtime.block_on(async { call::run(&settings, args).await.map_err(anyhow::Error::msg) })
         }
         Command::Bench { command } => {
             let dir = std::env::temp_dir().join(format!("voxgate-bench-{}", std::process::id()));
-            let result = runtime.block_on(bench(&dir, &settings, command));
+            let result = runtime.block_on(bench::run(&dir, &settings, command));
             // The embedded store flushes while the runtime shuts down; remove its files after.
             drop(runtime);
             let _ = std::fs::remove_dir_all(&dir);
@@ -247,38 +214,5 @@ async fn token_create(settings: &Settings, email: &str, name: &str) -> anyhow::R
     let (_, token) = server::users::create_token(&state, &user.owner, name).await?;
     eprintln!("API token for {} (shown once; send it as Authorization: Bearer):", user.email);
     println!("{token}");
-    Ok(())
-}
-
-async fn bench(dir: &std::path::Path, settings: &Settings, command: BenchCommand) -> anyhow::Result<()> {
-    server::telemetry::init("error,surrealdb_core=off,surrealkv=off");
-    let profile = if cfg!(debug_assertions) { "debug build" } else { "release build" };
-    let (title, lines) = match command {
-        BenchCommand::Numbers { count, page_size } => (
-            format!("numbers ({profile}, embedded SurrealKV file, {count} numbers, one user)"),
-            server::bench::numbers(dir, count, page_size).await,
-        ),
-        BenchCommand::Webhook { rate, seconds } => {
-            (format!("webhook ({profile}, embedded SurrealKV file, loopback HTTP/1.1)"), server::bench::webhook(dir, rate, seconds).await)
-        }
-        BenchCommand::Calls { calls, seconds } => (
-            format!("calls ({profile}, {calls} simulated callers on loopback, echo agent, webrtc-vad + Silero)"),
-            server::bench::calls(dir, calls, seconds).await,
-        ),
-        BenchCommand::Callers { webhook, calls, turns } => {
-            let report = server::bench::callers(&webhook, calls, turns).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("{report}");
-            return Ok(());
-        }
-        BenchCommand::Voice => (
-            format!("voice ({profile}, Silero + Whisper {} + scripted agent + Piper, one call over loopback)", settings.stt_model),
-            server::bench::voice(dir).await,
-        ),
-    };
-    let lines = lines.map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("voxgate bench {title}");
-    for line in lines {
-        println!("  {line}");
-    }
     Ok(())
 }

@@ -120,6 +120,11 @@ pub fn options(table: &[(&str, &str)]) -> Vec<(String, String)> {
     table.iter().map(|(k, l)| (k.to_string(), l.to_string())).collect()
 }
 
+/// Options for every value of an enum such as `Provider`: its string and its label.
+pub fn choice_options<T: domain::Choice>() -> Vec<(String, String)> {
+    T::ALL.iter().map(|v| (v.as_str().to_string(), v.label().to_string())).collect()
+}
+
 /// Writes `text` to the clipboard (in the browser; nothing on the server).
 pub fn copy_to_clipboard(text: &str) {
     #[cfg(feature = "hydrate")]

@@ -112,10 +112,7 @@ pub fn router(state: AppState, options: LeptosOptions) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context(move || provide_context(fallback_state.clone()), shell))
         .with_state(options)
         .layer(middleware::from_fn_with_state(state.clone(), page_guard));
-    server::http::router()
-        .with_state(state.clone())
-        .merge(pages)
-        .layer(middleware::from_fn_with_state(state, server::http::auth::csrf_guard))
+    server::routes::router(state, pages)
 }
 
 /// Leptos options from the `[site]` settings the server loaded.

@@ -9,6 +9,7 @@ pub mod db;
 pub mod errors;
 pub mod http;
 pub mod numbers;
+pub mod routes;
 pub mod secrets;
 pub mod serve;
 pub mod simulator;

@@ -16,6 +16,9 @@ pub enum StartError {
     Key(#[from] crate::secrets::KeyFileError),
 }
 
+/// Open live-event streams per user id.
+pub type StreamCounts = Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>;
+
 /// Cheap to clone; every handler receives it.
 #[derive(Clone)]
 pub struct AppState {
@@ -28,7 +31,7 @@ pub struct AppState {
     /// Offline models and the greeting cache, shared by every call.
     pub voice: Arc<crate::voice::engine::VoiceEngine>,
     /// Open live-event streams per user (capped in crate::calls::live).
-    pub live_streams: crate::calls::live::StreamCounts,
+    pub live_streams: StreamCounts,
 }
 
 impl AppState {
@@ -43,10 +46,12 @@ impl AppState {
             settings.secret_key = Some(key);
         }
         let db = crate::db::connect(&settings).await?;
-        let voice = crate::voice::engine::VoiceEngine::new(
+        let options = crate::voice::engine::EngineOptions { sampled_voice: settings.sampled_voice };
+        let voice = crate::voice::engine::VoiceEngine::with_options(
             crate::voice::models::ModelFiles::new(&settings.models_dir, &settings.stt_model),
             settings.voice_threads,
             settings.provider_timeout,
+            options,
         );
         Ok(Self {
             db,

@@ -4,9 +4,45 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Call statuses, in the order a call moves through them.
-pub const STATUSES: &[(&str, &str)] =
-    &[("ringing", "Ringing"), ("in_progress", "In progress"), ("completed", "Completed"), ("failed", "Failed"), ("rejected", "Rejected")];
+use crate::phone_number::Provider;
+
+choice_enum! {
+    /// A call's status, in the order a call moves through them (serde: snake_case).
+    pub enum CallStatus {
+        Ringing = ("ringing", "Ringing"),
+        InProgress = ("in_progress", "In progress"),
+        Completed = ("completed", "Completed"),
+        Failed = ("failed", "Failed"),
+        /// The number was not active: the call was turned away.
+        Rejected = ("rejected", "Rejected"),
+    }
+}
+
+impl CallStatus {
+    /// Whether the call may still be going on (ringing or in progress).
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Ringing | Self::InProgress)
+    }
+}
+
+choice_enum! {
+    /// What a turn was: caller speech or keypad digits; agent greeting, reply (`Speech`), or
+    /// fallback line (serde: lowercase).
+    pub enum TurnKind {
+        Speech = ("speech", "Speech"),
+        Dtmf = ("dtmf", "Keypad"),
+        Greeting = ("greeting", "Greeting"),
+        Fallback = ("fallback", "Fallback line"),
+    }
+}
+
+choice_enum! {
+    /// Who spoke a turn (serde: lowercase).
+    pub enum Role {
+        Caller = ("caller", "Caller"),
+        Agent = ("agent", "Agent"),
+    }
+}
 
 /// A call in a listing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -15,14 +51,14 @@ pub struct CallView {
     pub id: String,
     /// The provider's call id (Exotel `CallSid`), also the session id.
     pub session_id: String,
-    pub provider: String,
+    pub provider: Provider,
     pub phone_id: String,
     pub phone_number: String,
     pub agent_id: Option<String>,
     pub agent_name: Option<String>,
     pub caller: Option<String>,
     pub direction: Option<String>,
-    pub status: String,
+    pub status: CallStatus,
     pub reason: Option<String>,
     pub started_at: String,
     pub ended_at: Option<String>,
@@ -54,7 +90,8 @@ pub struct CallPage {
     pub total: i64,
 }
 
-/// Filters for a call listing; every one is optional. Dates are RFC 3339 or `YYYY-MM-DD`.
+/// Filters for a call listing; every one is optional. Dates are RFC 3339 or `YYYY-MM-DD`;
+/// `status` is a [`CallStatus`] string (kept a string so a bad one is a field error).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CallQuery {
@@ -66,9 +103,6 @@ pub struct CallQuery {
     pub page: Option<u32>,
     pub page_size: Option<u32>,
 }
-
-/// Turn kinds: caller speech or keypad digits; agent greeting, reply, or fallback line.
-pub const TURN_KINDS: &[&str] = &["speech", "dtmf", "greeting", "fallback"];
 
 /// Where the time of a turn went, in milliseconds. On an agent turn each stage is the wait it
 /// added after the caller's end of speech was detected (a reply can start during the caller's
@@ -94,9 +128,8 @@ pub struct TurnTimings {
 #[serde(rename_all = "camelCase")]
 pub struct TurnView {
     pub seq: i64,
-    /// `caller` or `agent`.
-    pub role: String,
-    pub kind: String,
+    pub role: Role,
+    pub kind: TurnKind,
     pub text: String,
     pub started_at: String,
     pub ended_at: String,
@@ -149,4 +182,76 @@ pub struct Analytics {
     pub by_agent: Vec<AnalyticsRow>,
     /// Of the chosen number or agent (or every call).
     pub by_day: Vec<AnalyticsDay>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use serde::Deserialize;
+    use serde::de::IntoDeserializer;
+    use serde::de::value::{Error, StrDeserializer};
+
+    use super::*;
+    use crate::{UnknownChoice, choose_message, parse_choice};
+
+    fn from_serde<'de, T: Deserialize<'de>>(s: &'de str) -> Result<T, Error> {
+        let d: StrDeserializer<'de, Error> = s.into_deserializer();
+        T::deserialize(d)
+    }
+
+    #[test]
+    fn call_statuses_keep_their_strings() {
+        let wire: Vec<&str> = CallStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(wire, ["ringing", "in_progress", "completed", "failed", "rejected"]);
+        let labels: Vec<&str> = CallStatus::ALL.iter().map(|s| s.label()).collect();
+        assert_eq!(labels, ["Ringing", "In progress", "Completed", "Failed", "Rejected"]);
+        for &s in CallStatus::ALL {
+            assert_eq!(from_serde::<CallStatus>(s.as_str()).unwrap(), s, "serde reads as_str");
+            assert_eq!(s.as_str().parse::<CallStatus>(), Ok(s));
+            assert_eq!(s.to_string(), s.as_str());
+        }
+        assert_eq!(CallStatus::from_str(" In_Progress "), Ok(CallStatus::InProgress));
+        assert_eq!("in progress".parse::<CallStatus>(), Err(UnknownChoice));
+        assert_eq!("busy".parse::<CallStatus>(), Err(UnknownChoice));
+        assert_eq!("".parse::<CallStatus>(), Err(UnknownChoice));
+        assert!(from_serde::<CallStatus>("InProgress").is_err(), "serde takes only the exact string");
+        assert!(from_serde::<CallStatus>("Completed").is_err());
+    }
+
+    #[test]
+    fn only_ringing_and_in_progress_calls_are_live() {
+        let live: Vec<CallStatus> = CallStatus::ALL.iter().copied().filter(|s| s.is_live()).collect();
+        assert_eq!(live, [CallStatus::Ringing, CallStatus::InProgress]);
+    }
+
+    #[test]
+    fn turn_kinds_and_roles_keep_their_strings() {
+        let kinds: Vec<&str> = TurnKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(kinds, ["speech", "dtmf", "greeting", "fallback"]);
+        let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(roles, ["caller", "agent"]);
+        for &k in TurnKind::ALL {
+            assert_eq!(from_serde::<TurnKind>(k.as_str()).unwrap(), k);
+            assert_eq!(k.as_str().to_uppercase().parse::<TurnKind>(), Ok(k));
+        }
+        for &r in Role::ALL {
+            assert_eq!(from_serde::<Role>(r.as_str()).unwrap(), r);
+            assert_eq!(r.to_string().parse::<Role>(), Ok(r));
+        }
+        assert_eq!("user".parse::<Role>(), Err(UnknownChoice));
+        assert_eq!("keypad".parse::<TurnKind>(), Err(UnknownChoice), "labels are not values");
+        assert!(from_serde::<Role>("Agent").is_err());
+        assert_eq!(format!("[{:<6}]", Role::Agent), "[agent ]", "Display pads like a string");
+    }
+
+    #[test]
+    fn a_status_filter_parses_or_names_the_choices() {
+        assert_eq!(parse_choice::<CallStatus>("status", None), Ok(None));
+        assert_eq!(parse_choice::<CallStatus>("status", Some("  ")), Ok(None));
+        assert_eq!(parse_choice::<CallStatus>("status", Some("Failed")), Ok(Some(CallStatus::Failed)));
+        let e = parse_choice::<CallStatus>("status", Some("busy")).unwrap_err();
+        assert_eq!((e.field.as_str(), e.message.as_str()), ("status", "Choose ringing, in_progress, completed, failed or rejected."));
+        assert_eq!(choose_message::<Role>(), "Choose caller or agent.");
+    }
 }

@@ -2,14 +2,31 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{FieldError, check_len};
+use crate::call::CallStatus;
+use crate::{FieldError, check_len, choose_message};
 
-/// Telephony providers a number can come from.
-pub const PROVIDERS: &[(&str, &str)] = &[("exotel", "Exotel"), ("twilio", "Twilio"), ("other", "Other")];
+choice_enum! {
+    /// The telephony provider a number (and its calls) comes from (serde: lowercase).
+    pub enum Provider {
+        Exotel = ("exotel", "Exotel"),
+        Twilio = ("twilio", "Twilio"),
+        Other = ("other", "Other"),
+    }
+}
+
+choice_enum! {
+    /// Whether a number answers calls: only an active one does (serde: lowercase).
+    #[derive(Default)]
+    pub enum NumberStatus {
+        #[default]
+        Active = ("active", "Active"),
+        Inactive = ("inactive", "Inactive"),
+        Error = ("error", "Error"),
+    }
+}
+
 /// Exotel regions; `in` is served from Mumbai, the rest from Singapore.
 pub const REGIONS: &[(&str, &str)] = &[("in", "India (Mumbai)"), ("sg", "Singapore"), ("us", "United States"), ("ae", "UAE")];
-/// Number statuses.
-pub const STATUSES: &[(&str, &str)] = &[("active", "Active"), ("inactive", "Inactive"), ("error", "Error")];
 
 /// The API host Exotel documents for a region (shared/protocols/EXOTEL.md §3).
 pub fn exotel_domain_for(region: &str) -> &'static str {
@@ -29,6 +46,8 @@ pub struct ExotelConfigInput {
 }
 
 /// What a user submits to import or edit a number (the old product's JSON field names).
+/// `provider` and `status` are [`Provider`] and [`NumberStatus`] strings, kept as strings so a
+/// bad one is a field error of [`PhoneNumberInput::validate`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PhoneNumberInput {
@@ -57,10 +76,10 @@ pub struct ValidPhoneNumber {
     /// E.164, e.g. `+919876543210`.
     pub phone_number: String,
     pub display_name: String,
-    pub provider: String,
+    pub provider: Provider,
     pub exotel: Option<ExotelConfig>,
     pub linked_agent_id: Option<String>,
-    pub status: String,
+    pub status: NumberStatus,
 }
 
 /// Parses any common way of writing an international number into E.164.
@@ -96,26 +115,28 @@ impl PhoneNumberInput {
             String::new()
         });
         check_len(&mut e, "displayName", &self.display_name, 0, 80, "");
-        let provider = self.provider.trim().to_lowercase();
-        if !PROVIDERS.iter().any(|(k, _)| *k == provider) {
-            e.push(FieldError::new("provider", "Choose exotel, twilio or other."));
+        let provider = self.provider.parse::<Provider>().ok();
+        if provider.is_none() {
+            e.push(FieldError::new("provider", choose_message::<Provider>()));
         }
-        let status = self.status.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("active").to_lowercase();
-        if !STATUSES.iter().any(|(k, _)| *k == status) {
-            e.push(FieldError::new("status", "Choose active, inactive or error."));
+        let status = match self.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Some(NumberStatus::default()),
+            Some(s) => s.parse::<NumberStatus>().ok(),
+        };
+        if status.is_none() {
+            e.push(FieldError::new("status", choose_message::<NumberStatus>()));
         }
-        let exotel = if provider == "exotel" { self.validate_exotel(stored_credentials, &mut e) } else { None };
-        if e.is_empty() {
-            Ok(ValidPhoneNumber {
+        let exotel = if provider == Some(Provider::Exotel) { self.validate_exotel(stored_credentials, &mut e) } else { None };
+        match (provider, status) {
+            (Some(provider), Some(status)) if e.is_empty() => Ok(ValidPhoneNumber {
                 phone_number,
                 display_name: self.display_name.trim().to_string(),
                 provider,
                 exotel,
                 linked_agent_id: present(&self.linked_agent_id),
                 status,
-            })
-        } else {
-            Err(e)
+            }),
+            _ => Err(e),
         }
     }
 
@@ -199,7 +220,8 @@ mod tests {
         let v = exotel().validate(false).unwrap();
         assert_eq!(v.phone_number, "+919876543210");
         assert_eq!(v.display_name, "Support");
-        assert_eq!(v.status, "active");
+        assert_eq!(v.provider, Provider::Exotel);
+        assert_eq!(v.status, NumberStatus::Active);
         assert_eq!(v.exotel.unwrap().domain, "api.in.exotel.com");
     }
 
@@ -230,15 +252,50 @@ mod tests {
 
     #[test]
     fn other_providers_need_no_exotel_settings() {
-        let n = PhoneNumberInput { phone_number: "+14155552671".into(), provider: "twilio".into(), ..Default::default() };
-        assert!(n.validate(false).unwrap().exotel.is_none());
+        let n = PhoneNumberInput { phone_number: "+14155552671".into(), provider: " Twilio ".into(), ..Default::default() };
+        let v = n.validate(false).unwrap();
+        assert!(v.exotel.is_none());
+        assert_eq!((v.provider, v.status), (Provider::Twilio, NumberStatus::Active));
+        let paused = PhoneNumberInput { status: Some("INACTIVE".into()), ..n };
+        assert_eq!(paused.validate(false).unwrap().status, NumberStatus::Inactive);
         let bad = PhoneNumberInput {
             phone_number: "+14155552671".into(),
             provider: "vonage".into(),
             status: Some("paused".into()),
             ..Default::default()
         };
-        assert_eq!(fields(bad.validate(false)), ["provider", "status"]);
+        let errors = bad.validate(false).unwrap_err();
+        let messages: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.message.as_str())).collect();
+        assert_eq!(messages, [("provider", "Choose exotel, twilio or other."), ("status", "Choose active, inactive or error.")]);
+    }
+
+    fn from_serde<'de, T: Deserialize<'de>>(s: &'de str) -> Result<T, serde::de::value::Error> {
+        use serde::de::IntoDeserializer;
+        let d: serde::de::value::StrDeserializer<'de, serde::de::value::Error> = s.into_deserializer();
+        T::deserialize(d)
+    }
+
+    #[test]
+    fn providers_and_statuses_keep_their_strings() {
+        use crate::UnknownChoice;
+        let providers: Vec<(&str, &str)> = Provider::ALL.iter().map(|p| (p.as_str(), p.label())).collect();
+        assert_eq!(providers, [("exotel", "Exotel"), ("twilio", "Twilio"), ("other", "Other")]);
+        let statuses: Vec<(&str, &str)> = NumberStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect();
+        assert_eq!(statuses, [("active", "Active"), ("inactive", "Inactive"), ("error", "Error")]);
+        assert_eq!(NumberStatus::default(), NumberStatus::Active);
+        for &p in Provider::ALL {
+            assert_eq!(from_serde::<Provider>(p.as_str()).unwrap(), p);
+            assert_eq!(p.to_string().parse::<Provider>(), Ok(p));
+        }
+        for &s in NumberStatus::ALL {
+            assert_eq!(from_serde::<NumberStatus>(s.as_str()).unwrap(), s);
+            assert_eq!(format!(" {} ", s.label()).parse::<NumberStatus>(), Ok(s), "case-insensitive, trimmed");
+        }
+        assert_eq!("vonage".parse::<Provider>(), Err(UnknownChoice));
+        assert_eq!("".parse::<Provider>(), Err(UnknownChoice));
+        assert_eq!("paused".parse::<NumberStatus>(), Err(UnknownChoice));
+        assert!(from_serde::<Provider>("Exotel").is_err(), "serde takes only the exact string");
+        assert!(from_serde::<NumberStatus>(" active").is_err());
     }
 }
 
@@ -261,7 +318,7 @@ pub struct PhoneNumberView {
     pub id: String,
     pub phone_number: String,
     pub display_name: String,
-    pub provider: String,
+    pub provider: Provider,
     pub exotel_config: Option<ExotelConfigView>,
     pub linked_agent_id: Option<String>,
     pub linked_agent_name: Option<String>,
@@ -271,7 +328,7 @@ pub struct PhoneNumberView {
     pub websocket_url: String,
     /// HTTPS URL for the Voicebot applet's dynamic-URL mode (answers `{"url": "wss://…"}`).
     pub voicebot_url: String,
-    pub status: String,
+    pub status: NumberStatus,
     pub last_used: Option<String>,
     /// The newest call to this number.
     #[serde(default)]
@@ -286,7 +343,7 @@ pub struct PhoneNumberView {
 pub struct LastCall {
     pub id: String,
     pub caller: Option<String>,
-    pub status: String,
+    pub status: CallStatus,
     pub started_at: String,
 }
 
@@ -300,7 +357,8 @@ pub struct PhoneNumberPage {
     pub total: i64,
 }
 
-/// Filters for a listing; every one is optional.
+/// Filters for a listing; every one is optional. `status` and `provider` are [`NumberStatus`]
+/// and [`Provider`] strings, kept as strings so a bad one is a field error.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PhoneNumberQuery {

@@ -1,7 +1,7 @@
 //! One call: the conversation as caller and agent bubbles, keypad presses and barge-ins
 //! inline, a latency breakdown per agent reply, and the raw provider parameters.
 
-use domain::call::{CallDetail, TurnTimings, TurnView};
+use domain::call::{CallDetail, Role, TurnKind, TurnTimings, TurnView};
 use leptos::prelude::*;
 
 use crate::form::SECONDARY;
@@ -57,10 +57,10 @@ fn LatencyBar(timings: TurnTimings, max_ms: i64) -> impl IntoView {
 }
 
 fn bubble(t: TurnView, max_ms: i64) -> impl IntoView {
-    let caller = t.role == "caller";
-    if t.kind == "dtmf" {
+    let caller = t.role == Role::Caller;
+    if t.kind == TurnKind::Dtmf {
         return view! {
-            <li class="flex justify-start" data-testid="turn" data-role="caller">
+            <li class="flex justify-start" data-testid="turn" data-role={Role::Caller.as_str()}>
                 <span class="rounded-full border border-slate-300 px-3 py-1 font-mono text-xs text-slate-600" data-testid="turn-dtmf">"Pressed " {t.text}</span>
             </li>
         }
@@ -68,16 +68,16 @@ fn bubble(t: TurnView, max_ms: i64) -> impl IntoView {
     }
     let side = if caller { "justify-start" } else { "justify-end" };
     let tone = if caller { "bg-slate-100 text-slate-900" } else { "bg-indigo-600 text-white" };
-    let tag = match (t.kind.as_str(), t.interrupted) {
+    let tag = match (t.kind, t.interrupted) {
         (_, true) => Some("interrupted by the caller"),
-        ("greeting", _) => Some("greeting"),
-        ("fallback", _) => Some("fallback line"),
+        (TurnKind::Greeting, _) => Some("greeting"),
+        (TurnKind::Fallback, _) => Some("fallback line"),
         _ => None,
     };
     let timings = (!caller && t.timings.first_byte_ms.is_some()).then(|| t.timings.clone());
     let barged = t.interrupted;
     view! {
-        <li class=format!("flex {side}") data-testid="turn" data-role=t.role.clone()>
+        <li class=format!("flex {side}") data-testid="turn" data-role=t.role.as_str()>
             <div class="max-w-[75%]">
                 <p class=format!("rounded-2xl px-4 py-2 text-sm {tone}") data-testid="turn-text">{t.text}</p>
                 {tag.map(|tag| view! { <p class="mt-1 text-xs text-amber-700" data-testid="turn-tag">{tag}</p> })}
@@ -98,7 +98,7 @@ fn bubble(t: TurnView, max_ms: i64) -> impl IntoView {
 #[component]
 pub fn CallDetailPanel(detail: CallDetail, on_close: Callback<()>) -> impl IntoView {
     let max_ms = detail.turns.iter().map(|t| stages(&t.timings).iter().sum::<i64>()).max().unwrap_or(1);
-    let has_latency = detail.turns.iter().any(|t| t.role == "agent" && t.timings.first_byte_ms.is_some());
+    let has_latency = detail.turns.iter().any(|t| t.role == Role::Agent && t.timings.first_byte_ms.is_some());
     let empty = detail.turns.is_empty();
     view! {
         <section data-testid="call-detail" class="mt-6 rounded-xl border border-slate-200 bg-white p-5">
@@ -107,7 +107,7 @@ pub fn CallDetailPanel(detail: CallDetail, on_close: Callback<()>) -> impl IntoV
                     <h2 class="font-medium">"Call " <span class="font-mono">{detail.call.session_id.clone()}</span></h2>
                     <p class="mt-1 text-sm text-slate-500">
                         {detail.call.caller.clone().unwrap_or_else(|| "unknown caller".into())} " → " {detail.call.phone_number.clone()}
-                        " · " <span data-testid="detail-status">{detail.call.status.replace('_', " ")}</span>
+                        " · " <span data-testid="detail-status">{detail.call.status.as_str().replace('_', " ")}</span>
                         {detail.call.reason.clone().map(|r| format!(" · {r}"))}
                     </p>
                 </div>

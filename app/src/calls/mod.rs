@@ -3,7 +3,7 @@
 pub mod detail;
 pub mod live;
 
-use domain::call::{CallDetail, CallPage, CallQuery, STATUSES};
+use domain::call::{CallDetail, CallPage, CallQuery, CallStatus};
 use domain::phone_number::PhoneNumberQuery;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -29,11 +29,11 @@ pub async fn get_call(id: String) -> Result<CallDetail, AppError> {
 
 const PAGE_SIZE: u32 = 25;
 
-fn badge(status: &str) -> &'static str {
+fn badge(status: CallStatus) -> &'static str {
     match status {
-        "completed" => "bg-emerald-100 text-emerald-800",
-        "in_progress" | "ringing" => "bg-sky-100 text-sky-800",
-        "failed" => "bg-red-100 text-red-800",
+        CallStatus::Completed => "bg-emerald-100 text-emerald-800",
+        s if s.is_live() => "bg-sky-100 text-sky-800",
+        CallStatus::Failed => "bg-red-100 text-red-800",
         _ => "bg-slate-200 text-slate-700",
     }
 }
@@ -117,7 +117,7 @@ pub fn CallLogsPage() -> impl IntoView {
             </select>
             <select aria-label="Filter by status" class=format!("{INPUT} mt-0 max-w-44") on:change=filter(status)>
                 <option value="">"All statuses"</option>
-                {STATUSES.iter().map(|(k, l)| view! { <option value=*k>{*l}</option> }).collect_view()}
+                {CallStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
             </select>
             <label class="flex items-center gap-2 text-sm text-slate-600">"From"
                 <input type="date" aria-label="From date" class=format!("{INPUT} mt-0 max-w-44") on:change=filter(from)/>
@@ -157,7 +157,7 @@ pub fn CallLogsPage() -> impl IntoView {
                                                 <td class="px-4 py-2 text-slate-500">{started}</td>
                                                 <td class="px-4 py-2">{duration(c.duration_ms)}</td>
                                                 <td class="px-4 py-2" data-testid="call-turns">{c.turn_count}</td>
-                                                <td class="px-4 py-2"><span data-testid="call-status" class=format!("rounded-full px-2 py-0.5 text-xs font-medium {}", badge(&c.status))>{c.status.replace('_', " ")}</span></td>
+                                                <td class="px-4 py-2"><span data-testid="call-status" class=format!("rounded-full px-2 py-0.5 text-xs font-medium {}", badge(c.status))>{c.status.as_str().replace('_', " ")}</span></td>
                                             </tr>
                                         }
                                     }).collect_view()}

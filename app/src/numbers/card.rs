@@ -1,16 +1,16 @@
 //! One phone number as a card: status, agent, URLs to copy, actions.
 
-use domain::phone_number::PhoneNumberView;
+use domain::phone_number::{NumberStatus, PhoneNumberView};
 use leptos::prelude::*;
 
 use super::{DeleteNumber, RotateNumberSecret};
 use crate::form::{CopyField, SECONDARY};
 
-fn badge(status: &str) -> &'static str {
+fn badge(status: NumberStatus) -> &'static str {
     match status {
-        "active" => "bg-emerald-100 text-emerald-800",
-        "error" => "bg-red-100 text-red-800",
-        _ => "bg-slate-200 text-slate-700",
+        NumberStatus::Active => "bg-emerald-100 text-emerald-800",
+        NumberStatus::Error => "bg-red-100 text-red-800",
+        NumberStatus::Inactive => "bg-slate-200 text-slate-700",
     }
 }
 
@@ -35,10 +35,10 @@ pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberVie
                     <h2 class="font-mono text-lg font-semibold" data-testid="number-value">{number.phone_number.clone()}</h2>
                     <p class="text-sm text-slate-600" data-testid="number-name">{number.display_name.clone()}</p>
                 </div>
-                <span data-testid="number-status" class=format!("rounded-full px-2 py-0.5 text-xs font-medium {}", badge(&number.status))>{number.status.clone()}</span>
+                <span data-testid="number-status" class=format!("rounded-full px-2 py-0.5 text-xs font-medium {}", badge(number.status))>{number.status.as_str()}</span>
             </div>
             <dl class="mt-3 grid grid-cols-2 gap-1 text-xs text-slate-500">
-                <dt>"Provider"</dt><dd class="text-slate-800">{number.provider.clone()}</dd>
+                <dt>"Provider"</dt><dd class="text-slate-800">{number.provider.as_str()}</dd>
                 {exotel.map(|e| view! {
                     <dt>"Region"</dt><dd class="text-slate-800">{e.region}</dd>
                     <dt>"SID"</dt><dd class="text-slate-800">{e.sid}</dd>
@@ -53,7 +53,7 @@ pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberVie
                             view! {
                                 <a class="text-indigo-700 hover:underline" data-testid="number-last-call-link"
                                     href=format!("/calls?phoneId={}&call={}", number.id, c.id)>
-                                    {format!("{when} · {caller} · {}", c.status.replace('_', " "))}
+                                    {format!("{when} · {caller} · {}", c.status.as_str().replace('_', " "))}
                                 </a>
                             }.into_any()
                         }

@@ -3,7 +3,7 @@
 mod card;
 mod modal;
 
-use domain::phone_number::{PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView, STATUSES};
+use domain::phone_number::{NumberStatus, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -85,7 +85,7 @@ pub fn PhoneNumbersPage() -> impl IntoView {
             <select aria-label="Filter by status" class=format!("{INPUT} max-w-40 mt-0")
                 on:change=move |ev| { page.set(1); status.set(event_target_value(&ev)); }>
                 <option value="">"All statuses"</option>
-                {STATUSES.iter().map(|(k, l)| view! { <option value=*k>{*l}</option> }).collect_view()}
+                {NumberStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
             </select>
         </div>
         {move || editing.get().map(|n| view! { <modal::PhoneNumberModal number=n on_saved on_close=Callback::new(move |_| editing.set(None))/> })}

@@ -1,10 +1,10 @@
 //! Import / edit a phone number, validated live with the same rules as the server.
 
-use domain::phone_number::{ExotelConfigInput, PROVIDERS, PhoneNumberInput, PhoneNumberView, REGIONS, STATUSES, exotel_domain_for};
+use domain::phone_number::{ExotelConfigInput, NumberStatus, PhoneNumberInput, PhoneNumberView, Provider, REGIONS, exotel_domain_for};
 use leptos::prelude::*;
 
 use super::SaveNumber;
-use crate::form::{PRIMARY, SECONDARY, Select, TextInput, options};
+use crate::form::{PRIMARY, SECONDARY, Select, TextInput, choice_options, options};
 
 /// The modal form.
 #[component]
@@ -18,8 +18,10 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
     let n = number.as_ref();
     let phone = RwSignal::new(n.map(|n| n.phone_number.clone()).unwrap_or_default());
     let display = RwSignal::new(n.map(|n| n.display_name.clone()).unwrap_or_default());
-    let provider = RwSignal::new(n.map(|n| n.provider.clone()).unwrap_or_else(|| "exotel".into()));
-    let status = RwSignal::new(n.map(|n| n.status.clone()).unwrap_or_else(|| "active".into()));
+    let provider = RwSignal::new(n.map_or(Provider::Exotel, |n| n.provider).as_str().to_string());
+    let status = RwSignal::new(n.map(|n| n.status).unwrap_or_default().as_str().to_string());
+    // The select holds the provider's string; the Exotel settings show while it is Exotel.
+    let is_exotel = move || provider.with(|p| p.parse::<Provider>() == Ok(Provider::Exotel));
     let agent = RwSignal::new(n.and_then(|n| n.linked_agent_id.clone()).unwrap_or_default());
     let api_key = RwSignal::new(String::new());
     let api_token = RwSignal::new(String::new());
@@ -41,7 +43,7 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
         phone_number: phone.get(),
         display_name: display.get(),
         provider: provider.get(),
-        exotel_config: (provider.get() == "exotel").then(|| ExotelConfigInput {
+        exotel_config: is_exotel().then(|| ExotelConfigInput {
             api_key: Some(api_key.get()),
             api_token: Some(api_token.get()),
             sid: sid.get(),
@@ -100,11 +102,11 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
                 <div class="grid gap-x-4 md:grid-cols-2">
                     <TextInput label="Phone number (E.164)" name="phoneNumber" value=phone error=error("phoneNumber") placeholder="+919876543210" disabled=editing on_edit/>
                     <TextInput label="Display name" name="displayName" value=display error=error("displayName") placeholder="Support line" on_edit/>
-                    <Select label="Provider" name="provider" value=provider options=options(PROVIDERS) error=error("provider") on_edit/>
-                    <Select label="Status" name="status" value=status options=options(STATUSES) error=error("status") on_edit/>
+                    <Select label="Provider" name="provider" value=provider options={choice_options::<Provider>()} error=error("provider") on_edit/>
+                    <Select label="Status" name="status" value=status options={choice_options::<NumberStatus>()} error=error("status") on_edit/>
                 </div>
                 <Select label="Agent" name="linkedAgentId" value=agent options=agent_options error=error("linkedAgentId") on_edit/>
-                <Show when=move || provider.get() == "exotel">
+                <Show when=is_exotel>
                     <fieldset data-testid="exotel-section" class="rounded-lg border border-slate-200 p-4">
                         <legend class="px-1 text-sm font-medium">"Exotel settings"</legend>
                         <p class="mb-2 text-xs text-red-600" data-testid="error-exotelConfig">{move || error("exotelConfig").get()}</p>

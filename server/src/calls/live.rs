@@ -1,13 +1,14 @@
 //! Live call events for one user: SurrealDB live queries on `call` and `turn`, filtered by
 //! owner in the database, so a subscriber can only ever hear of its own user's calls.
 
+use domain::call::{CallStatus, Role};
 use futures_util::{Stream, StreamExt};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use surrealdb::Notification;
 
 use crate::db::DbError;
-use crate::state::AppState;
+use crate::state::{AppState, StreamCounts};
 use crate::users::Owner;
 
 /// Something changed in one of the user's calls; the browser re-reads what it shows.
@@ -15,9 +16,9 @@ use crate::users::Owner;
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum LiveEvent {
     /// A call was created or its status changed.
-    Call { call_id: String, status: String },
+    Call { call_id: String, status: CallStatus },
     /// A turn was stored.
-    Turn { call_id: String, seq: i64, role: String },
+    Turn { call_id: String, seq: i64, role: Role },
 }
 
 /// The key of a record link however the SDK renders it ("call:abc", {"tb","id"}, {"id":{"String"}}).
@@ -43,9 +44,6 @@ pub enum SubscribeError {
     #[error(transparent)]
     Db(#[from] DbError),
 }
-
-/// Open live streams per user.
-pub type StreamCounts = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>;
 
 /// One of a user's stream slots, given back when dropped.
 struct Slot {
@@ -95,14 +93,14 @@ pub async fn subscribe(state: &AppState, owner: &Owner) -> Result<impl Stream<It
     let turns = response.stream::<Notification<Value>>(1).map_err(DbError::from)?;
     let calls = calls.filter_map(|n| async move {
         let data = n.ok()?.data;
-        Some(LiveEvent::Call { call_id: record_key(data.get("id")?)?, status: data.get("status")?.as_str()?.to_string() })
+        Some(LiveEvent::Call { call_id: record_key(data.get("id")?)?, status: CallStatus::deserialize(data.get("status")?).ok()? })
     });
     let turns = turns.filter_map(|n| async move {
         let data = n.ok()?.data;
         Some(LiveEvent::Turn {
             call_id: record_key(data.get("call")?)?,
             seq: data.get("seq")?.as_i64()?,
-            role: data.get("role")?.as_str()?.to_string(),
+            role: Role::deserialize(data.get("role")?).ok()?,
         })
     });
     Ok(futures_util::stream::select(calls, turns).map(move |e| {
@@ -121,5 +119,19 @@ mod tests {
         assert_eq!(record_key(&Value::String("call:⟨exotel-CA1⟩".into())).as_deref(), Some("exotel-CA1"));
         assert_eq!(record_key(&serde_json::json!({"tb": "call", "id": {"String": "abc"}})).as_deref(), Some("abc"));
         assert_eq!(record_key(&serde_json::json!({"table": "call", "key": "abc"})).as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn events_keep_the_wire_strings() {
+        let call = LiveEvent::Call { call_id: "exotel_CA1".into(), status: CallStatus::InProgress };
+        assert_eq!(
+            serde_json::to_value(&call).unwrap(),
+            serde_json::json!({"type": "call", "callId": "exotel_CA1", "status": "in_progress"})
+        );
+        let turn = LiveEvent::Turn { call_id: "exotel_CA1".into(), seq: 2, role: Role::Agent };
+        assert_eq!(
+            serde_json::to_value(&turn).unwrap(),
+            serde_json::json!({"type": "turn", "callId": "exotel_CA1", "seq": 2, "role": "agent"})
+        );
     }
 }

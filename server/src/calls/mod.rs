@@ -2,7 +2,7 @@
 
 pub mod live;
 
-use domain::call::{CallDetail, CallPage, CallQuery, CallView, STATUSES};
+use domain::call::{CallDetail, CallPage, CallQuery, CallStatus, CallView};
 
 use crate::db::calls::{self as repo, CallListRow};
 use crate::errors::DomainError;
@@ -48,12 +48,7 @@ fn date(field: &str, v: &Option<String>) -> Result<Option<String>, DomainError> 
 /// One page of `owner`'s calls matching `q`, newest first.
 pub async fn list(state: &AppState, owner: &Owner, q: &CallQuery) -> Result<CallPage, DomainError> {
     let (page, page_size, start) = crate::errors::page_window(q.page, q.page_size, MAX_PAGE_SIZE)?;
-    let status = q.status.as_ref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-    if let Some(s) = &status
-        && !STATUSES.iter().any(|(k, _)| k == s)
-    {
-        return Err(DomainError::field("status", "Choose ringing, in_progress, completed, failed or rejected."));
-    }
+    let status = domain::parse_choice::<CallStatus>("status", q.status.as_deref()).map_err(|e| DomainError::Invalid(vec![e]))?;
     let clean = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let filter = repo::ListFilter {
         phone_id: clean(&q.phone_id),

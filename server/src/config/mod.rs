@@ -146,6 +146,9 @@ pub struct Settings {
     pub provider_timeout: std::time::Duration,
     /// tracing filter, e.g. `info,server=debug`.
     pub log: String,
+    /// The offline voice samples its noise, as Piper means it to (not a setting: tests turn
+    /// it off, so that the same text always gives the same audio and the same transcript).
+    pub sampled_voice: bool,
 }
 
 /// A password that is never printed.
@@ -296,6 +299,7 @@ impl Settings {
             voice_threads,
             provider_timeout,
             log,
+            sampled_voice: true,
         })
     }
 
@@ -320,7 +324,9 @@ impl Settings {
         let models =
             std::env::var("VOXGATE_MODELS_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../data/models").to_string());
         env.insert("VOXGATE_MODELS_DIR".to_string(), models);
-        Self::from_sources(None, &env).expect("test settings are valid")
+        let mut settings = Self::from_sources(None, &env).expect("test settings are valid");
+        settings.sampled_voice = false;
+        settings
     }
 
     /// Base URL joined with a path that starts with `/`.

@@ -1,5 +1,7 @@
 //! `call` rows: one per provider call, keyed by provider + call id so retries find the same row.
 
+use domain::call::{CallStatus, Role, TurnKind};
+use domain::phone_number::Provider;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -13,9 +15,9 @@ pub struct CallRow {
     pub phone_id: String,
     pub phone_number: String,
     pub agent_id: Option<String>,
-    pub provider: String,
+    pub provider: Provider,
     pub session_id: String,
-    pub status: String,
+    pub status: CallStatus,
     pub caller: Option<String>,
     pub callee: Option<String>,
     pub direction: Option<String>,
@@ -34,9 +36,10 @@ pub struct NewCall<'a> {
     pub phone_id: &'a str,
     pub phone_number: &'a str,
     pub agent_id: Option<&'a str>,
-    pub provider: &'a str,
+    pub provider: Provider,
     pub session_id: &'a str,
-    pub status: &'a str,
+    /// `Ringing`, or `Rejected` (with a reason) for a number that is not active.
+    pub status: CallStatus,
     pub caller: Option<&'a str>,
     pub callee: Option<&'a str>,
     pub direction: Option<&'a str>,
@@ -44,9 +47,10 @@ pub struct NewCall<'a> {
     pub reason: Option<&'a str>,
 }
 
-/// The record key of a provider call (call ids are checked to be `[A-Za-z0-9_-]`).
-pub fn key(provider: &str, session_id: &str) -> String {
-    format!("{provider}_{session_id}")
+/// The record key of a provider call, `<provider>_<session id>` (call ids are checked to be
+/// `[A-Za-z0-9_-]`).
+pub fn key(provider: Provider, session_id: &str) -> String {
+    format!("{}_{session_id}", provider.as_str())
 }
 
 /// Creates the call, or returns the existing one for a retried webhook; `true` when created.
@@ -75,9 +79,9 @@ pub async fn insert_or_get(db: &Db, c: &NewCall<'_>, now: &str) -> Result<(CallR
                 phone_id: c.phone_id.to_string(),
                 phone_number: c.phone_number.to_string(),
                 agent_id: c.agent_id.map(str::to_string),
-                provider: c.provider.to_string(),
+                provider: c.provider,
                 session_id: c.session_id.to_string(),
-                status: c.status.to_string(),
+                status: c.status,
                 caller: c.caller.map(str::to_string),
                 callee: c.callee.map(str::to_string),
                 direction: c.direction.map(str::to_string),
@@ -116,9 +120,9 @@ pub async fn count_for_phone(db: &Db, owner: &crate::users::Owner, phone_id: &st
 pub async fn mark_answered(db: &Db, key: &str, now: &str) -> Result<(), DbError> {
     rows::<serde_json::Value>(
         db,
-        "UPDATE type::record('call', $key) SET status = 'in_progress', answered_at = answered_at ?? <datetime>$now
-         WHERE status != 'rejected' RETURN NONE",
-        json!({ "key": key, "now": now }),
+        "UPDATE type::record('call', $key) SET status = $in_progress, answered_at = answered_at ?? <datetime>$now
+         WHERE status != $rejected RETURN NONE",
+        json!({ "key": key, "now": now, "in_progress": CallStatus::InProgress, "rejected": CallStatus::Rejected }),
     )
     .await
     .map(|_| ())
@@ -130,11 +134,14 @@ pub async fn mark_answered(db: &Db, key: &str, now: &str) -> Result<(), DbError>
 pub async fn end_stale(db: &Db, ringing_before: &str, live_before: &str, now: &str) -> Result<usize, DbError> {
     let mut response = super::query(
         db,
-        "UPDATE call SET status = 'failed', reason = 'the stream never opened', ended_at = <datetime>$now
-            WHERE status = 'ringing' AND started_at < <datetime>$ringing RETURN record::id(id) AS id;
-         UPDATE call SET status = 'failed', reason = 'the stream ended without a stop', ended_at = <datetime>$now
-            WHERE status = 'in_progress' AND started_at < <datetime>$live RETURN record::id(id) AS id;",
-        json!({ "ringing": ringing_before, "live": live_before, "now": now }),
+        "UPDATE call SET status = $failed, reason = 'the stream never opened', ended_at = <datetime>$now
+            WHERE status = $ringing_status AND started_at < <datetime>$ringing RETURN record::id(id) AS id;
+         UPDATE call SET status = $failed, reason = 'the stream ended without a stop', ended_at = <datetime>$now
+            WHERE status = $in_progress AND started_at < <datetime>$live RETURN record::id(id) AS id;",
+        json!({
+            "ringing": ringing_before, "live": live_before, "now": now, "failed": CallStatus::Failed,
+            "ringing_status": CallStatus::Ringing, "in_progress": CallStatus::InProgress,
+        }),
     )
     .await?;
     let ringing: Vec<serde_json::Value> = super::take(&mut response, 0)?;
@@ -142,38 +149,39 @@ pub async fn end_stale(db: &Db, ringing_before: &str, live_before: &str, now: &s
     Ok(ringing.len() + live.len())
 }
 
-/// Replaces the provider parameters of a call; a `completed`/`failed` stream status ends it.
+/// Replaces the provider parameters of a call. `stream_end` is the status the provider says the
+/// stream ended with: `Completed` or `Failed` ends the call (a rejected call stays rejected);
+/// any other value, or `None`, changes only the parameters and duration.
 pub async fn merge_params(
     db: &Db,
     key: &str,
     params_json: &str,
-    stream_status: Option<&str>,
+    stream_end: Option<CallStatus>,
     duration_ms: Option<i64>,
     now: &str,
 ) -> Result<CallRow, DbError> {
-    let end = match stream_status {
-        Some("completed") => Some("completed"),
-        Some("failed") => Some("failed"),
-        _ => None,
-    };
+    let end = stream_end.filter(|s| matches!(s, CallStatus::Completed | CallStatus::Failed));
     rows::<serde_json::Value>(
         db,
         "UPDATE type::record('call', $key) SET params_json = $params,
-            status = IF $end AND status != 'rejected' THEN $end ELSE status END,
+            status = IF $end AND status != $rejected THEN $end ELSE status END,
             ended_at = IF $end THEN (ended_at ?? <datetime>$now) ELSE ended_at END,
             duration_ms = IF $duration != NONE AND $duration != NULL THEN $duration ELSE duration_ms END
          RETURN NONE",
-        json!({ "key": key, "params": params_json, "end": end, "duration": duration_ms, "now": now }),
+        json!({
+            "key": key, "params": params_json, "end": end, "duration": duration_ms, "now": now, "rejected": CallStatus::Rejected,
+        }),
     )
     .await?;
     get_by_key(db, key).await?.ok_or_else(|| DbError::Decode(serde::de::Error::custom("call vanished")))
 }
 
-/// Sets a call's status; `ended` and `duration_ms` are stored when given.
+/// Sets a call's status (never that of a rejected call); `ended` and `duration_ms` are stored
+/// when given.
 pub async fn set_status(
     db: &Db,
     key: &str,
-    status: &str,
+    status: CallStatus,
     reason: Option<&str>,
     ended: Option<&str>,
     duration_ms: Option<i64>,
@@ -183,8 +191,10 @@ pub async fn set_status(
         "UPDATE type::record('call', $key) SET status = $status, reason = $reason ?? reason,
             ended_at = IF $ended THEN <datetime>$ended ELSE ended_at END,
             duration_ms = $duration ?? duration_ms
-         WHERE status != 'rejected' RETURN NONE",
-        json!({ "key": key, "status": status, "reason": reason, "ended": ended, "duration": duration_ms }),
+         WHERE status != $rejected RETURN NONE",
+        json!({
+            "key": key, "status": status, "reason": reason, "ended": ended, "duration": duration_ms, "rejected": CallStatus::Rejected,
+        }),
     )
     .await
     .map(|_| ())
@@ -195,7 +205,7 @@ pub async fn set_status(
 pub struct ListFilter {
     pub phone_id: Option<String>,
     pub agent_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<CallStatus>,
     pub from: Option<String>,
     pub to: Option<String>,
     pub limit: u32,
@@ -221,14 +231,14 @@ const LIST_PROJECTION: &str = "record::id(id) AS id, record::id(owner) AS owner_
 
 fn owner_cond(f: &ListFilter) -> String {
     let mut cond = String::from("owner = type::record('user', $owner)");
-    for (value, clause) in [
-        (&f.phone_id, " AND phone_id = $phone_id"),
-        (&f.agent_id, " AND agent_id = $agent_id"),
-        (&f.status, " AND status = $status"),
-        (&f.from, " AND started_at >= <datetime>$from"),
-        (&f.to, " AND started_at < <datetime>$to"),
+    for (present, clause) in [
+        (f.phone_id.is_some(), " AND phone_id = $phone_id"),
+        (f.agent_id.is_some(), " AND agent_id = $agent_id"),
+        (f.status.is_some(), " AND status = $status"),
+        (f.from.is_some(), " AND started_at >= <datetime>$from"),
+        (f.to.is_some(), " AND started_at < <datetime>$to"),
     ] {
-        if value.is_some() {
+        if present {
             cond.push_str(clause);
         }
     }
@@ -271,7 +281,7 @@ pub struct AnalyticsCall {
     pub phone_number: String,
     pub agent_id: Option<String>,
     pub agent_name: Option<String>,
-    pub status: String,
+    pub status: CallStatus,
     pub started_at: String,
     pub duration_ms: Option<i64>,
     pub turns: i64,
@@ -287,9 +297,9 @@ pub async fn for_analytics(db: &Db, owner: &crate::users::Owner, from: &str) -> 
             (IF agent_id THEN type::record('agent', agent_id).name ELSE NONE END) AS agent_name,
             count(SELECT id FROM turn WHERE call = $parent.id) AS turns,
             (SELECT VALUE (endpointing_ms ?? 0) + first_byte_ms FROM turn
-                WHERE call = $parent.id AND role = 'agent' AND kind = 'speech' AND first_byte_ms != NONE) AS voice_to_voice
+                WHERE call = $parent.id AND role = $agent AND kind = $speech AND first_byte_ms != NONE) AS voice_to_voice
          FROM call WHERE owner = type::record('user', $owner) AND started_at >= <datetime>$from ORDER BY started_at",
-        json!({ "owner": owner.id(), "from": from }),
+        json!({ "owner": owner.id(), "from": from, "agent": Role::Agent, "speech": TurnKind::Speech }),
     )
     .await
 }

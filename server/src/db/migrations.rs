@@ -186,3 +186,33 @@ pub async fn current_version(db: &Db) -> Result<i64, DbError> {
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use domain::Choice;
+    use domain::call::{CallStatus, Role, TurnKind};
+    use domain::phone_number::{NumberStatus, Provider};
+
+    use super::MIGRATIONS;
+
+    /// `['a', 'b']`: every string of `T`, as the schema lists them.
+    fn listed<T: Choice>() -> String {
+        let quoted: Vec<String> = T::ALL.iter().map(|v| format!("'{}'", v.as_str())).collect();
+        format!("[{}]", quoted.join(", "))
+    }
+
+    #[test]
+    fn the_schema_takes_exactly_the_domain_strings() {
+        let sql: String = MIGRATIONS.iter().map(|m| m.sql).collect();
+        for (field, values) in [
+            ("provider ON phone_number", listed::<Provider>()),
+            ("status ON phone_number", listed::<NumberStatus>()),
+            ("status ON call", listed::<CallStatus>()),
+            ("role ON turn", listed::<Role>()),
+            ("kind ON turn", listed::<TurnKind>()),
+        ] {
+            let line = format!("DEFINE FIELD {field} TYPE string ASSERT $value IN {values};");
+            assert!(sql.contains(&line), "no migration has `{line}`");
+        }
+    }
+}

@@ -1,5 +1,7 @@
 //! `phone_number` rows, scoped to their owner (the telephony lookup by id is the one exception).
 
+use domain::call::CallStatus;
+use domain::phone_number::{NumberStatus, Provider};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -13,7 +15,7 @@ pub struct NumberRow {
     pub owner_id: String,
     pub phone_number: String,
     pub display_name: String,
-    pub provider: String,
+    pub provider: Provider,
     pub exotel_sid: Option<String>,
     pub exotel_app_id: Option<String>,
     pub exotel_domain: Option<String>,
@@ -22,7 +24,7 @@ pub struct NumberRow {
     pub exotel_api_token_last4: Option<String>,
     pub linked_agent: Option<String>,
     pub linked_agent_name: Option<String>,
-    pub status: String,
+    pub status: NumberStatus,
     pub last_used: Option<String>,
     /// Read by listings and single reads (not by telephony lookups).
     #[serde(default)]
@@ -37,7 +39,7 @@ pub struct NumberRow {
 pub struct LastCallRow {
     pub id: String,
     pub caller: Option<String>,
-    pub status: String,
+    pub status: CallStatus,
     pub started_at: String,
 }
 
@@ -70,7 +72,7 @@ const VIEW_PROJECTION: &str = concat!(
 pub struct NumberWrite {
     pub phone_number: String,
     pub display_name: String,
-    pub provider: String,
+    pub provider: Provider,
     pub account_key: String,
     pub exotel_sid: Option<String>,
     pub exotel_app_id: Option<String>,
@@ -80,7 +82,7 @@ pub struct NumberWrite {
     pub api_key: Option<(String, String)>,
     pub api_token: Option<(String, String)>,
     pub linked_agent: Option<String>,
-    pub status: String,
+    pub status: NumberStatus,
     pub search: String,
 }
 
@@ -131,7 +133,7 @@ pub async fn update(db: &Db, owner: &Owner, id: &str, w: &NumberWrite, now: &str
     if w.api_token.is_some() {
         sets.push_str(", exotel_api_token_sealed = $token_sealed ?? NONE, exotel_api_token_last4 = $token_last4 ?? NONE");
     }
-    if w.provider != "exotel" {
+    if w.provider != Provider::Exotel {
         sets.push_str(
             ", exotel_api_key_sealed = NONE, exotel_api_key_last4 = NONE, exotel_api_token_sealed = NONE, exotel_api_token_last4 = NONE",
         );
@@ -169,9 +171,9 @@ pub async fn has_credentials(db: &Db, owner: &Owner, id: &str) -> Result<bool, D
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     pub search: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<NumberStatus>,
     pub agent: Option<String>,
-    pub provider: Option<String>,
+    pub provider: Option<Provider>,
     pub limit: u32,
     pub start: u32,
 }

@@ -1,7 +1,7 @@
 //! `turn` rows: the conversation of a call, one row per caller or agent turn, written when the
 //! turn finishes.
 
-use domain::call::{TurnTimings, TurnView};
+use domain::call::{Role, TurnKind, TurnTimings, TurnView};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -14,8 +14,8 @@ pub struct NewTurn {
     pub call_key: String,
     pub owner_id: String,
     pub seq: i64,
-    pub role: &'static str,
-    pub kind: &'static str,
+    pub role: Role,
+    pub kind: TurnKind,
     pub text: String,
     pub started_at: String,
     pub ended_at: String,
@@ -44,8 +44,8 @@ pub async fn insert(db: &Db, t: &NewTurn) -> Result<(), DbError> {
 #[derive(Deserialize)]
 struct TurnRow {
     seq: i64,
-    role: String,
-    kind: String,
+    role: Role,
+    kind: TurnKind,
     text: String,
     started_at: String,
     ended_at: String,

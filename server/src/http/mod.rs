@@ -17,7 +17,7 @@ use axum::{Json, Router};
 use crate::state::AppState;
 pub use error::ApiError;
 
-/// Routes that do not belong to the Leptos app: health, REST API, provider webhooks.
+/// The REST API and health (the whole surface is composed in [`crate::routes`]).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
@@ -25,7 +25,6 @@ pub fn router() -> Router<AppState> {
         .merge(agents::router())
         .merge(calls::router())
         .merge(phone_numbers::router())
-        .merge(crate::telephony::routes::router())
 }
 
 #[tracing::instrument(skip_all)]

@@ -1,7 +1,9 @@
 //! Phone numbers service: import, edit, list, delete; credentials sealed; generated URLs.
 
 use domain::FieldError;
-use domain::phone_number::{ExotelConfigView, LastCall, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView};
+use domain::phone_number::{
+    ExotelConfigView, LastCall, NumberStatus, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView, Provider,
+};
 
 use crate::db::{self, agents as agent_repo, phone_numbers as repo};
 use crate::errors::DomainError;
@@ -20,30 +22,9 @@ pub fn new_url_secret() -> String {
     crate::secrets::random_string(crate::secrets::ALPHANUMERIC, 32)
 }
 
-/// The URLs a provider is given for a number, built from the public URL.
-pub struct NumberUrls {
-    pub webhook: String,
-    pub websocket: String,
-    pub voicebot: String,
-}
-
-/// Builds the webhook, WebSocket and Voicebot-applet URLs for number `id`.
-pub fn urls(state: &AppState, id: &str, secret: &str) -> NumberUrls {
-    let http = state.settings.public_link("");
-    let ws = match http.strip_prefix("https://") {
-        Some(rest) => format!("wss://{rest}"),
-        None => format!("ws://{}", http.trim_start_matches("http://")),
-    };
-    NumberUrls {
-        webhook: format!("{http}/api/telephony/webhook/{id}?key={secret}"),
-        websocket: format!("{ws}/api/telephony/ws/{id}?key={secret}&sample-rate=8000"),
-        voicebot: format!("{http}/api/telephony/exotel/voicebot/{id}?key={secret}"),
-    }
-}
-
 fn view(state: &AppState, r: repo::NumberRow) -> PhoneNumberView {
-    let u = urls(state, &r.id, &r.url_secret);
-    let exotel_config = (r.provider == "exotel").then(|| ExotelConfigView {
+    let u = crate::telephony::urls(state, &r);
+    let exotel_config = (r.provider == Provider::Exotel).then(|| ExotelConfigView {
         api_key: r.exotel_api_key_last4.as_deref().map(mask_last4).unwrap_or_default(),
         api_token: r.exotel_api_token_last4.as_deref().map(mask_last4).unwrap_or_default(),
         sid: r.exotel_sid.clone().unwrap_or_default(),
@@ -118,7 +99,7 @@ pub async fn create(state: &AppState, owner: &Owner, input: &PhoneNumberInput) -
 /// Edits `owner`'s number; the number itself cannot change, and empty credentials keep the stored ones.
 pub async fn update(state: &AppState, owner: &Owner, id: &str, input: &PhoneNumberInput) -> Result<PhoneNumberView, DomainError> {
     let current = repo::get(&state.db, owner, id).await?.ok_or(DomainError::NotFound("phone number"))?;
-    let stored = current.provider == "exotel" && repo::has_credentials(&state.db, owner, id).await?;
+    let stored = current.provider == Provider::Exotel && repo::has_credentials(&state.db, owner, id).await?;
     let w = to_write(state, owner, input, stored).await?;
     if w.phone_number != current.phone_number {
         return Err(DomainError::field("phoneNumber", "The number cannot be changed; import it as a new number instead."));
@@ -139,17 +120,13 @@ pub async fn get(state: &AppState, owner: &Owner, id: &str) -> Result<PhoneNumbe
 pub async fn list(state: &AppState, owner: &Owner, q: &PhoneNumberQuery) -> Result<PhoneNumberPage, DomainError> {
     let (page, page_size, start) = crate::errors::page_window(q.page, q.page_size, MAX_PAGE_SIZE)?;
     let clean = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-    let status = clean(&q.status);
-    if let Some(s) = &status
-        && !domain::phone_number::STATUSES.iter().any(|(k, _)| k == s)
-    {
-        return Err(DomainError::field("status", "Choose active, inactive or error."));
-    }
+    let status = domain::parse_choice::<NumberStatus>("status", q.status.as_deref()).map_err(|e| DomainError::Invalid(vec![e]))?;
+    let provider = domain::parse_choice::<Provider>("provider", q.provider.as_deref()).map_err(|e| DomainError::Invalid(vec![e]))?;
     let filter = repo::ListFilter {
         search: clean(&q.q).map(|s| s.replace(['-', '(', ')'], "")),
         status,
         agent: q.agent_id.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
-        provider: clean(&q.provider),
+        provider,
         limit: page_size,
         start,
     };

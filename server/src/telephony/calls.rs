@@ -1,12 +1,15 @@
-//! Answering a provider call: find the number, check its secret, pick the agent, record the
-//! call once per call id, and say what to do next.
+//! The call intake, for every provider: find the number, let the provider's own check
+//! authenticate the request, pick the agent, and record the call once per call id. What to
+//! answer is the provider's business (its folder builds the answer).
 
-use subtle::ConstantTimeEq;
+use axum::http::StatusCode;
+use domain::call::CallStatus;
+use domain::phone_number::{NumberStatus, Provider};
 
-use super::exotel::answer::{self, Answer};
-use super::exotel::params::{CallParams, ParamError};
+use super::params::{CallParams, ParamError};
 use crate::db::{self, DbError, calls::CallRow, phone_numbers::NumberRow};
 use crate::errors::DomainError;
+use crate::http::ApiError;
 use crate::state::AppState;
 use crate::users::Owner;
 
@@ -34,18 +37,52 @@ fn domain_to_answer(e: DomainError) -> AnswerError {
     }
 }
 
-/// A number whose URL secret was checked, with the agent that answers it.
+/// Each refusal as the provider sees it: 404, 401 `bad_key`, 400 naming the field, 409.
+impl From<AnswerError> for ApiError {
+    fn from(e: AnswerError) -> Self {
+        match e {
+            AnswerError::NotFound => ApiError::not_found("phone number"),
+            AnswerError::BadKey => ApiError::new(StatusCode::UNAUTHORIZED, "bad_key", "the URL's key does not match this number"),
+            AnswerError::Params(p) => {
+                let field = match p {
+                    ParamError::MissingCallSid | ParamError::BadCallSid(_) => "CallSid",
+                    ParamError::MalformedBody(_) => "body",
+                };
+                ApiError::invalid(field, p.to_string())
+            }
+            AnswerError::CallOfAnotherNumber => ApiError {
+                field: Some("CallSid".into()),
+                ..ApiError::new(StatusCode::CONFLICT, "conflict", "this call id belongs to another number")
+            },
+            AnswerError::Db(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// A number whose request was authenticated, with the agent that answers it.
 pub struct Verified {
     pub number: NumberRow,
     pub owner: Owner,
     pub agent: Option<domain::agent::AgentView>,
 }
 
-/// Finds number `id` and checks `key` against its URL secret in constant time.
-pub async fn verify(state: &AppState, id: &str, key: Option<&str>) -> Result<Verified, AnswerError> {
+impl Verified {
+    /// Whether the number takes calls.
+    pub fn active(&self) -> bool {
+        self.number.status == NumberStatus::Active
+    }
+
+    /// The agent's language (English without an agent).
+    pub fn language(&self) -> &str {
+        self.agent.as_ref().map(|a| a.settings.language.as_str()).unwrap_or("en")
+    }
+}
+
+/// Finds number `id` and lets `authentic` (the provider's check: a URL key, a signature)
+/// decide whether the request is the provider's; only then is the agent looked up.
+pub async fn verify(state: &AppState, id: &str, authentic: impl FnOnce(&NumberRow) -> bool) -> Result<Verified, AnswerError> {
     let number = db::phone_numbers::find_for_telephony(&state.db, id).await?.ok_or(AnswerError::NotFound)?;
-    let given = key.unwrap_or_default().as_bytes();
-    if !bool::from(given.ct_eq(number.url_secret.as_bytes())) {
+    if !authentic(&number) {
         return Err(AnswerError::BadKey);
     }
     let owner = Owner::of_row(number.owner_id.clone());
@@ -53,48 +90,21 @@ pub async fn verify(state: &AppState, id: &str, key: Option<&str>) -> Result<Ver
     Ok(Verified { number, owner, agent })
 }
 
-/// The stream URL for a call: the number's WebSocket URL plus the session and agent.
-pub fn stream_url(state: &AppState, v: &Verified, session_id: &str) -> String {
-    let base = crate::numbers::urls(state, &v.number.id, &v.number.url_secret).websocket;
-    let mut url = format!("{base}&session={session_id}");
-    if let Some(a) = &v.agent {
-        url.push_str(&format!("&agent={}", a.id));
-    }
-    url
-}
-
-/// A recorded call and the answer for the provider.
-pub struct Answered {
+/// A recorded call.
+pub struct Recorded {
     pub call: CallRow,
     /// False when this was a retry of a webhook already answered.
     pub created: bool,
-    pub active: bool,
-    pub stream_url: String,
-    pub xml: String,
 }
 
-/// Records the call (once per call id) and builds the answer.
-pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Result<Answered, AnswerError> {
+/// Records the call that `provider` delivered (once per call id; an inactive number's call as
+/// rejected), updates the number's `last_used`, and starts rendering the greeting for a call
+/// that will stream. (A number of provider `other` takes calls through Exotel's protocol, so
+/// the provider is the one whose request this is, not the number's label.)
+pub async fn record(state: &AppState, provider: Provider, v: &Verified, params: &CallParams) -> Result<Recorded, AnswerError> {
     let now = state.clock.now_rfc3339();
-    // `last_used` is written at most once a second per number. Concurrent calls to one number
-    // race on this row; a write conflict means another call is setting the same moment, so it
-    // is not a reason to fail this call.
-    let due = {
-        let mut writes = state.last_used_writes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let fresh = writes.get(&v.number.id).is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1));
-        if !fresh {
-            writes.insert(v.number.id.clone(), std::time::Instant::now());
-        }
-        !fresh
-    };
-    if due && let Err(e) = db::phone_numbers::touch_last_used(&state.db, &v.number.id, &now).await {
-        if e.is_write_conflict() {
-            tracing::debug!(phone_id = %v.number.id, "last_used already being updated");
-        } else {
-            return Err(e.into());
-        }
-    }
-    let active = v.number.status == "active";
+    touch_last_used(state, &v.number.id, &now).await?;
+    let active = v.active();
     let params_json = serde_json::to_string(&params.raw).map_err(DbError::from)?;
     let (call, created) = db::calls::insert_or_get(
         &state.db,
@@ -103,9 +113,9 @@ pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Resu
             phone_id: &v.number.id,
             phone_number: &v.number.phone_number,
             agent_id: v.agent.as_ref().map(|a| a.id.as_str()),
-            provider: "exotel",
+            provider,
             session_id: &params.call_sid,
-            status: if active { "ringing" } else { "rejected" },
+            status: if active { CallStatus::Ringing } else { CallStatus::Rejected },
             caller: params.from.as_deref(),
             callee: params.to.as_deref(),
             direction: params.direction.as_deref(),
@@ -123,8 +133,6 @@ pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Resu
     if created {
         tracing::info!(call_sid = %params.call_sid, phone_id = %v.number.id, user_id = %v.owner.id(), active, "call answered");
     }
-    let language = v.agent.as_ref().map(|a| a.settings.language.as_str()).unwrap_or("en");
-    let stream_url = stream_url(state, v, &params.call_sid);
     if created && active {
         // Render the greeting now, while the provider connects the stream, so its first audio
         // leaves right after `start` (cached per voice, text and rate).
@@ -138,33 +146,27 @@ pub async fn answer(state: &AppState, v: &Verified, params: &CallParams) -> Resu
             state.voice.warm_up(&[(settings, key)], false).await;
         });
     }
-    let xml = if active {
-        let agent_id = v.agent.as_ref().map(|a| a.id.as_str()).unwrap_or_default();
-        answer::to_xml(&Answer::Stream {
-            // The stream speaks the greeting (cached audio, within ~200 ms of `start`); a <Say>
-            // here would greet twice.
-            greeting: "",
-            language,
-            url: &stream_url,
-            parameters: &[("session_id", &params.call_sid), ("agent_id", agent_id)],
-        })
-    } else {
-        answer::to_xml(&Answer::SayAndHangUp { message: answer::not_in_service(language), language })
-    };
-    Ok(Answered { call, created, active, stream_url, xml })
+    Ok(Recorded { call, created })
 }
 
-/// Merges a Passthru request's parameters into its call (creating the call if the Passthru
-/// is the first we hear of it) and records the stream's end when Exotel reports it.
-pub async fn record_passthru(state: &AppState, v: &Verified, params: &CallParams) -> Result<CallRow, AnswerError> {
-    let answered = answer(state, v, params).await?;
-    let mut merged: std::collections::BTreeMap<String, String> = serde_json::from_str(&answered.call.params_json).unwrap_or_default();
-    merged.extend(params.raw.clone());
-    let stream_status = params.raw.get("Stream[Status]").cloned();
-    let duration_ms = params.raw.get("Stream[Duration]").and_then(|d| d.trim().parse::<f64>().ok()).map(|s| (s * 1000.0) as i64);
-    let json = serde_json::to_string(&merged).map_err(DbError::from)?;
-    let call =
-        db::calls::merge_params(&state.db, &answered.call.id, &json, stream_status.as_deref(), duration_ms, &state.clock.now_rfc3339())
-            .await?;
-    Ok(call)
+/// Writes a number's `last_used` at most once a second. Concurrent calls to one number race
+/// on this row; a write conflict means another call is setting the same moment, so it is not
+/// a reason to fail this call.
+async fn touch_last_used(state: &AppState, phone_id: &str, now: &str) -> Result<(), AnswerError> {
+    let due = {
+        let mut writes = state.last_used_writes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let fresh = writes.get(phone_id).is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1));
+        if !fresh {
+            writes.insert(phone_id.to_string(), std::time::Instant::now());
+        }
+        !fresh
+    };
+    if due && let Err(e) = db::phone_numbers::touch_last_used(&state.db, phone_id, now).await {
+        if e.is_write_conflict() {
+            tracing::debug!(phone_id = %phone_id, "last_used already being updated");
+        } else {
+            return Err(e.into());
+        }
+    }
+    Ok(())
 }

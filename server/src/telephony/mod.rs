@@ -1,7 +1,50 @@
-//! Telephony: provider webhooks and answers (pure builders/parsers per provider), the call
-//! records they create, and the HTTP handlers Exotel calls.
+//! Telephony: one folder per provider (its parameter names, answer builder, stream codec and
+//! request authentication), and the provider-neutral parts every provider plugs into: the
+//! call intake ([`calls`]), the parameters it takes ([`params`]), the stream seam
+//! ([`stream`]: a codec per provider) and the session task that runs any codec over any
+//! socket ([`session`]). The voice pipeline below knows no provider.
+//!
+//! A new WebSocket provider adds its folder, an arm in [`urls_for`] and a `merge` in [`router`];
+//! nothing under `voice/` changes.
 
 pub mod calls;
 pub mod exotel;
-pub mod routes;
+pub mod params;
 pub mod session;
+pub mod stream;
+
+use axum::Router;
+use domain::phone_number::Provider;
+
+use crate::db::phone_numbers::NumberRow;
+use crate::state::AppState;
+
+/// The URLs a provider is given for a number, built from the public URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberUrls {
+    /// The answer URL ("a call comes in").
+    pub webhook: String,
+    /// The media stream's WebSocket URL.
+    pub websocket: String,
+    /// Exotel's Voicebot applet dynamic URL.
+    pub voicebot: String,
+}
+
+/// The URLs of `number` on its provider. Numbers of other providers (`other`) speak
+/// Exotel's protocol, as Voxgate's first provider.
+pub fn urls(state: &AppState, number: &NumberRow) -> NumberUrls {
+    urls_for(state, number.provider, &number.id, &number.url_secret)
+}
+
+/// The URLs of number `id` (secret `secret`) on `provider`.
+pub fn urls_for(state: &AppState, provider: Provider, id: &str, secret: &str) -> NumberUrls {
+    let origin = state.settings.public_link("");
+    match provider {
+        Provider::Exotel | Provider::Twilio | Provider::Other => exotel::urls::urls(&origin, id, secret),
+    }
+}
+
+/// Every provider's webhook, applet and stream routes.
+pub fn router() -> Router<AppState> {
+    Router::new().merge(exotel::routes::router())
+}

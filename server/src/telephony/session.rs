@@ -1,25 +1,33 @@
-//! One task per streamed call: reads Exotel's frames, keeps the call record in step
-//! (in progress on `start`, completed with its duration on `stop` or close, failed with a
-//! reason on a malformed frame; unknown events are ignored), closes malformed streams with a clear close code, and runs
-//! the call's conversation (crate::voice::conversation) from `start` to the end.
+//! One task per streamed call, for any provider: reads the provider's messages through its
+//! codec ([`StreamCodec`]), keeps the call record in step (in progress on `start`, completed
+//! with its duration on `stop` or close, failed with a reason on a malformed message; events
+//! the codec ignores change nothing), closes malformed streams with the codec's close code,
+//! and runs the call's conversation (crate::voice::conversation) from `start` to the end.
+//!
+//! The task is generic over the socket (any `Sink` + `Stream` of messages), so tests drive it
+//! over channels as well as over a real WebSocket.
 
-use std::time::{Duration, Instant};
+use std::fmt::Display;
+use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message};
+use domain::call::CallStatus;
 use futures_util::stream::SplitSink;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use super::calls::{self, Verified};
-use super::exotel::params::CallParams;
-use super::exotel::stream::{self, Inbound, Outbound};
+use super::params::CallParams;
+use super::stream::{StreamCodec, StreamEvent, StreamStart, WireIn, WireOut};
 use crate::db;
 use crate::state::AppState;
-use crate::voice::audio;
-use crate::voice::conversation::{self, CallerEvent};
+use crate::voice::conversation;
+use crate::voice::frames::{AgentFrame, CallerEvent};
+use crate::voice::stats::Summary;
 
-/// Exotel ends a stream after 60 minutes; we do too.
+/// Exotel ends a stream after 60 minutes; we do too, for every provider.
 pub const MAX_SESSION: Duration = Duration::from_secs(60 * 60);
 /// A stream that sends nothing for this long is treated as dead.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -35,34 +43,39 @@ pub enum Ending {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct StreamStats {
     pub media_frames: u64,
-    pub media_bytes: u64,
-    pub dtmf: Vec<String>,
+    /// Caller samples received.
+    pub media_samples: u64,
+    /// Keypad digits received (counted, never logged).
+    pub dtmf: u64,
     pub marks: u64,
     /// Caller audio frames the conversation was too busy to take.
     pub dropped_frames: u64,
 }
 
-/// What the URL told us before the upgrade.
+/// What the request told us before the upgrade.
 pub struct StreamContext {
     pub verified: Verified,
-    pub sample_rate: u32,
+    /// The provider's call id when the URL carried it (else `start` tells).
     pub session: Option<String>,
 }
 
 /// The socket's sending half: ours until `start`, then the writer task's (which paces nothing
 /// itself; it only encodes what the conversation sends, so a slow peer blocks only its call).
-enum Sender {
-    Direct(SplitSink<WebSocket, Message>),
+enum Sender<S> {
+    Direct(SplitSink<S, Message>),
     Writer { frames: mpsc::Sender<Wire>, task: JoinHandle<()> },
     Gone,
 }
 
 enum Wire {
-    Frame(Outbound),
+    Frame(AgentFrame),
     Close(u16, String),
 }
 
-impl Sender {
+impl<S> Sender<S>
+where
+    S: Sink<Message> + Send + 'static,
+{
     async fn close(&mut self, code: u16, reason: &str) {
         match std::mem::replace(self, Sender::Gone) {
             Sender::Direct(mut sink) => {
@@ -82,12 +95,16 @@ impl Sender {
     }
 }
 
-/// Encodes the conversation's frames for Exotel and closes the socket when told.
-fn writer(
-    mut sink: SplitSink<WebSocket, Message>,
-    stream_sid: String,
-    mut conversation: mpsc::Receiver<Outbound>,
-) -> (mpsc::Sender<Wire>, JoinHandle<()>) {
+/// Encodes the conversation's frames for the provider and closes the socket when told.
+fn writer<S, C>(
+    mut sink: SplitSink<S, Message>,
+    mut codec: C,
+    mut conversation: mpsc::Receiver<AgentFrame>,
+) -> (mpsc::Sender<Wire>, JoinHandle<()>)
+where
+    S: Sink<Message> + Send + 'static,
+    C: StreamCodec,
+{
     let (tx, mut rx) = mpsc::channel::<Wire>(4);
     let task = tokio::spawn(async move {
         loop {
@@ -98,7 +115,11 @@ fn writer(
             };
             match wire {
                 Wire::Frame(f) => {
-                    if sink.send(Message::Text(stream::encode(&stream_sid, &f).into())).await.is_err() {
+                    let message = match codec.encode(&f) {
+                        WireOut::Text(t) => Message::Text(t.into()),
+                        WireOut::Binary(b) => Message::Binary(b.into()),
+                    };
+                    if sink.send(message).await.is_err() {
                         break;
                     }
                 }
@@ -112,26 +133,38 @@ fn writer(
     (tx, task)
 }
 
-/// Runs one call's stream to its end.
-pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
+/// A started call: its record and the conversation that runs it.
+struct Running {
+    call_key: String,
+    started: Instant,
+    caller: mpsc::Sender<CallerEvent>,
+    conversation: Option<JoinHandle<Summary>>,
+}
+
+/// Runs one call's stream to its end, over `socket` with `codec`.
+pub async fn run<C, S, E>(state: AppState, ctx: StreamContext, mut codec: C, socket: S)
+where
+    C: StreamCodec + Clone,
+    S: Sink<Message> + Stream<Item = Result<Message, E>> + Send + 'static,
+    E: Display + Send,
+{
     let (sink, mut source) = socket.split();
     let mut sender = Sender::Direct(sink);
     let opened = Instant::now();
-    // The call's duration counts from `start` (the moment the conversation begins).
-    let mut started = opened;
-    let mut call_key: Option<String> = None;
+    let mut call: Option<Running> = None;
     let mut stats = StreamStats::default();
-    let mut caller: Option<mpsc::Sender<CallerEvent>> = None;
-    let mut conversation: Option<JoinHandle<conversation::Summary>> = None;
     let phone_id = ctx.verified.number.id.clone();
     let ending = loop {
         if opened.elapsed() > MAX_SESSION {
             break Ending::Completed(Some("session limit reached".into()));
         }
+        let talking = call.as_ref().is_some_and(|c| c.conversation.is_some());
         let next = tokio::select! {
             n = tokio::time::timeout(IDLE_TIMEOUT, source.next()) => n,
-            summary = async { conversation.as_mut().expect("guarded").await }, if conversation.is_some() => {
-                conversation = None;
+            summary = async { call.as_mut().and_then(|c| c.conversation.as_mut()).expect("guarded").await }, if talking => {
+                if let Some(c) = call.as_mut() {
+                    c.conversation = None;
+                }
                 let summary = match summary {
                     Ok(s) => s,
                     Err(e) => {
@@ -149,149 +182,165 @@ pub async fn run(state: AppState, ctx: StreamContext, socket: WebSocket) {
                 break Ending::Completed(Some(if summary.agent_hung_up { "agent ended the call".into() } else { "conversation ended".into() }));
             }
         };
-        let next = match next {
-            Ok(n) => n,
-            Err(_) => {
-                sender.close(1001, "no frames for 30 s").await;
-                break Ending::Failed("no frames for 30 s".into());
-            }
+        let Ok(next) = next else {
+            sender.close(1001, "no frames for 30 s").await;
+            break Ending::Failed("no frames for 30 s".into());
         };
-        let text = match next {
+        let decoded = match &next {
             None | Some(Ok(Message::Close(_))) => break Ending::Completed(Some("socket closed".into())),
             Some(Err(e)) => break Ending::Failed(format!("socket error: {e}")),
-            Some(Ok(Message::Text(t))) => t,
-            Some(Ok(Message::Binary(_))) => {
-                sender.close(1003, "binary frames are not part of the protocol").await;
-                break Ending::Failed("binary frame".into());
-            }
+            Some(Ok(Message::Text(t))) => codec.decode(WireIn::Text(t.as_str())),
+            Some(Ok(Message::Binary(b))) => codec.decode(WireIn::Binary(b)),
             Some(Ok(_)) => continue,
         };
-        match stream::decode(text.as_str()) {
-            Ok(Inbound::Connected) => {}
-            Ok(Inbound::Start(start)) => {
-                if call_key.is_some() {
-                    continue; // a repeated start changes nothing
-                }
-                if start.sample_rate.is_some_and(|r| r != ctx.sample_rate) {
-                    tracing::warn!(phone_id = %phone_id, url_rate = ctx.sample_rate, start_rate = ?start.sample_rate, "sample rates differ; using the URL's");
-                }
-                let sid = ctx.session.clone().unwrap_or_else(|| start.call_sid.clone());
-                let mut raw: std::collections::BTreeMap<String, String> = start.custom_parameters.clone();
-                raw.insert("CallSid".into(), sid);
-                raw.insert("StreamSid".into(), start.stream_sid.clone());
-                if let Some(f) = &start.from {
-                    raw.insert("From".into(), f.clone());
-                }
-                if let Some(t) = &start.to {
-                    raw.insert("To".into(), t.clone());
-                }
-                let params = match CallParams::from_raw(raw) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        sender.close(1007, &e.to_string()).await;
-                        break Ending::Failed(e.to_string());
-                    }
-                };
-                let answered = match calls::answer(&state, &ctx.verified, &params).await {
-                    Ok(a) => a,
-                    Err(e) => {
-                        tracing::error!(phone_id = %phone_id, error = %e, "cannot record the streamed call");
-                        sender.close(1011, "cannot record the call").await;
-                        break Ending::Failed("cannot record the call".into());
-                    }
-                };
-                if let Err(e) = db::calls::mark_answered(&state.db, &answered.call.id, &state.clock.now_rfc3339()).await {
-                    tracing::warn!(call = %answered.call.id, error = %e, "cannot mark the call in progress");
-                }
-                tracing::info!(call_sid = %params.call_sid, phone_id = %phone_id, rate = ctx.sample_rate, "stream started");
-                call_key = Some(answered.call.id.clone());
-                started = Instant::now();
-                // The conversation starts now; the socket's sending half goes to its writer.
-                let (out_tx, out_rx) = mpsc::channel::<Outbound>(64);
-                let (caller_tx, caller_rx) = mpsc::channel::<CallerEvent>(256);
-                if let Sender::Direct(sink) = std::mem::replace(&mut sender, Sender::Gone) {
-                    let (frames, task) = writer(sink, start.stream_sid.clone(), out_rx);
-                    sender = Sender::Writer { frames, task };
-                }
-                let settings = ctx.verified.agent.as_ref().map(|a| a.settings.clone()).unwrap_or_default();
-                let api_key = match &ctx.verified.agent {
-                    Some(a) => crate::agents::api_key(&state, &ctx.verified.owner, a).await,
-                    None => None,
-                };
-                let pipeline = state.voice.pipeline(&settings, api_key);
-                let store = conversation::TurnStore {
-                    db: state.db.clone(),
-                    call_key: answered.call.id.clone(),
-                    owner_id: ctx.verified.owner.id().to_string(),
-                };
-                conversation =
-                    Some(tokio::spawn(conversation::run(state.voice.clone(), pipeline, ctx.sample_rate, Some(store), caller_rx, out_tx)));
-                caller = Some(caller_tx);
-            }
-            Ok(Inbound::Media { pcm, .. }) => {
-                stats.media_frames += 1;
-                stats.media_bytes += pcm.len() as u64;
-                // Audio never waits on a busy conversation: a frame it cannot take is dropped
-                // (and counted), so this reader keeps reading and its timeouts keep working.
-                if let Some(c) = &caller
-                    && c.try_send(CallerEvent::Audio(audio::bytes_to_i16(&pcm))).is_err()
-                {
-                    stats.dropped_frames += 1;
-                }
-            }
-            Ok(Inbound::Dtmf { digit, .. }) => {
-                stats.dtmf.push(digit.clone());
-                // Never wait on a busy conversation (its queue holds 256 events): this reader
-                // keeps reading, so `stop` and the timeouts keep working.
-                if let Some(c) = &caller
-                    && c.try_send(CallerEvent::Dtmf(digit)).is_err()
-                {
-                    tracing::warn!(phone_id = %phone_id, "keypad digit dropped: the conversation is not keeping up");
-                }
-            }
-            Ok(Inbound::Mark { name }) => {
-                stats.marks += 1;
-                if let Some(c) = &caller {
-                    let _ = c.try_send(CallerEvent::Mark(name));
-                }
-            }
-            Ok(Inbound::Stop { reason }) => break Ending::Completed(reason),
-            // An event this version does not know (Exotel may add some) is not an error.
-            Err(stream::CodecError::UnknownEvent(event)) => {
-                tracing::debug!(phone_id = %phone_id, event = %event, "unknown stream event ignored");
+        let event = match decoded {
+            Ok(event) => event,
+            Err(e) if e.code == 1003 => {
+                sender.close(e.code, &e.reason).await;
+                break Ending::Failed("binary frame".into());
             }
             Err(e) => {
-                tracing::warn!(phone_id = %phone_id, error = %e, "malformed stream frame");
-                sender.close(e.close_code(), &e.to_string()).await;
-                break Ending::Failed(format!("malformed frame: {e}"));
+                tracing::warn!(phone_id = %phone_id, error = %e, "malformed stream message");
+                sender.close(e.code, &e.reason).await;
+                break Ending::Failed(format!("malformed frame: {}", e.reason));
             }
+        };
+        match event {
+            StreamEvent::Connected => {}
+            StreamEvent::Ignored { event } => tracing::debug!(phone_id = %phone_id, event = %event, "stream event ignored"),
+            // A repeated start changes nothing.
+            StreamEvent::Start(_) if call.is_some() => {}
+            StreamEvent::Start(start) => match begin(&state, &ctx, &codec, start).await {
+                Ok((running, out_rx)) => {
+                    if let Sender::Direct(sink) = std::mem::replace(&mut sender, Sender::Gone) {
+                        let (frames, task) = writer(sink, codec.clone(), out_rx);
+                        sender = Sender::Writer { frames, task };
+                    }
+                    call = Some(running);
+                }
+                Err((code, reason)) => {
+                    sender.close(code, &reason).await;
+                    break Ending::Failed(reason);
+                }
+            },
+            StreamEvent::Caller(event) => {
+                match &event {
+                    CallerEvent::Audio(samples) => {
+                        stats.media_frames += 1;
+                        stats.media_samples += samples.len() as u64;
+                    }
+                    CallerEvent::Dtmf(_) => stats.dtmf += 1,
+                    CallerEvent::Played(_) => stats.marks += 1,
+                }
+                let audio = matches!(event, CallerEvent::Audio(_));
+                let digit = matches!(event, CallerEvent::Dtmf(_));
+                // Never wait on a busy conversation (its queue holds 256 events): this reader
+                // keeps reading, so `stop` and the timeouts keep working. Audio it cannot take
+                // is dropped and counted.
+                if let Some(c) = &call
+                    && c.caller.try_send(event).is_err()
+                {
+                    if audio {
+                        stats.dropped_frames += 1;
+                    } else if digit {
+                        tracing::warn!(phone_id = %phone_id, "keypad digit dropped: the conversation is not keeping up");
+                    }
+                }
+            }
+            StreamEvent::Stop { reason } => break Ending::Completed(reason),
         }
     };
-    // The caller side is done: the conversation stores its last turn and ends.
-    drop(caller);
-    let mut turns = 0;
-    if let Some(c) = conversation {
-        if let Ok(Ok(summary)) = tokio::time::timeout(Duration::from_secs(5), c).await {
-            turns = summary.turns;
+    finish(&state, &phone_id, codec.audio().rate, call, ending, stats, sender).await;
+}
+
+/// `start`: records the call (or finds the webhook's) as in progress and starts its
+/// conversation; returns the conversation's outbound frames for the writer.
+async fn begin<C: StreamCodec>(
+    state: &AppState,
+    ctx: &StreamContext,
+    codec: &C,
+    start: StreamStart,
+) -> Result<(Running, mpsc::Receiver<AgentFrame>), (u16, String)> {
+    let phone_id = &ctx.verified.number.id;
+    let audio = codec.audio();
+    if start.sample_rate.is_some_and(|r| r != audio.rate) {
+        tracing::warn!(phone_id = %phone_id, rate = audio.rate, start_rate = ?start.sample_rate, "sample rates differ; using the URL's");
+    }
+    let sid = ctx.session.clone().unwrap_or_else(|| start.call_sid.clone());
+    let mut raw = start.parameters;
+    raw.insert("CallSid".into(), sid);
+    raw.insert("StreamSid".into(), start.stream_sid);
+    for (name, value) in [("From", start.from), ("To", start.to)] {
+        if let Some(v) = value {
+            raw.insert(name.into(), v);
         }
     }
-    sender.close(1000, "call ended").await;
-    let seconds = stats.media_bytes as f64 / stream::bytes_per_second(ctx.sample_rate) as f64;
-    tracing::info!(phone_id = %phone_id, ?ending, media_frames = stats.media_frames, dropped = stats.dropped_frames, audio_seconds = seconds, turns, dtmf = ?stats.dtmf, "stream ended");
-    if let Some(key) = call_key {
-        let duration = started.elapsed().as_millis() as i64;
-        let now = state.clock.now_rfc3339();
-        let (status, reason) = match &ending {
-            Ending::Completed(r) => ("completed", r.clone()),
-            Ending::Failed(r) => ("failed", Some(r.clone())),
-        };
-        if let Err(e) = db::calls::set_status(&state.db, &key, status, reason.as_deref(), Some(&now), Some(duration)).await {
-            tracing::error!(call = %key, error = %e, "cannot store the call's end");
+    let params = CallParams::from_raw(raw).map_err(|e| (1007, e.to_string()))?;
+    let recorded = calls::record(state, codec.provider(), &ctx.verified, &params).await.map_err(|e| {
+        tracing::error!(phone_id = %phone_id, error = %e, "cannot record the streamed call");
+        (1011, "cannot record the call".to_string())
+    })?;
+    if let Err(e) = db::calls::mark_answered(&state.db, &recorded.call.id, &state.clock.now_rfc3339()).await {
+        tracing::warn!(call = %recorded.call.id, error = %e, "cannot mark the call in progress");
+    }
+    tracing::info!(call_sid = %params.call_sid, phone_id = %phone_id, rate = audio.rate, "stream started");
+    // The conversation starts now; the socket's sending half goes to its writer.
+    let (out_tx, out_rx) = mpsc::channel::<AgentFrame>(64);
+    let (caller_tx, caller_rx) = mpsc::channel::<CallerEvent>(256);
+    let settings = ctx.verified.agent.as_ref().map(|a| a.settings.clone()).unwrap_or_default();
+    let api_key = match &ctx.verified.agent {
+        Some(a) => crate::agents::api_key(state, &ctx.verified.owner, a).await,
+        None => None,
+    };
+    let pipeline = state.voice.pipeline(&settings, api_key);
+    let store =
+        conversation::TurnStore { db: state.db.clone(), call_key: recorded.call.id.clone(), owner_id: ctx.verified.owner.id().to_string() };
+    let task = tokio::spawn(conversation::run(state.voice.clone(), pipeline, audio, Some(store), caller_rx, out_tx));
+    let running = Running { call_key: recorded.call.id, started: Instant::now(), caller: caller_tx, conversation: Some(task) };
+    Ok((running, out_rx))
+}
+
+/// The stream is over: the conversation stores its last turn, the socket closes, and the call
+/// record gets its end.
+async fn finish<S: Sink<Message> + Send + 'static>(
+    state: &AppState,
+    phone_id: &str,
+    rate: u32,
+    call: Option<Running>,
+    ending: Ending,
+    stats: StreamStats,
+    mut sender: Sender<S>,
+) {
+    let mut turns = 0;
+    let (call_key, started) = match call {
+        Some(Running { call_key, started, caller, conversation }) => {
+            // The caller side is done: the conversation stores its last turn and ends.
+            drop(caller);
+            if let Some(c) = conversation
+                && let Ok(Ok(summary)) = tokio::time::timeout(Duration::from_secs(5), c).await
+            {
+                turns = summary.turns;
+            }
+            (Some(call_key), started)
         }
+        None => (None, Instant::now()),
+    };
+    sender.close(1000, "call ended").await;
+    let seconds = stats.media_samples as f64 / f64::from(rate.max(1));
+    tracing::info!(phone_id = %phone_id, ?ending, media_frames = stats.media_frames, dropped = stats.dropped_frames, audio_seconds = seconds, turns, keypad_digits = stats.dtmf, "stream ended");
+    let Some(key) = call_key else { return };
+    let duration = started.elapsed().as_millis() as i64;
+    let now = state.clock.now_rfc3339();
+    let (status, reason) = match ending {
+        Ending::Completed(r) => (CallStatus::Completed, r),
+        Ending::Failed(r) => (CallStatus::Failed, Some(r)),
+    };
+    if let Err(e) = db::calls::set_status(&state.db, &key, status, reason.as_deref(), Some(&now), Some(duration)).await {
+        tracing::error!(call = %key, error = %e, "cannot store the call's end");
     }
 }
 
-async fn close<S: SinkExt<Message> + Unpin>(sink: &mut S, code: u16, reason: &str) -> Result<(), S::Error> {
+async fn close<S: Sink<Message> + Unpin>(sink: &mut S, code: u16, reason: &str) -> Result<(), S::Error> {
     // A close frame's reason is at most 123 bytes; cut on a character boundary.
     let mut end = reason.len().min(123);
     while !reason.is_char_boundary(end) {

@@ -180,7 +180,6 @@ mod tests {
         for (from, to) in [(8000, 16000), (24000, 16000), (22050, 8000), (16000, 24000), (22050, 16000)] {
             // A length that is a whole number of the resampler's chunks, and one that is not.
             for input in [tone(440.0, from, 1.0), tone(440.0, from, 1.0)[..1024 * (from as usize / 1024)].to_vec()] {
-                let input = input;
                 let out = resample(&input, from, to).unwrap();
                 assert_eq!(out.len(), input.len() * to as usize / from as usize, "{from}->{to}");
                 let f = frequency(&out, to);

@@ -12,6 +12,7 @@ use domain::agent::AgentInput;
 use super::agent::{EchoAgent, LlmAgent, ScriptedAgent};
 use super::models::ModelFiles;
 use super::openai::{OpenAi, OpenAiStt, OpenAiTts};
+use super::stats::{CallStats, Summary};
 use super::vad::{SileroModel, VadSettings};
 use super::{Agent, SpeechToText, TextToSpeech, VoiceError, audio, piper, whisper};
 
@@ -25,19 +26,26 @@ pub struct VoiceEngine {
     http: reqwest::Client,
     silero: OnceLock<Result<Arc<SileroModel>, VoiceError>>,
     greetings: Mutex<HashMap<u64, Arc<Vec<i16>>>>,
+    options: EngineOptions,
+    /// The rates calls have streamed at (plus the rendering rate): warm-up renders greetings
+    /// at each, so the next call at any of them greets at once. Learnt, not configured: the
+    /// pipeline knows no provider.
+    greeting_rates: Mutex<std::collections::BTreeSet<u32>>,
     /// Figures of the calls this process has run (benchmarks, logs).
     pub stats: Mutex<CallStats>,
 }
 
-/// Totals over finished conversations.
-#[derive(Debug, Default, Clone)]
-pub struct CallStats {
-    pub calls: u64,
-    pub barge_ins: u64,
-    /// How late outbound chunks left against their real-time schedule.
-    pub lateness: super::speaker::Lateness,
-    /// Per reply: end of speech detected -> first byte out, minus provider time (ms).
-    pub server_added_ms: Vec<f64>,
+/// How an engine is set up beyond its models.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The offline voice samples its noise (natural); off, the same text always sounds the same.
+    pub sampled_voice: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self { sampled_voice: true }
+    }
 }
 
 /// The providers and settings of one call's agent.
@@ -68,10 +76,18 @@ pub struct Timeouts {
     pub tts: Duration,
 }
 
+/// Greetings and fallback lines are rendered once at this rate; other rates are resampled.
+const GREETING_RATE: u32 = 24000;
+
 const LOCAL_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl VoiceEngine {
     pub fn new(files: ModelFiles, threads: usize, provider_timeout: Duration) -> Arc<Self> {
+        Self::with_options(files, threads, provider_timeout, EngineOptions::default())
+    }
+
+    /// An engine with `options`.
+    pub fn with_options(files: ModelFiles, threads: usize, provider_timeout: Duration, options: EngineOptions) -> Arc<Self> {
         let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build().unwrap_or_default();
         Arc::new(Self {
             files,
@@ -80,6 +96,8 @@ impl VoiceEngine {
             http,
             silero: OnceLock::new(),
             greetings: Mutex::new(HashMap::new()),
+            options,
+            greeting_rates: Mutex::new([GREETING_RATE].into()),
             stats: Mutex::default(),
         })
     }
@@ -150,7 +168,7 @@ impl VoiceEngine {
     }
 
     /// Loads the offline models (when `models`) and renders the greetings (and fallback lines)
-    /// of `agents` at every stream rate, logging what is missing.
+    /// of `agents` at every rate calls have used, logging what is missing.
     pub async fn warm_up(self: &Arc<Self>, agents: &[(AgentInput, Option<String>)], models: bool) {
         if models {
             let missing = self.files.missing();
@@ -174,13 +192,14 @@ impl VoiceEngine {
         for (agent, api_key) in agents {
             let pipeline = self.pipeline(agent, api_key.clone());
             // Every rate comes from one rendering: when it fails, the other rates would too.
-            for rate in crate::telephony::exotel::stream::RATES {
+            let rates: Vec<u32> = self.greeting_rates.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().copied().collect();
+            for &rate in &rates {
                 if let Err(e) = self.greeting(&pipeline, rate).await {
                     tracing::warn!(agent = %agent.name, error = %e, "cannot render a greeting");
                     break;
                 }
             }
-            for rate in crate::telephony::exotel::stream::RATES {
+            for &rate in &rates {
                 if let Err(e) = self.fallback(&pipeline, rate).await {
                     tracing::warn!(agent = %agent.name, error = %e, "cannot render the fallback line");
                     break;
@@ -190,14 +209,8 @@ impl VoiceEngine {
     }
 
     /// Adds a finished conversation to [`Self::stats`].
-    pub fn record(&self, summary: &super::conversation::Summary) {
-        let mut s = self.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        s.calls += 1;
-        s.barge_ins += summary.barge_ins as u64;
-        s.lateness.merge(&summary.lateness);
-        if s.server_added_ms.len() < 1_000_000 {
-            s.server_added_ms.extend(&summary.server_added_ms);
-        }
+    pub fn record(&self, summary: &Summary) {
+        self.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).add(summary);
     }
 
     /// The greeting's audio at `rate`, rendered once per voice, text and rate.
@@ -218,7 +231,14 @@ impl VoiceEngine {
     /// Rendered once per voice and text, at the highest stream rate; the other rates are
     /// resampled from that rendering (milliseconds), so a stream at any rate greets at once.
     async fn cached(&self, tts: &Arc<dyn TextToSpeech>, voice_key: &str, text: &str, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
-        const TOP: u32 = 24000;
+        const TOP: u32 = GREETING_RATE;
+        {
+            // Remember the rate for the next warm-up (a handful at most: transports check rates).
+            let mut rates = self.greeting_rates.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if rates.len() < 8 {
+                rates.insert(rate);
+            }
+        }
         let key = |rate: u32| {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             (voice_key, text, rate).hash(&mut h);
@@ -295,12 +315,13 @@ impl TextToSpeech for PiperTts {
     async fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<i16>, VoiceError> {
         let engine = self.engine.clone();
         let name = self.voice.clone();
+        let sampled = self.engine.options.sampled_voice;
         let voice = tokio::task::spawn_blocking(move || piper::shared(&engine.files, &name, engine.threads))
             .await
             .map_err(|e| VoiceError::Tts(e.to_string()))??;
         let ipa = piper::phonemize(text, voice.espeak_voice()).await?;
         tokio::task::spawn_blocking(move || {
-            let samples = voice.synthesize_ipa(&ipa)?;
+            let samples = voice.synthesize_ipa(&ipa, sampled)?;
             Ok(audio::f32_to_i16(&audio::resample(&samples, voice.rate(), rate)?))
         })
         .await

@@ -6,15 +6,19 @@
 //! - [`openai`]: OpenAI-compatible chat completions (streamed), transcription and speech.
 //! - [`agent`]: the scripted agent, the echo agent (benchmarks), and the LLM agent.
 //! - [`conversation`]: one call's loop, from caller audio to paced agent audio and stored turns.
+//! - [`frames`]: the pipeline's vocabulary with the transport (caller events, agent frames,
+//!   chunk rules); the pipeline knows no telephony provider.
 
 pub mod agent;
 pub mod audio;
 pub mod conversation;
 pub mod engine;
+pub mod frames;
 pub mod models;
 pub mod openai;
 pub mod piper;
 pub mod speaker;
+pub mod stats;
 pub mod vad;
 pub mod whisper;
 
@@ -49,12 +53,7 @@ impl VoiceError {
 }
 
 /// Who spoke a turn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Caller,
-    Agent,
-}
+pub use domain::call::Role;
 
 /// One exchange of the conversation so far, as the agent sees it.
 #[derive(Debug, Clone, PartialEq)]

@@ -87,7 +87,9 @@ impl PiperVoice {
     }
 
     /// Synthesizes one sentence at the voice's rate (blocking; call from a blocking thread).
-    pub fn synthesize_ipa(&self, ipa: &str) -> Result<Vec<f32>, VoiceError> {
+    /// `sampled`: the voice's own noise (natural, different each time); without it the same
+    /// text always gives the same audio (tests).
+    pub fn synthesize_ipa(&self, ipa: &str, sampled: bool) -> Result<Vec<f32>, VoiceError> {
         use ort::value::Tensor;
         let ids = self.phoneme_ids(ipa);
         if ids.len() <= 3 {
@@ -98,7 +100,11 @@ impl PiperVoice {
         let input = Tensor::from_array(([1usize, n], ids)).map_err(err)?;
         let lengths = Tensor::from_array(([1usize], vec![n as i64])).map_err(err)?;
         let inf = &self.config.inference;
-        let scales = Tensor::from_array(([3usize], vec![inf.noise_scale, inf.length_scale, inf.noise_w])).map_err(err)?;
+        let scales = Tensor::from_array((
+            [3usize],
+            if sampled { vec![inf.noise_scale, inf.length_scale, inf.noise_w] } else { vec![0.0, inf.length_scale, 0.0] },
+        ))
+        .map_err(err)?;
         let mut session = self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let out = session.run(ort::inputs!["input" => input, "input_lengths" => lengths, "scales" => scales]).map_err(err)?;
         let (_, samples) = out[0].try_extract_tensor::<f32>().map_err(err)?;
@@ -128,10 +134,7 @@ pub fn shared(files: &ModelFiles, voice: &str, threads: usize) -> Result<Arc<Pip
 pub async fn phonemize(text: &str, espeak_voice: &str) -> Result<String, VoiceError> {
     let out = run_espeak(&["-q", "--ipa", "-v", espeak_voice, "--stdin"], text).await?;
     let clauses: Vec<&str> = std::str::from_utf8(&out).unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    let end = match text.trim_end().chars().last() {
-        Some(c @ ('.' | '?' | '!')) => c,
-        _ => '.',
-    };
+    let end = text.trim_end().chars().last().filter(|c| matches!(c, '.' | '?' | '!')).unwrap_or('.');
     Ok(format!("{}{end}", clauses.join(", ")))
 }
 

@@ -1,12 +1,14 @@
-//! Outbound audio of a call: utterances cut into chunks that respect Exotel's size rules
-//! (multiples of 320 bytes, at least 3,200, at most 100 KB), sent in real time (one chunk
-//! ahead of the caller's ear, so no burst and no gap), with a mark after each utterance.
+//! Outbound audio of a call: utterances cut into chunks that keep the transport's size rules
+//! ([`ChunkRules`]: a multiple, a minimum and a maximum), sent in real time (one chunk ahead of
+//! the caller's ear, so no burst and no gap), with a mark after each utterance.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::telephony::exotel::stream::{FRAME_MULTIPLE, MAX_CHUNK, MIN_CHUNK, Outbound};
+use tokio::time::Instant;
+
+use super::frames::{AgentFrame, ChunkRules};
 
 /// How late chunks left, in 1 ms buckets (the last bucket holds everything later).
 #[derive(Debug, Clone)]
@@ -63,15 +65,15 @@ struct Queued {
 }
 
 impl Queued {
-    /// Up to `samples` samples as little-endian bytes, taken from the front.
-    fn take(&mut self, samples: usize) -> Vec<u8> {
-        let mut out = Vec::with_capacity(samples * 2);
+    /// Up to `samples` samples, taken from the front (room is kept for the padding).
+    fn take(&mut self, samples: usize, capacity: usize) -> Vec<i16> {
+        let mut out = Vec::with_capacity(capacity.max(samples));
         let mut want = samples.min(self.left);
         self.left -= want;
         while want > 0 {
             let Some(part) = self.parts.front() else { break };
             let n = want.min(part.len() - self.offset);
-            super::audio::extend_le_bytes(&mut out, &part[self.offset..self.offset + n]);
+            out.extend_from_slice(&part[self.offset..self.offset + n]);
             want -= n;
             self.offset += n;
             if self.offset == part.len() {
@@ -85,6 +87,8 @@ impl Queued {
 
 /// One call's outbound audio queue and clock.
 pub struct Speaker {
+    rules: ChunkRules,
+    /// Samples per chunk.
     chunk: usize,
     chunk_time: Duration,
     queue: VecDeque<Queued>,
@@ -105,15 +109,24 @@ pub enum Sent {
 }
 
 impl Speaker {
-    pub fn new(rate: u32) -> Self {
-        let bytes_per_second = rate as usize * 2;
-        // 100 ms of audio, but never under Exotel's minimum (at 8 kHz: 3,200 bytes = 200 ms).
-        let chunk = round_down(bytes_per_second / 10, FRAME_MULTIPLE).clamp(MIN_CHUNK, MAX_CHUNK);
-        let chunk_time = Duration::from_secs_f64(chunk as f64 / bytes_per_second as f64);
-        Self { chunk, chunk_time, queue: VecDeque::new(), next_due: None, playing_until: Instant::now(), lateness: Lateness::default() }
+    /// A speaker for audio at `rate` in chunks that keep `rules`.
+    pub fn new(rate: u32, rules: ChunkRules) -> Self {
+        // 100 ms of audio, but never under the transport's minimum (Exotel at 8 kHz: 200 ms).
+        let chunk = rules.fit(rate as usize / 10);
+        let chunk_time = Duration::from_secs_f64(chunk as f64 / f64::from(rate.max(1)));
+        Self {
+            rules,
+            chunk,
+            chunk_time,
+            queue: VecDeque::new(),
+            next_due: None,
+            playing_until: Instant::now(),
+            lateness: Lateness::default(),
+        }
     }
 
-    pub fn chunk_bytes(&self) -> usize {
+    /// Samples in a full chunk.
+    pub fn chunk_samples(&self) -> usize {
         self.chunk
     }
 
@@ -143,17 +156,17 @@ impl Speaker {
     }
 
     /// Drops everything not yet heard; the caller is talking.
-    pub fn clear(&mut self, now: Instant) -> Vec<Outbound> {
+    pub fn clear(&mut self, now: Instant) -> Vec<AgentFrame> {
         let had = self.is_speaking(now);
         self.queue.clear();
         self.next_due = None;
         self.playing_until = now;
-        if had { vec![Outbound::Clear] } else { Vec::new() }
+        if had { vec![AgentFrame::Clear] } else { Vec::new() }
     }
 
     /// Frames due at `now`, and what they mean for the conversation. `more_coming` says whether
     /// more audio of the last utterance may still come (then a short tail waits for it).
-    pub fn poll(&mut self, now: Instant, more_coming: bool) -> (Vec<Outbound>, Vec<Sent>) {
+    pub fn poll(&mut self, now: Instant, more_coming: bool) -> (Vec<AgentFrame>, Vec<Sent>) {
         let mut frames = Vec::new();
         let mut events = Vec::new();
         while let Some(due) = self.next_due {
@@ -165,7 +178,7 @@ impl Speaker {
                 self.next_due = None;
                 break;
             };
-            let left = front.left * 2;
+            let left = front.left;
             if left < self.chunk && last_part {
                 // Wait for the rest of the sentence rather than pad mid-utterance; the chunk
                 // ahead covers the wait.
@@ -176,13 +189,13 @@ impl Speaker {
                 // Everything of this utterance is out: its mark, no padding of silence.
                 let id = front.id;
                 self.queue.pop_front();
-                frames.push(Outbound::Mark { name: format!("utterance-{id}") });
+                frames.push(AgentFrame::Mark(mark_name(id)));
                 events.push(Sent::Done(id));
                 continue;
             }
-            let mut payload = front.take(self.chunk / 2);
+            let mut payload = front.take(self.chunk, self.rules.pad(self.chunk.min(left)));
             // Whole frames, at least the minimum: pad the utterance's end with silence.
-            let padded = round_up(payload.len(), FRAME_MULTIPLE).max(MIN_CHUNK);
+            let padded = self.rules.pad(payload.len());
             payload.resize(padded, 0);
             if !front.started {
                 front.started = true;
@@ -191,11 +204,11 @@ impl Speaker {
             let played = Duration::from_secs_f64(padded as f64 / self.chunk as f64 * self.chunk_time.as_secs_f64());
             self.lateness.record(now.saturating_duration_since(due));
             self.playing_until = self.playing_until.max(now) + played;
-            frames.push(Outbound::Media { pcm: payload });
+            frames.push(AgentFrame::Audio(payload));
             if front.left == 0 && !last_part {
                 let id = front.id;
                 self.queue.pop_front();
-                frames.push(Outbound::Mark { name: format!("utterance-{id}") });
+                frames.push(AgentFrame::Mark(mark_name(id)));
                 events.push(Sent::Done(id));
             }
             // The next chunk is due one chunk before the caller runs out of audio.
@@ -206,53 +219,57 @@ impl Speaker {
     }
 }
 
-fn round_down(n: usize, m: usize) -> usize {
-    n / m * m
+/// The mark that follows utterance `id`.
+pub fn mark_name(id: u64) -> String {
+    format!("utterance-{id}")
 }
 
-fn round_up(n: usize, m: usize) -> usize {
-    n.div_ceil(m) * m
+/// The utterance a mark names (see [`mark_name`]).
+pub fn marked_utterance(name: &str) -> Option<u64> {
+    name.strip_prefix("utterance-")?.parse().ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn media_sizes(frames: &[Outbound]) -> Vec<usize> {
-        frames.iter().filter_map(|f| if let Outbound::Media { pcm } = f { Some(pcm.len()) } else { None }).collect()
+    /// Exotel's rules (multiples of 320 bytes, 3,200 to 100 KB), in samples.
+    const RULES: ChunkRules = ChunkRules { multiple: 160, min: 1600, max: 51200 };
+
+    fn audio_sizes(frames: &[AgentFrame]) -> Vec<usize> {
+        frames.iter().filter_map(|f| if let AgentFrame::Audio(pcm) = f { Some(pcm.len()) } else { None }).collect()
     }
 
     #[test]
-    fn chunks_follow_exotels_size_rules_at_every_rate() {
+    fn chunks_follow_the_transports_size_rules_at_every_rate() {
         for rate in [8000, 16000, 24000] {
-            let s = Speaker::new(rate);
-            assert_eq!(s.chunk_bytes() % 320, 0);
-            assert!(s.chunk_bytes() >= 3200 && s.chunk_bytes() <= 100 * 1024);
+            let s = Speaker::new(rate, RULES);
+            assert!(RULES.allows(s.chunk_samples()), "{rate}: {}", s.chunk_samples());
         }
-        let mut s = Speaker::new(8000);
+        let mut s = Speaker::new(8000, RULES);
         let t0 = Instant::now();
-        s.enqueue(1, Arc::new(vec![1; (3200 * 2 + 100) / 2]), t0);
+        s.enqueue(1, Arc::new(vec![1; 1600 * 2 + 50]), t0);
         let mut all = Vec::new();
         for i in 0..20 {
             let (f, _) = s.poll(t0 + Duration::from_millis(100 * i), false);
             all.extend(f);
         }
-        let sizes = media_sizes(&all);
-        assert_eq!(sizes, vec![3200, 3200, 3200], "the 100-byte tail is padded to the minimum");
-        assert_eq!(all.last(), Some(&Outbound::Mark { name: "utterance-1".into() }));
+        let sizes = audio_sizes(&all);
+        assert_eq!(sizes, vec![1600, 1600, 1600], "the 50-sample tail is padded to the minimum");
+        assert_eq!(all.last(), Some(&AgentFrame::Mark("utterance-1".into())));
     }
 
     #[test]
     fn audio_is_paced_in_real_time_one_chunk_ahead() {
         // 2 s of audio at 8 kHz = 10 chunks of 200 ms.
-        let mut s = Speaker::new(8000);
+        let mut s = Speaker::new(8000, RULES);
         let t0 = Instant::now();
         s.enqueue(7, Arc::new(vec![0; 16000]), t0);
         let mut sent_at = Vec::new();
         for ms in (0..3000).step_by(5) {
             let (frames, _) = s.poll(t0 + Duration::from_millis(ms), false);
             for f in frames {
-                if matches!(f, Outbound::Media { .. }) {
+                if matches!(f, AgentFrame::Audio(_)) {
                     sent_at.push(ms);
                 }
             }
@@ -264,13 +281,13 @@ mod tests {
 
     #[test]
     fn clear_drops_unsent_audio_and_says_so_once() {
-        let mut s = Speaker::new(8000);
+        let mut s = Speaker::new(8000, RULES);
         let t0 = Instant::now();
         s.enqueue(1, Arc::new(vec![0; 16000]), t0);
         let (_, ev) = s.poll(t0, false);
         assert_eq!(ev, vec![Sent::First(1)]);
         assert!(s.is_speaking(t0));
-        assert_eq!(s.clear(t0), vec![Outbound::Clear]);
+        assert_eq!(s.clear(t0), vec![AgentFrame::Clear]);
         assert!(!s.is_speaking(t0));
         assert!(s.clear(t0).is_empty());
         assert_eq!(s.poll(t0 + Duration::from_secs(1), false).0, vec![]);
@@ -278,32 +295,25 @@ mod tests {
 
     #[test]
     fn a_chunk_spans_the_sentences_of_an_utterance_in_order() {
-        let mut s = Speaker::new(8000);
+        let mut s = Speaker::new(8000, RULES);
         let t0 = Instant::now();
         s.enqueue(1, Arc::new(vec![1; 1000]), t0);
         s.enqueue(1, Arc::new(vec![-2; 1100]), t0);
         let (frames, _) = s.poll(t0, false);
-        let Some(Outbound::Media { pcm }) = frames.first() else { panic!("{frames:?}") };
-        let samples: Vec<i16> = pcm.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+        let Some(AgentFrame::Audio(samples)) = frames.first() else { panic!("{frames:?}") };
         assert_eq!(samples.len(), 1600);
         assert!(samples[..1000].iter().all(|&v| v == 1) && samples[1000..].iter().all(|&v| v == -2));
         // The last 500 samples follow, padded to the minimum, then the mark.
-        assert_eq!(
-            &frames[1..],
-            &[
-                Outbound::Media { pcm: [(-2i16).to_le_bytes().repeat(500), vec![0; 2200]].concat() },
-                Outbound::Mark { name: "utterance-1".into() }
-            ]
-        );
+        assert_eq!(&frames[1..], &[AgentFrame::Audio([vec![-2; 500], vec![0; 1100]].concat()), AgentFrame::Mark("utterance-1".into())]);
     }
 
     #[test]
     fn a_partial_sentence_waits_for_the_rest_instead_of_padding() {
-        let mut s = Speaker::new(8000);
+        let mut s = Speaker::new(8000, RULES);
         let t0 = Instant::now();
         s.enqueue(1, Arc::new(vec![0; 500]), t0);
         assert!(s.poll(t0, true).0.is_empty());
         s.enqueue(1, Arc::new(vec![0; 1100]), t0);
-        assert_eq!(media_sizes(&s.poll(t0 + Duration::from_millis(5), true).0), vec![3200]);
+        assert_eq!(audio_sizes(&s.poll(t0 + Duration::from_millis(5), true).0), vec![1600]);
     }
 }

@@ -22,6 +22,7 @@ struct WebRtc(webrtc_vad::Vad);
 
 // SAFETY: the fvad instance behind the pointer is owned by this value alone and has no
 // thread affinity; it is only ever used through `&mut self`, from one task at a time.
+#[allow(unsafe_code)]
 unsafe impl Send for WebRtc {}
 
 impl WebRtc {
@@ -64,11 +65,11 @@ impl SileroModel {
     }
 
     /// Speech probability of one chunk; updates `state` (2x1x128).
-    fn probability(&self, input: &[f32], state: &mut Vec<f32>) -> Result<f32, VoiceError> {
+    fn probability(&self, input: &[f32], state: &mut [f32]) -> Result<f32, VoiceError> {
         use ort::value::Tensor;
         let err = |e: ort::Error| VoiceError::Model(format!("silero: {e}"));
         let x = Tensor::from_array(([1usize, input.len()], input.to_vec())).map_err(err)?;
-        let s = Tensor::from_array(([2usize, 1, 128], state.clone())).map_err(err)?;
+        let s = Tensor::from_array(([2usize, 1, 128], state.to_vec())).map_err(err)?;
         let sr = Tensor::from_array(([1usize], vec![MODEL_RATE as i64])).map_err(err)?;
         let mut session = self.session();
         let out = session.run(ort::inputs!["input" => x, "state" => s, "sr" => sr]).map_err(err)?;

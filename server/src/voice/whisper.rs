@@ -63,9 +63,12 @@ impl WhisperModel {
     }
 }
 
+/// The model loaded by this process and the directory it came from.
+type Loaded = std::sync::Mutex<Option<(std::path::PathBuf, Arc<WhisperModel>)>>;
+
 /// The models loaded by this process, by directory (loaded on first use).
 pub fn shared(files: &ModelFiles, threads: usize) -> Result<Arc<WhisperModel>, VoiceError> {
-    static MODEL: OnceLock<std::sync::Mutex<Option<(std::path::PathBuf, Arc<WhisperModel>)>>> = OnceLock::new();
+    static MODEL: OnceLock<Loaded> = OnceLock::new();
     let slot = MODEL.get_or_init(Default::default);
     let mut slot = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = files.whisper_dir();

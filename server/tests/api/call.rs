@@ -129,7 +129,7 @@ async fn a_caller_is_greeted_understood_answered_interrupted_and_said_goodbye_to
     assert_eq!(stored[2]["started_at"], stored[1]["ended_at"], "{stored:?}");
 
     let call = server::db::calls::get_by_key(&l.state.db, &format!("exotel_{}", report.call_sid)).await.unwrap().unwrap();
-    assert_eq!((call.status.as_str(), call.reason.as_deref()), ("completed", Some("agent ended the call")));
+    assert_eq!((call.status, call.reason.as_deref()), (domain::call::CallStatus::Completed, Some("agent ended the call")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

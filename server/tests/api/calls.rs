@@ -2,6 +2,7 @@
 
 use crate::common;
 
+use domain::call::{CallStatus, Role, TurnKind};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
@@ -23,7 +24,7 @@ async fn call_logs_list_filter_detail_and_isolation() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
     }
-    server::db::calls::set_status(&state.db, "exotel_CALOG0", "completed", None, Some(&state.clock.now_rfc3339()), Some(42_000))
+    server::db::calls::set_status(&state.db, "exotel_CALOG0", CallStatus::Completed, None, Some(&state.clock.now_rfc3339()), Some(42_000))
         .await
         .unwrap();
 
@@ -110,7 +111,7 @@ async fn agent_filter_paging_turns_analytics_and_stale_calls() {
 
     // A streamed call with its turns and timings.
     server::db::calls::mark_answered(&state.db, "exotel_CAP1", &state.clock.now_rfc3339()).await.unwrap();
-    let turn = |seq, role: &'static str, kind: &'static str, text: &str, timings| server::db::turns::NewTurn {
+    let turn = |seq, role: Role, kind: TurnKind, text: &str, timings| server::db::turns::NewTurn {
         call_key: "exotel_CAP1".into(),
         owner_id: a.owner.id().to_string(),
         seq,
@@ -131,22 +132,29 @@ async fn agent_filter_paging_turns_analytics_and_stale_calls() {
         heard_ms: None,
     };
     for t in [
-        turn(1, "caller", "speech", "What are your opening hours?", Default::default()),
-        turn(2, "agent", "speech", "Nine to five.", replied.clone()),
+        turn(1, Role::Caller, TurnKind::Speech, "What are your opening hours?", Default::default()),
+        turn(2, Role::Agent, TurnKind::Speech, "Nine to five.", replied.clone()),
         turn(
             3,
-            "agent",
-            "speech",
+            Role::Agent,
+            TurnKind::Speech,
             "Anything else?",
             domain::call::TurnTimings { first_byte_ms: Some(880), endpointing_ms: Some(700), ..Default::default() },
         ),
-        turn(4, "caller", "dtmf", "1", Default::default()),
+        turn(4, Role::Caller, TurnKind::Dtmf, "1", Default::default()),
     ] {
         server::db::turns::insert(&state.db, &t).await.unwrap();
     }
-    server::db::calls::set_status(&state.db, "exotel_CAP1", "completed", Some("callended"), Some(&state.clock.now_rfc3339()), Some(60_000))
-        .await
-        .unwrap();
+    server::db::calls::set_status(
+        &state.db,
+        "exotel_CAP1",
+        CallStatus::Completed,
+        Some("callended"),
+        Some(&state.clock.now_rfc3339()),
+        Some(60_000),
+    )
+    .await
+    .unwrap();
     let detail = json("/api/calls/exotel_CAP1".into()).await;
     assert_eq!(detail["turnCount"], 4);
     let turns = detail["turns"].as_array().unwrap();

@@ -6,8 +6,8 @@ use proptest::prelude::*;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use server::telephony::exotel::answer::{Answer, to_xml};
-use server::telephony::exotel::params::CallParams;
 use server::telephony::exotel::stream::{self, CodecError, Inbound, Outbound, Start};
+use server::telephony::params::CallParams;
 
 /// Text and attribute values of every element, in document order.
 fn texts_and_attrs(xml: &str) -> Result<Vec<String>, String> {

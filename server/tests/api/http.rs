@@ -3,12 +3,7 @@
 use server::{AppState, Settings};
 
 async fn spawn() -> String {
-    let state = AppState::connect(Settings::for_tests()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = server::http::router().with_state(state);
-    tokio::spawn(server::serve::run(listener, router, std::future::pending()));
-    format!("http://{addr}")
+    crate::common::serve(crate::common::state().await).await
 }
 
 #[tokio::test]
@@ -29,7 +24,7 @@ async fn healthz_is_503_with_a_json_error_when_the_database_is_gone() {
     let addr = listener.local_addr().unwrap();
     // Point the state at a namespace/database pair that was never selected.
     let broken = AppState { db: surrealdb::Surreal::init(), ..state };
-    tokio::spawn(server::serve::run(listener, server::http::router().with_state(broken), std::future::pending()));
+    tokio::spawn(server::serve::run(listener, server::routes::router(broken, axum::Router::new()), std::future::pending()));
     let res = reqwest::get(format!("http://{addr}/healthz")).await.unwrap();
     assert_eq!(res.status(), 503);
     let body: serde_json::Value = res.json().await.unwrap();

@@ -12,6 +12,7 @@ mod http;
 mod isolation;
 mod numbers;
 mod openai;
+mod session;
 mod stream;
 mod telephony;
 mod users;

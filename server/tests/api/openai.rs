@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use domain::agent::AgentInput;
+use domain::call::{Role, TurnKind};
 use serde_json::{Value, json};
 use server::simulator::{self, CallOptions, Step};
 
@@ -204,29 +205,30 @@ async fn an_agent_on_openai_compatible_providers_hears_thinks_and_speaks() {
     let expected_ms = REPLY.chars().filter(|c| *c != ' ').count() as f64 * 60.0;
     assert!(turn.reply_audio_ms > expected_ms * 0.9 && turn.reply_audio_ms < expected_ms * 1.4, "{} vs {expected_ms}", turn.reply_audio_ms);
 
-    let seen = seen.lock().unwrap();
-    assert!(seen.auth_ok, "the key went out as a bearer token");
-    for (model, rate, _) in &seen.transcriptions {
-        assert_eq!((model.as_str(), *rate), ("whisper-1", 16_000));
+    {
+        let seen = seen.lock().unwrap();
+        assert!(seen.auth_ok, "the key went out as a bearer token");
+        for (model, rate, _) in &seen.transcriptions {
+            assert_eq!((model.as_str(), *rate), ("whisper-1", 16_000));
+        }
+        // A pause inside the question may start an early transcription of its first words (dropped
+        // when the caller goes on); the last one, whose text was used, holds the whole utterance.
+        let samples = seen.transcriptions.last().unwrap().2;
+        let caller_ms = question.len() as f64 / 8.0;
+        assert!((samples as f64 / 16.0) > caller_ms * 0.8, "the whole utterance was sent: {samples} samples of {caller_ms} ms");
+        let chat = &seen.chats[0];
+        assert_eq!(chat["model"], "gpt-test");
+        assert_eq!(chat["messages"][0], json!({"role": "system", "content": "You are the clinic's receptionist."}));
+        assert_eq!(chat["messages"].as_array().unwrap().last().unwrap(), &json!({"role": "user", "content": HEARD}));
+        // Streamed into speech sentence by sentence.
+        let spoken: Vec<&str> = seen.speech.iter().filter_map(|s| s["input"].as_str()).collect();
+        assert!(spoken.contains(&"We are open from nine to five.") && spoken.contains(&"See you soon!"), "{spoken:?}");
+        assert!(seen.speech.iter().all(|s| s["response_format"] == "pcm"));
     }
-    // A pause inside the question may start an early transcription of its first words (dropped
-    // when the caller goes on); the last one, whose text was used, holds the whole utterance.
-    let samples = seen.transcriptions.last().unwrap().2;
-    let caller_ms = question.len() as f64 / 8.0;
-    assert!((samples as f64 / 16.0) > caller_ms * 0.8, "the whole utterance was sent: {samples} samples of {caller_ms} ms");
-    let chat = &seen.chats[0];
-    assert_eq!(chat["model"], "gpt-test");
-    assert_eq!(chat["messages"][0], json!({"role": "system", "content": "You are the clinic's receptionist."}));
-    assert_eq!(chat["messages"].as_array().unwrap().last().unwrap(), &json!({"role": "user", "content": HEARD}));
-    // Streamed into speech sentence by sentence.
-    let spoken: Vec<&str> = seen.speech.iter().filter_map(|s| s["input"].as_str()).collect();
-    assert!(spoken.contains(&"We are open from nine to five.") && spoken.contains(&"See you soon!"), "{spoken:?}");
-    assert!(seen.speech.iter().all(|s| s["response_format"] == "pcm"));
-    drop(seen);
 
     let t = turns(&l.state, &l.owner, &report.call_sid, 3).await;
-    let said: Vec<(&str, &str)> = t.iter().map(|t| (t.role.as_str(), t.text.as_str())).collect();
-    assert_eq!(said[1..3], [("caller", HEARD), ("agent", REPLY)]);
+    let said: Vec<(Role, &str)> = t.iter().map(|t| (t.role, t.text.as_str())).collect();
+    assert_eq!(said[1..3], [(Role::Caller, HEARD), (Role::Agent, REPLY)]);
     assert!(t[2].timings.agent_ms.is_some() && t[2].timings.tts_ms.is_some());
 }
 
@@ -250,10 +252,10 @@ async fn a_failing_or_slow_provider_gets_the_fallback_line_and_the_call_goes_on(
             assert!(turn.reply_after_ms.is_some_and(|ms| ms < 6000.0), "{model}: {turn:?} {t:#?}");
         }
         assert!(started.elapsed() < Duration::from_secs(40));
-        let fallbacks: Vec<&str> = t.iter().filter(|t| t.kind == "fallback").map(|t| t.text.as_str()).collect();
+        let fallbacks: Vec<&str> = t.iter().filter(|t| t.kind == TurnKind::Fallback).map(|t| t.text.as_str()).collect();
         assert_eq!(fallbacks.len(), 2, "{model}: {t:?}");
         // Offline STT heard the caller each time: it was the chat model that failed.
-        let heard = t.iter().filter(|t| t.role == "caller" && t.text.to_lowercase().contains("opening")).count();
+        let heard = t.iter().filter(|t| t.role == Role::Caller && t.text.to_lowercase().contains("opening")).count();
         assert_eq!(heard, 2, "{model}: {t:?}");
         assert_eq!(fallbacks[0], server::voice::engine::fallback_line("en"));
         // The error logged and stored never holds the key.
@@ -281,7 +283,7 @@ async fn unreachable_cloud_speech_falls_back_to_the_offline_voice() {
             assert!(turn.reply_after_ms.is_some() && turn.reply_audio_ms > 1000.0, "{providers:?}: {turn:?}");
         }
         let t = turns(&l.state, &l.owner, &report.call_sid, 5).await;
-        let fallbacks = t.iter().filter(|t| t.kind == "fallback").count();
+        let fallbacks = t.iter().filter(|t| t.kind == TurnKind::Fallback).count();
         assert_eq!(fallbacks, 2, "{providers:?}: {t:?}");
     }
 }

@@ -155,6 +155,8 @@ async fn bad_urls_are_refused_before_the_upgrade() {
 
 #[tokio::test]
 async fn many_streams_run_at_once_and_a_silent_one_does_not_block_the_others() {
+    // Whole-call tests measure latency; the speech models must not run beside them.
+    let _serial = common::voice_lock().await;
     let s = setup().await;
     // One peer connects and then says nothing at all.
     let (_silent, _) = tokio_tungstenite::connect_async(format!("{}{}", s.ws_base, s.ws_path)).await.unwrap();

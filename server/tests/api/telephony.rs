@@ -2,6 +2,7 @@
 
 use crate::common;
 
+use domain::call::CallStatus;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use server::AppState;
@@ -85,7 +86,7 @@ async fn a_call_is_answered_with_escaped_xml_and_recorded_once() {
     assert!(xml.contains(r#"<Parameter name="session_id" value="CA100"/>"#), "{xml}");
 
     let call = server::db::calls::get_by_key(&s.state.db, "exotel_CA100").await.unwrap().unwrap();
-    assert_eq!(call.status, "ringing");
+    assert_eq!(call.status, CallStatus::Ringing);
     assert_eq!(call.session_id, "CA100");
     assert_eq!(call.caller.as_deref(), Some("+919876543210"));
     let params: Value = serde_json::from_str(&call.params_json).unwrap();
@@ -158,7 +159,7 @@ async fn an_inactive_number_says_not_in_service_and_logs_a_rejected_call() {
     assert!(!xml.contains("<Stream"), "{xml}");
     assert!(xml.contains("hi-IN"));
     let call = server::db::calls::get_by_key(&s.state.db, "exotel_CA200").await.unwrap().unwrap();
-    assert_eq!(call.status, "rejected");
+    assert_eq!(call.status, CallStatus::Rejected);
     assert_eq!(call.reason.as_deref(), Some("number is not active"));
     let res = s.c.get(format!("{}{}&CallSid=CA201", s.base, s.voicebot)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
@@ -230,7 +231,7 @@ async fn passthru_after_the_voicebot_records_the_stream_outcome() {
     );
     assert_eq!(s.c.get(url).send().await.unwrap().status(), StatusCode::OK);
     let call = server::db::calls::get_by_key(&s.state.db, "exotel_56b1aa78").await.unwrap().unwrap();
-    assert_eq!(call.status, "completed");
+    assert_eq!(call.status, CallStatus::Completed);
     let params: Value = serde_json::from_str(&call.params_json).unwrap();
     assert_eq!(params["Stream[DisconnectedBy]"], "bot");
     assert_eq!(params["From"], "+918888000000");
@@ -275,6 +276,6 @@ async fn a_call_id_recorded_for_one_number_cannot_be_claimed_through_another() {
     let res = s.c.get(format!("{}{path}&CallSid=CAOWNED&Stream%5BStatus%5D=failed&From=spoofed", s.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT);
     let call = server::db::calls::get_by_key(&s.state.db, "exotel_CAOWNED").await.unwrap().unwrap();
-    assert_eq!(call.status, "ringing", "unchanged");
+    assert_eq!(call.status, CallStatus::Ringing, "unchanged");
     assert!(!call.params_json.contains("spoofed"));
 }

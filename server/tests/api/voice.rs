@@ -31,6 +31,8 @@ async fn phone_speech(engine: &Arc<VoiceEngine>, text: &str) -> Vec<i16> {
 
 #[tokio::test]
 async fn whisper_understands_piper_at_8_khz() {
+    // Whole-call tests measure latency; the speech models must not run beside them.
+    let _serial = common::voice_lock().await;
     let engine = engine();
     let p = engine.pipeline(&agent(), None);
     // Piper's voice is sampled (VITS noise), so each run says it a little differently: check
@@ -50,6 +52,8 @@ async fn whisper_understands_piper_at_8_khz() {
 
 #[tokio::test]
 async fn two_stage_vad_finds_speech_and_ignores_noise() {
+    // Whole-call tests measure latency; the speech models must not run beside them.
+    let _serial = common::voice_lock().await;
     let engine = engine();
     let silero = engine.silero().expect("silero loads");
     let speech = phone_speech(&engine, "Hello, I need to talk to someone about my order.").await;
@@ -79,6 +83,8 @@ async fn two_stage_vad_finds_speech_and_ignores_noise() {
 
 #[tokio::test]
 async fn piper_speaks_at_every_call_rate_and_espeak_speaks_hindi() {
+    // Whole-call tests measure latency; the speech models must not run beside them.
+    let _serial = common::voice_lock().await;
     let engine = engine();
     let p = engine.pipeline(&agent(), None);
     for rate in [8000u32, 16000, 24000] {
@@ -95,6 +101,8 @@ async fn piper_speaks_at_every_call_rate_and_espeak_speaks_hindi() {
 
 #[tokio::test]
 async fn the_greeting_is_rendered_once_per_voice_and_rate() {
+    // Whole-call tests measure latency; the speech models must not run beside them.
+    let _serial = common::voice_lock().await;
     let engine = engine();
     let p = engine.pipeline(&agent(), None);
     let first = engine.greeting(&p, 8000).await.unwrap();

@@ -81,8 +81,11 @@ mod tests {
     use super::*;
     use quick_xml::Reader;
 
-    /// Parses the document back: (element, attributes, text) in order.
-    fn read_back(xml: &str) -> Vec<(String, Vec<(String, String)>, String)> {
+    /// An element read back: its name, attributes and text.
+    type Element = (String, Vec<(String, String)>, String);
+
+    /// Parses the document back, element by element in order.
+    fn read_back(xml: &str) -> Vec<Element> {
         let mut r = Reader::from_str(xml);
         let mut out = Vec::new();
         loop {

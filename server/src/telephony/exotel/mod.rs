@@ -1,5 +1,10 @@
-//! Exotel: what its applets send (parsed leniently) and what we answer (built, never concatenated).
+//! Exotel: what its applets send, what we answer (built, never concatenated), its Voicebot
+//! stream (the wire format in [`stream`], the pipeline's side in [`codec`]), how its requests
+//! are authenticated ([`auth`]: a per-number URL key), its URLs and its HTTP routes.
 
 pub mod answer;
-pub mod params;
+pub mod auth;
+pub mod codec;
+pub mod routes;
 pub mod stream;
+pub mod urls;

@@ -247,7 +247,7 @@ pub fn decode_outbound(frame: &str) -> Result<Outbound, CodecError> {
 
 /// Whether an outbound payload of `len` bytes keeps Exotel's size rules.
 pub fn chunk_size_ok(len: usize) -> bool {
-    len % FRAME_MULTIPLE == 0 && (MIN_CHUNK..=MAX_CHUNK).contains(&len)
+    len.is_multiple_of(FRAME_MULTIPLE) && (MIN_CHUNK..=MAX_CHUNK).contains(&len)
 }
 
 /// Bytes of one second of 16-bit mono PCM at `rate`.

@@ -1,7 +1,6 @@
 //! Shared helpers for integration tests: a fresh database, a real server on loopback.
 #![allow(dead_code)]
 
-use axum::middleware::from_fn_with_state;
 use server::users::CurrentUser;
 use server::{AppState, Settings};
 
@@ -25,8 +24,7 @@ pub async fn file_state() -> AppState {
 pub async fn serve(state: AppState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = server::http::router().with_state(state.clone()).layer(from_fn_with_state(state, server::http::auth::csrf_guard));
-    tokio::spawn(server::serve::run(listener, router, std::future::pending()));
+    tokio::spawn(server::serve::run(listener, server::routes::router(state, axum::Router::new()), std::future::pending()));
     format!("http://{addr}")
 }
 
@@ -45,8 +43,7 @@ pub async fn live_server_with(change: impl FnOnce(&mut Settings)) -> (AppState, 
     change(&mut settings);
     settings.public_url = url::Url::parse(&format!("http://{addr}")).unwrap();
     let state = AppState::connect(settings).await.expect("test database");
-    let router = server::http::router().with_state(state.clone()).layer(from_fn_with_state(state.clone(), server::http::auth::csrf_guard));
-    tokio::spawn(server::serve::run(listener, router, std::future::pending()));
+    tokio::spawn(server::serve::run(listener, server::routes::router(state.clone(), axum::Router::new()), std::future::pending()));
     (state, format!("http://{addr}"))
 }
 
@@ -124,7 +121,7 @@ pub async fn sse_events(res: reqwest::Response, wait: std::time::Duration) -> Ve
 
 /// Records a call `sid` for `owner` on a new number (ringing, then in progress) with one
 /// caller turn, straight in the database (as the telephony side writes it).
-pub async fn place_call(state: &server::AppState, owner: &server::users::CurrentUser, sid: &str) {
+pub async fn place_call(state: &AppState, owner: &CurrentUser, sid: &str) {
     let number = number(state, &owner.owner, &format!("+9180474918{}", &sid[sid.len() - 2..]), None).await;
     let (call, _) = server::db::calls::insert_or_get(
         &state.db,
@@ -133,9 +130,9 @@ pub async fn place_call(state: &server::AppState, owner: &server::users::Current
             phone_id: &number.id,
             phone_number: &number.phone_number,
             agent_id: None,
-            provider: "exotel",
+            provider: domain::phone_number::Provider::Exotel,
             session_id: sid,
-            status: "ringing",
+            status: domain::call::CallStatus::Ringing,
             caller: Some("+919876543210"),
             callee: None,
             direction: None,
@@ -153,8 +150,8 @@ pub async fn place_call(state: &server::AppState, owner: &server::users::Current
             call_key: call.id.clone(),
             owner_id: owner.owner.id().to_string(),
             seq: 1,
-            role: "caller",
-            kind: "speech",
+            role: domain::call::Role::Caller,
+            kind: domain::call::TurnKind::Speech,
             text: "What are your opening hours?".into(),
             started_at: state.clock.now_rfc3339(),
             ended_at: state.clock.now_rfc3339(),

@@ -1,4 +1,6 @@
-//! Call parameters from query strings, form bodies and JSON bodies (shared/protocols/EXOTEL.md §1.1).
+//! Call parameters from query strings, form bodies and JSON bodies, read leniently (the names
+//! Exotel and Twilio use: `CallSid`, `From`, `To`, …; shared/protocols/EXOTEL.md §1.1). The call
+//! intake takes this neutral shape from every provider.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,7 @@
-//! The HTTP endpoints Exotel calls: the answer webhook and the Voicebot applet's dynamic URL.
+//! The HTTP endpoints Exotel calls: the answer webhook, the Voicebot applet's dynamic URL and
+//! WebSocket, and the Greeting and Passthru applets' URLs.
+
+use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
@@ -6,14 +9,23 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use domain::call::CallStatus;
+use domain::phone_number::Provider;
 use serde_json::json;
 
-use super::calls::{self, AnswerError};
-use super::exotel::params::{self, CallParams, MAX_INPUT, ParamError};
+use super::answer::{self, Answer};
+use super::auth::{key_matches, key_of};
+use super::codec::ExotelCodec;
+use super::stream::RATES;
+use super::urls;
+use crate::db::{self, DbError};
 use crate::http::ApiError;
 use crate::state::AppState;
+use crate::telephony::calls::{self, AnswerError, Verified};
+use crate::telephony::params::{self, CallParams, MAX_INPUT, ParamError};
+use crate::telephony::session::{self, StreamContext};
 
-/// Telephony routes; bodies are capped at 64 KiB.
+/// Exotel's routes; bodies are capped at 64 KiB.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/telephony/webhook/{id}", get(webhook).post(webhook))
@@ -24,35 +36,14 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_INPUT))
 }
 
-impl From<AnswerError> for ApiError {
-    fn from(e: AnswerError) -> Self {
-        match e {
-            AnswerError::NotFound => ApiError::not_found("phone number"),
-            AnswerError::BadKey => ApiError::new(StatusCode::UNAUTHORIZED, "bad_key", "the URL's key does not match this number"),
-            AnswerError::Params(p) => {
-                let field = match p {
-                    ParamError::MissingCallSid | ParamError::BadCallSid(_) => "CallSid",
-                    ParamError::MalformedBody(_) => "body",
-                };
-                ApiError::invalid(field, p.to_string())
-            }
-            AnswerError::CallOfAnotherNumber => ApiError {
-                field: Some("CallSid".into()),
-                ..ApiError::new(StatusCode::CONFLICT, "conflict", "this call id belongs to another number")
-            },
-            AnswerError::Db(e) => ApiError::internal(e),
-        }
-    }
-}
-
-/// The number's URL secret, read from the query string alone (so a bad body is still a 400
-/// for a caller who knows the key, and a 401 for one who does not).
-fn key_of(query: Option<&str>) -> Option<String> {
-    form_urlencoded::parse(query.unwrap_or_default().as_bytes()).find(|(k, _)| k == "key").map(|(_, v)| v.into_owned())
+/// The number, if the query's key is its secret.
+async fn verify(state: &AppState, id: &str, query: Option<&str>) -> Result<Verified, AnswerError> {
+    let key = key_of(query);
+    calls::verify(state, id, |number| key_matches(number, key.as_deref())).await
 }
 
 /// Every provider parameter of the request, without our `key`.
-fn read(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<std::collections::BTreeMap<String, String>, AnswerError> {
+fn read(query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<BTreeMap<String, String>, AnswerError> {
     let query = query.unwrap_or_default();
     if query.len() > MAX_INPUT {
         return Err(ParamError::MalformedBody("query (too long)").into());
@@ -70,10 +61,16 @@ async fn incoming(
     query: Option<&str>,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<(calls::Verified, CallParams), ApiError> {
-    let verified = calls::verify(state, id, key_of(query).as_deref()).await?;
+) -> Result<(Verified, CallParams), ApiError> {
+    let verified = verify(state, id, query).await?;
     let params = CallParams::from_raw(read(query, headers, body)?).map_err(AnswerError::from)?;
     Ok((verified, params))
+}
+
+/// The stream URL Exotel is told to open for this call.
+fn stream_url_for(state: &AppState, v: &Verified, call_sid: &str) -> String {
+    let base = crate::telephony::urls(state, &v.number).websocket;
+    urls::stream_url(&base, call_sid, v.agent.as_ref().map(|a| a.id.as_str()))
 }
 
 /// `POST` (and `GET` with a `CallSid`) answers a call with XML; `GET` without one verifies the URL.
@@ -86,13 +83,14 @@ async fn webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let verified = calls::verify(&state, &id, key_of(query.as_deref()).as_deref()).await?;
+    let verified = verify(&state, &id, query.as_deref()).await?;
     let raw = read(query.as_deref(), &headers, &body)?;
     if method == Method::GET && !raw.contains_key("CallSid") {
-        let ws = crate::numbers::urls(&state, &verified.number.id, "").websocket.replace("?key=&", "?");
+        // Built without the secret: this answer is for anyone who has the URL.
+        let ws = crate::telephony::urls_for(&state, verified.number.provider, &verified.number.id, "").websocket.replace("?key=&", "?");
         return Ok(Json(json!({
             "found": true,
-            "active": verified.number.status == "active",
+            "active": verified.active(),
             "phoneNumber": verified.number.phone_number,
             "status": verified.number.status,
             "agent": verified.agent.as_ref().map(|a| json!({ "id": a.id, "name": a.settings.name, "language": a.settings.language })),
@@ -101,8 +99,19 @@ async fn webhook(
         .into_response());
     }
     let params = CallParams::from_raw(raw).map_err(AnswerError::from)?;
-    let answered = calls::answer(&state, &verified, &params).await?;
-    Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], answered.xml).into_response())
+    calls::record(&state, Provider::Exotel, &verified, &params).await?;
+    let language = verified.language();
+    let xml = if verified.active() {
+        let url = stream_url_for(&state, &verified, &params.call_sid);
+        let agent_id = verified.agent.as_ref().map(|a| a.id.as_str()).unwrap_or_default();
+        // The stream speaks the greeting (cached audio, within ~200 ms of `start`); a <Say>
+        // here would greet twice.
+        let parameters = [("session_id", params.call_sid.as_str()), ("agent_id", agent_id)];
+        answer::to_xml(&Answer::Stream { greeting: "", language, url: &url, parameters: &parameters })
+    } else {
+        answer::to_xml(&Answer::SayAndHangUp { message: answer::not_in_service(language), language })
+    };
+    Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response())
 }
 
 /// The Voicebot applet's dynamic URL: records the call and answers `{"url": "wss://…"}`.
@@ -115,27 +124,28 @@ async fn voicebot(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (verified, params) = incoming(&state, &id, query.as_deref(), &headers, &body).await?;
-    let answered = calls::answer(&state, &verified, &params).await?;
-    if !answered.active {
+    calls::record(&state, Provider::Exotel, &verified, &params).await?;
+    if !verified.active() {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "inactive", "this number is not in service"));
     }
-    Ok(Json(json!({ "url": answered.stream_url })).into_response())
+    Ok(Json(json!({ "url": stream_url_for(&state, &verified, &params.call_sid) })).into_response())
 }
 
 /// The Greeting applet's "text from URL": the agent's greeting as `text/plain` (HEAD answers
 /// the same headers, which axum derives from this GET handler).
 #[tracing::instrument(skip_all, fields(phone_id = %id))]
 async fn greeting(State(state): State<AppState>, Path(id): Path<String>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
-    let verified = calls::verify(&state, &id, key_of(query.as_deref()).as_deref()).await?;
-    let text = match (&verified.agent, verified.number.status.as_str()) {
-        (Some(a), "active") => a.settings.greeting.clone(),
-        (a, _) => super::exotel::answer::not_in_service(a.as_ref().map(|a| a.settings.language.as_str()).unwrap_or("en")).to_string(),
+    let verified = verify(&state, &id, query.as_deref()).await?;
+    let text = match &verified.agent {
+        Some(a) if verified.active() => a.settings.greeting.clone(),
+        _ => answer::not_in_service(verified.language()).to_string(),
     };
     Ok(([(header::CONTENT_TYPE, "text/plain")], text).into_response())
 }
 
 /// Passthru after the Voicebot applet: Exotel reports the stream's outcome; we keep every
-/// parameter on the call and answer 200 (the flow's first branch).
+/// parameter on the call (creating the call if the Passthru is the first we hear of it), end
+/// it on `Stream[Status]`, and answer 200 (the flow's first branch).
 #[tracing::instrument(skip_all, fields(phone_id = %id))]
 async fn passthru(
     State(state): State<AppState>,
@@ -145,7 +155,16 @@ async fn passthru(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (verified, params) = incoming(&state, &id, query.as_deref(), &headers, &body).await?;
-    calls::record_passthru(&state, &verified, &params).await?;
+    let recorded = calls::record(&state, Provider::Exotel, &verified, &params).await?;
+    let mut merged: BTreeMap<String, String> = serde_json::from_str(&recorded.call.params_json).unwrap_or_default();
+    merged.extend(params.raw.clone());
+    // Only Exotel's exact words end the call: `completed` or `failed`.
+    let stream_end = params.raw.get("Stream[Status]").and_then(|s| CallStatus::ALL.iter().copied().find(|c| c.as_str() == s));
+    let duration_ms = params.raw.get("Stream[Duration]").and_then(|d| d.trim().parse::<f64>().ok()).map(|s| (s * 1000.0) as i64);
+    let json = serde_json::to_string(&merged).map_err(|e| AnswerError::Db(DbError::from(e)))?;
+    db::calls::merge_params(&state.db, &recorded.call.id, &json, stream_end, duration_ms, &state.clock.now_rfc3339())
+        .await
+        .map_err(AnswerError::from)?;
     Ok(StatusCode::OK.into_response())
 }
 
@@ -158,21 +177,21 @@ async fn stream(
     RawQuery(query): RawQuery,
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let verified = calls::verify(&state, &id, key_of(query.as_deref()).as_deref()).await?;
-    if verified.number.status != "active" {
+    let verified = verify(&state, &id, query.as_deref()).await?;
+    if !verified.active() {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "inactive", "this number is not in service"));
     }
-    let q: std::collections::BTreeMap<String, String> =
-        form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes()).into_owned().collect();
+    let q: BTreeMap<String, String> = form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes()).into_owned().collect();
     let sample_rate = match q.get("sample-rate").map(|r| r.parse::<u32>()) {
         None => 8000,
-        Some(Ok(r)) if super::exotel::stream::RATES.contains(&r) => r,
+        Some(Ok(r)) if RATES.contains(&r) => r,
         Some(_) => return Err(ApiError::invalid("sample-rate", "use 8000, 16000 or 24000")),
     };
-    let ctx = super::session::StreamContext { verified, sample_rate, session: q.get("session").cloned() };
+    let ctx = StreamContext { verified, session: q.get("session").cloned() };
     // Exotel's frames are ~100 ms of audio (≤ 7 KB of JSON at 24 kHz): small socket buffers
     // (the defaults are 128 KiB each way) keep a call's memory low, and a 512 KiB cap on a
     // message keeps a misbehaving peer from making us buffer megabytes.
     let upgrade = upgrade.read_buffer_size(16 * 1024).write_buffer_size(8 * 1024).max_message_size(512 * 1024).max_frame_size(512 * 1024);
-    Ok(upgrade.on_upgrade(move |socket| super::session::run(state, ctx, socket)).into_response())
+    let codec = ExotelCodec::new(sample_rate);
+    Ok(upgrade.on_upgrade(move |socket| session::run(state, ctx, codec, socket)).into_response())
 }

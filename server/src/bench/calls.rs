@@ -1,0 +1,132 @@
+//! `voxgate bench calls`: many simulated callers at once against an echo agent, the callers
+//! in a child process (`voxgate bench callers`) so that the server's memory is measured alone.
+
+use std::time::{Duration, Instant};
+
+use crate::config::Settings;
+
+use super::{anyhow_like, call_line, rss_kb, stats_line};
+
+/// The callers' side of [`calls`], run in its own process (`voxgate bench callers`) so that
+/// the server's memory is measured alone: `calls` simulated callers, each saying a 3.5 s
+/// sentence `turns` times. Prints one JSON line: completed, failed, unanswered, replies (ms),
+/// and the agent chunks received, those that came late (a gap over 20 ms) and the longest gap.
+pub async fn callers(webhook: &str, calls: usize, turns: usize) -> anyhow_like::Result<serde_json::Value> {
+    let engine = crate::voice::engine::VoiceEngine::new(
+        crate::voice::models::ModelFiles::new(Settings::load().map(|s| s.models_dir).unwrap_or_else(|_| "data/models".into()), "tiny.en"),
+        2,
+        Duration::from_secs(8),
+    );
+    let voice = engine.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
+    let utterance: std::sync::Arc<[i16]> =
+        voice.tts.synthesize("Hello, I would like to check the status of my order, please.", 8000).await?.into();
+    let mut tasks = Vec::with_capacity(calls);
+    for i in 0..calls {
+        let steps: Vec<crate::simulator::Step> =
+            (0..turns).map(|t| crate::simulator::Step::Say { label: format!("{t}"), audio: utterance.clone() }).collect();
+        let mut opts = crate::simulator::CallOptions::new(webhook.to_string(), steps);
+        opts.keep_audio = false;
+        opts.call_sid = format!("LOAD{i:06}");
+        // Callers arrive over two seconds, not in one instant.
+        let delay = Duration::from_secs_f64(2.0 * i as f64 / calls as f64);
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            crate::simulator::run(opts).await
+        }));
+    }
+    let mut replies = Vec::new();
+    let (mut ok, mut failed, mut unanswered, mut chunks, mut late, mut max_gap) = (0, 0, 0, 0, 0, 0f64);
+    for t in tasks {
+        match t.await {
+            Ok(Ok(report)) => {
+                ok += 1;
+                chunks += report.media_frames;
+                late += report.late_chunks;
+                max_gap = max_gap.max(report.max_gap_ms);
+                for turn in &report.turns {
+                    match turn.reply_after_ms {
+                        Some(ms) => replies.push(ms),
+                        None => unanswered += 1,
+                    }
+                }
+            }
+            _ => failed += 1,
+        }
+    }
+    Ok(
+        serde_json::json!({ "completed": ok, "failed": failed, "unanswered": unanswered, "replies": replies, "chunks": chunks, "lateChunks": late, "maxGapMs": max_gap }),
+    )
+}
+
+/// `calls` simulated callers at once against an echo agent with both VAD stages on, each
+/// speaking a 3.5 s sentence per turn for about `seconds`. The callers run in a child process
+/// (`voxgate bench callers`, this binary) so that this process's memory is the server's.
+pub async fn calls(dir: &std::path::Path, calls: usize, seconds: u32) -> anyhow_like::Result<Vec<String>> {
+    let mut agent = domain::agent::AgentInput { name: "Echo".into(), ..Default::default() };
+    agent.providers.llm = "echo".into();
+    let (state, webhook) = call_line(dir, agent).await?;
+    let turns = ((seconds as f64 / 8.8).ceil() as usize).max(1);
+    let base = rss_kb();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(base));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(rss_kb(), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let output = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["bench", "callers", "--webhook", &webhook, "--calls", &calls.to_string(), "--turns", &turns.to_string()])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .await?;
+    let elapsed = started.elapsed();
+    sampler.abort();
+    let report: serde_json::Value =
+        serde_json::from_slice(output.stdout.rsplit(|b| *b == b'\n').find(|l| !l.is_empty()).unwrap_or_default())
+            .map_err(|e| format!("the callers' process printed no report ({e}): {}", String::from_utf8_lossy(&output.stdout)))?;
+    let replies: Vec<f64> =
+        report["replies"].as_array().map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect()).unwrap_or_default();
+    // Let the last conversations record their figures.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stats = state.voice.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let peak_kb = peak.load(std::sync::atomic::Ordering::Relaxed);
+    let per_call = (peak_kb.saturating_sub(base)) as f64 / calls as f64;
+    Ok(vec![
+        format!(
+            "{calls} concurrent calls, {turns} turns each, {:.1} s wall; {} completed, {} failed, {} turns unanswered; {} conversations recorded",
+            elapsed.as_secs_f64(),
+            report["completed"],
+            report["failed"],
+            report["unanswered"],
+            stats.calls
+        ),
+        format!(
+            "outbound chunk lateness vs real-time schedule: chunks={} p50<={} ms p99<={} ms p99.9<={} ms",
+            stats.lateness.chunks,
+            stats.lateness.quantile_ms(0.5),
+            stats.lateness.quantile_ms(0.99),
+            stats.lateness.quantile_ms(0.999)
+        ),
+        format!(
+            "agent chunks as the callers received them: {} chunks, {} late (played-out audio ran dry for > 20 ms inside an utterance), longest gap {:.1} ms",
+            report["chunks"],
+            report["lateChunks"],
+            report["maxGapMs"].as_f64().unwrap_or(f64::NAN)
+        ),
+        stats_line("server-added latency per turn (speech end detected -> first byte out, minus providers)", stats.server_added_ms.clone()),
+        stats_line(
+            "caller's end of audio -> echo heard (the agent's 700 ms end-of-speech silence, less the sentence's own trailing silence)",
+            replies,
+        ),
+        format!(
+            "server memory: base {:.0} MB (models loaded), peak {:.0} MB -> {:.0} KB per call (the callers run in a separate process)",
+            base as f64 / 1024.0,
+            peak_kb as f64 / 1024.0,
+            per_call
+        ),
+    ])
+}

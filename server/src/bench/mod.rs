@@ -1,0 +1,124 @@
+//! `voxgate bench …`: benchmarks that print figures (never pass/fail thresholds).
+//!
+//! - `numbers`: paged listing and search over many numbers.
+//! - `webhook`: the answer webhook at a fixed request rate.
+//! - `calls`: many simulated callers at once (`callers` is their side, in a child process).
+//! - `voice`: the offline voice end to end, with its word error rate.
+
+mod calls;
+mod numbers;
+mod voice;
+mod webhook;
+
+pub use calls::{callers, calls};
+pub use numbers::numbers;
+pub use voice::{UTTERANCES, voice, word_error_rate};
+pub use webhook::webhook;
+
+use std::time::Duration;
+
+use domain::phone_number::PhoneNumberInput;
+
+use crate::config::{DatabaseUrl, Settings};
+use crate::state::AppState;
+
+/// Percentile (0–100) of sorted durations.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn summary(label: &str, mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    format!(
+        "{label}: n={} p50={} p90={} p99={} max={}",
+        samples.len(),
+        ms(percentile(&samples, 50.0)),
+        ms(percentile(&samples, 90.0)),
+        ms(percentile(&samples, 99.0)),
+        ms(samples.last().copied().unwrap_or_default())
+    )
+}
+
+/// A fresh embedded file database under `dir` with one user and one agent.
+async fn bench_state(dir: &std::path::Path) -> anyhow_like::Result<(AppState, crate::users::CurrentUser, domain::agent::AgentView)> {
+    let mut settings = Settings::for_tests();
+    settings.database_url = DatabaseUrl::SurrealKv(dir.join("db"));
+    settings.data_dir = dir.to_path_buf();
+    let state = AppState::connect(settings).await?;
+    let user = crate::users::sign_up(&state, "bench@example.com", "benchmark password").await?;
+    let agent =
+        crate::agents::create(&state, &user.owner, domain::agent::AgentInput { name: "Bench agent".into(), ..Default::default() }).await?;
+    Ok((state, user, agent))
+}
+
+/// A boxed error for benchmark plumbing.
+pub mod anyhow_like {
+    /// Any error.
+    pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+}
+
+/// Resident memory of this process (kB), from /proc.
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// A server on loopback whose public URL is itself, a user, and a number linked to an agent.
+async fn call_line(dir: &std::path::Path, agent: domain::agent::AgentInput) -> anyhow_like::Result<(AppState, String)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let mut settings = Settings::for_tests();
+    settings.database_url = DatabaseUrl::SurrealKv(dir.join("db"));
+    settings.data_dir = dir.to_path_buf();
+    settings.public_url = url::Url::parse(&format!("http://{addr}"))?;
+    // The offline voice as configured (e.g. VOXGATE_STT_MODEL=base for the accuracy mode).
+    if let Ok(live) = Settings::load() {
+        (settings.models_dir, settings.stt_model, settings.voice_threads) = (live.models_dir, live.stt_model, live.voice_threads);
+    }
+    let state = AppState::connect(settings).await?;
+    let user = crate::users::sign_up(&state, "bench@example.com", "benchmark password").await?;
+    let agent = crate::agents::create(&state, &user.owner, agent).await?;
+    let number = crate::numbers::create(
+        &state,
+        &user.owner,
+        &PhoneNumberInput {
+            phone_number: "+918047491899".into(),
+            provider: "other".into(),
+            linked_agent_id: Some(agent.id.clone()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tokio::spawn(crate::serve::run(listener, crate::routes::router(state.clone(), axum::Router::new()), std::future::pending()));
+    state.voice.warm_up(&[(agent.settings, None)], true).await;
+    Ok((state, number.webhook_url))
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn stats_line(label: &str, mut v: Vec<f64>) -> String {
+    v.sort_by(f64::total_cmp);
+    format!(
+        "{label}: n={} p50={:.1} p90={:.1} p99={:.1} max={:.1} ms",
+        v.len(),
+        quantile(&v, 0.5),
+        quantile(&v, 0.9),
+        quantile(&v, 0.99),
+        v.last().copied().unwrap_or(f64::NAN)
+    )
+}

@@ -1,0 +1,17 @@
+//! The whole HTTP surface in one place, used by `voxgate serve` and by the tests alike: the
+//! REST API, every provider's webhooks and streams, and the pages the caller adds (the Leptos
+//! app), behind the CSRF origin guard.
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+
+use crate::state::AppState;
+
+/// REST + telephony + `pages`, with the state, behind the CSRF guard.
+pub fn router(state: AppState, pages: Router) -> Router {
+    crate::http::router()
+        .merge(crate::telephony::router())
+        .with_state(state.clone())
+        .merge(pages)
+        .layer(from_fn_with_state(state, crate::http::auth::csrf_guard))
+}

@@ -1,0 +1,176 @@
+//! A reply's work, as its own task: STT (for speech), then the agent streamed sentence by
+//! sentence into TTS; provider failures and timeouts turn into the fallback line.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::reply::JobMsg;
+use super::text::{is_noise_transcript, sentence_end};
+use crate::voice::audio::{self, MODEL_RATE};
+use crate::voice::engine::{Pipeline, VoiceEngine};
+use crate::voice::{AfterReply, AgentInput, ChatTurn, VoiceError};
+
+/// A task that is aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// What a reply task needs.
+pub(super) struct Job {
+    pub id: u64,
+    pub engine: Arc<VoiceEngine>,
+    pub pipeline: Pipeline,
+    pub rate: u32,
+    pub tx: mpsc::Sender<JobMsg>,
+}
+
+/// The greeting, from the cache (rendered when the call was answered).
+pub(super) async fn greeting_job(job: Job) {
+    let Job { id, ref engine, ref pipeline, rate, ref tx } = job;
+    let text = pipeline.greeting.clone();
+    // A cloud voice that fails greets in the offline voice instead.
+    let greeting = match engine.greeting(pipeline, rate).await {
+        Ok(pcm) => Ok(pcm),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot render the greeting; using the offline voice");
+            engine.greeting_offline(pipeline, rate).await
+        }
+    };
+    match greeting {
+        Ok(pcm) => {
+            let _ = tx.send(JobMsg::Audio { id, pcm, provider_ms: 0.0, text: text.clone() }).await;
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot render the greeting"),
+    }
+    let _ = tx.send(JobMsg::Finished { id, text, after: AfterReply::Listen, fallback: false }).await;
+}
+
+/// One reply: STT for speech, the agent, TTS sentence by sentence.
+pub(super) async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInput, turn_audio: Arc<Vec<i16>>) {
+    let Job { id, ref pipeline, rate, ref tx, .. } = job;
+    let limits = &pipeline.timeouts;
+    if pipeline.agent.echoes_audio() {
+        let _ = tx.send(JobMsg::Transcript { id, text: String::new(), stt_ms: 0 }).await;
+        // The turn is kept at the call's rate: the caller's own samples go back.
+        let _ = tx.send(JobMsg::Audio { id, pcm: turn_audio, provider_ms: 0.0, text: String::new() }).await;
+        let _ = tx.send(JobMsg::Finished { id, text: String::new(), after: AfterReply::Listen, fallback: false }).await;
+        return;
+    }
+    let mut provider_ms = 0.0;
+    let input = match input {
+        AgentInput::Speech(_) => {
+            let started = Instant::now();
+            let text = match tokio::time::timeout(limits.stt, pipeline.stt.transcribe(to_model_rate(&turn_audio, rate))).await {
+                Ok(Ok(t)) => t,
+                Ok(Err(e)) => return fallback(&job, e).await,
+                Err(_) => return fallback(&job, VoiceError::Timeout("speech-to-text")).await,
+            };
+            let stt_ms = started.elapsed().as_millis() as i64;
+            provider_ms += started.elapsed().as_secs_f64() * 1000.0;
+            let _ = tx.send(JobMsg::Transcript { id, text: text.clone(), stt_ms }).await;
+            if text.trim().is_empty() || is_noise_transcript(&text) {
+                let _ = tx.send(JobMsg::Finished { id, text: String::new(), after: AfterReply::Listen, fallback: false }).await;
+                return;
+            }
+            AgentInput::Speech(text)
+        }
+        dtmf => dtmf,
+    };
+
+    let (token_tx, mut token_rx) = mpsc::channel::<String>(256);
+    let agent = pipeline.agent.clone();
+    let agent_input = input.clone();
+    let asked = Instant::now();
+    // Aborted with this job (barge-in): a cancelled reply stops its model too.
+    let mut agent_task = AbortOnDrop(tokio::spawn(async move { agent.reply(&history, &agent_input, token_tx).await }));
+    let mut said = String::new();
+    let mut pending = String::new();
+    let mut first = true;
+    loop {
+        let next = if first { tokio::time::timeout(limits.agent, token_rx.recv()).await } else { Ok(token_rx.recv().await) };
+        let token = match next {
+            Ok(t) => t,
+            Err(_) => {
+                agent_task.0.abort();
+                if said.is_empty() {
+                    return fallback(&job, VoiceError::Timeout("agent")).await;
+                }
+                None
+            }
+        };
+        let done = token.is_none();
+        if let Some(t) = token {
+            if first {
+                first = false;
+                provider_ms += asked.elapsed().as_secs_f64() * 1000.0;
+                let _ = tx.send(JobMsg::Token { id }).await;
+            }
+            pending.push_str(&t);
+        }
+        while let Some(end) = sentence_end(&pending, done) {
+            let sentence: String = pending.drain(..end).collect();
+            let sentence = sentence.trim().to_string();
+            if sentence.is_empty() {
+                continue;
+            }
+            let synth = Instant::now();
+            match tokio::time::timeout(limits.tts, pipeline.tts.synthesize(&sentence, rate)).await {
+                Ok(Ok(pcm)) => {
+                    if said.is_empty() {
+                        provider_ms += synth.elapsed().as_secs_f64() * 1000.0;
+                    }
+                    let _ = tx.send(JobMsg::Audio { id, pcm: Arc::new(pcm), provider_ms, text: sentence.clone() }).await;
+                    if !said.is_empty() {
+                        said.push(' ');
+                    }
+                    said.push_str(&sentence);
+                }
+                Ok(Err(e)) => return fallback(&job, e).await,
+                Err(_) => return fallback(&job, VoiceError::Timeout("text-to-speech")).await,
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    let after = match (&mut agent_task.0).await {
+        Ok(Ok(after)) => after,
+        Ok(Err(e)) if said.is_empty() => return fallback(&job, e).await,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "agent failed mid-reply");
+            AfterReply::Listen
+        }
+        Err(_) => AfterReply::Listen,
+    };
+    if said.is_empty() {
+        return fallback(&job, VoiceError::Agent("empty reply".into())).await;
+    }
+    let _ = tx.send(JobMsg::Finished { id, text: said, after, fallback: false }).await;
+}
+
+/// A turn at the call's rate as the speech models want it (16 kHz).
+fn to_model_rate(audio: &[i16], rate: u32) -> Vec<i16> {
+    if rate == MODEL_RATE {
+        return audio.to_vec();
+    }
+    audio::resample(&audio::i16_to_f32(audio), rate, MODEL_RATE).map(|a| audio::f32_to_i16(&a)).unwrap_or_default()
+}
+
+async fn fallback(job: &Job, error: VoiceError) {
+    tracing::warn!(error = %error, "provider failed; saying the fallback line");
+    let line = job.pipeline.fallback_line.clone();
+    match job.engine.fallback(&job.pipeline, job.rate).await {
+        Ok(pcm) => {
+            // The wait for the failed provider is not ours: NaN keeps it out of server-added time.
+            let _ = job.tx.send(JobMsg::Audio { id: job.id, pcm, provider_ms: f64::NAN, text: line.clone() }).await;
+        }
+        Err(e) => tracing::error!(error = %e, "cannot speak the fallback line"),
+    }
+    let _ = job.tx.send(JobMsg::Finished { id: job.id, text: line, after: AfterReply::Listen, fallback: true }).await;
+}

@@ -1,0 +1,447 @@
+//! One call's conversation: caller audio in, through VAD, STT, the agent and TTS, paced agent
+//! audio out; barge-in, DTMF, fallbacks, and every finished turn stored with its timings.
+//!
+//! The loop owns the turn-taking state and the speaker; each reply runs as its own task
+//! ([`job`]) so the loop keeps listening (and can cancel the reply) while STT, the agent and
+//! TTS work. [`reply`] keeps a reply's state and timings and stores finished turns. The loop
+//! speaks only the pipeline's vocabulary ([`super::frames`]): whoever carries the call
+//! translates it.
+
+mod job;
+mod reply;
+#[cfg(test)]
+mod tests;
+mod text;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::call::{Role, TurnKind, TurnTimings};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::audio::FrameResampler;
+use super::engine::{Pipeline, VoiceEngine};
+use super::frames::{AgentFrame, CallAudio, CallerEvent};
+use super::speaker::{Sent, Speaker, marked_utterance};
+use super::stats::Summary;
+use super::vad::{Endpointer, FRAME, VadEvent};
+use super::{AfterReply, AgentInput, ChatTurn};
+use crate::db::Db;
+use job::Job;
+use reply::{JobMsg, Reply, now_wall};
+
+/// Where finished turns go.
+#[derive(Clone)]
+pub struct TurnStore {
+    pub db: Db,
+    pub call_key: String,
+    pub owner_id: String,
+}
+
+/// How long the writer may be unable to take a frame before the peer counts as gone.
+const PEER_STALL: Duration = Duration::from_secs(5);
+
+/// After the goodbye's last chunk: time for it to play out if its mark never comes back.
+const HANGUP_GRACE: Duration = Duration::from_millis(700);
+
+/// Runs the conversation until the caller side closes `inbound` or the agent hangs up.
+pub async fn run(
+    engine: Arc<VoiceEngine>,
+    pipeline: Pipeline,
+    audio: CallAudio,
+    store: Option<TurnStore>,
+    inbound: mpsc::Receiver<CallerEvent>,
+    out: mpsc::Sender<AgentFrame>,
+) -> Summary {
+    let mut c = Conv::new(engine, pipeline, audio, store, out);
+    drive(&mut c, inbound).await
+}
+
+/// What reaches the loop: the caller side's events, or (in tests, which drive turn-taking
+/// without audio) what the endpointer would have said.
+enum Input {
+    Caller(CallerEvent),
+    #[cfg_attr(not(test), allow(dead_code))]
+    Vad(VadEvent),
+}
+
+impl From<CallerEvent> for Input {
+    fn from(e: CallerEvent) -> Self {
+        Input::Caller(e)
+    }
+}
+
+/// The loop: caller input, reply progress and the speaker's clock, until the caller side
+/// closes or the agent hangs up.
+async fn drive<I: Into<Input>>(c: &mut Conv, mut inbound: mpsc::Receiver<I>) -> Summary {
+    let (job_tx, mut job_rx) = mpsc::channel::<JobMsg>(64);
+    c.job_tx = Some(job_tx);
+    c.start_greeting();
+    loop {
+        let due = c.speaker.next_due();
+        let hangup = c.hangup_at;
+        tokio::select! {
+            ev = inbound.recv() => match ev.map(Into::into) {
+                None => break,
+                Some(Input::Caller(ev)) => c.on_caller(ev).await,
+                Some(Input::Vad(ev)) => c.on_vad(ev).await,
+            },
+            Some(msg) = job_rx.recv() => c.on_job(msg),
+            _ = sleep_until_opt(due) => {}
+            _ = sleep_until_opt(hangup) => {
+                c.summary.agent_hung_up = true;
+                break;
+            }
+        }
+        if c.summary.peer_stalled || !c.pump().await {
+            break;
+        }
+    }
+    c.finish().await;
+    c.engine.record(&c.summary);
+    std::mem::take(&mut c.summary)
+}
+
+async fn sleep_until_opt(t: Option<Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+struct Conv {
+    engine: Arc<VoiceEngine>,
+    pipeline: Pipeline,
+    audio: CallAudio,
+    store: Option<TurnStore>,
+    out: mpsc::Sender<AgentFrame>,
+    job_tx: Option<mpsc::Sender<JobMsg>>,
+    speaker: Speaker,
+    endpointer: Endpointer,
+    resampler: Option<FrameResampler>,
+    pending: Vec<i16>,
+    history: Vec<ChatTurn>,
+    reply: Option<Reply>,
+    next_id: u64,
+    seq: i64,
+    /// Caller speech (at the call's rate) kept from a reply cancelled before it said anything.
+    carry: Vec<i16>,
+    speech_started: Option<(Instant, String)>,
+    hangup_at: Option<Instant>,
+    summary: Summary,
+    /// Every turn written, as (role, kind, text, interrupted), for the state machine's tests.
+    #[cfg(test)]
+    written: Vec<(Role, TurnKind, String, bool)>,
+}
+
+impl Conv {
+    fn new(
+        engine: Arc<VoiceEngine>,
+        pipeline: Pipeline,
+        audio: CallAudio,
+        store: Option<TurnStore>,
+        out: mpsc::Sender<AgentFrame>,
+    ) -> Self {
+        let silero = match engine.silero() {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::warn!(error = %e, "Silero VAD unavailable; using the first VAD stage alone");
+                None
+            }
+        };
+        let resampler = FrameResampler::new(audio.rate).map_err(|e| tracing::error!(error = %e, "no resampler for the call's rate")).ok();
+        Self {
+            endpointer: Endpointer::new(pipeline.vad.clone(), silero),
+            engine,
+            pipeline,
+            audio,
+            store,
+            out,
+            job_tx: None,
+            speaker: Speaker::new(audio.rate, audio.chunks),
+            resampler,
+            pending: Vec::new(),
+            history: Vec::new(),
+            reply: None,
+            next_id: 0,
+            seq: 0,
+            carry: Vec::new(),
+            speech_started: None,
+            hangup_at: None,
+            summary: Summary::default(),
+            #[cfg(test)]
+            written: Vec::new(),
+        }
+    }
+
+    fn new_reply(&mut self, kind: TurnKind, origin: Instant) -> u64 {
+        self.next_id += 1;
+        self.reply = Some(Reply {
+            id: self.next_id,
+            kind,
+            task: None,
+            origin,
+            started_wall: now_wall(),
+            caller_audio: Arc::default(),
+            caller_turn: None,
+            stt_ms: None,
+            stt_done: None,
+            first_token: None,
+            first_audio: None,
+            first_byte: None,
+            provider_ms: 0.0,
+            text: String::new(),
+            after: AfterReply::Listen,
+            fallback: false,
+            finished: false,
+            audio_done: false,
+            committed: true,
+            buffered: Vec::new(),
+            job_started: origin,
+        });
+        self.next_id
+    }
+
+    fn start_greeting(&mut self) {
+        let id = self.new_reply(TurnKind::Greeting, Instant::now());
+        let (engine, pipeline, rate, tx) = (self.engine.clone(), self.pipeline.clone(), self.audio.rate, self.job_tx.clone());
+        let task = tokio::spawn(async move {
+            let Some(tx) = tx else { return };
+            job::greeting_job(Job { id, engine, pipeline, rate, tx }).await;
+        });
+        if let Some(r) = &mut self.reply {
+            r.task = Some(task);
+        }
+    }
+
+    async fn on_caller(&mut self, ev: CallerEvent) {
+        match ev {
+            CallerEvent::Audio(samples) => {
+                self.pending.extend_from_slice(&samples);
+                let Some(n) = self.resampler.as_ref().map(FrameResampler::frame_in) else { return };
+                while self.pending.len() >= n {
+                    let frame: Vec<i16> = self.pending.drain(..n).collect();
+                    let Some(Ok(frame16)) = self.resampler.as_mut().map(|r| r.process(&frame)) else { continue };
+                    // One 20 ms frame in, one 16 kHz frame out.
+                    for f in frame16.chunks_exact(FRAME).take(1) {
+                        match self.endpointer.push(f, &frame) {
+                            Ok(Some(event)) => self.on_vad(event).await,
+                            Ok(None) => {}
+                            Err(e) => tracing::warn!(error = %e, "VAD failed on a frame"),
+                        }
+                    }
+                }
+            }
+            CallerEvent::Dtmf(digit) => {
+                self.interrupt().await;
+                self.store_turn(Role::Caller, TurnKind::Dtmf, digit.clone(), now_wall(), now_wall(), false, TurnTimings::default());
+                self.start_reply(AgentInput::Dtmf(digit), Vec::new(), Instant::now());
+            }
+            CallerEvent::Played(name) => {
+                if let (Some(id), Some(r)) = (marked_utterance(&name), &self.reply)
+                    && r.id == id
+                {
+                    let heard = r.origin.elapsed();
+                    self.complete_reply(Some(heard));
+                }
+            }
+        }
+    }
+
+    /// What the caller's voice did, as the endpointer tells it.
+    async fn on_vad(&mut self, event: VadEvent) {
+        match event {
+            VadEvent::SpeechStart => self.on_speech_start().await,
+            VadEvent::Pause { audio } => self.on_pause(audio),
+            VadEvent::Resume => self.on_resume(),
+            VadEvent::SpeechEnd { audio, .. } => self.on_speech_end(audio),
+        }
+    }
+
+    /// The caller started talking: stop the agent (barge-in) and cancel what it was preparing.
+    async fn on_speech_start(&mut self) {
+        self.speech_started = Some((Instant::now(), now_wall()));
+        self.interrupt().await;
+    }
+
+    async fn interrupt(&mut self) {
+        let now = Instant::now();
+        let frames = self.speaker.clear(now);
+        let speaking = !frames.is_empty();
+        for f in frames {
+            // Bounded like every send: a peer that stopped reading ends the call (see `pump`).
+            if !matches!(tokio::time::timeout(PEER_STALL, self.out.send(f)).await, Ok(Ok(()))) {
+                self.summary.peer_stalled = true;
+                break;
+            }
+        }
+        let Some(mut r) = self.reply.take() else { return };
+        if let Some(t) = r.task.take() {
+            t.abort();
+        }
+        if r.audio_done && !speaking {
+            // Played in full; the caller spoke after it (the mark may not have come back).
+            self.store_reply(r, false, None);
+            return;
+        }
+        if r.first_byte.is_none() && !speaking && r.kind == TurnKind::Speech {
+            // Nothing said yet: the caller was only pausing. Unless already transcribed,
+            // their words join the next turn.
+            if r.stt_ms.is_none() {
+                self.carry = Arc::unwrap_or_clone(std::mem::take(&mut r.caller_audio));
+            }
+            self.hangup_at = None;
+            return;
+        }
+        if r.first_byte.is_some() || speaking {
+            self.summary.barge_ins += 1;
+            tracing::debug!(reply = r.id, "barge-in: agent audio cleared");
+            self.hangup_at = None;
+            self.store_reply(r, true, None);
+        }
+    }
+
+    /// The caller paused: start the reply early on what they said so far. Its output is
+    /// held until the pause turns out to be the end of the turn.
+    fn on_pause(&mut self, audio: Vec<i16>) {
+        if self.reply.is_some() {
+            return;
+        }
+        let mut turn_audio = self.carry.clone();
+        turn_audio.extend(audio);
+        let started = self.speech_started.as_ref().map(|(_, w)| w.clone()).unwrap_or_else(now_wall);
+        self.start_reply_with_turn(AgentInput::Speech(String::new()), turn_audio, Instant::now(), Some(started));
+        if let Some(r) = &mut self.reply {
+            r.committed = false;
+        }
+    }
+
+    /// The caller went on talking: the early reply is dropped.
+    fn on_resume(&mut self) {
+        if let Some(r) = &mut self.reply
+            && !r.committed
+        {
+            if let Some(t) = r.task.take() {
+                t.abort();
+            }
+            self.reply = None;
+        }
+    }
+
+    fn on_speech_end(&mut self, audio: Vec<i16>) {
+        let now = Instant::now();
+        let started = self.speech_started.take().map(|(_, w)| w).unwrap_or_else(now_wall);
+        if let Some(r) = &mut self.reply
+            && !r.committed
+        {
+            // The pause was the end: the early reply stands; its held output goes out now.
+            self.carry.clear();
+            r.committed = true;
+            r.origin = now;
+            // The agent's turn begins where the caller's ends: at the detected end of speech.
+            r.started_wall = now_wall();
+            if let Some((_, _, ended)) = &mut r.caller_turn {
+                *ended = r.started_wall.clone();
+            }
+            for msg in std::mem::take(&mut r.buffered) {
+                self.on_job(msg);
+            }
+            return;
+        }
+        let mut turn_audio = std::mem::take(&mut self.carry);
+        turn_audio.extend(audio);
+        self.start_reply_with_turn(AgentInput::Speech(String::new()), turn_audio, now, Some(started));
+    }
+
+    fn start_reply(&mut self, input: AgentInput, turn_audio: Vec<i16>, origin: Instant) {
+        self.start_reply_with_turn(input, turn_audio, origin, None);
+    }
+
+    fn start_reply_with_turn(&mut self, input: AgentInput, turn_audio: Vec<i16>, origin: Instant, caller_started: Option<String>) {
+        let id = self.new_reply(TurnKind::Speech, origin);
+        // The caller's turn ends where the agent's begins.
+        let caller_ended = self.reply.as_ref().map(|r| r.started_wall.clone()).unwrap_or_else(now_wall);
+        let (engine, pipeline, rate, history, tx) =
+            (self.engine.clone(), self.pipeline.clone(), self.audio.rate, self.history.clone(), self.job_tx.clone());
+        let speech = caller_started.is_some();
+        // One copy of the caller's audio, shared by the reply task and the carry-over.
+        let turn_audio = Arc::new(turn_audio);
+        let audio_for_job = if speech { turn_audio.clone() } else { Arc::default() };
+        let task = tokio::spawn(async move {
+            let Some(tx) = tx else { return };
+            job::reply_job(Job { id, engine, pipeline, rate, tx }, history, input, audio_for_job).await;
+        });
+        if let Some(r) = &mut self.reply {
+            r.task = Some(task);
+            r.caller_audio = turn_audio;
+            if let Some(started) = caller_started {
+                r.caller_turn = Some((started, TurnKind::Speech, caller_ended));
+            }
+        }
+    }
+
+    /// Sends what the speaker has due; false when the conversation should end.
+    async fn pump(&mut self) -> bool {
+        let now = Instant::now();
+        let more = self.reply.as_ref().is_some_and(|r| !r.finished);
+        let (frames, events) = self.speaker.poll(now, more);
+        for f in frames {
+            // A peer that stops reading fills the socket; after a few seconds the call ends
+            // rather than holding its task forever (other calls never wait on it).
+            match tokio::time::timeout(PEER_STALL, self.out.send(f)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return false,
+                Err(_) => {
+                    tracing::warn!("the stream's peer stopped reading; ending the call");
+                    self.summary.peer_stalled = true;
+                    return false;
+                }
+            }
+        }
+        for e in events {
+            match e {
+                Sent::First(id) => {
+                    if let Some(r) = &mut self.reply
+                        && r.id == id
+                        && r.first_byte.is_none()
+                    {
+                        r.first_byte = Some(now);
+                        // End of speech detected -> first byte out, minus the providers' own time.
+                        if r.kind == TurnKind::Speech && r.first_audio.is_some() && !r.provider_ms.is_nan() {
+                            let total = now.duration_since(r.origin).as_secs_f64() * 1000.0;
+                            self.summary.server_added_ms.push((total - r.provider_ms).max(0.0));
+                        }
+                    }
+                }
+                Sent::Done(id) => {
+                    if let Some(r) = &mut self.reply
+                        && r.id == id
+                        && r.finished
+                    {
+                        r.audio_done = true;
+                        if r.after == AfterReply::HangUp {
+                            // Hang up once the caller has heard the goodbye (or a little after, if the mark never comes).
+                            self.hangup_at = Some(now + HANGUP_GRACE);
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    async fn finish(&mut self) {
+        if let Some(mut r) = self.reply.take() {
+            if let Some(t) = r.task.take() {
+                t.abort();
+            }
+            if r.first_byte.is_some() {
+                let interrupted = !self.summary.agent_hung_up && !r.audio_done;
+                self.store_reply(r, interrupted, None);
+            }
+        }
+        self.summary.lateness = self.speaker.lateness.clone();
+        self.summary.vad = self.endpointer.stats;
+    }
+}

@@ -1,0 +1,311 @@
+//! The conversation's state machine with fake STT, agent and TTS: turn-taking is driven with
+//! the endpointer's events (no audio, no models), and every frame the transport would carry is
+//! read back. The clock is real (tokio's paused clock needs its `test-util` feature, which
+//! would make the tests and the binary build every crate that depends on tokio twice); the
+//! fakes' delays are tens of milliseconds, so the whole module takes a few seconds.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use domain::call::{Role, TurnKind};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::{Duration, Instant};
+
+use super::{Conv, Input, drive};
+use crate::voice::engine::{Pipeline, Timeouts, VoiceEngine};
+use crate::voice::frames::{AgentFrame, CallAudio, CallerEvent, ChunkRules};
+use crate::voice::models::ModelFiles;
+use crate::voice::stats::Summary;
+use crate::voice::vad::{VadEvent, VadSettings};
+use crate::voice::{AfterReply, Agent, AgentInput, ChatTurn, SpeechToText, TextToSpeech, VoiceError};
+
+const RATE: u32 = 8000;
+/// Exotel's rules in samples: at 8 kHz a chunk is 200 ms.
+const RULES: ChunkRules = ChunkRules { multiple: 160, min: 1600, max: 51200 };
+
+/// Hears `text` after `delay`, or never answers.
+struct FakeStt {
+    text: String,
+    delay: Duration,
+    calls: AtomicUsize,
+}
+
+#[async_trait]
+impl SpeechToText for FakeStt {
+    async fn transcribe(&self, _audio: Vec<i16>) -> Result<String, VoiceError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        Ok(self.text.clone())
+    }
+}
+
+/// Answers every input with `reply` (hanging up when it is the goodbye) after `delay`,
+/// and remembers what it was asked.
+struct FakeAgent {
+    reply: String,
+    hang_up: bool,
+    delay: Duration,
+    asked: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl Agent for FakeAgent {
+    async fn reply(&self, _history: &[ChatTurn], input: &AgentInput, out: mpsc::Sender<String>) -> Result<AfterReply, VoiceError> {
+        self.asked.lock().unwrap().push(input.text());
+        tokio::time::sleep(self.delay).await;
+        let _ = out.send(self.reply.clone()).await;
+        Ok(if self.hang_up { AfterReply::HangUp } else { AfterReply::Listen })
+    }
+}
+
+/// 100 ms of a constant per word, so a reply's length follows its text.
+struct FakeTts;
+
+#[async_trait]
+impl TextToSpeech for FakeTts {
+    async fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<i16>, VoiceError> {
+        Ok(vec![1000; rate as usize / 10 * text.split_whitespace().count()])
+    }
+}
+
+/// A written turn: role, kind, text, interrupted.
+type Written = (Role, TurnKind, String, bool);
+
+struct Call {
+    stt: Arc<FakeStt>,
+    agent: Arc<FakeAgent>,
+    input: mpsc::Sender<Input>,
+    out: mpsc::Receiver<AgentFrame>,
+    task: JoinHandle<(Summary, Vec<Written>)>,
+}
+
+fn call(stt: FakeStt, agent: FakeAgent) -> Call {
+    call_with_limit(stt, agent, Duration::from_secs(5))
+}
+
+/// A call whose providers may each take `limit` before the fallback line.
+fn call_with_limit(stt: FakeStt, agent: FakeAgent, limit: Duration) -> Call {
+    let dir = std::env::temp_dir().join("voxgate-no-models");
+    let engine = VoiceEngine::new(ModelFiles::new(dir, "tiny.en"), 1, Duration::from_secs(8));
+    let (stt, agent) = (Arc::new(stt), Arc::new(agent));
+    let pipeline = Pipeline {
+        stt: stt.clone(),
+        agent: agent.clone(),
+        tts: Arc::new(FakeTts),
+        fallback_tts: Arc::new(FakeTts),
+        greeting: "Hello there".into(),
+        fallback_line: "Sorry say again".into(),
+        vad: VadSettings::default(),
+        voice_key: "fake".into(),
+        fallback_voice_key: "fake".into(),
+        timeouts: Timeouts { stt: limit, agent: limit, tts: limit },
+    };
+    let (out_tx, out) = mpsc::channel(64);
+    let (input, inbound) = mpsc::channel::<Input>(64);
+    let task = tokio::spawn(async move {
+        let mut c = Conv::new(engine, pipeline, CallAudio { rate: RATE, chunks: RULES }, None, out_tx);
+        let summary = drive(&mut c, inbound).await;
+        (summary, c.written)
+    });
+    Call { stt, agent, input, out, task }
+}
+
+fn stt(text: &str, delay_ms: u64) -> FakeStt {
+    FakeStt { text: text.into(), delay: Duration::from_millis(delay_ms), calls: AtomicUsize::new(0) }
+}
+
+fn agent(reply: &str, hang_up: bool, delay_ms: u64) -> FakeAgent {
+    FakeAgent { reply: reply.into(), hang_up, delay: Duration::from_millis(delay_ms), asked: Mutex::default() }
+}
+
+/// A second of caller audio.
+fn speech() -> Vec<i16> {
+    vec![500; RATE as usize]
+}
+
+impl Call {
+    async fn send(&self, input: Input) {
+        self.input.send(input).await.unwrap();
+    }
+
+    /// The next frame within `wait`.
+    async fn next(&mut self, wait: Duration) -> Option<AgentFrame> {
+        tokio::time::timeout(wait, self.out.recv()).await.ok().flatten()
+    }
+
+    /// Frames up to and including the next mark; returns the audio samples seen and the mark.
+    async fn until_mark(&mut self) -> (usize, String) {
+        let mut samples = 0;
+        loop {
+            match self.next(Duration::from_secs(10)).await {
+                Some(AgentFrame::Audio(a)) => {
+                    assert!(RULES.allows(a.len()), "chunk of {} samples", a.len());
+                    samples += a.len();
+                }
+                Some(AgentFrame::Mark(m)) => return (samples, m),
+                other => panic!("expected audio or a mark, got {other:?}"),
+            }
+        }
+    }
+
+    /// The greeting plays out (not interrupted) and the caller starts to talk.
+    async fn greeted_then_caller_talks(&mut self) {
+        self.until_mark().await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        self.send(Input::Vad(VadEvent::SpeechStart)).await;
+    }
+
+    async fn end(self) -> (Summary, Vec<Written>) {
+        drop(self.input);
+        let mut out = self.out;
+        let collect = tokio::spawn(async move { while out.recv().await.is_some() {} });
+        let result = self.task.await.unwrap();
+        collect.abort();
+        result
+    }
+}
+
+#[tokio::test]
+async fn the_greeting_plays_in_chunks_then_its_mark() {
+    let mut c = call(stt("", 0), agent("", false, 0));
+    let (samples, mark) = c.until_mark().await;
+    assert_eq!(mark, "utterance-1");
+    // Two words of 100 ms: one 200 ms chunk (a resampled sample over would pad a second).
+    assert!(samples == 1600 || samples == 3200, "{samples}");
+    c.send(Input::Caller(CallerEvent::Played(mark))).await;
+    let (summary, written) = c.end().await;
+    assert_eq!(written, vec![(Role::Agent, TurnKind::Greeting, "Hello there".into(), false)]);
+    assert_eq!(summary.barge_ins, 0);
+}
+
+#[tokio::test]
+async fn talking_over_the_agent_clears_its_audio_and_cancels_the_reply() {
+    let mut c = call(stt("What time do you open", 50), agent("We open at nine in the morning every day of the week", false, 10));
+    c.greeted_then_caller_talks().await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 1000 })).await;
+    // The reply (12 words: 1.2 s) starts; the caller talks over it after its first chunks.
+    assert!(matches!(c.next(Duration::from_secs(5)).await, Some(AgentFrame::Audio(_))));
+    c.send(Input::Vad(VadEvent::SpeechStart)).await;
+    let mut cleared = false;
+    while let Some(f) = c.next(Duration::from_millis(300)).await {
+        match f {
+            AgentFrame::Clear => cleared = true,
+            AgentFrame::Mark(m) => panic!("the interrupted reply must not be marked as played: {m}"),
+            AgentFrame::Audio(_) => assert!(!cleared, "no audio after the clear"),
+        }
+    }
+    assert!(cleared, "barge-in sends clear");
+    let (summary, written) = c.end().await;
+    assert_eq!(summary.barge_ins, 1);
+    let last = written.last().unwrap();
+    assert_eq!((last.0, last.1, last.3), (Role::Agent, TurnKind::Speech, true), "{written:?}");
+    assert!(written.contains(&(Role::Caller, TurnKind::Speech, "What time do you open".into(), false)));
+}
+
+#[tokio::test]
+async fn an_early_reply_is_held_during_the_pause_and_sent_when_the_pause_ends_the_turn() {
+    let mut c = call(stt("Book a table", 100), agent("Booked", false, 10));
+    c.greeted_then_caller_talks().await;
+    c.send(Input::Vad(VadEvent::Pause { audio: speech() })).await;
+    // STT, the agent and TTS all finish during the pause, but nothing may be said yet.
+    assert_eq!(c.next(Duration::from_millis(400)).await, None);
+    let before = Instant::now();
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 1000 })).await;
+    assert!(matches!(c.next(Duration::from_secs(1)).await, Some(AgentFrame::Audio(_))));
+    // Nothing is left to compute: the held audio leaves at once (a loaded test machine aside).
+    assert!(before.elapsed() < Duration::from_millis(500), "held audio leaves at the end of speech: {:?}", before.elapsed());
+    let (_, mark) = c.until_mark().await;
+    c.send(Input::Caller(CallerEvent::Played(mark))).await;
+    let stt_runs = c.stt.calls.load(Ordering::SeqCst);
+    let (_, written) = c.end().await;
+    assert_eq!(stt_runs, 1, "the early transcription is the turn's");
+    assert_eq!(
+        &written[1..],
+        &[(Role::Caller, TurnKind::Speech, "Book a table".into(), false), (Role::Agent, TurnKind::Speech, "Booked".into(), false)]
+    );
+}
+
+#[tokio::test]
+async fn an_early_reply_is_dropped_when_the_caller_goes_on() {
+    let mut c = call(stt("a table for two", 300), agent("Done", false, 10));
+    c.greeted_then_caller_talks().await;
+    c.send(Input::Vad(VadEvent::Pause { audio: speech() })).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    c.send(Input::Vad(VadEvent::Resume)).await;
+    assert_eq!(c.next(Duration::from_secs(1)).await, None, "the dropped reply says nothing");
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 2000 })).await;
+    let (_, mark) = c.until_mark().await;
+    c.send(Input::Caller(CallerEvent::Played(mark))).await;
+    let stt_runs = c.stt.calls.load(Ordering::SeqCst);
+    let asked = c.agent.asked.lock().unwrap().clone();
+    let (_, written) = c.end().await;
+    assert_eq!(stt_runs, 2, "the turn is transcribed again, whole");
+    assert_eq!(asked, vec!["a table for two"], "the agent answers the whole turn once");
+    assert_eq!(written.iter().filter(|t| t.0 == Role::Agent && t.1 == TurnKind::Speech).count(), 1, "{written:?}");
+}
+
+#[tokio::test]
+async fn a_keypad_digit_during_a_reply_interrupts_it_and_is_answered() {
+    let mut c = call(stt("Tell me everything", 10), agent("one two three four five six seven eight nine ten", false, 10));
+    c.greeted_then_caller_talks().await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 1000 })).await;
+    assert!(matches!(c.next(Duration::from_secs(5)).await, Some(AgentFrame::Audio(_))));
+    c.send(Input::Caller(CallerEvent::Dtmf("5".into()))).await;
+    loop {
+        match c.next(Duration::from_secs(1)).await {
+            Some(AgentFrame::Clear) => break,
+            Some(AgentFrame::Audio(_)) => {}
+            other => panic!("expected the clear, got {other:?}"),
+        }
+    }
+    let (_, mark) = c.until_mark().await;
+    c.send(Input::Caller(CallerEvent::Played(mark))).await;
+    let asked = c.agent.asked.lock().unwrap().clone();
+    let (_, written) = c.end().await;
+    assert_eq!(asked, vec!["Tell me everything", "pressed 5"]);
+    let kinds: Vec<_> = written.iter().map(|t| (t.0, t.1, t.3)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (Role::Agent, TurnKind::Greeting, false),
+            (Role::Caller, TurnKind::Speech, false),
+            (Role::Agent, TurnKind::Speech, true),
+            (Role::Caller, TurnKind::Dtmf, false),
+            (Role::Agent, TurnKind::Speech, false),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_goodbye_ends_the_call_after_a_grace_when_its_mark_never_comes() {
+    let mut c = call(stt("Bye now", 10), agent("Goodbye", true, 10));
+    c.greeted_then_caller_talks().await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 800 })).await;
+    let (_, mark) = c.until_mark().await;
+    assert_eq!(mark, "utterance-2");
+    // The mark is never echoed: the call still ends, a little after the audio played out.
+    let sent = Instant::now();
+    let (summary, _) = tokio::time::timeout(Duration::from_secs(5), c.task).await.expect("the agent hangs up").unwrap();
+    assert!(summary.agent_hung_up);
+    let waited = sent.elapsed();
+    assert!(waited >= Duration::from_millis(650) && waited < Duration::from_millis(2500), "grace {waited:?}");
+}
+
+#[tokio::test]
+async fn a_provider_that_never_answers_gets_the_fallback_line_and_the_call_goes_on() {
+    let mut c = call_with_limit(stt("Hello?", 60_000), agent("unused", false, 0), Duration::from_millis(300));
+    c.greeted_then_caller_talks().await;
+    let asked_at = Instant::now();
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 800 })).await;
+    let (samples, mark) = c.until_mark().await;
+    assert!(asked_at.elapsed() >= Duration::from_millis(300), "the STT limit is waited out");
+    assert_eq!(samples, 3200, "three words of fallback line: 300 ms, padded to two chunks");
+    c.send(Input::Caller(CallerEvent::Played(mark))).await;
+    let asked = c.agent.asked.lock().unwrap().len();
+    let (summary, written) = c.end().await;
+    assert_eq!(asked, 0);
+    assert!(!summary.agent_hung_up);
+    assert_eq!(written.last().unwrap(), &(Role::Agent, TurnKind::Fallback, "Sorry say again".into(), false));
+}

@@ -1,0 +1,78 @@
+//! `voxgate bench …`: runs one of the server crate's benchmarks (`server::bench`) and prints
+//! its figures.
+
+use clap::Subcommand;
+use server::Settings;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Import N numbers into an embedded file database and time paged listing and search.
+    Numbers {
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        #[arg(long, default_value_t = 50)]
+        page_size: u32,
+    },
+    /// Drive the answer webhook at a fixed rate over loopback and print latency percentiles.
+    Webhook {
+        #[arg(long, default_value_t = 2000)]
+        rate: u32,
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+    },
+    /// N simulated Exotel callers at once against an echo agent with VAD on: send jitter,
+    /// server-added latency per turn, memory per call.
+    Calls {
+        #[arg(long, default_value_t = 500)]
+        calls: usize,
+        #[arg(long, default_value_t = 30)]
+        seconds: u32,
+    },
+    /// The callers' side of `bench calls` (run by it in a child process).
+    #[command(hide = true)]
+    Callers {
+        #[arg(long)]
+        webhook: String,
+        #[arg(long)]
+        calls: usize,
+        #[arg(long)]
+        turns: usize,
+    },
+    /// The offline voice end to end on 20 phone utterances at 8 kHz: voice-to-voice latency
+    /// with its breakdown per stage, and the word error rate.
+    Voice,
+}
+
+/// Runs the benchmark with its embedded database under `dir` and prints a title and its figures.
+pub async fn run(dir: &std::path::Path, settings: &Settings, command: BenchCommand) -> anyhow::Result<()> {
+    server::telemetry::init("error,surrealdb_core=off,surrealkv=off");
+    let profile = if cfg!(debug_assertions) { "debug build" } else { "release build" };
+    let (title, lines) = match command {
+        BenchCommand::Numbers { count, page_size } => (
+            format!("numbers ({profile}, embedded SurrealKV file, {count} numbers, one user)"),
+            server::bench::numbers(dir, count, page_size).await,
+        ),
+        BenchCommand::Webhook { rate, seconds } => {
+            (format!("webhook ({profile}, embedded SurrealKV file, loopback HTTP/1.1)"), server::bench::webhook(dir, rate, seconds).await)
+        }
+        BenchCommand::Calls { calls, seconds } => (
+            format!("calls ({profile}, {calls} simulated callers on loopback, echo agent, webrtc-vad + Silero)"),
+            server::bench::calls(dir, calls, seconds).await,
+        ),
+        BenchCommand::Callers { webhook, calls, turns } => {
+            let report = server::bench::callers(&webhook, calls, turns).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{report}");
+            return Ok(());
+        }
+        BenchCommand::Voice => (
+            format!("voice ({profile}, Silero + Whisper {} + scripted agent + Piper, one call over loopback)", settings.stt_model),
+            server::bench::voice(dir).await,
+        ),
+    };
+    let lines = lines.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("voxgate bench {title}");
+    for line in lines {
+        println!("  {line}");
+    }
+    Ok(())
+}

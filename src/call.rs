@@ -1,0 +1,163 @@
+//! `voxgate call`: places one call as Exotel would, through the server crate's simulator
+//! (`server::simulator`), and prints the transcript with per-turn latencies.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use server::simulator::{CallOptions, Step};
+
+/// What `voxgate call` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct CliCall {
+    pub url: String,
+    pub say: Vec<String>,
+    pub wav: Vec<PathBuf>,
+    pub dtmf: Option<String>,
+    pub barge_in: Option<String>,
+    pub record: Option<PathBuf>,
+    pub rate: Option<u32>,
+    pub token: Option<String>,
+}
+
+/// The caller's steps for `voxgate call`: each spoken turn, then the keys, each waiting for
+/// its reply, except the last one when the caller then talks over the agent's reply to it.
+fn cli_steps(spoken: Vec<(String, Arc<[i16]>)>, dtmf: Option<String>, barge_in: Option<(String, Arc<[i16]>)>) -> Vec<Step> {
+    let mut steps: Vec<Step> = spoken.into_iter().map(|(label, audio)| Step::Say { label, audio }).collect();
+    steps.extend(dtmf.map(Step::Dtmf));
+    if let Some((label, audio)) = barge_in {
+        match steps.pop() {
+            Some(Step::Say { label, audio }) => steps.push(Step::Ask { label, audio }),
+            Some(Step::Dtmf(digits)) => steps.push(Step::Press(digits)),
+            Some(other) => steps.push(other),
+            None => {}
+        }
+        steps.push(Step::BargeIn { label, audio, after: Duration::from_millis(800) });
+    }
+    steps
+}
+
+/// `voxgate call`: places the call, prints the transcript with per-turn latencies.
+pub async fn run(settings: &server::Settings, args: CliCall) -> Result<(), String> {
+    let rate = args.rate.unwrap_or(8000);
+    let engine = server::voice::engine::VoiceEngine::new(
+        server::voice::models::ModelFiles::new(&settings.models_dir, &settings.stt_model),
+        settings.voice_threads,
+        settings.provider_timeout,
+    );
+    let voice = engine.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
+    let mut spoken: Vec<(String, Arc<[i16]>)> = Vec::new();
+    for text in &args.say {
+        spoken.push((format!("{text:?}"), voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?.into()));
+    }
+    for path in &args.wav {
+        let (samples, from) = server::voice::audio::read_wav(path).map_err(|e| e.to_string())?;
+        let at = server::voice::audio::resample(&server::voice::audio::i16_to_f32(&samples), from, rate).map_err(|e| e.to_string())?;
+        spoken.push((path.display().to_string(), server::voice::audio::f32_to_i16(&at).into()));
+    }
+    let barge_in = match &args.barge_in {
+        Some(text) => {
+            Some((format!("{text:?} (over the agent)"), voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?.into()))
+        }
+        None => None,
+    };
+    let mut opts = CallOptions::new(args.url.clone(), cli_steps(spoken, args.dtmf.clone(), barge_in));
+    opts.rate = args.rate;
+    opts.record = args.record.clone();
+    let report = server::simulator::run(opts).await.map_err(|e| e.to_string())?;
+    let secs = |ms: f64| format!("{:.2} s", ms / 1000.0);
+    println!("call {} ({} Hz)", report.call_sid, report.rate);
+    match report.greeting_after_ms {
+        Some(ms) => println!("  greeting   first audio {ms:.0} ms after start, {} of audio", secs(report.greeting_audio_ms)),
+        None => println!("  greeting   none"),
+    }
+    for t in &report.turns {
+        let reply = match t.reply_after_ms {
+            Some(ms) => format!("agent replied after {} ({} of audio)", secs(ms), secs(t.reply_audio_ms)),
+            None => "no reply".to_string(),
+        };
+        let clear = t.clear_after_ms.map(|c| format!("; agent cleared {c:.0} ms after the caller began")).unwrap_or_default();
+        println!("  caller     {} ({})  ->  {reply}{clear}", t.label, secs(t.spoken_ms));
+    }
+    println!(
+        "  stream     {} agent frames ({} off-size, {} late by > 20 ms; longest gap {:.0} ms), {} marks echoed, {} clears{}",
+        report.media_frames,
+        report.bad_chunks,
+        report.late_chunks,
+        report.max_gap_ms,
+        report.marks_echoed,
+        report.clears,
+        report.closed_by_server.as_ref().map(|(c, r)| format!(", closed by the server ({c} {r})")).unwrap_or_default()
+    );
+    if let Some(path) = &args.record {
+        println!("  recording  {}", path.display());
+    }
+    if let Some(token) = &args.token {
+        print_transcript(&args.url, token, &report.call_sid).await?;
+    } else {
+        println!("  (pass --token or VOXGATE_TOKEN to print the stored transcript)");
+    }
+    Ok(())
+}
+
+/// Prints the stored turns of the call (REST: `GET /api/calls/{id}`).
+async fn print_transcript(webhook: &str, token: &str, call_sid: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(webhook).map_err(|e| e.to_string())?;
+    let api = format!("{}/api/calls/exotel_{call_sid}", url.origin().ascii_serialization());
+    // Turns are written as they finish; give the last one a moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let res = reqwest::Client::new().get(&api).bearer_auth(token).send().await.map_err(|e| e.to_string())?;
+    if !res.status().is_success() {
+        return Err(format!("GET {api}: HTTP {}", res.status()));
+    }
+    let detail: domain::call::CallDetail = res.json().await.map_err(|e| e.to_string())?;
+    println!("transcript ({}, {})", detail.call.status, detail.call.reason.unwrap_or_default());
+    for t in detail.turns {
+        let ms = |v: Option<i64>| v.map(|v| format!("{v}")).unwrap_or_else(|| "-".into());
+        let tm = &t.timings;
+        // As text: `{:<6}` pads a string (the role's own Display ignores widths).
+        let role = t.role.to_string();
+        let timing = if role == "agent" {
+            format!(
+                "  [stt {} · agent {} · tts {} · first byte {} ms]",
+                ms(tm.stt_ms),
+                ms(tm.agent_ms),
+                ms(tm.tts_ms),
+                ms(tm.first_byte_ms)
+            )
+        } else {
+            String::new()
+        };
+        let cut = if t.interrupted { " (interrupted)" } else { "" };
+        println!("  {role:<6} {}{cut}{timing}", t.text);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_talks_over_the_reply_to_its_last_words_or_keys() {
+        let said = |l: &str| (l.to_string(), Arc::from(vec![1i16; 10]));
+        let kinds = |steps: Vec<Step>| -> Vec<String> {
+            steps
+                .into_iter()
+                .map(|s| match s {
+                    Step::Say { label, .. } => format!("say {label}"),
+                    Step::Ask { label, .. } => format!("ask {label}"),
+                    Step::BargeIn { label, .. } => format!("over {label}"),
+                    Step::Dtmf(d) => format!("keys {d}"),
+                    Step::Press(d) => format!("press {d}"),
+                    other => format!("{other:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(kinds(cli_steps(vec![said("a"), said("b")], Some("1".into()), None)), ["say a", "say b", "keys 1"]);
+        assert_eq!(kinds(cli_steps(vec![said("a"), said("b")], None, Some(said("bye")))), ["say a", "ask b", "over bye"]);
+        // Keys and then a barge-in: every step is kept, and the keys' reply is talked over.
+        assert_eq!(kinds(cli_steps(vec![said("a")], Some("12".into()), Some(said("bye")))), ["say a", "press 12", "over bye"]);
+        assert_eq!(kinds(cli_steps(vec![], None, Some(said("hi")))), ["over hi"]);
+    }
+}
