@@ -6,6 +6,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CARGO_LEPTOS_VERSION="0.3.10"
+CARGO_DENY_VERSION="0.20.2"
 # Must equal the wasm-bindgen crate pinned in Cargo.toml.
 WASM_BINDGEN_VERSION="0.2.130"
 
@@ -34,6 +35,14 @@ ensure_rust_target() {
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
+  # rustfmt and clippy run in the test command's checks.
+  local c
+  for c in rustfmt clippy; do
+    if ! rustup component list --installed | grep -q "^$c"; then
+      say "adding the $c component"
+      rustup component add "$c"
+    fi
+  done
 }
 
 ensure_debian_packages() {
@@ -122,6 +131,7 @@ setup() {
   ensure_cargo_tool cargo-leptos "$CARGO_LEPTOS_VERSION" "cargo leptos" --locked --features no_downloads
   # Its lock file pins a crate this registry no longer serves, so no --locked here.
   ensure_cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
+  ensure_cargo_tool cargo-deny "$CARGO_DENY_VERSION" "cargo deny" --locked
   ensure_npm style
   ensure_npm end2end
   ensure_models
