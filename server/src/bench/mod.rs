@@ -73,6 +73,21 @@ fn rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
+/// The benchmarks' number (+918047491899), linked to `agent_id`.
+async fn linked_number(
+    state: &AppState,
+    owner: &crate::users::Owner,
+    agent_id: &str,
+) -> anyhow_like::Result<domain::phone_number::PhoneNumberView> {
+    let input = PhoneNumberInput {
+        phone_number: "+918047491899".into(),
+        provider: "other".into(),
+        linked_agent_id: Some(agent_id.to_string()),
+        ..Default::default()
+    };
+    Ok(crate::numbers::create(state, owner, &input).await?)
+}
+
 /// A server on loopback whose public URL is itself, a user, and a number linked to an agent.
 async fn call_line(dir: &std::path::Path, agent: domain::agent::AgentInput) -> anyhow_like::Result<(AppState, String)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -88,17 +103,7 @@ async fn call_line(dir: &std::path::Path, agent: domain::agent::AgentInput) -> a
     let state = AppState::connect(settings).await?;
     let user = crate::users::sign_up(&state, "bench@example.com", "benchmark password").await?;
     let agent = crate::agents::create(&state, &user.owner, agent).await?;
-    let number = crate::numbers::create(
-        &state,
-        &user.owner,
-        &PhoneNumberInput {
-            phone_number: "+918047491899".into(),
-            provider: "other".into(),
-            linked_agent_id: Some(agent.id.clone()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let number = linked_number(&state, &user.owner, &agent.id).await?;
     tokio::spawn(crate::serve::run(listener, crate::routes::router(state.clone(), axum::Router::new()), std::future::pending()));
     state.voice.warm_up(&[(agent.settings, None)], true).await;
     Ok((state, number.webhook_url))

@@ -2,9 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use domain::phone_number::PhoneNumberInput;
-
-use super::{anyhow_like, bench_state, summary};
+use super::{anyhow_like, bench_state, linked_number, summary};
 
 /// Drives the answer webhook of one number at a fixed request rate over loopback (server and
 /// load generator in this process, embedded file database under `dir`); every request is a
@@ -12,17 +10,7 @@ use super::{anyhow_like, bench_state, summary};
 /// cannot hide queueing (no coordinated omission).
 pub async fn webhook(dir: &std::path::Path, rate: u32, seconds: u32) -> anyhow_like::Result<Vec<String>> {
     let (state, user, agent) = bench_state(dir).await?;
-    let number = crate::numbers::create(
-        &state,
-        &user.owner,
-        &PhoneNumberInput {
-            phone_number: "+918047491899".into(),
-            provider: "other".into(),
-            linked_agent_id: Some(agent.id),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let number = linked_number(&state, &user.owner, &agent.id).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(crate::serve::run(listener, crate::routes::router(state.clone(), axum::Router::new()), std::future::pending()));
