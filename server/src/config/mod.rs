@@ -72,7 +72,7 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
-/// Site settings shared with cargo-leptos (the `[site]` table of Leptos.toml).
+/// Site settings: the `[site]` table of Leptos.toml (where the build writes the site).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct SiteSettings {
