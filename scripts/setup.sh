@@ -64,7 +64,7 @@ ensure_debian_packages() {
 ensure_cargo_tool() { # crate version command [extra cargo install args...]
   local crate="$1" version="$2" probe="$3"; shift 3
   if ! $probe --version 2>/dev/null | grep -q " $version"; then
-    say "installing $crate $version (first run only; about 20 minutes on 2 cores)"
+    say "installing $crate $version (first run only; a few minutes on 2 cores)"
     # No LTO and parallel codegen: the tool runs rarely, its build time matters more.
     CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
       CARGO_TARGET_DIR="$HOME/.cache/voxgate/tools" \
