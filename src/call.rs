@@ -44,6 +44,7 @@ pub async fn run(settings: &server::Settings, args: CliCall) -> Result<(), Strin
         server::voice::models::ModelFiles::new(&settings.models_dir, &settings.stt_model),
         settings.voice_threads,
         settings.provider_timeout,
+        server::net::GuardedClient::from_settings(settings).map_err(|e| e.to_string())?,
     );
     let voice = engine.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
     let mut spoken: Vec<(String, Arc<[i16]>)> = Vec::new();

@@ -167,6 +167,8 @@ async fn serve(settings: &mut Settings) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let options = app::ssr::leptos_options(&settings.site);
     let state = server::AppState::connect(settings.clone()).await?;
+    // Calls this node left live when it last stopped are over: fail them before answering.
+    server::calls::recover(&state).await?;
     // Load the offline models and render the agents' greetings while the server starts.
     let warm = state.clone();
     tokio::spawn(async move {

@@ -83,6 +83,7 @@ impl From<server::users::AuthError> for AppError {
                 tracing_error(&e);
                 Self::Internal.respond()
             }
+            AuthError::Busy(_) => Self::Invalid { field: "form".to_string(), message: e.to_string() }.respond_with(503),
         }
     }
 }

@@ -20,6 +20,16 @@ use leptos_router::path;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // A fresh nonce per page: the hydration script carries it, and the page's policy names it.
+    #[cfg(feature = "ssr")]
+    {
+        provide_nonce();
+        if let (Some(nonce), Some(response)) = (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+            && let Ok(policy) = server::http::headers::page_policy(&nonce).parse()
+        {
+            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -49,9 +49,12 @@ pub async fn session_token() -> Option<String> {
     server::http::auth::session_token(&headers().await)
 }
 
-/// The peer address of this request.
+/// The client of this request: the peer, or what a trusted proxy says it forwarded
+/// (server::http::client_ip).
 pub async fn client_ip() -> Option<IpAddr> {
-    leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|c| c.0.ip())
+    let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok()?.0.ip();
+    let trusted = app_state().ok().map(|s| s.settings.trusted_proxies.clone()).unwrap_or_default();
+    Some(server::http::client_ip::client_ip(peer, &headers().await, &trusted))
 }
 
 /// Adds a `Set-Cookie` header to this server function's response.

@@ -1,6 +1,6 @@
 //! The whole HTTP surface in one place, used by `voxgate serve` and by the tests alike: the
 //! REST API, every provider's webhooks and streams, and the pages the caller adds (the Leptos
-//! app), behind the CSRF origin guard.
+//! app), behind the CSRF origin guard, with security headers on every response.
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
@@ -13,5 +13,6 @@ pub fn router(state: AppState, pages: Router) -> Router {
         .merge(crate::telephony::router())
         .with_state(state.clone())
         .merge(pages)
-        .layer(from_fn_with_state(state, crate::http::auth::csrf_guard))
+        .layer(from_fn_with_state(state.clone(), crate::http::auth::csrf_guard))
+        .layer(from_fn_with_state(state, crate::http::headers::security_headers))
 }

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::net::guard::GuardedClient;
+use crate::slots::Slots;
 use crate::users::limiter::LoginLimiter;
 
 /// Why the state could not be built.
@@ -14,10 +16,11 @@ pub enum StartError {
     Db(#[from] crate::db::DbError),
     #[error(transparent)]
     Key(#[from] crate::secrets::KeyFileError),
+    #[error(transparent)]
+    Node(#[from] crate::node::NodeIdError),
+    #[error("cannot build the outbound HTTP client: {0}")]
+    Outbound(#[from] reqwest::Error),
 }
-
-/// Open live-event streams per user id.
-pub type StreamCounts = Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>;
 
 /// Cheap to clone; every handler receives it.
 #[derive(Clone)]
@@ -30,8 +33,15 @@ pub struct AppState {
     pub last_used_writes: Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
     /// Offline models and the greeting cache, shared by every call.
     pub voice: Arc<crate::voice::engine::VoiceEngine>,
-    /// Open live-event streams per user (capped in crate::calls::live).
-    pub live_streams: StreamCounts,
+    /// The one client for requests to URLs a tenant chose (agents' providers): public
+    /// addresses only, besides the operator's `VOXGATE_OUTBOUND_ALLOW`.
+    pub outbound: GuardedClient,
+    /// Open live-event streams, in all and per user (caps in crate::calls::live).
+    pub live_streams: Arc<Slots>,
+    /// This process's node id, written on the calls it runs (crate::node).
+    pub node: Arc<str>,
+    /// Calls streaming on this node, in all and per user (VOXGATE_MAX_CALLS, _PER_USER).
+    pub calls: Arc<Slots>,
 }
 
 impl AppState {
@@ -45,14 +55,18 @@ impl AppState {
             }
             settings.secret_key = Some(key);
         }
+        let node: Arc<str> = crate::node::id(&settings)?.into();
         let db = crate::db::connect(&settings).await?;
+        let outbound = GuardedClient::from_settings(&settings)?;
         let options = crate::voice::engine::EngineOptions { sampled_voice: settings.sampled_voice };
         let voice = crate::voice::engine::VoiceEngine::with_options(
             crate::voice::models::ModelFiles::new(&settings.models_dir, &settings.stt_model),
             settings.voice_threads,
             settings.provider_timeout,
             options,
+            outbound.clone(),
         );
+        let calls = Slots::new(settings.max_calls, settings.max_calls_per_user);
         Ok(Self {
             db,
             settings: Arc::new(settings),
@@ -60,7 +74,10 @@ impl AppState {
             login_limiter: Arc::default(),
             last_used_writes: Arc::default(),
             voice,
-            live_streams: Arc::default(),
+            outbound,
+            live_streams: Slots::new(crate::calls::live::MAX_STREAMS, crate::calls::live::MAX_STREAMS_PER_USER),
+            node,
+            calls,
         })
     }
 }

@@ -13,7 +13,7 @@ choice_enum! {
         InProgress = ("in_progress", "In progress"),
         Completed = ("completed", "Completed"),
         Failed = ("failed", "Failed"),
-        /// The number was not active: the call was turned away.
+        /// Turned away: the number was not active, or a cap on concurrent calls was reached.
         Rejected = ("rejected", "Rejected"),
     }
 }

@@ -1,5 +1,6 @@
 //! Agents service: create, edit, list and delete the voice agents that answer calls.
 
+use domain::FieldError;
 use domain::agent::{AgentInput, AgentView};
 
 use crate::db::{self, agents as repo};
@@ -44,12 +45,23 @@ fn checked(state: &AppState, input: AgentInput, previous: Option<&str>) -> Resul
     let key = std::mem::take(&mut input.providers.api_key);
     let clear = std::mem::take(&mut input.providers.clear_api_key);
     input.providers.api_key_hint = None;
+    let previous = previous.and_then(|p| serde_json::from_str::<Stored>(p).ok());
     let (sealed, last) = if !key.trim().is_empty() {
         (Some(state.secret_key().seal(API_KEY_CONTEXT, key.trim())), Some(last4(key.trim())))
     } else if clear {
         (None, None)
     } else {
-        previous.and_then(|p| serde_json::from_str::<Stored>(p).ok()).map(|p| (p.api_key_sealed, p.api_key_last4)).unwrap_or_default()
+        match previous {
+            // A stored key goes only to the URL it was given for: a new URL needs the key again.
+            Some(p) if p.api_key_sealed.is_some() && p.settings.providers.base_url != input.providers.base_url => {
+                return Err(DomainError::Invalid(vec![FieldError::new(
+                    "providers.apiKey",
+                    "Enter the API key again: the base URL changed, and the saved key is only sent to the URL it was saved for.",
+                )]));
+            }
+            Some(p) => (p.api_key_sealed, p.api_key_last4),
+            None => (None, None),
+        }
     };
     let json = serde_json::to_string(&Stored { settings: input.clone(), api_key_sealed: sealed, api_key_last4: last })
         .map_err(db::DbError::from)?;
@@ -79,7 +91,7 @@ fn warm_greeting(state: &AppState, owner: &Owner, agent: &AgentView) {
     let (state, owner, agent) = (state.clone(), owner.clone(), agent.clone());
     tokio::spawn(async move {
         let key = api_key(&state, &owner, &agent).await;
-        state.voice.warm_up(&[(agent.settings, key)], false).await
+        state.voice.warm_greeting(&agent.settings, key, Some(owner.id())).await
     });
 }
 

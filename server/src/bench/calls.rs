@@ -16,6 +16,7 @@ pub async fn callers(webhook: &str, calls: usize, turns: usize) -> anyhow_like::
         crate::voice::models::ModelFiles::new(Settings::load().map(|s| s.models_dir).unwrap_or_else(|_| "data/models".into()), "tiny.en"),
         2,
         Duration::from_secs(8),
+        crate::net::GuardedClient::new(std::sync::Arc::default(), crate::net::guard::CONNECT_TIMEOUT)?,
     );
     let voice = engine.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
     let utterance: std::sync::Arc<[i16]> =

@@ -8,7 +8,7 @@ use serde_json::Value;
 use surrealdb::Notification;
 
 use crate::db::DbError;
-use crate::state::{AppState, StreamCounts};
+use crate::state::AppState;
 use crate::users::Owner;
 
 /// Something changed in one of the user's calls; the browser re-reads what it shows.
@@ -35,49 +35,21 @@ fn record_key(v: &Value) -> Option<String> {
 /// Live streams one user may hold open at once (each holds two live queries; a dashboard tab
 /// holds one). A closed tab frees its slot when the server next writes to it (keep-alive).
 pub const MAX_STREAMS_PER_USER: usize = 20;
+/// Live streams the whole node holds open at once.
+pub const MAX_STREAMS: usize = 1000;
 
 /// Why a subscription was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SubscribeError {
-    #[error("too many live connections for this user (at most {MAX_STREAMS_PER_USER})")]
-    TooMany,
+    #[error("too many live connections: {0}")]
+    TooMany(#[from] crate::slots::Full),
     #[error(transparent)]
     Db(#[from] DbError),
 }
 
-/// One of a user's stream slots, given back when dropped.
-struct Slot {
-    counts: StreamCounts,
-    user: String,
-}
-
-impl Slot {
-    fn take(counts: &StreamCounts, user: &str) -> Option<Self> {
-        let mut c = counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let n = c.entry(user.to_string()).or_default();
-        if *n >= MAX_STREAMS_PER_USER {
-            return None;
-        }
-        *n += 1;
-        Some(Self { counts: counts.clone(), user: user.to_string() })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut c = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(n) = c.get_mut(&self.user) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                c.remove(&self.user);
-            }
-        }
-    }
-}
-
 /// Events for `owner`'s calls from now on. Dropping the stream kills the live queries.
 pub async fn subscribe(state: &AppState, owner: &Owner) -> Result<impl Stream<Item = LiveEvent> + Send + use<>, SubscribeError> {
-    let slot = Slot::take(&state.live_streams, owner.id()).ok_or(SubscribeError::TooMany)?;
+    let slot = state.live_streams.take(owner.id())?;
     // Live queries belong to the session of the handle that started them and end when it is
     // dropped: this handle lives as long as the stream.
     let db = state.db.clone();

@@ -163,6 +163,16 @@ pub async fn end_stale(state: &AppState) -> Result<usize, DomainError> {
     Ok(repo::end_stale(&state.db, &rfc3339(now - RINGING_LIMIT), &rfc3339(now - live), &rfc3339(now)).await?)
 }
 
+/// Fails the calls this node left live when its last process stopped (killed, crashed, or cut
+/// off by power): their stream is gone with it. Run at start, before serving.
+pub async fn recover(state: &AppState) -> Result<usize, DomainError> {
+    let failed = repo::fail_interrupted(&state.db, &state.node, &state.clock.now_rfc3339()).await?;
+    if !failed.is_empty() {
+        tracing::warn!(calls = failed.len(), node = %state.node, "calls left live by the previous run failed: server restarted");
+    }
+    Ok(failed.len())
+}
+
 /// Runs [`end_stale`] every half minute, for as long as the server runs.
 pub fn sweep_stale(state: AppState) {
     tokio::spawn(async move {

@@ -43,6 +43,7 @@ impl DatabaseUrl {
         let expected = "expected surrealkv://<path>, mem:// or ws://host:port";
         let (scheme, rest) = raw.split_once("://").ok_or_else(|| expected.to_string())?;
         match scheme {
+            "surrealkv" if rest.contains('?') => Err("engine options are set by Voxgate: give the path only".to_string()),
             "surrealkv" if !rest.is_empty() => Ok(Self::SurrealKv(PathBuf::from(rest))),
             "mem" if rest.is_empty() => Ok(Self::Memory),
             "ws" => {
@@ -59,7 +60,10 @@ impl DatabaseUrl {
     /// The engine address understood by `surrealdb::engine::any::connect`.
     pub fn engine_address(&self) -> String {
         match self {
-            Self::SurrealKv(path) => format!("surrealkv://{}", path.display()),
+            // Every commit is synced to disk before it returns, whatever SurrealDB's defaults or
+            // environment say: the URL's options override both (surrealdb-kvs-any's registry
+            // joins them last).
+            Self::SurrealKv(path) => format!("surrealkv://{}?sync=every", path.display()),
             Self::Memory => "mem://".to_string(),
             Self::Remote(host) => format!("ws://{host}"),
         }
@@ -70,6 +74,11 @@ impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.engine_address())
     }
+}
+
+/// Whether `name` can name a node: 1 to 64 ASCII letters, digits, `-` or `_`.
+pub fn node_name_ok(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Site settings: the `[site]` table of Leptos.toml (where the build writes the site).
@@ -108,6 +117,11 @@ struct FileVoxgate {
     stt_model: Option<String>,
     voice_threads: Option<String>,
     provider_timeout_ms: Option<String>,
+    outbound_allow: Option<String>,
+    max_calls: Option<String>,
+    max_calls_per_user: Option<String>,
+    node_id: Option<String>,
+    trusted_proxies: Option<String>,
     log: Option<String>,
 }
 
@@ -144,6 +158,18 @@ pub struct Settings {
     pub voice_threads: usize,
     /// Limit for a cloud provider's answer (STT result, first LLM token, TTS audio).
     pub provider_timeout: std::time::Duration,
+    /// Address ranges that agents' provider URLs may reach although private, loopback or
+    /// otherwise not public (by default only public addresses; see crate::net::guard).
+    pub outbound_allow: Vec<ipnet::IpNet>,
+    /// Calls streaming at once on this node, and per user (over either, a call is turned away
+    /// as busy).
+    pub max_calls: usize,
+    pub max_calls_per_user: usize,
+    /// This process's name on its calls (several nodes may share a database); None: the one
+    /// kept in `<data dir>/node.id`, created on first run.
+    pub node_id: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (crate::http::client_ip).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// tracing filter, e.g. `info,server=debug`.
     pub log: String,
     /// The offline voice samples its noise, as Piper means it to (not a setting: tests turn
@@ -171,30 +197,12 @@ impl fmt::Debug for Settings {
             .field("database_name", &self.database_name)
             .field("data_dir", &self.data_dir)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "[set]"))
+            .field("outbound_allow", &self.outbound_allow.iter().map(ToString::to_string).collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
 
-/// The environment variables Voxgate reads, with what each one sets (for docs and `--help`).
-pub const ENV_VARS: &[(&str, &str)] = &[
-    ("VOXGATE_LISTEN_ADDR", "address the server listens on (default: Leptos.toml site-addr, 127.0.0.1:3000)"),
-    ("VOXGATE_PUBLIC_URL", "public base URL used in webhook URLs (default http://127.0.0.1:3000)"),
-    ("VOXGATE_DATABASE_URL", "surrealkv://<path> | mem:// | ws://host:port (default surrealkv://data/db)"),
-    ("VOXGATE_DATABASE_NAMESPACE", "SurrealDB namespace (default voxgate)"),
-    ("VOXGATE_DATABASE_NAME", "SurrealDB database (default main)"),
-    ("VOXGATE_DATABASE_USER", "SurrealDB server user (ws:// only)"),
-    ("VOXGATE_DATABASE_PASSWORD", "SurrealDB server password (ws:// only)"),
-    ("VOXGATE_DATA_DIR", "directory for the embedded database and secret.key (default data)"),
-    ("VOXGATE_SECRET_KEY", "64 hex characters sealing stored credentials (default: generated into data/secret.key)"),
-    ("VOXGATE_MODELS_DIR", "offline voice models fetched by the set-up command (default <data dir>/models)"),
-    ("VOXGATE_STT_MODEL", "offline Whisper model: tiny.en (default, fast) | base (more accurate, ~2x slower)"),
-    ("VOXGATE_VOICE_THREADS", "CPU threads for one speech-to-text or text-to-speech run (default 2)"),
-    (
-        "VOXGATE_PROVIDER_TIMEOUT_MS",
-        "limit for a provider's transcript, first reply token or speech before the fallback line (default 8000)",
-    ),
-    ("VOXGATE_LOG", "tracing filter (default info,surrealdb=warn)"),
-];
+pub use vars::ENV_VARS;
 
 impl Settings {
     /// Builds settings from Leptos.toml's text (if any) and the environment; pure, for tests.
@@ -262,20 +270,39 @@ impl Settings {
             Some((_, v)) if v == "tiny.en" || v == "base" => v,
             Some((name, v)) => return Err(ConfigError::new(&name, format!("{v:?} is not a Whisper model; use tiny.en or base"))),
         };
-        let voice_threads = match get("VOXGATE_VOICE_THREADS", fv.voice_threads) {
-            None => 2,
-            Some((name, v)) => match v.parse::<usize>() {
-                Ok(n) if (1..=64).contains(&n) => n,
-                _ => return Err(ConfigError::new(&name, format!("{v:?} is not a thread count between 1 and 64"))),
-            },
+        // A whole number in `range`, `default` when unset.
+        let number = |env_name: &str, file: Option<String>, default: u64, range: std::ops::RangeInclusive<u64>, what: &str| {
+            let Some((name, v)) = get(env_name, file) else { return Ok(default) };
+            match v.trim().parse::<u64>() {
+                Ok(n) if range.contains(&n) => Ok(n),
+                _ => Err(ConfigError::new(&name, format!("{v:?} is not {what} between {} and {}", range.start(), range.end()))),
+            }
+        };
+        let voice_threads = number("VOXGATE_VOICE_THREADS", fv.voice_threads, 2, 1..=64, "a thread count")? as usize;
+        let provider_timeout = std::time::Duration::from_millis(number(
+            "VOXGATE_PROVIDER_TIMEOUT_MS",
+            fv.provider_timeout_ms,
+            8000,
+            100..=120_000,
+            "a time in ms",
+        )?);
+        let max_calls = number("VOXGATE_MAX_CALLS", fv.max_calls, 100, 1..=100_000, "a number of calls")? as usize;
+        let max_calls_per_user =
+            number("VOXGATE_MAX_CALLS_PER_USER", fv.max_calls_per_user, 20, 1..=100_000, "a number of calls")? as usize;
+
+        let node_id = match get("VOXGATE_NODE_ID", fv.node_id) {
+            None => None,
+            Some((_, v)) if node_name_ok(&v) => Some(v),
+            Some((name, v)) => return Err(ConfigError::new(&name, format!("{v:?} is not a node name: 1 to 64 letters, digits, - or _"))),
         };
 
-        let provider_timeout = match get("VOXGATE_PROVIDER_TIMEOUT_MS", fv.provider_timeout_ms) {
-            None => std::time::Duration::from_secs(8),
-            Some((name, v)) => match v.parse::<u64>() {
-                Ok(n) if (100..=120_000).contains(&n) => std::time::Duration::from_millis(n),
-                _ => return Err(ConfigError::new(&name, format!("{v:?} is not a time in ms between 100 and 120000"))),
-            },
+        let trusted_proxies = match get("VOXGATE_TRUSTED_PROXIES", fv.trusted_proxies) {
+            None => Vec::new(),
+            Some((name, v)) => crate::net::guard::GuardPolicy::parse_allow(&v).map_err(|r| ConfigError::new(&name, r))?,
+        };
+        let outbound_allow = match get("VOXGATE_OUTBOUND_ALLOW", fv.outbound_allow) {
+            None => Vec::new(),
+            Some((name, v)) => crate::net::guard::GuardPolicy::parse_allow(&v).map_err(|r| ConfigError::new(&name, r))?,
         };
 
         let log = get("VOXGATE_LOG", fv.log).map(|(_, v)| v).unwrap_or_else(|| "info,surrealdb=warn".into());
@@ -298,6 +325,11 @@ impl Settings {
             stt_model,
             voice_threads,
             provider_timeout,
+            outbound_allow,
+            max_calls,
+            max_calls_per_user,
+            node_id,
+            trusted_proxies,
             log,
             sampled_voice: true,
         })
@@ -314,7 +346,8 @@ impl Settings {
         Self::from_sources(text.as_deref(), &env)
     }
 
-    /// Settings for tests: in-memory database, fixed key, loopback on a free port.
+    /// Settings for tests: in-memory database, fixed key, loopback on a free port, outbound
+    /// requests allowed to loopback.
     pub fn for_tests() -> Self {
         let mut env = HashMap::new();
         env.insert("VOXGATE_DATABASE_URL".to_string(), "mem://".to_string());
@@ -324,6 +357,8 @@ impl Settings {
         let models =
             std::env::var("VOXGATE_MODELS_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../data/models").to_string());
         env.insert("VOXGATE_MODELS_DIR".to_string(), models);
+        // The tests' fake providers listen on loopback.
+        env.insert("VOXGATE_OUTBOUND_ALLOW".to_string(), "127.0.0.0/8,::1".to_string());
         let mut settings = Self::from_sources(None, &env).expect("test settings are valid");
         settings.sampled_voice = false;
         settings
@@ -349,6 +384,8 @@ fn parse_public_url(v: &str) -> Result<Url, String> {
     }
     Ok(url)
 }
+
+mod vars;
 
 #[cfg(test)]
 mod tests;

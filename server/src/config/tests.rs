@@ -38,6 +38,7 @@ fn bad_values_name_the_setting_in_one_line() {
         ("VOXGATE_DATABASE_NAMESPACE", "a b"),
         ("VOXGATE_SECRET_KEY", "abc"),
         ("VOXGATE_LOG", "info,[[["),
+        ("VOXGATE_OUTBOUND_ALLOW", "10.0.0.0/8,internal.example"),
     ];
     for (name, value) in cases {
         let err = Settings::from_sources(None, &env(&[(name, value)])).err().unwrap_or_else(|| panic!("{name}={value} should be refused"));
@@ -69,6 +70,18 @@ fn secret_key_value_never_appears_in_errors_or_debug() {
 }
 
 #[test]
+fn outbound_allow_list_parses_from_env_or_file() {
+    assert!(Settings::from_sources(None, &HashMap::new()).unwrap().outbound_allow.is_empty(), "only public addresses by default");
+    let s = Settings::from_sources(None, &env(&[("VOXGATE_OUTBOUND_ALLOW", "10.0.0.0/8, 192.168.1.5,fd00::/8")])).unwrap();
+    let shown: Vec<String> = s.outbound_allow.iter().map(ToString::to_string).collect();
+    assert_eq!(shown, ["10.0.0.0/8", "192.168.1.5/32", "fd00::/8"]);
+    let s = Settings::from_sources(Some("[voxgate]\noutbound-allow = \"127.0.0.1\"\n"), &HashMap::new()).unwrap();
+    assert_eq!(s.outbound_allow.len(), 1);
+    assert!(format!("{s:?}").contains("127.0.0.1/32"));
+    assert_eq!(Settings::for_tests().outbound_allow.len(), 2, "the tests' fake providers on loopback");
+}
+
+#[test]
 fn database_password_needs_a_user() {
     let err = Settings::from_sources(None, &env(&[("VOXGATE_DATABASE_PASSWORD", "x")])).err().unwrap();
     assert_eq!(err.name, "VOXGATE_DATABASE_USER");
@@ -80,6 +93,9 @@ fn database_urls_parse() {
     assert_eq!(DatabaseUrl::parse("ws://db:8000").unwrap().engine_address(), "ws://db:8000");
     assert_eq!(DatabaseUrl::parse("surrealkv:///var/lib/vg").unwrap(), DatabaseUrl::SurrealKv("/var/lib/vg".into()));
     assert!(DatabaseUrl::parse("surrealkv://").is_err());
+    // Sync on every commit is pinned, and cannot be turned off through the URL.
+    assert_eq!(DatabaseUrl::parse("surrealkv://data/db").unwrap().engine_address(), "surrealkv://data/db?sync=every");
+    assert!(DatabaseUrl::parse("surrealkv://data/db?sync=never").unwrap_err().contains("options are set by Voxgate"));
 }
 
 #[test]

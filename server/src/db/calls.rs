@@ -45,6 +45,8 @@ pub struct NewCall<'a> {
     pub direction: Option<&'a str>,
     pub params_json: &'a str,
     pub reason: Option<&'a str>,
+    /// The node that answered (crate::node).
+    pub node: &'a str,
 }
 
 /// The record key of a provider call, `<provider>_<session id>` (call ids are checked to be
@@ -61,12 +63,12 @@ pub async fn insert_or_get(db: &Db, c: &NewCall<'_>, now: &str) -> Result<(CallR
         "CREATE type::record('call', $key) SET owner = type::record('user', $owner), phone_id = $phone_id,
             phone_number = $phone_number, agent_id = $agent_id ?? NONE, provider = $provider, session_id = $session_id,
             status = $status, caller = $caller ?? NONE, callee = $callee ?? NONE, direction = $direction ?? NONE,
-            params_json = $params_json, reason = $reason ?? NONE, started_at = <datetime>$now RETURN NONE",
+            params_json = $params_json, reason = $reason ?? NONE, started_at = <datetime>$now, node = $node RETURN NONE",
         json!({
             "key": key, "owner": c.owner_id, "phone_id": c.phone_id, "phone_number": c.phone_number,
             "agent_id": c.agent_id, "provider": c.provider, "session_id": c.session_id, "status": c.status,
             "caller": c.caller, "callee": c.callee, "direction": c.direction, "params_json": c.params_json,
-            "reason": c.reason, "now": now,
+            "reason": c.reason, "now": now, "node": c.node,
         }),
     )
     .await;
@@ -116,16 +118,30 @@ pub async fn count_for_phone(db: &Db, owner: &crate::users::Owner, phone_id: &st
     .unwrap_or(0))
 }
 
-/// The stream of a call began: it is in progress and counts as answered.
-pub async fn mark_answered(db: &Db, key: &str, now: &str) -> Result<(), DbError> {
+/// The stream of a call began on `node`: it is in progress and counts as answered.
+pub async fn mark_answered(db: &Db, key: &str, node: &str, now: &str) -> Result<(), DbError> {
     rows::<serde_json::Value>(
         db,
-        "UPDATE type::record('call', $key) SET status = $in_progress, answered_at = answered_at ?? <datetime>$now
+        "UPDATE type::record('call', $key) SET status = $in_progress, answered_at = answered_at ?? <datetime>$now, node = $node
          WHERE status != $rejected RETURN NONE",
-        json!({ "key": key, "now": now, "in_progress": CallStatus::InProgress, "rejected": CallStatus::Rejected }),
+        json!({ "key": key, "now": now, "node": node, "in_progress": CallStatus::InProgress, "rejected": CallStatus::Rejected }),
     )
     .await
     .map(|_| ())
+}
+
+/// Fails the calls `node` left ringing or in progress when it stopped (and those of versions that
+/// recorded no node): run at start, before this process answers anything. Returns their keys.
+pub async fn fail_interrupted(db: &Db, node: &str, now: &str) -> Result<Vec<String>, DbError> {
+    rows(
+        db,
+        "UPDATE call SET status = $failed, reason = 'server restarted', ended_at = <datetime>$now
+            WHERE status IN [$ringing, $in_progress] AND (node = $node OR node = NONE) RETURN VALUE record::id(id)",
+        json!({
+            "node": node, "now": now, "failed": CallStatus::Failed, "ringing": CallStatus::Ringing, "in_progress": CallStatus::InProgress,
+        }),
+    )
+    .await
 }
 
 /// Ends calls that can no longer be live: ringing since before `ringing_before` (the stream

@@ -148,6 +148,14 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE INDEX call_status ON call FIELDS status, started_at;
         ",
     },
+    Migration {
+        version: 7,
+        name: "the node that runs each call",
+        sql: "
+            DEFINE FIELD node ON call TYPE option<string>;
+            DEFINE INDEX call_node ON call FIELDS node, status;
+        ",
+    },
 ];
 
 const BOOTSTRAP: &str = "

@@ -37,7 +37,7 @@ async fn live(
 ) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
     use crate::calls::live::SubscribeError;
     let events = crate::calls::live::subscribe(&state, &user.owner).await.map_err(|e| match e {
-        SubscribeError::TooMany => ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "too_many_streams", e.to_string()),
+        SubscribeError::TooMany(_) => ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "too_many_streams", e.to_string()),
         SubscribeError::Db(e) => ApiError::from(e),
     })?;
     let stream = events.map(|e| {

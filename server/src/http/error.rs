@@ -87,6 +87,7 @@ impl From<crate::users::AuthError> for ApiError {
             AuthError::NotFound => Self::not_found("resource"),
             AuthError::Db(e) => Self::internal(e),
             AuthError::Hash(e) => Self::internal(e),
+            AuthError::Busy(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
         }
     }
 }

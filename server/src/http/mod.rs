@@ -3,7 +3,9 @@
 pub mod agents;
 pub mod auth;
 pub mod calls;
+pub mod client_ip;
 pub mod error;
+pub mod headers;
 pub mod json;
 pub mod phone_numbers;
 pub mod tokens;

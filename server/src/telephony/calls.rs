@@ -121,6 +121,7 @@ pub async fn record(state: &AppState, provider: Provider, v: &Verified, params: 
             direction: params.direction.as_deref(),
             params_json: &params_json,
             reason: (!active).then_some("number is not active"),
+            node: &state.node,
         },
         &now,
     )
@@ -143,7 +144,7 @@ pub async fn record(state: &AppState, provider: Provider, v: &Verified, params: 
                 None => None,
             };
             let settings = agent.map(|a| a.settings).unwrap_or_default();
-            state.voice.warm_up(&[(settings, key)], false).await;
+            state.voice.warm_greeting(&settings, key, Some(owner.id())).await;
         });
     }
     Ok(Recorded { call, created })

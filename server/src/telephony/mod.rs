@@ -10,6 +10,7 @@
 pub mod calls;
 pub mod exotel;
 pub mod params;
+pub mod peer;
 pub mod session;
 pub mod stream;
 

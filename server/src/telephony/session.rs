@@ -8,27 +8,34 @@
 //! over channels as well as over a real WebSocket.
 
 use std::fmt::Display;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message};
+use axum::extract::ws::Message;
 use domain::call::CallStatus;
-use futures_util::stream::SplitSink;
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use tokio::sync::mpsc;
+use futures_util::{Sink, Stream, StreamExt};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use self::writer::{Sender, writer};
 use super::calls::{self, Verified};
 use super::params::CallParams;
-use super::stream::{StreamCodec, StreamEvent, StreamStart, WireIn, WireOut};
+use super::peer::{MAX_QUEUED_AUDIO_BYTES, POLICY, PeerRules};
+use super::stream::{StreamCodec, StreamEvent, StreamStart, WireIn};
 use crate::db;
 use crate::state::AppState;
 use crate::voice::conversation;
-use crate::voice::frames::{AgentFrame, CallerEvent};
+use crate::voice::frames::{AgentFrame, CallerEvent, Queued};
 use crate::voice::stats::Summary;
 
 /// Exotel ends a stream after 60 minutes; we do too, for every provider.
 pub const MAX_SESSION: Duration = Duration::from_secs(60 * 60);
+/// Close code of a call turned away because a cap on concurrent calls is reached (RFC 6455's
+/// "try again later").
+pub const BUSY: u16 = 1013;
+/// A stream must send `start` this soon after it opens.
+pub const START_TIMEOUT: Duration = Duration::from_secs(5);
 /// A stream that sends nothing for this long is treated as dead.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -59,86 +66,30 @@ pub struct StreamContext {
     pub session: Option<String>,
 }
 
-/// The socket's sending half: ours until `start`, then the writer task's (which paces nothing
-/// itself; it only encodes what the conversation sends, so a slow peer blocks only its call).
-enum Sender<S> {
-    Direct(SplitSink<S, Message>),
-    Writer { frames: mpsc::Sender<Wire>, task: JoinHandle<()> },
-    Gone,
-}
-
-enum Wire {
-    Frame(AgentFrame),
-    Close(u16, String),
-}
-
-impl<S> Sender<S>
-where
-    S: Sink<Message> + Send + 'static,
-{
-    async fn close(&mut self, code: u16, reason: &str) {
-        match std::mem::replace(self, Sender::Gone) {
-            Sender::Direct(mut sink) => {
-                let _ = close(&mut sink, code, reason).await;
-            }
-            Sender::Writer { frames, mut task } => {
-                // A peer that stopped reading cannot hold the call open: the writer gets two
-                // seconds to send the close frame, then it is stopped.
-                let _ = tokio::time::timeout(Duration::from_secs(2), frames.send(Wire::Close(code, reason.to_string()))).await;
-                drop(frames);
-                if tokio::time::timeout(Duration::from_secs(2), &mut task).await.is_err() {
-                    task.abort();
-                }
-            }
-            Sender::Gone => {}
-        }
-    }
-}
-
-/// Encodes the conversation's frames for the provider and closes the socket when told.
-fn writer<S, C>(
-    mut sink: SplitSink<S, Message>,
-    mut codec: C,
-    mut conversation: mpsc::Receiver<AgentFrame>,
-) -> (mpsc::Sender<Wire>, JoinHandle<()>)
-where
-    S: Sink<Message> + Send + 'static,
-    C: StreamCodec,
-{
-    let (tx, mut rx) = mpsc::channel::<Wire>(4);
-    let task = tokio::spawn(async move {
-        loop {
-            let wire = tokio::select! {
-                biased;
-                w = rx.recv() => match w { Some(w) => w, None => break },
-                f = conversation.recv() => match f { Some(f) => Wire::Frame(f), None => { std::future::pending::<()>().await; continue } },
-            };
-            match wire {
-                Wire::Frame(f) => {
-                    let message = match codec.encode(&f) {
-                        WireOut::Text(t) => Message::Text(t.into()),
-                        WireOut::Binary(b) => Message::Binary(b.into()),
-                    };
-                    if sink.send(message).await.is_err() {
-                        break;
-                    }
-                }
-                Wire::Close(code, reason) => {
-                    let _ = close(&mut sink, code, &reason).await;
-                    break;
-                }
-            }
-        }
-    });
-    (tx, task)
-}
-
 /// A started call: its record and the conversation that runs it.
 struct Running {
     call_key: String,
     started: Instant,
-    caller: mpsc::Sender<CallerEvent>,
+    caller: mpsc::Sender<Queued>,
+    /// Bytes of caller audio the conversation has yet to take, at most.
+    budget: Arc<Semaphore>,
     conversation: Option<JoinHandle<Summary>>,
+    /// The call's place under the caps, given back when the stream ends.
+    _slot: crate::slots::Slot,
+}
+
+impl Running {
+    /// Hands `event` to the conversation without waiting; refused when its queue is full.
+    fn queue(&self, event: CallerEvent) -> Result<(), ()> {
+        let budget = match &event {
+            CallerEvent::Audio(samples) => {
+                let bytes = u32::try_from(samples.len() * 2).map_err(|_| ())?;
+                Some(self.budget.clone().try_acquire_many_owned(bytes).map_err(|_| ())?)
+            }
+            _ => None,
+        };
+        self.caller.try_send(Queued { event, budget }).map_err(|_| ())
+    }
 }
 
 /// Runs one call's stream to its end, over `socket` with `codec`.
@@ -153,14 +104,18 @@ where
     let opened = Instant::now();
     let mut call: Option<Running> = None;
     let mut stats = StreamStats::default();
+    let mut rules = PeerRules::new(codec.audio().rate);
     let phone_id = ctx.verified.number.id.clone();
     let ending = loop {
         if opened.elapsed() > MAX_SESSION {
             break Ending::Completed(Some("session limit reached".into()));
         }
         let talking = call.as_ref().is_some_and(|c| c.conversation.is_some());
+        // Until `start`, the stream has START_TIMEOUT in all (a peer cannot hold a socket with
+        // `connected` alone); then each message may take IDLE_TIMEOUT.
+        let wait = if call.is_none() { START_TIMEOUT.saturating_sub(opened.elapsed()) } else { IDLE_TIMEOUT };
         let next = tokio::select! {
-            n = tokio::time::timeout(IDLE_TIMEOUT, source.next()) => n,
+            n = tokio::time::timeout(wait, source.next()) => n,
             summary = async { call.as_mut().and_then(|c| c.conversation.as_mut()).expect("guarded").await }, if talking => {
                 if let Some(c) = call.as_mut() {
                     c.conversation = None;
@@ -183,6 +138,10 @@ where
             }
         };
         let Ok(next) = next else {
+            if call.is_none() {
+                sender.close(POLICY, "no start within 5 s").await;
+                break Ending::Failed("no start within 5 s".into());
+            }
             sender.close(1001, "no frames for 30 s").await;
             break Ending::Failed("no frames for 30 s".into());
         };
@@ -224,6 +183,11 @@ where
                 }
             },
             StreamEvent::Caller(event) => {
+                if let Err(breach) = rules.check(&event, Instant::now()) {
+                    tracing::warn!(phone_id = %phone_id, %breach, "stream closed: the peer broke the rules");
+                    sender.close(breach.code(), &breach.to_string()).await;
+                    break Ending::Failed(breach.to_string());
+                }
                 match &event {
                     CallerEvent::Audio(samples) => {
                         stats.media_frames += 1;
@@ -234,11 +198,11 @@ where
                 }
                 let audio = matches!(event, CallerEvent::Audio(_));
                 let digit = matches!(event, CallerEvent::Dtmf(_));
-                // Never wait on a busy conversation (its queue holds 256 events): this reader
-                // keeps reading, so `stop` and the timeouts keep working. Audio it cannot take
-                // is dropped and counted.
+                // Never wait on a busy conversation (its queue holds 256 events and
+                // MAX_QUEUED_AUDIO_BYTES of audio): this reader keeps reading, so `stop` and the
+                // timeouts keep working. Audio it cannot take is dropped and counted.
                 if let Some(c) = &call
-                    && c.caller.try_send(event).is_err()
+                    && c.queue(event).is_err()
                 {
                     if audio {
                         stats.dropped_frames += 1;
@@ -280,23 +244,47 @@ async fn begin<C: StreamCodec>(
         tracing::error!(phone_id = %phone_id, error = %e, "cannot record the streamed call");
         (1011, "cannot record the call".to_string())
     })?;
-    if let Err(e) = db::calls::mark_answered(&state.db, &recorded.call.id, &state.clock.now_rfc3339()).await {
+    // Over a cap, the call is turned away as busy: closed with 1013 (try again later) and
+    // recorded as rejected with the cap that refused it.
+    let slot = match state.calls.take(ctx.verified.owner.id()) {
+        Ok(slot) => slot,
+        Err(full) => {
+            let reason = format!("busy: {full}");
+            tracing::warn!(call_sid = %params.call_sid, phone_id = %phone_id, %reason, "call turned away");
+            let now = state.clock.now_rfc3339();
+            if let Err(e) =
+                db::calls::set_status(&state.db, &recorded.call.id, CallStatus::Rejected, Some(&reason), Some(&now), Some(0)).await
+            {
+                tracing::error!(call = %recorded.call.id, error = %e, "cannot record the call as rejected");
+            }
+            return Err((BUSY, reason));
+        }
+    };
+    if let Err(e) = db::calls::mark_answered(&state.db, &recorded.call.id, &state.node, &state.clock.now_rfc3339()).await {
         tracing::warn!(call = %recorded.call.id, error = %e, "cannot mark the call in progress");
     }
     tracing::info!(call_sid = %params.call_sid, phone_id = %phone_id, rate = audio.rate, "stream started");
     // The conversation starts now; the socket's sending half goes to its writer.
     let (out_tx, out_rx) = mpsc::channel::<AgentFrame>(64);
-    let (caller_tx, caller_rx) = mpsc::channel::<CallerEvent>(256);
+    let (caller_tx, caller_rx) = mpsc::channel::<Queued>(256);
     let settings = ctx.verified.agent.as_ref().map(|a| a.settings.clone()).unwrap_or_default();
     let api_key = match &ctx.verified.agent {
         Some(a) => crate::agents::api_key(state, &ctx.verified.owner, a).await,
         None => None,
     };
-    let pipeline = state.voice.pipeline(&settings, api_key);
+    let mut pipeline = state.voice.pipeline(&settings, api_key);
+    pipeline.tenant = Some(ctx.verified.owner.id().to_string());
     let store =
         conversation::TurnStore { db: state.db.clone(), call_key: recorded.call.id.clone(), owner_id: ctx.verified.owner.id().to_string() };
     let task = tokio::spawn(conversation::run(state.voice.clone(), pipeline, audio, Some(store), caller_rx, out_tx));
-    let running = Running { call_key: recorded.call.id, started: Instant::now(), caller: caller_tx, conversation: Some(task) };
+    let running = Running {
+        call_key: recorded.call.id,
+        started: Instant::now(),
+        caller: caller_tx,
+        budget: Arc::new(Semaphore::new(MAX_QUEUED_AUDIO_BYTES)),
+        conversation: Some(task),
+        _slot: slot,
+    };
     Ok((running, out_rx))
 }
 
@@ -313,7 +301,7 @@ async fn finish<S: Sink<Message> + Send + 'static>(
 ) {
     let mut turns = 0;
     let (call_key, started) = match call {
-        Some(Running { call_key, started, caller, conversation }) => {
+        Some(Running { call_key, started, caller, conversation, _slot, .. }) => {
             // The caller side is done: the conversation stores its last turn and ends.
             drop(caller);
             if let Some(c) = conversation
@@ -340,12 +328,4 @@ async fn finish<S: Sink<Message> + Send + 'static>(
     }
 }
 
-async fn close<S: Sink<Message> + Unpin>(sink: &mut S, code: u16, reason: &str) -> Result<(), S::Error> {
-    // A close frame's reason is at most 123 bytes; cut on a character boundary.
-    let mut end = reason.len().min(123);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    let reason = reason[..end].to_string();
-    sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await
-}
+mod writer;

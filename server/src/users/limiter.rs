@@ -1,10 +1,12 @@
-//! Login attempt limits, per account and per client IP.
+//! Login attempt limits, per account and per client IP (an IPv6 client per /64).
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::http::client_ip::limit_key;
 
 /// Two keyed token buckets; an attempt must pass both.
 pub struct LoginLimiter {
@@ -45,7 +47,7 @@ impl LoginLimiter {
     /// Takes one attempt from this IP only (sign-up, where there is no account yet).
     pub fn check_ip(&self, ip: Option<IpAddr>) -> Result<(), u64> {
         match ip {
-            Some(ip) => self.per_ip.check_key(&ip).map_err(wait),
+            Some(ip) => self.per_ip.check_key(&limit_key(ip)).map_err(wait),
             None => Ok(()),
         }
     }
@@ -58,7 +60,7 @@ impl LoginLimiter {
             self.per_ip.retain_recent();
         }
         if let Some(ip) = ip {
-            self.per_ip.check_key(&ip).map_err(wait)?;
+            self.per_ip.check_key(&limit_key(ip)).map_err(wait)?;
         }
         self.per_account.check_key(&email.to_string()).map_err(wait)
     }

@@ -63,7 +63,13 @@ pub enum AuthError {
     Db(#[from] DbError),
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// Too many sign-ins and sign-ups are hashing at once.
+    #[error("The server is busy. Try again in a few seconds.")]
+    Busy(#[from] crate::queue::Busy),
 }
+
+/// Argon2 runs: one per core at once, a bounded line behind them (each takes ~50 ms of a core).
+static HASHING: std::sync::LazyLock<crate::queue::WorkQueue> = std::sync::LazyLock::new(crate::queue::WorkQueue::for_this_machine);
 
 fn invalid(field: &'static str, message: impl Into<String>) -> AuthError {
     AuthError::Invalid { field, message: message.into() }
@@ -93,8 +99,9 @@ fn random_token(len: usize) -> String {
     crate::secrets::random_string(crate::secrets::ALPHANUMERIC, len)
 }
 
+/// Runs a password hash or check on a blocking thread, through [`HASHING`].
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AuthError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| AuthError::Hash(e.to_string()))
+    HASHING.run("password hashing", async { tokio::task::spawn_blocking(f).await.map_err(|e| AuthError::Hash(e.to_string())) }).await
 }
 
 /// Creates an account from the dashboard, under the per-IP limit (hashing is costly).

@@ -1,8 +1,6 @@
 //! The process's voice engine: model locations, models loaded once and shared by all calls,
 //! the greeting cache, and the per-agent choice of providers.
 
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -10,11 +8,14 @@ use async_trait::async_trait;
 use domain::agent::AgentInput;
 
 use super::agent::{EchoAgent, LlmAgent, ScriptedAgent};
+use super::greetings::{self, Greetings};
 use super::models::ModelFiles;
 use super::openai::{OpenAi, OpenAiStt, OpenAiTts};
 use super::stats::{CallStats, Summary};
 use super::vad::{SileroModel, VadSettings};
 use super::{Agent, SpeechToText, TextToSpeech, VoiceError, audio, piper, whisper};
+use crate::net::guard::GuardedClient;
+use crate::queue::WorkQueue;
 
 /// Shared by every call of the process.
 pub struct VoiceEngine {
@@ -23,9 +24,13 @@ pub struct VoiceEngine {
     pub threads: usize,
     /// Limit for a provider's answer before the fallback line.
     pub provider_timeout: Duration,
-    http: reqwest::Client,
+    /// Reaches agents' OpenAI-compatible providers (public addresses only, unless allowed).
+    http: GuardedClient,
     silero: OnceLock<Result<Arc<SileroModel>, VoiceError>>,
-    greetings: Mutex<HashMap<u64, Arc<Vec<i16>>>>,
+    /// Greetings and fallback lines: bounded, single flight, renderings limited per tenant.
+    pub greetings: Greetings,
+    /// Offline speech work (Whisper, Piper, eSpeak): at most one job per core at once.
+    pub speech: WorkQueue,
     options: EngineOptions,
     /// The rates calls have streamed at (plus the rendering rate): warm-up renders greetings
     /// at each, so the next call at any of them greets at once. Learnt, not configured: the
@@ -63,6 +68,9 @@ pub struct Pipeline {
     pub voice_key: String,
     pub fallback_voice_key: String,
     pub timeouts: Timeouts,
+    /// Whose call this is (its owner's id), charged for greeting renderings; None for the
+    /// process's own work (start-up warm-up, benchmarks).
+    pub tenant: Option<String>,
 }
 
 /// How long each step may take before the fallback line: the configured provider timeout for
@@ -82,20 +90,27 @@ const GREETING_RATE: u32 = 24000;
 const LOCAL_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl VoiceEngine {
-    pub fn new(files: ModelFiles, threads: usize, provider_timeout: Duration) -> Arc<Self> {
-        Self::with_options(files, threads, provider_timeout, EngineOptions::default())
+    /// An engine whose cloud providers are reached through `http`.
+    pub fn new(files: ModelFiles, threads: usize, provider_timeout: Duration, http: GuardedClient) -> Arc<Self> {
+        Self::with_options(files, threads, provider_timeout, EngineOptions::default(), http)
     }
 
     /// An engine with `options`.
-    pub fn with_options(files: ModelFiles, threads: usize, provider_timeout: Duration, options: EngineOptions) -> Arc<Self> {
-        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build().unwrap_or_default();
+    pub fn with_options(
+        files: ModelFiles,
+        threads: usize,
+        provider_timeout: Duration,
+        options: EngineOptions,
+        http: GuardedClient,
+    ) -> Arc<Self> {
         Arc::new(Self {
             files,
             threads: threads.max(1),
             provider_timeout,
             http,
             silero: OnceLock::new(),
-            greetings: Mutex::new(HashMap::new()),
+            greetings: Greetings::default(),
+            speech: WorkQueue::for_this_machine(),
             options,
             greeting_rates: Mutex::new([GREETING_RATE].into()),
             stats: Mutex::default(),
@@ -123,7 +138,7 @@ impl VoiceEngine {
                 format!("piper|{}|en", piper_voice(&agent.voice)),
             )
         } else {
-            (Arc::new(EspeakTts { language: agent.language.clone() }), format!("espeak|{}", agent.language))
+            (Arc::new(EspeakTts { engine: self.clone(), language: agent.language.clone() }), format!("espeak|{}", agent.language))
         };
         let (tts, voice_key): (Arc<dyn TextToSpeech>, String) = match p.tts.as_str() {
             "openai" => {
@@ -131,7 +146,9 @@ impl VoiceEngine {
                 let key = format!("openai|{}|{voice}", p.base_url);
                 (Arc::new(OpenAiTts { api: api("tts-1"), voice }), key)
             }
-            "espeak" => (Arc::new(EspeakTts { language: agent.language.clone() }), format!("espeak|{}", agent.language)),
+            "espeak" => {
+                (Arc::new(EspeakTts { engine: self.clone(), language: agent.language.clone() }), format!("espeak|{}", agent.language))
+            }
             _ => (local_tts.clone(), fallback_voice_key.clone()),
         };
         let stt: Arc<dyn SpeechToText> = match p.stt.as_str() {
@@ -164,6 +181,7 @@ impl VoiceEngine {
                 agent: if p.llm == "openai" { self.provider_timeout } else { LOCAL_TIMEOUT },
                 tts: if p.tts == "openai" { self.provider_timeout } else { LOCAL_TIMEOUT },
             },
+            tenant: None,
         }
     }
 
@@ -190,20 +208,27 @@ impl VoiceEngine {
             }
         }
         for (agent, api_key) in agents {
-            let pipeline = self.pipeline(agent, api_key.clone());
-            // Every rate comes from one rendering: when it fails, the other rates would too.
-            let rates: Vec<u32> = self.greeting_rates.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().copied().collect();
-            for &rate in &rates {
-                if let Err(e) = self.greeting(&pipeline, rate).await {
-                    tracing::warn!(agent = %agent.name, error = %e, "cannot render a greeting");
-                    break;
-                }
+            self.warm_greeting(agent, api_key.clone(), None).await;
+        }
+    }
+
+    /// Renders `agent`'s greeting and fallback line at every rate calls have used, charging
+    /// `tenant` for the renderings (see [`Greetings`]).
+    pub async fn warm_greeting(self: &Arc<Self>, agent: &AgentInput, api_key: Option<String>, tenant: Option<&str>) {
+        let mut pipeline = self.pipeline(agent, api_key);
+        pipeline.tenant = tenant.map(str::to_string);
+        // Every rate comes from one rendering: when it fails, the other rates would too.
+        let rates: Vec<u32> = self.greeting_rates.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().copied().collect();
+        for &rate in &rates {
+            if let Err(e) = self.greeting(&pipeline, rate).await {
+                tracing::warn!(agent = %agent.name, error = %e, "cannot render a greeting");
+                break;
             }
-            for &rate in &rates {
-                if let Err(e) = self.fallback(&pipeline, rate).await {
-                    tracing::warn!(agent = %agent.name, error = %e, "cannot render the fallback line");
-                    break;
-                }
+        }
+        for &rate in &rates {
+            if let Err(e) = self.fallback(&pipeline, rate).await {
+                tracing::warn!(agent = %agent.name, error = %e, "cannot render the fallback line");
+                break;
             }
         }
     }
@@ -215,22 +240,29 @@ impl VoiceEngine {
 
     /// The greeting's audio at `rate`, rendered once per voice, text and rate.
     pub async fn greeting(&self, pipeline: &Pipeline, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
-        self.cached(&pipeline.tts, &pipeline.voice_key, &pipeline.greeting, rate).await
+        self.cached(pipeline, &pipeline.tts, &pipeline.voice_key, &pipeline.greeting, rate).await
     }
 
     /// The greeting in the offline voice (when the agent's own voice fails).
     pub async fn greeting_offline(&self, pipeline: &Pipeline, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
-        self.cached(&pipeline.fallback_tts, &pipeline.fallback_voice_key, &pipeline.greeting, rate).await
+        self.cached(pipeline, &pipeline.fallback_tts, &pipeline.fallback_voice_key, &pipeline.greeting, rate).await
     }
 
     /// The fallback line in the offline voice, rendered once per voice and rate.
     pub async fn fallback(&self, pipeline: &Pipeline, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
-        self.cached(&pipeline.fallback_tts, &pipeline.fallback_voice_key, &pipeline.fallback_line, rate).await
+        self.cached(pipeline, &pipeline.fallback_tts, &pipeline.fallback_voice_key, &pipeline.fallback_line, rate).await
     }
 
     /// Rendered once per voice and text, at the highest stream rate; the other rates are
     /// resampled from that rendering (milliseconds), so a stream at any rate greets at once.
-    async fn cached(&self, tts: &Arc<dyn TextToSpeech>, voice_key: &str, text: &str, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
+    async fn cached(
+        &self,
+        pipeline: &Pipeline,
+        tts: &Arc<dyn TextToSpeech>,
+        voice_key: &str,
+        text: &str,
+        rate: u32,
+    ) -> Result<Arc<Vec<i16>>, VoiceError> {
         const TOP: u32 = GREETING_RATE;
         {
             // Remember the rate for the next warm-up (a handful at most: transports check rates).
@@ -239,37 +271,17 @@ impl VoiceEngine {
                 rates.insert(rate);
             }
         }
-        let key = |rate: u32| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (voice_key, text, rate).hash(&mut h);
-            h.finish()
-        };
-        let get = |rate: u32| self.greetings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key(rate)).cloned();
-        if let Some(g) = get(rate) {
-            return Ok(g);
-        }
-        let top = match get(TOP) {
-            Some(g) => g,
-            None => {
-                let g = Arc::new(tts.synthesize(text, TOP).await?);
-                self.remember(key(TOP), g.clone());
-                g
-            }
-        };
+        let tenant = pipeline.tenant.as_deref();
+        let top = || self.greetings.get_or_render(greetings::key(voice_key, text, TOP), tenant, true, || tts.synthesize(text, TOP));
         if rate == TOP {
-            return Ok(top);
+            return top().await;
         }
-        let audio = Arc::new(audio::f32_to_i16(&audio::resample(&audio::i16_to_f32(&top), TOP, rate)?));
-        self.remember(key(rate), audio.clone());
-        Ok(audio)
-    }
-
-    fn remember(&self, key: u64, audio: Arc<Vec<i16>>) {
-        let mut cache = self.greetings.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if cache.len() > 1000 {
-            cache.clear();
-        }
-        cache.insert(key, audio);
+        self.greetings
+            .get_or_render(greetings::key(voice_key, text, rate), tenant, false, || async {
+                let top = top().await?;
+                Ok(audio::f32_to_i16(&audio::resample(&audio::i16_to_f32(&top), TOP, rate)?))
+            })
+            .await
     }
 }
 
@@ -295,12 +307,16 @@ struct WhisperStt {
 impl SpeechToText for WhisperStt {
     async fn transcribe(&self, audio_16k: Vec<i16>) -> Result<String, VoiceError> {
         let engine = self.engine.clone();
-        tokio::task::spawn_blocking(move || {
-            let model = whisper::shared(&engine.files, engine.threads)?;
-            model.transcribe(&audio::i16_to_f32(&audio_16k))
-        })
-        .await
-        .map_err(|e| VoiceError::Stt(e.to_string()))?
+        // The blocking run starts only once the queue gives it a slot.
+        let job = async move {
+            tokio::task::spawn_blocking(move || {
+                let model = whisper::shared(&engine.files, engine.threads)?;
+                model.transcribe(&audio::i16_to_f32(&audio_16k))
+            })
+            .await
+            .map_err(|e| VoiceError::Stt(e.to_string()))?
+        };
+        self.engine.speech.run("speech-to-text", job).await
     }
 }
 
@@ -316,28 +332,35 @@ impl TextToSpeech for PiperTts {
         let engine = self.engine.clone();
         let name = self.voice.clone();
         let sampled = self.engine.options.sampled_voice;
-        let voice = tokio::task::spawn_blocking(move || piper::shared(&engine.files, &name, engine.threads))
+        let job = async move {
+            let voice = tokio::task::spawn_blocking(move || piper::shared(&engine.files, &name, engine.threads))
+                .await
+                .map_err(|e| VoiceError::Tts(e.to_string()))??;
+            let ipa = piper::phonemize(text, voice.espeak_voice()).await?;
+            tokio::task::spawn_blocking(move || {
+                let samples = voice.synthesize_ipa(&ipa, sampled)?;
+                Ok(audio::f32_to_i16(&audio::resample(&samples, voice.rate(), rate)?))
+            })
             .await
-            .map_err(|e| VoiceError::Tts(e.to_string()))??;
-        let ipa = piper::phonemize(text, voice.espeak_voice()).await?;
-        tokio::task::spawn_blocking(move || {
-            let samples = voice.synthesize_ipa(&ipa, sampled)?;
-            Ok(audio::f32_to_i16(&audio::resample(&samples, voice.rate(), rate)?))
-        })
-        .await
-        .map_err(|e| VoiceError::Tts(e.to_string()))?
+            .map_err(|e| VoiceError::Tts(e.to_string()))?
+        };
+        self.engine.speech.run("text-to-speech", job).await
     }
 }
 
 /// eSpeak NG (Hindi, or when chosen).
 struct EspeakTts {
+    engine: Arc<VoiceEngine>,
     language: String,
 }
 
 #[async_trait]
 impl TextToSpeech for EspeakTts {
     async fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<i16>, VoiceError> {
-        let (samples, from) = piper::espeak_speech(text, &self.language).await?;
-        Ok(audio::f32_to_i16(&audio::resample(&audio::i16_to_f32(&samples), from, rate)?))
+        let job = async {
+            let (samples, from) = piper::espeak_speech(text, &self.language).await?;
+            Ok(audio::f32_to_i16(&audio::resample(&audio::i16_to_f32(&samples), from, rate)?))
+        };
+        self.engine.speech.run("text-to-speech", job).await
     }
 }

@@ -13,6 +13,14 @@ pub enum CallerEvent {
     Played(String),
 }
 
+/// A caller event on its way to the conversation, holding its bytes of the stream's queue
+/// budget until the conversation takes it: the transport bounds the queue in bytes.
+#[derive(Debug)]
+pub struct Queued {
+    pub event: CallerEvent,
+    pub budget: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
 /// What the agent sends to the caller's side.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AgentFrame {

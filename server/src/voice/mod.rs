@@ -14,6 +14,7 @@ pub mod audio;
 pub mod conversation;
 pub mod engine;
 pub mod frames;
+pub mod greetings;
 pub mod models;
 pub mod openai;
 pub mod piper;
@@ -44,6 +45,16 @@ pub enum VoiceError {
     Timeout(&'static str),
     #[error("voice settings: {0}")]
     Config(String),
+    /// Refused for load: the speech queue is full, or a tenant's greeting renderings are over
+    /// their limit.
+    #[error("{0}")]
+    Busy(String),
+}
+
+impl From<crate::queue::Busy> for VoiceError {
+    fn from(b: crate::queue::Busy) -> Self {
+        VoiceError::Busy(b.to_string())
+    }
 }
 
 impl VoiceError {

@@ -1,6 +1,7 @@
 //! OpenAI-compatible cloud providers: chat completions streamed as server-sent events,
 //! `/audio/transcriptions` (multipart WAV) and `/audio/speech` (raw 24 kHz PCM).
-//! Errors name the endpoint and status, never the key or the response body.
+//! Errors name the endpoint and status, never the key or the response body. Requests go through
+//! the guarded client (crate::net::guard): a base URL on a private or loopback address is refused.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::{ChatTurn, Role, SpeechToText, TextToSpeech, VoiceError, audio};
+use crate::net::guard::{self, GuardedClient, Refused};
 
 /// Rate of `response_format: "pcm"` speech.
 pub const SPEECH_RATE: u32 = 24_000;
@@ -20,7 +22,7 @@ pub struct OpenAi {
     pub base_url: String,
     pub api_key: Option<String>,
     pub model: String,
-    pub client: reqwest::Client,
+    pub client: GuardedClient,
     /// Limit for a whole request (a chat's first token has its own limit in the conversation).
     pub timeout: Duration,
 }
@@ -40,12 +42,12 @@ impl OpenAi {
         format!("{}/{path}", self.base_url.trim_end_matches('/'))
     }
 
-    fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        let mut req = self.client.post(self.url(path)).timeout(self.timeout);
+    fn post(&self, path: &str) -> Result<reqwest::RequestBuilder, Refused> {
+        let mut req = self.client.post(&self.url(path))?.timeout(self.timeout);
         if let Some(k) = &self.api_key {
             req = req.bearer_auth(k);
         }
-        req
+        Ok(req)
     }
 
     /// Sends a POST to `path` built by `body`, mapping failures (and non-2xx) with `error`.
@@ -55,11 +57,25 @@ impl OpenAi {
         body: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
         error: fn(String) -> VoiceError,
     ) -> Result<reqwest::Response, VoiceError> {
-        body(self.post(path)).send().await.and_then(reqwest::Response::error_for_status).map_err(|e| error(Self::failed(path, e)))
+        let req = self.post(path).map_err(|r| error(Self::refused(path, &r)))?;
+        body(req).send().await.and_then(reqwest::Response::error_for_status).map_err(|e| error(Self::failed(path, e)))
+    }
+
+    /// What the call's error says when the guard refused the request: the endpoint and the
+    /// kind of refusal (the log has the host and why).
+    fn refused(path: &str, r: &Refused) -> String {
+        tracing::warn!(endpoint = path, error = %r, "provider request refused");
+        match r {
+            Refused::Address { .. } => format!("{path}: address not allowed"),
+            Refused::TooManyRedirects(_) => format!("{path}: too many redirects"),
+            Refused::BadUrl | Refused::Scheme(_) => format!("{path}: not an http(s) URL"),
+        }
     }
 
     fn failed(path: &str, e: reqwest::Error) -> String {
-        if e.is_timeout() {
+        if let Some(r) = guard::refusal(&e) {
+            Self::refused(path, r)
+        } else if e.is_timeout() {
             format!("{path}: timed out")
         } else if let Some(s) = e.status() {
             format!("{path}: HTTP {}", s.as_u16())

@@ -110,7 +110,7 @@ async fn agent_filter_paging_turns_analytics_and_stale_calls() {
     assert_eq!(json(format!("/api/calls?from={today}&to={today}")).await["total"], 5);
 
     // A streamed call with its turns and timings.
-    server::db::calls::mark_answered(&state.db, "exotel_CAP1", &state.clock.now_rfc3339()).await.unwrap();
+    server::db::calls::mark_answered(&state.db, "exotel_CAP1", &state.node, &state.clock.now_rfc3339()).await.unwrap();
     let turn = |seq, role: Role, kind: TurnKind, text: &str, timings| server::db::turns::NewTurn {
         call_key: "exotel_CAP1".into(),
         owner_id: a.owner.id().to_string(),

@@ -31,3 +31,33 @@ async fn healthz_is_503_with_a_json_error_when_the_database_is_gone() {
     assert_eq!(body["error"]["code"], "unavailable");
     assert_eq!(body["error"]["message"], "database unavailable");
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let base = spawn().await;
+    for path in ["/healthz", "/api/agents", "/nosuch"] {
+        let res = reqwest::get(format!("{base}{path}")).await.unwrap();
+        let h = res.headers();
+        assert_eq!(h["content-security-policy"], server::http::headers::API_POLICY, "{path}");
+        assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "same-origin");
+        assert!(h.get("strict-transport-security").is_none(), "no HSTS over plain http");
+    }
+    // Behind https, browsers are told to stay on https.
+    let mut settings = Settings::for_tests();
+    settings.public_url = url::Url::parse("https://voice.example.com").unwrap();
+    let base = crate::common::serve(AppState::connect(settings).await.unwrap()).await;
+    let res = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(res.headers()["strict-transport-security"], server::http::headers::HSTS);
+}
+
+#[test]
+fn a_page_policy_allows_only_its_own_nonce_and_origin() {
+    let policy = server::http::headers::page_policy("abc123");
+    assert!(policy.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'") && policy.contains("object-src 'none'"));
+    assert!(!policy.contains("unsafe-eval'") || policy.contains("wasm-unsafe-eval"));
+    assert!(!policy.contains("script-src 'self' 'unsafe-inline'"));
+}

@@ -219,6 +219,37 @@ async fn one_user_cannot_hold_every_live_stream() {
 }
 
 #[tokio::test]
+async fn live_streams_have_a_cap_for_the_whole_node_too() {
+    let (mut state, _) = common::live_server().await;
+    state.live_streams = server::slots::Slots::new(3, 20);
+    let base = common::serve(state.clone()).await;
+    let c = Client::new();
+    let mut held = Vec::new();
+    for i in 0..3 {
+        let (_, token) = common::user_with_token(&state, &format!("u{i}@example.com")).await;
+        let res = c.get(format!("{base}/api/calls/live")).bearer_auth(token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        held.push(res);
+    }
+    let (_, token) = common::user_with_token(&state, "late@example.com").await;
+    let refused = c.get(format!("{base}/api/calls/live")).bearer_auth(token.clone()).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.text().await.unwrap().contains("the server is at its limit of 3"));
+    // A closed stream gives its place back.
+    held.pop();
+    let mut reopened = None;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let res = c.get(format!("{base}/api/calls/live")).bearer_auth(token.clone()).send().await.unwrap();
+        if res.status() == StatusCode::OK {
+            reopened = Some(res);
+            break;
+        }
+    }
+    assert!(reopened.is_some(), "the freed place was never given back");
+}
+
+#[tokio::test]
 async fn live_events_need_a_signed_in_user() {
     let (_state, base) = common::live_server().await;
     let res = reqwest::get(format!("{base}/api/calls/live")).await.unwrap();

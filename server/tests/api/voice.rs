@@ -14,7 +14,8 @@ fn engine() -> Arc<VoiceEngine> {
     let files = server::voice::models::ModelFiles::new(&s.models_dir, &s.stt_model);
     let missing = files.missing();
     assert!(missing.is_empty(), "offline models missing (run ./scripts/test once): {missing:?}");
-    VoiceEngine::new(files, 2, std::time::Duration::from_secs(8))
+    let http = server::net::GuardedClient::new(Arc::default(), server::net::guard::CONNECT_TIMEOUT).unwrap();
+    VoiceEngine::new(files, 2, std::time::Duration::from_secs(8), http)
 }
 
 fn agent() -> domain::agent::AgentInput {

@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use super::audio::FrameResampler;
 use super::engine::{Pipeline, VoiceEngine};
-use super::frames::{AgentFrame, CallAudio, CallerEvent};
+use super::frames::{AgentFrame, CallAudio, CallerEvent, Queued};
 use super::speaker::{Speaker, marked_utterance};
 use super::stats::Summary;
 use super::vad::{Endpointer, FRAME, VadEvent};
@@ -52,7 +52,7 @@ pub async fn run(
     pipeline: Pipeline,
     audio: CallAudio,
     store: Option<TurnStore>,
-    inbound: mpsc::Receiver<CallerEvent>,
+    inbound: mpsc::Receiver<Queued>,
     out: mpsc::Sender<AgentFrame>,
 ) -> Summary {
     let mut c = Conv::new(engine, pipeline, audio, store, out);
@@ -70,6 +70,13 @@ enum Input {
 impl From<CallerEvent> for Input {
     fn from(e: CallerEvent) -> Self {
         Input::Caller(e)
+    }
+}
+
+/// Taken off the queue: its bytes go back to the transport's budget.
+impl From<Queued> for Input {
+    fn from(q: Queued) -> Self {
+        Input::Caller(q.event)
     }
 }
 

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{Duration, Instant};
 
 use super::{Conv, Input, drive};
+use crate::net::guard::{CONNECT_TIMEOUT, GuardedClient};
 use crate::voice::engine::{Pipeline, Timeouts, VoiceEngine};
 use crate::voice::frames::{AgentFrame, CallAudio, CallerEvent, ChunkRules};
 use crate::voice::models::ModelFiles;
@@ -88,7 +89,8 @@ fn call(stt: FakeStt, agent: FakeAgent) -> Call {
 /// A call whose providers may each take `limit` before the fallback line.
 fn call_with_limit(stt: FakeStt, agent: FakeAgent, limit: Duration) -> Call {
     let dir = std::env::temp_dir().join("voxgate-no-models");
-    let engine = VoiceEngine::new(ModelFiles::new(dir, "tiny.en"), 1, Duration::from_secs(8));
+    let http = GuardedClient::new(Arc::default(), CONNECT_TIMEOUT).unwrap();
+    let engine = VoiceEngine::new(ModelFiles::new(dir, "tiny.en"), 1, Duration::from_secs(8), http);
     let (stt, agent) = (Arc::new(stt), Arc::new(agent));
     let pipeline = Pipeline {
         stt: stt.clone(),
@@ -101,6 +103,7 @@ fn call_with_limit(stt: FakeStt, agent: FakeAgent, limit: Duration) -> Call {
         voice_key: "fake".into(),
         fallback_voice_key: "fake".into(),
         timeouts: Timeouts { stt: limit, agent: limit, tts: limit },
+        tenant: None,
     };
     let (out_tx, out) = mpsc::channel(64);
     let (input, inbound) = mpsc::channel::<Input>(64);

@@ -138,12 +138,13 @@ pub async fn place_call(state: &AppState, owner: &CurrentUser, sid: &str) {
             direction: None,
             params_json: "{}",
             reason: None,
+            node: &state.node,
         },
         &state.clock.now_rfc3339(),
     )
     .await
     .unwrap();
-    server::db::calls::mark_answered(&state.db, &call.id, &state.clock.now_rfc3339()).await.unwrap();
+    server::db::calls::mark_answered(&state.db, &call.id, &state.node, &state.clock.now_rfc3339()).await.unwrap();
     server::db::turns::insert(
         &state.db,
         &server::db::turns::NewTurn {

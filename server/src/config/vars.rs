@@ -1,0 +1,33 @@
+//! The environment variables Voxgate reads (for the docs and `--help`).
+
+/// The environment variables Voxgate reads, with what each one sets (for docs and `--help`).
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("VOXGATE_LISTEN_ADDR", "address the server listens on (default: Leptos.toml site-addr, 127.0.0.1:3000)"),
+    ("VOXGATE_PUBLIC_URL", "public base URL used in webhook URLs (default http://127.0.0.1:3000)"),
+    ("VOXGATE_DATABASE_URL", "surrealkv://<path> | mem:// | ws://host:port (default surrealkv://data/db)"),
+    ("VOXGATE_DATABASE_NAMESPACE", "SurrealDB namespace (default voxgate)"),
+    ("VOXGATE_DATABASE_NAME", "SurrealDB database (default main)"),
+    ("VOXGATE_DATABASE_USER", "SurrealDB server user (ws:// only)"),
+    ("VOXGATE_DATABASE_PASSWORD", "SurrealDB server password (ws:// only)"),
+    ("VOXGATE_DATA_DIR", "directory for the embedded database and secret.key (default data)"),
+    ("VOXGATE_SECRET_KEY", "64 hex characters sealing stored credentials (default: generated into data/secret.key)"),
+    ("VOXGATE_MODELS_DIR", "offline voice models fetched by the set-up command (default <data dir>/models)"),
+    ("VOXGATE_STT_MODEL", "offline Whisper model: tiny.en (default, fast) | base (more accurate, ~2x slower)"),
+    ("VOXGATE_VOICE_THREADS", "CPU threads for one speech-to-text or text-to-speech run (default 2)"),
+    (
+        "VOXGATE_PROVIDER_TIMEOUT_MS",
+        "limit for a provider's transcript, first reply token or speech before the fallback line (default 8000)",
+    ),
+    (
+        "VOXGATE_OUTBOUND_ALLOW",
+        "comma-separated address ranges agents' provider URLs may reach although private or loopback, e.g. 10.0.0.0/8,::1 (default none)",
+    ),
+    ("VOXGATE_MAX_CALLS", "calls streaming at once on this node; more are turned away as busy (default 100)"),
+    ("VOXGATE_MAX_CALLS_PER_USER", "calls streaming at once for one user (default 20)"),
+    ("VOXGATE_NODE_ID", "this node's name on its calls, letters, digits, - and _ (default: generated into <data dir>/node.id)"),
+    (
+        "VOXGATE_TRUSTED_PROXIES",
+        "address ranges of your reverse proxies, whose X-Forwarded-For names the client for rate limits (default none: the header is ignored)",
+    ),
+    ("VOXGATE_LOG", "tracing filter (default info,surrealdb=warn)"),
+];

@@ -1,0 +1,97 @@
+//! The socket's sending half of a call's stream: the session's own until `start`, then a
+//! writer task's, which encodes the conversation's frames with the provider's codec.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message};
+use futures_util::stream::SplitSink;
+use futures_util::{Sink, SinkExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::super::stream::{StreamCodec, WireOut};
+use crate::voice::frames::AgentFrame;
+
+/// The socket's sending half: ours until `start`, then the writer task's (which paces nothing
+/// itself; it only encodes what the conversation sends, so a slow peer blocks only its call).
+pub(super) enum Sender<S> {
+    Direct(SplitSink<S, Message>),
+    Writer { frames: mpsc::Sender<Wire>, task: JoinHandle<()> },
+    Gone,
+}
+
+pub(super) enum Wire {
+    Frame(AgentFrame),
+    Close(u16, String),
+}
+
+impl<S> Sender<S>
+where
+    S: Sink<Message> + Send + 'static,
+{
+    pub(super) async fn close(&mut self, code: u16, reason: &str) {
+        match std::mem::replace(self, Sender::Gone) {
+            Sender::Direct(mut sink) => {
+                let _ = close(&mut sink, code, reason).await;
+            }
+            Sender::Writer { frames, mut task } => {
+                // A peer that stopped reading cannot hold the call open: the writer gets two
+                // seconds to send the close frame, then it is stopped.
+                let _ = tokio::time::timeout(Duration::from_secs(2), frames.send(Wire::Close(code, reason.to_string()))).await;
+                drop(frames);
+                if tokio::time::timeout(Duration::from_secs(2), &mut task).await.is_err() {
+                    task.abort();
+                }
+            }
+            Sender::Gone => {}
+        }
+    }
+}
+
+/// Encodes the conversation's frames for the provider and closes the socket when told.
+pub(super) fn writer<S, C>(
+    mut sink: SplitSink<S, Message>,
+    mut codec: C,
+    mut conversation: mpsc::Receiver<AgentFrame>,
+) -> (mpsc::Sender<Wire>, JoinHandle<()>)
+where
+    S: Sink<Message> + Send + 'static,
+    C: StreamCodec,
+{
+    let (tx, mut rx) = mpsc::channel::<Wire>(4);
+    let task = tokio::spawn(async move {
+        loop {
+            let wire = tokio::select! {
+                biased;
+                w = rx.recv() => match w { Some(w) => w, None => break },
+                f = conversation.recv() => match f { Some(f) => Wire::Frame(f), None => { std::future::pending::<()>().await; continue } },
+            };
+            match wire {
+                Wire::Frame(f) => {
+                    let message = match codec.encode(&f) {
+                        WireOut::Text(t) => Message::Text(t.into()),
+                        WireOut::Binary(b) => Message::Binary(b.into()),
+                    };
+                    if sink.send(message).await.is_err() {
+                        break;
+                    }
+                }
+                Wire::Close(code, reason) => {
+                    let _ = close(&mut sink, code, &reason).await;
+                    break;
+                }
+            }
+        }
+    });
+    (tx, task)
+}
+
+async fn close<S: Sink<Message> + Unpin>(sink: &mut S, code: u16, reason: &str) -> Result<(), S::Error> {
+    // A close frame's reason is at most 123 bytes; cut on a character boundary.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    let reason = reason[..end].to_string();
+    sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await
+}
