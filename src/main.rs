@@ -33,6 +33,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage sign-up invite codes (VOXGATE_SIGNUP=invite).
+    Invite {
+        #[command(subcommand)]
+        command: InviteCommand,
+    },
     /// Place a call as Exotel would (webhook, stream, caller audio in real time) and print
     /// the transcript with per-turn latencies.
     Call {
@@ -71,6 +76,16 @@ enum Command {
 enum UserCommand {
     /// Create an account; the password is read from the first line of stdin.
     Add { email: String },
+}
+
+#[derive(Subcommand)]
+enum InviteCommand {
+    /// Create a single-use invite code and print it once.
+    Create {
+        /// Days the code stays valid (1 to 365).
+        #[arg(long, default_value_t = server::users::signup::INVITE_DAYS)]
+        days: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -135,6 +150,7 @@ fn main() -> ExitCode {
         }
         Command::User { command: UserCommand::Add { email } } => runtime.block_on(user_add(&settings, &email)),
         Command::Token { command: TokenCommand::Create { email, name } } => runtime.block_on(token_create(&settings, &email, &name)),
+        Command::Invite { command: InviteCommand::Create { days } } => runtime.block_on(invite_create(&settings, days)),
         Command::Call { url, say, wav, dtmf, barge_in, record, rate, token } => {
             let args = call::CliCall { url, say, wav, dtmf, barge_in, record, rate, token };
             runtime.block_on(async { call::run(&settings, args).await.map_err(anyhow::Error::msg) })
@@ -181,11 +197,43 @@ async fn serve(settings: &mut Settings) -> anyhow::Result<()> {
         .make_span_with(|req: &axum::extract::Request| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path()));
     // Calls whose stream never opened, or whose end was never written, do not stay live.
     server::calls::sweep_stale(state.clone());
-    let router = app::ssr::router(state, options).layer(trace);
+    let router = app::ssr::router(state.clone(), options).layer(trace);
     tracing::info!(%addr, public_url = %settings.public_url, database = %settings.database_url, "voxgate listening");
     println!("voxgate listening on http://{addr}");
-    server::serve::run(listener, router, server::serve::shutdown_signal()).await?;
+    stop(listener, router, &state).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves until SIGTERM or Ctrl-C, then stops within the configured deadline: the listener
+/// closes, calls say their closing line and record their end, event streams close.
+async fn stop(listener: tokio::net::TcpListener, router: axum::Router, state: &server::AppState) -> anyhow::Result<()> {
+    let shutdown = state.shutdown.clone();
+    let signal = async move {
+        server::serve::shutdown_signal().await;
+        shutdown.begin();
+    };
+    let serving = server::serve::run_with(listener, router, server::serve::Limits::for_this_process(), signal);
+    let (begun, deadline) = (state.shutdown.clone(), state.settings.shutdown_timeout);
+    let over = async move {
+        begun.begun().await;
+        tokio::time::sleep(deadline).await;
+    };
+    tokio::pin!(over);
+    tokio::select! {
+        served = serving => served?,
+        () = &mut over => tracing::warn!("shutdown deadline reached with connections still open"),
+    }
+    let calls = state.calls.clone();
+    let drained = async move {
+        while calls.held() > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    tokio::select! {
+        () = drained => {}
+        () = &mut over => tracing::warn!(calls = state.calls.held(), "shutdown deadline reached; calls cut (failed at the next start)"),
+    }
     Ok(())
 }
 
@@ -207,6 +255,14 @@ async fn user_add(settings: &Settings, email: &str) -> anyhow::Result<()> {
     let state = open_for_operator(settings).await?;
     let user = server::users::sign_up(&state, email, password).await?;
     println!("created account {}", user.email);
+    Ok(())
+}
+
+async fn invite_create(settings: &Settings, days: i64) -> anyhow::Result<()> {
+    let state = open_for_operator(settings).await?;
+    let code = server::users::signup::create_invite(&state, days).await?;
+    eprintln!("Invite code (single use, valid {} days; shown once):", days.clamp(1, 365));
+    println!("{code}");
     Ok(())
 }
 

@@ -84,6 +84,7 @@ impl From<server::users::AuthError> for AppError {
                 Self::Internal.respond()
             }
             AuthError::Busy(_) => Self::Invalid { field: "form".to_string(), message: e.to_string() }.respond_with(503),
+            AuthError::SignupClosed => Self::Invalid { field: "form".to_string(), message: e.to_string() }.respond_with(403),
         }
     }
 }

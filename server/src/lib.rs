@@ -15,6 +15,7 @@ pub mod queue;
 pub mod routes;
 pub mod secrets;
 pub mod serve;
+pub mod shutdown;
 pub mod simulator;
 pub mod slots;
 pub mod state;

@@ -38,6 +38,8 @@ pub struct AppState {
     pub outbound: GuardedClient,
     /// Open live-event streams, in all and per user (caps in crate::calls::live).
     pub live_streams: Arc<Slots>,
+    /// Heard by calls and event streams when the server stops (crate::shutdown).
+    pub shutdown: crate::shutdown::Shutdown,
     /// This process's node id, written on the calls it runs (crate::node).
     pub node: Arc<str>,
     /// Calls streaming on this node, in all and per user (VOXGATE_MAX_CALLS, _PER_USER).
@@ -76,6 +78,7 @@ impl AppState {
             voice,
             outbound,
             live_streams: Slots::new(crate::calls::live::MAX_STREAMS, crate::calls::live::MAX_STREAMS_PER_USER),
+            shutdown: crate::shutdown::Shutdown::default(),
             node,
             calls,
         })

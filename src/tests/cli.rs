@@ -1,5 +1,7 @@
 //! The `voxgate` binary as an operator meets it: bad settings, a real start, SIGTERM.
 
+mod process;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -39,16 +39,23 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// Creates an account, signs it in and goes to the dashboard.
+/// Creates an account (with an invite code when the server asks for one), signs it in and
+/// goes to the dashboard.
 #[server(endpoint = "auth/signup")]
-pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_up(email: String, password: String, #[server(default)] invite: Option<String>) -> Result<(), AppError> {
     let state = crate::ssr::app_state()?;
     let ip = crate::ssr::client_ip().await;
-    let user = server::users::sign_up_from(&state, &email, &password, ip).await?;
+    let user = server::users::sign_up_from(&state, &email, &password, ip, invite.as_deref()).await?;
     let token = server::users::open_session(&state, &user.owner).await?;
     crate::ssr::set_cookie(&server::http::auth::session_cookie(&state, &token));
     leptos_axum::redirect("/numbers");
     Ok(())
+}
+
+/// The server's sign-up mode: `open`, `invite` or `closed` (the sign-up page adapts).
+#[server(endpoint = "auth/signup-mode")]
+pub async fn signup_mode() -> Result<String, AppError> {
+    Ok(crate::ssr::app_state()?.settings.signup.as_str().to_string())
 }
 
 /// Checks e-mail and password, sets the session cookie and follows `next`.

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{LogIn, LogOut, SignUp, field_error};
+use super::{LogIn, LogOut, SignUp, field_error, signup_mode};
 
 const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500 aria-[invalid=true]:border-red-500";
 const BUTTON: &str = "w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700 disabled:opacity-50";
@@ -66,13 +66,27 @@ pub fn LoginPage() -> impl IntoView {
 pub fn SignupPage() -> impl IntoView {
     let signup = ServerAction::<SignUp>::new();
     let value = signup.value();
+    let mode = Resource::new(|| (), |_| signup_mode());
+    let is = move |m: &str| mode.get().and_then(Result::ok).is_some_and(|got| got == m);
     view! {
         <AuthCard title="Create your account">
+            <Suspense>
+                <Show when=move || is("closed")>
+                    <p data-testid="signup-closed" role="status" class="rounded-md bg-amber-50 p-3 text-sm text-amber-900">
+                        "Sign-up is closed on this server. Ask its operator for an account."
+                    </p>
+                </Show>
+            </Suspense>
             <ActionForm action=signup attr:class="space-y-2" attr:novalidate=true>
                 <Field label="E-mail" name="email" kind="email" autocomplete="username" error=field_error(value, "email")/>
                 <Field label="Password (at least 10 characters)" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password")/>
+                <Suspense>
+                    <Show when=move || is("invite")>
+                        <Field label="Invite code" name="invite" autocomplete="off" error=field_error(value, "invite")/>
+                    </Show>
+                </Suspense>
                 <p data-testid="error-form" role="alert" class="text-sm text-red-600">{field_error(value, "form")}</p>
-                <button type="submit" class=BUTTON disabled=move || signup.pending().get()>"Create account"</button>
+                <button type="submit" class=BUTTON disabled=move || signup.pending().get() || is("closed")>"Create account"</button>
             </ActionForm>
             <p class="mt-6 text-center text-sm text-slate-500">
                 "Already have an account? " <a href="/login" class="font-medium text-indigo-700 hover:underline">"Log in"</a>

@@ -122,6 +122,8 @@ struct FileVoxgate {
     max_calls_per_user: Option<String>,
     node_id: Option<String>,
     trusted_proxies: Option<String>,
+    shutdown_seconds: Option<String>,
+    signup: Option<String>,
     log: Option<String>,
 }
 
@@ -170,6 +172,10 @@ pub struct Settings {
     pub node_id: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (crate::http::client_ip).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// On SIGTERM, how long calls get to say goodbye and record their end before the exit.
+    pub shutdown_timeout: std::time::Duration,
+    /// Who may create an account from the dashboard (crate::users::signup).
+    pub signup: crate::users::signup::SignupMode,
     /// tracing filter, e.g. `info,server=debug`.
     pub log: String,
     /// The offline voice samples its noise, as Piper means it to (not a setting: tests turn
@@ -286,6 +292,12 @@ impl Settings {
             100..=120_000,
             "a time in ms",
         )?);
+        let shutdown_timeout =
+            std::time::Duration::from_secs(number("VOXGATE_SHUTDOWN_SECONDS", fv.shutdown_seconds, 10, 1..=300, "a number of seconds")?);
+        let signup = match get("VOXGATE_SIGNUP", fv.signup) {
+            None => crate::users::signup::SignupMode::Open,
+            Some((name, v)) => crate::users::signup::SignupMode::parse(&v).map_err(|r| ConfigError::new(&name, r))?,
+        };
         let max_calls = number("VOXGATE_MAX_CALLS", fv.max_calls, 100, 1..=100_000, "a number of calls")? as usize;
         let max_calls_per_user =
             number("VOXGATE_MAX_CALLS_PER_USER", fv.max_calls_per_user, 20, 1..=100_000, "a number of calls")? as usize;
@@ -330,6 +342,8 @@ impl Settings {
             max_calls_per_user,
             node_id,
             trusted_proxies,
+            shutdown_timeout,
+            signup,
             log,
             sampled_voice: true,
         })

@@ -29,5 +29,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "VOXGATE_TRUSTED_PROXIES",
         "address ranges of your reverse proxies, whose X-Forwarded-For names the client for rate limits (default none: the header is ignored)",
     ),
+    ("VOXGATE_SHUTDOWN_SECONDS", "on SIGTERM, time for calls to say goodbye and record their end before the exit (default 10)"),
+    ("VOXGATE_SIGNUP", "who may create an account: open (default) | invite (a code from voxgate invite create) | closed"),
     ("VOXGATE_LOG", "tracing filter (default info,surrealdb=warn)"),
 ];

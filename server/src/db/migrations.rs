@@ -156,6 +156,19 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE INDEX call_node ON call FIELDS node, status;
         ",
     },
+    Migration {
+        version: 8,
+        name: "sign-up invites",
+        sql: "
+            DEFINE TABLE invite SCHEMAFULL;
+            DEFINE FIELD code_hash ON invite TYPE string;
+            DEFINE FIELD created_at ON invite TYPE datetime;
+            DEFINE FIELD expires_at ON invite TYPE datetime;
+            DEFINE FIELD used_at ON invite TYPE option<datetime>;
+            DEFINE FIELD used_by ON invite TYPE option<string>;
+            DEFINE INDEX invite_code ON invite FIELDS code_hash UNIQUE;
+        ",
+    },
 ];
 
 const BOOTSTRAP: &str = "

@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod calls;
+pub mod invites;
 pub mod migrations;
 pub mod phone_numbers;
 pub mod system_checks;

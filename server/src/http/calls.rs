@@ -40,7 +40,9 @@ async fn live(
         SubscribeError::TooMany(_) => ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "too_many_streams", e.to_string()),
         SubscribeError::Db(e) => ApiError::from(e),
     })?;
-    let stream = events.map(|e| {
+    // A stopping server ends the stream (the browser reconnects to whichever server is up).
+    let stop = state.shutdown.clone();
+    let stream = events.take_until(async move { stop.begun().await }).map(|e| {
         let name = match &e {
             crate::calls::live::LiveEvent::Call { .. } => "call",
             crate::calls::live::LiveEvent::Turn { .. } => "turn",

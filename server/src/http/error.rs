@@ -88,6 +88,7 @@ impl From<crate::users::AuthError> for ApiError {
             AuthError::Db(e) => Self::internal(e),
             AuthError::Hash(e) => Self::internal(e),
             AuthError::Busy(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
+            AuthError::SignupClosed => Self::new(StatusCode::FORBIDDEN, "signup_closed", e.to_string()),
         }
     }
 }

@@ -93,7 +93,7 @@ impl PeerRules {
                     return Err(Breach::DtmfFlood);
                 }
             }
-            CallerEvent::Played(_) => {}
+            CallerEvent::Played(_) | CallerEvent::Closing => {}
         }
         Ok(())
     }

@@ -34,6 +34,11 @@ pub const MAX_SESSION: Duration = Duration::from_secs(60 * 60);
 /// Close code of a call turned away because a cap on concurrent calls is reached (RFC 6455's
 /// "try again later").
 pub const BUSY: u16 = 1013;
+/// Close code and reason when the server stops (RFC 6455 "going away").
+pub const GOING_AWAY: u16 = 1001;
+pub const SHUTTING_DOWN: &str = "server shutting down";
+/// Once the server is stopping, a call has this long to say its closing line.
+pub const WRAP_UP_LIMIT: Duration = Duration::from_secs(6);
 /// A stream must send `start` this soon after it opens.
 pub const START_TIMEOUT: Duration = Duration::from_secs(5);
 /// A stream that sends nothing for this long is treated as dead.
@@ -105,6 +110,8 @@ where
     let mut call: Option<Running> = None;
     let mut stats = StreamStats::default();
     let mut rules = PeerRules::new(codec.audio().rate);
+    // Since when the call has been wrapping up for a stopping server.
+    let mut wrapping: Option<Instant> = None;
     let phone_id = ctx.verified.number.id.clone();
     let ending = loop {
         if opened.elapsed() > MAX_SESSION {
@@ -112,10 +119,30 @@ where
         }
         let talking = call.as_ref().is_some_and(|c| c.conversation.is_some());
         // Until `start`, the stream has START_TIMEOUT in all (a peer cannot hold a socket with
-        // `connected` alone); then each message may take IDLE_TIMEOUT.
-        let wait = if call.is_none() { START_TIMEOUT.saturating_sub(opened.elapsed()) } else { IDLE_TIMEOUT };
+        // `connected` alone); then each message may take IDLE_TIMEOUT; once the server is
+        // stopping, the call has WRAP_UP_LIMIT to say its closing line.
+        let wait = match (wrapping, &call) {
+            // Within the server's own deadline, with a moment left to record the end.
+            (Some(since), _) => WRAP_UP_LIMIT.min(state.settings.shutdown_timeout.mul_f32(0.75)).saturating_sub(since.elapsed()),
+            (None, None) => START_TIMEOUT.saturating_sub(opened.elapsed()),
+            (None, Some(_)) => IDLE_TIMEOUT,
+        };
         let next = tokio::select! {
             n = tokio::time::timeout(wait, source.next()) => n,
+            () = state.shutdown.begun(), if wrapping.is_none() => {
+                wrapping = Some(Instant::now());
+                match &call {
+                    Some(c) if c.conversation.is_some() => {
+                        tracing::info!(phone_id = %phone_id, "server stopping: the call says its closing line");
+                        let _ = c.caller.try_send(Queued { event: CallerEvent::Closing, budget: None });
+                        continue;
+                    }
+                    _ => {
+                        sender.close(GOING_AWAY, SHUTTING_DOWN).await;
+                        break Ending::Completed(Some(SHUTTING_DOWN.into()));
+                    }
+                }
+            }
             summary = async { call.as_mut().and_then(|c| c.conversation.as_mut()).expect("guarded").await }, if talking => {
                 if let Some(c) = call.as_mut() {
                     c.conversation = None;
@@ -129,6 +156,10 @@ where
                         break Ending::Failed("internal error in the conversation".into());
                     }
                 };
+                if wrapping.is_some() {
+                    sender.close(GOING_AWAY, SHUTTING_DOWN).await;
+                    break Ending::Completed(Some(SHUTTING_DOWN.into()));
+                }
                 if summary.peer_stalled {
                     sender.close(1011, "peer stopped reading").await;
                     break Ending::Failed("the peer stopped reading our audio".into());
@@ -138,6 +169,10 @@ where
             }
         };
         let Ok(next) = next else {
+            if wrapping.is_some() {
+                sender.close(GOING_AWAY, SHUTTING_DOWN).await;
+                break Ending::Completed(Some(SHUTTING_DOWN.into()));
+            }
             if call.is_none() {
                 sender.close(POLICY, "no start within 5 s").await;
                 break Ending::Failed("no start within 5 s".into());
@@ -195,6 +230,7 @@ where
                     }
                     CallerEvent::Dtmf(_) => stats.dtmf += 1,
                     CallerEvent::Played(_) => stats.marks += 1,
+                    CallerEvent::Closing => {}
                 }
                 let audio = matches!(event, CallerEvent::Audio(_));
                 let digit = matches!(event, CallerEvent::Dtmf(_));
@@ -245,11 +281,11 @@ async fn begin<C: StreamCodec>(
         (1011, "cannot record the call".to_string())
     })?;
     // Over a cap, the call is turned away as busy: closed with 1013 (try again later) and
-    // recorded as rejected with the cap that refused it.
-    let slot = match state.calls.take(ctx.verified.owner.id()) {
+    // recorded as rejected with the cap that refused it. A stopping server takes no new call.
+    let taken = if state.shutdown.has_begun() { Err((GOING_AWAY, SHUTTING_DOWN.to_string())) } else { Ok(()) };
+    let slot = match taken.and_then(|()| state.calls.take(ctx.verified.owner.id()).map_err(|full| (BUSY, format!("busy: {full}")))) {
         Ok(slot) => slot,
-        Err(full) => {
-            let reason = format!("busy: {full}");
+        Err((code, reason)) => {
             tracing::warn!(call_sid = %params.call_sid, phone_id = %phone_id, %reason, "call turned away");
             let now = state.clock.now_rfc3339();
             if let Err(e) =
@@ -257,7 +293,7 @@ async fn begin<C: StreamCodec>(
             {
                 tracing::error!(call = %recorded.call.id, error = %e, "cannot record the call as rejected");
             }
-            return Err((BUSY, reason));
+            return Err((code, reason));
         }
     };
     if let Err(e) = db::calls::mark_answered(&state.db, &recorded.call.id, &state.node, &state.clock.now_rfc3339()).await {

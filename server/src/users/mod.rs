@@ -2,6 +2,7 @@
 
 pub mod limiter;
 pub mod password;
+pub mod signup;
 
 use std::net::IpAddr;
 
@@ -63,6 +64,9 @@ pub enum AuthError {
     Db(#[from] DbError),
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// `VOXGATE_SIGNUP=closed`.
+    #[error("Sign-up is closed on this server. Ask its operator for an account.")]
+    SignupClosed,
     /// Too many sign-ins and sign-ups are hashing at once.
     #[error("The server is busy. Try again in a few seconds.")]
     Busy(#[from] crate::queue::Busy),
@@ -104,10 +108,32 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     HASHING.run("password hashing", async { tokio::task::spawn_blocking(f).await.map_err(|e| AuthError::Hash(e.to_string())) }).await
 }
 
-/// Creates an account from the dashboard, under the per-IP limit (hashing is costly).
-pub async fn sign_up_from(state: &AppState, email: &str, password: &str, ip: Option<IpAddr>) -> Result<CurrentUser, AuthError> {
+/// Creates an account from the dashboard, under the server's sign-up mode (an invite code
+/// when it asks for one) and the per-IP limit (hashing is costly).
+pub async fn sign_up_from(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    ip: Option<IpAddr>,
+    invite: Option<&str>,
+) -> Result<CurrentUser, AuthError> {
+    signup::check_open(state, invite)?;
     state.login_limiter.check_ip(ip).map_err(AuthError::TooManyAttempts)?;
-    sign_up(state, email, password).await
+    let Some(code) = invite.filter(|_| state.settings.signup == signup::SignupMode::Invite) else {
+        return sign_up(state, email, password).await;
+    };
+    // The code is used up before the account exists (two sign-ups cannot share it), and given
+    // back if the account cannot be created.
+    let who = normalize_email(email)?;
+    password::validate(password).map_err(|m| invalid("password", m))?;
+    signup::redeem(state, code, &who).await?;
+    match sign_up(state, email, password).await {
+        Ok(user) => Ok(user),
+        Err(e) => {
+            signup::release(state, code).await;
+            Err(e)
+        }
+    }
 }
 
 /// Creates an account; the e-mail must be new and the password long enough.

@@ -63,6 +63,8 @@ pub struct Pipeline {
     pub fallback_tts: Arc<dyn TextToSpeech>,
     pub greeting: String,
     pub fallback_line: String,
+    /// Said when the transport closes the call (the server is stopping).
+    pub closing_line: String,
     pub vad: VadSettings,
     /// Identifies the voice (provider, voice, language) for the greeting cache.
     pub voice_key: String,
@@ -173,6 +175,7 @@ impl VoiceEngine {
             fallback_tts: local_tts,
             greeting: agent.greeting.clone(),
             fallback_line: fallback_line(&agent.language).to_string(),
+            closing_line: closing_line(&agent.language).to_string(),
             vad: VadSettings { end_of_speech_ms: agent.end_of_speech_ms, ..Default::default() },
             voice_key,
             fallback_voice_key,
@@ -231,6 +234,9 @@ impl VoiceEngine {
                 break;
             }
         }
+        if let Err(e) = self.closing(&pipeline, GREETING_RATE).await {
+            tracing::warn!(agent = %agent.name, error = %e, "cannot render the closing line");
+        }
     }
 
     /// Adds a finished conversation to [`Self::stats`].
@@ -246,6 +252,11 @@ impl VoiceEngine {
     /// The greeting in the offline voice (when the agent's own voice fails).
     pub async fn greeting_offline(&self, pipeline: &Pipeline, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
         self.cached(pipeline, &pipeline.fallback_tts, &pipeline.fallback_voice_key, &pipeline.greeting, rate).await
+    }
+
+    /// The closing line in the offline voice, rendered once per voice and rate.
+    pub async fn closing(&self, pipeline: &Pipeline, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
+        self.cached(pipeline, &pipeline.fallback_tts, &pipeline.fallback_voice_key, &pipeline.closing_line, rate).await
     }
 
     /// The fallback line in the offline voice, rendered once per voice and rate.
@@ -288,6 +299,14 @@ impl VoiceEngine {
 /// The voice file name for an agent's voice setting (the default when it names no Piper voice).
 fn piper_voice(voice: &str) -> String {
     if voice.contains('_') { voice.to_string() } else { piper::DEFAULT_VOICE.to_string() }
+}
+
+/// Said when the server stops during the call.
+pub fn closing_line(language: &str) -> &'static str {
+    match language {
+        "hi" => "माफ़ कीजिए, यह कॉल अभी समाप्त करनी होगी। नमस्ते।",
+        _ => "Sorry, we have to end this call now. Goodbye.",
+    }
 }
 
 /// Said when a provider fails or times out; the call goes on.

@@ -11,6 +11,9 @@ pub enum CallerEvent {
     Dtmf(String),
     /// The caller has heard our audio up to this mark.
     Played(String),
+    /// The transport is going away (the server is stopping): say a short closing line, then
+    /// end the call. Nothing the caller says after it starts a reply.
+    Closing,
 }
 
 /// A caller event on its way to the conversation, holding its bytes of the stream's queue

@@ -11,6 +11,8 @@ pub struct Summary {
     pub agent_hung_up: bool,
     /// The peer stopped reading our audio.
     pub peer_stalled: bool,
+    /// The transport asked the call to end ([`CallerEvent::Closing`](super::frames::CallerEvent)).
+    pub wrapped_up: bool,
     pub lateness: Lateness,
     pub vad: VadStats,
     /// Per reply: speech end detected -> first byte out, minus provider time (ms).

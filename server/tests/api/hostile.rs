@@ -232,13 +232,13 @@ async fn a_herd_of_answers_renders_the_greeting_once() {
     }
     // Every answer started a warm-up; they share one rendering per line (greeting, fallback).
     for _ in 0..300 {
-        if state.voice.greetings.rendered() >= 2 {
+        if state.voice.greetings.rendered() >= 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    // One for the greeting, one for the fallback line (other rates are resampled from them), for
-    // the agent's save and the 40 answers together.
-    assert_eq!(state.voice.greetings.rendered(), 2, "renderings for 40 answers");
+    // One each for the greeting, the fallback line and the closing line (other rates are
+    // resampled from them), for the agent's save and the 40 answers together.
+    assert_eq!(state.voice.greetings.rendered(), 3, "renderings for 40 answers");
 }

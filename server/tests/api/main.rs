@@ -15,6 +15,7 @@ mod isolation;
 mod numbers;
 mod openai;
 mod privacy;
+mod serve;
 mod session;
 mod stream;
 mod telephony;

@@ -116,3 +116,58 @@ async fn api_tokens_are_hashed_listed_and_revoked() {
     assert!(users::token_user(&state, &token).await.unwrap().is_none());
     assert!(matches!(users::revoke_token(&state, &u.owner, &listed.id).await, Err(AuthError::NotFound)));
 }
+
+async fn state_with(mode: users::signup::SignupMode) -> server::AppState {
+    let mut settings = server::Settings::for_tests();
+    settings.signup = mode;
+    server::AppState::connect(settings).await.unwrap()
+}
+
+#[tokio::test]
+async fn closed_sign_up_refuses_everyone_and_writes_nothing() {
+    let state = state_with(users::signup::SignupMode::Closed).await;
+    let err = users::sign_up_from(&state, "a@example.com", "correct horse battery", None, Some("inv_whatever")).await.unwrap_err();
+    assert!(matches!(err, AuthError::SignupClosed), "{err}");
+    assert_eq!(user_count(&state).await, 0);
+    // The operator's own command still works.
+    users::sign_up(&state, "ops@example.com", "correct horse battery").await.unwrap();
+}
+
+#[tokio::test]
+async fn invite_only_sign_up_takes_each_code_once() {
+    use users::signup::{INVITE_PREFIX, create_invite};
+    let state = state_with(users::signup::SignupMode::Invite).await;
+    let good = "correct horse battery";
+    let no_code = users::sign_up_from(&state, "a@example.com", good, None, None).await.unwrap_err();
+    assert_eq!(field_of(no_code), "invite");
+    let wrong = users::sign_up_from(&state, "a@example.com", good, None, Some("inv_nottheone")).await.unwrap_err();
+    assert_eq!(field_of(wrong), "invite");
+    assert_eq!(user_count(&state).await, 0);
+
+    let code = create_invite(&state, 7).await.unwrap();
+    assert!(code.starts_with(INVITE_PREFIX) && code.len() > 20, "{code}");
+    // A bad password does not use the code up; nor does a taken e-mail.
+    let short = users::sign_up_from(&state, "a@example.com", "short", None, Some(&code)).await.unwrap_err();
+    assert_eq!(field_of(short), "password");
+    users::sign_up(&state, "taken@example.com", good).await.unwrap();
+    let taken = users::sign_up_from(&state, "taken@example.com", good, None, Some(&code)).await.unwrap_err();
+    assert_eq!(field_of(taken), "email");
+    users::sign_up_from(&state, "a@example.com", good, None, Some(&code)).await.unwrap();
+    let again = users::sign_up_from(&state, "b@example.com", good, None, Some(&code)).await.unwrap_err();
+    assert_eq!(field_of(again), "invite", "a code is single-use");
+    assert_eq!(user_count(&state).await, 2);
+    // Only the hash is stored.
+    let stored: Vec<String> = server::db::rows(&state.db, "SELECT VALUE code_hash FROM invite", serde_json::json!({})).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].contains(&code[INVITE_PREFIX.len()..]));
+
+    // Two sign-ups racing for one code: exactly one gets it.
+    let code = create_invite(&state, 7).await.unwrap();
+    let state = Arc::new(state);
+    let tries = (0..4).map(|i| {
+        let (state, code) = (state.clone(), code.clone());
+        tokio::spawn(async move { users::sign_up_from(&state, &format!("race{i}@example.com"), good, None, Some(&code)).await.is_ok() })
+    });
+    let won: Vec<bool> = futures_util::future::join_all(tries).await.into_iter().map(Result::unwrap).collect();
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+}

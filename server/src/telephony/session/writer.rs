@@ -60,11 +60,20 @@ where
 {
     let (tx, mut rx) = mpsc::channel::<Wire>(4);
     let task = tokio::spawn(async move {
+        // Once the conversation has ended, only the session's close is left to write (waiting
+        // on the ended channel inside the loop would never read that close).
+        let mut talking = true;
         loop {
             let wire = tokio::select! {
                 biased;
                 w = rx.recv() => match w { Some(w) => w, None => break },
-                f = conversation.recv() => match f { Some(f) => Wire::Frame(f), None => { std::future::pending::<()>().await; continue } },
+                f = conversation.recv(), if talking => match f {
+                    Some(f) => Wire::Frame(f),
+                    None => {
+                        talking = false;
+                        continue;
+                    }
+                },
             };
             match wire {
                 Wire::Frame(f) => {

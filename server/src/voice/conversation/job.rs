@@ -11,6 +11,7 @@ use super::text::{is_noise_transcript, sentence_end};
 use crate::voice::audio::{self, MODEL_RATE};
 use crate::voice::engine::{Pipeline, VoiceEngine};
 use crate::voice::{AfterReply, AgentInput, ChatTurn, VoiceError};
+use domain::call::TurnKind;
 
 /// A task that is aborted when its handle is dropped.
 struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
@@ -28,6 +29,45 @@ pub(super) struct Job {
     pub pipeline: Pipeline,
     pub rate: u32,
     pub tx: mpsc::Sender<JobMsg>,
+}
+
+impl super::Conv {
+    pub(super) fn start_greeting(&mut self) {
+        let id = self.new_reply(TurnKind::Greeting, Instant::now());
+        self.spawn_canned(id, greeting_job);
+    }
+
+    /// The transport is closing: stop whatever is being said, say the closing line, hang up.
+    pub(super) async fn wrap_up(&mut self) {
+        self.summary.wrapped_up = true;
+        self.interrupt().await;
+        let id = self.new_reply(TurnKind::Fallback, Instant::now());
+        self.spawn_canned(id, closing_job);
+    }
+
+    fn spawn_canned<F: Future<Output = ()> + Send + 'static>(&mut self, id: u64, job: fn(Job) -> F) {
+        let (engine, pipeline, rate, tx) = (self.engine.clone(), self.pipeline.clone(), self.audio.rate, self.job_tx.clone());
+        let task = tokio::spawn(async move {
+            let Some(tx) = tx else { return };
+            job(Job { id, engine, pipeline, rate, tx }).await;
+        });
+        if let Some(r) = &mut self.reply {
+            r.task = Some(task);
+        }
+    }
+}
+
+/// The closing line (cached, in the offline voice), then hang up.
+pub(super) async fn closing_job(job: Job) {
+    let Job { id, ref engine, ref pipeline, rate, ref tx } = job;
+    let text = pipeline.closing_line.clone();
+    match engine.closing(pipeline, rate).await {
+        Ok(pcm) => {
+            let _ = tx.send(JobMsg::Audio { id, pcm, provider_ms: 0.0, text: text.clone() }).await;
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot render the closing line"),
+    }
+    let _ = tx.send(JobMsg::Finished { id, text, after: AfterReply::HangUp, fallback: true }).await;
 }
 
 /// The greeting, from the cache (rendered when the call was answered).

@@ -211,20 +211,12 @@ impl Conv {
         self.next_id
     }
 
-    fn start_greeting(&mut self) {
-        let id = self.new_reply(TurnKind::Greeting, Instant::now());
-        let (engine, pipeline, rate, tx) = (self.engine.clone(), self.pipeline.clone(), self.audio.rate, self.job_tx.clone());
-        let task = tokio::spawn(async move {
-            let Some(tx) = tx else { return };
-            job::greeting_job(Job { id, engine, pipeline, rate, tx }).await;
-        });
-        if let Some(r) = &mut self.reply {
-            r.task = Some(task);
-        }
-    }
-
     async fn on_caller(&mut self, ev: CallerEvent) {
+        if self.summary.wrapped_up && !matches!(ev, CallerEvent::Played(_)) {
+            return;
+        }
         match ev {
+            CallerEvent::Closing => self.wrap_up().await,
             CallerEvent::Audio(samples) => {
                 self.pending.extend_from_slice(&samples);
                 let Some(n) = self.resampler.as_ref().map(FrameResampler::frame_in) else { return };

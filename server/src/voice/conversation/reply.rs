@@ -133,7 +133,11 @@ impl Conv {
                 r.fallback = fallback;
                 r.task = None;
                 if r.first_audio.is_none() {
-                    // Nothing to say (no words recognised): the turn is over.
+                    // Nothing to say (no words recognised, or no voice to say a goodbye with):
+                    // the turn is over, and a hang-up is due now.
+                    if after == AfterReply::HangUp {
+                        self.hangup_at = Some(now);
+                    }
                     self.reply = None;
                 }
             }

@@ -99,6 +99,7 @@ fn call_with_limit(stt: FakeStt, agent: FakeAgent, limit: Duration) -> Call {
         fallback_tts: Arc::new(FakeTts),
         greeting: "Hello there".into(),
         fallback_line: "Sorry say again".into(),
+        closing_line: "Goodbye for now".into(),
         vad: VadSettings::default(),
         voice_key: "fake".into(),
         fallback_voice_key: "fake".into(),
