@@ -21,12 +21,18 @@ pub enum BenchCommand {
         seconds: u32,
     },
     /// N simulated Exotel callers at once against an echo agent with VAD on: send jitter,
-    /// server-added latency per turn, memory per call.
+    /// server-added latency per turn, memory per call. With --max-calls under N, the calls
+    /// over the cap are turned away as busy (a load test past capacity); with --offline, the
+    /// agent is the whole offline voice (Whisper, scripted agent, Piper).
     Calls {
         #[arg(long, default_value_t = 500)]
         calls: usize,
         #[arg(long, default_value_t = 30)]
         seconds: u32,
+        #[arg(long)]
+        max_calls: Option<usize>,
+        #[arg(long)]
+        offline: bool,
     },
     /// The callers' side of `bench calls` (run by it in a child process).
     #[command(hide = true)]
@@ -55,9 +61,12 @@ pub async fn run(dir: &std::path::Path, settings: &Settings, command: BenchComma
         BenchCommand::Webhook { rate, seconds } => {
             (format!("webhook ({profile}, embedded SurrealKV file, loopback HTTP/1.1)"), server::bench::webhook(dir, rate, seconds).await)
         }
-        BenchCommand::Calls { calls, seconds } => (
-            format!("calls ({profile}, {calls} simulated callers on loopback, echo agent, webrtc-vad + Silero)"),
-            server::bench::calls(dir, calls, seconds).await,
+        BenchCommand::Calls { calls, seconds, max_calls, offline } => (
+            format!(
+                "calls ({profile}, {calls} simulated callers on loopback, {}, webrtc-vad + Silero)",
+                if offline { "offline voice: Whisper + scripted agent + Piper" } else { "echo agent" }
+            ),
+            server::bench::calls(dir, calls, seconds, max_calls, offline).await,
         ),
         BenchCommand::Callers { webhook, calls, turns } => {
             let report = server::bench::callers(&webhook, calls, turns).await.map_err(|e| anyhow::anyhow!("{e}"))?;

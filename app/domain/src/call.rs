@@ -66,6 +66,9 @@ pub struct CallView {
     /// Turns stored so far (caller and agent).
     #[serde(default)]
     pub turn_count: i64,
+    /// Turns that could not be stored (the transcript has gaps), after retries.
+    #[serde(default)]
+    pub lost_turns: i64,
 }
 
 /// One call with everything the provider sent.

@@ -59,13 +59,23 @@ pub async fn callers(webhook: &str, calls: usize, turns: usize) -> anyhow_like::
     )
 }
 
-/// `calls` simulated callers at once against an echo agent with both VAD stages on, each
-/// speaking a 3.5 s sentence per turn for about `seconds`. The callers run in a child process
+/// `calls` simulated callers at once, each speaking a 3.5 s sentence per turn for about
+/// `seconds`, against an echo agent with both VAD stages on (or, with `offline`, the whole
+/// offline voice: Whisper, the scripted agent, Piper). With `max_calls` under `calls`, the
+/// calls over the cap are turned away as busy and counted. The callers run in a child process
 /// (`voxgate bench callers`, this binary) so that this process's memory is the server's.
-pub async fn calls(dir: &std::path::Path, calls: usize, seconds: u32) -> anyhow_like::Result<Vec<String>> {
+pub async fn calls(
+    dir: &std::path::Path,
+    calls: usize,
+    seconds: u32,
+    max_calls: Option<usize>,
+    offline: bool,
+) -> anyhow_like::Result<Vec<String>> {
     let mut agent = domain::agent::AgentInput { name: "Echo".into(), ..Default::default() };
-    agent.providers.llm = "echo".into();
-    let (state, webhook) = call_line(dir, agent).await?;
+    if !offline {
+        agent.providers.llm = "echo".into();
+    }
+    let (state, webhook) = call_line(dir, agent, max_calls.unwrap_or(calls)).await?;
     let turns = ((seconds as f64 / 8.8).ceil() as usize).max(1);
     let base = rss_kb();
     let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(base));
@@ -94,16 +104,24 @@ pub async fn calls(dir: &std::path::Path, calls: usize, seconds: u32) -> anyhow_
     // Let the last conversations record their figures.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let stats = state.voice.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let busy: Vec<i64> = crate::db::rows(
+        &state.db,
+        "SELECT VALUE count() FROM call WHERE status = 'rejected' AND string::starts_with(reason, 'busy') GROUP ALL",
+        serde_json::json!({}),
+    )
+    .await?;
     let peak_kb = peak.load(std::sync::atomic::Ordering::Relaxed);
     let per_call = (peak_kb.saturating_sub(base)) as f64 / calls as f64;
     Ok(vec![
         format!(
-            "{calls} concurrent calls, {turns} turns each, {:.1} s wall; {} completed, {} failed, {} turns unanswered; {} conversations recorded",
+            "{calls} concurrent calls, {turns} turns each, {:.1} s wall; {} completed, {} failed, {} turns unanswered; {} conversations recorded; {} turned away as busy (cap {})",
             elapsed.as_secs_f64(),
             report["completed"],
             report["failed"],
             report["unanswered"],
-            stats.calls
+            stats.calls,
+            busy.first().copied().unwrap_or(0),
+            max_calls.unwrap_or(calls),
         ),
         format!(
             "outbound chunk lateness vs real-time schedule: chunks={} p50<={} ms p99<={} ms p99.9<={} ms",
@@ -120,7 +138,11 @@ pub async fn calls(dir: &std::path::Path, calls: usize, seconds: u32) -> anyhow_
         ),
         stats_line("server-added latency per turn (speech end detected -> first byte out, minus providers)", stats.server_added_ms.clone()),
         stats_line(
-            "caller's end of audio -> echo heard (the agent's 700 ms end-of-speech silence, less the sentence's own trailing silence)",
+            if offline {
+                "voice to voice: caller's end of audio -> agent heard (end-of-speech silence, Whisper, scripted agent, Piper)"
+            } else {
+                "caller's end of audio -> echo heard (the agent's 700 ms end-of-speech silence, less the sentence's own trailing silence)"
+            },
             replies,
         ),
         format!(

@@ -89,7 +89,9 @@ async fn linked_number(
 }
 
 /// A server on loopback whose public URL is itself, a user, and a number linked to an agent.
-async fn call_line(dir: &std::path::Path, agent: domain::agent::AgentInput) -> anyhow_like::Result<(AppState, String)> {
+/// A server on loopback with one user, `agent` and a number; at most `max_calls` calls stream
+/// at once (more are turned away as busy).
+async fn call_line(dir: &std::path::Path, agent: domain::agent::AgentInput, max_calls: usize) -> anyhow_like::Result<(AppState, String)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let mut settings = Settings::for_tests();
@@ -100,6 +102,7 @@ async fn call_line(dir: &std::path::Path, agent: domain::agent::AgentInput) -> a
     if let Ok(live) = Settings::load() {
         (settings.models_dir, settings.stt_model, settings.voice_threads) = (live.models_dir, live.stt_model, live.voice_threads);
     }
+    (settings.max_calls, settings.max_calls_per_user) = (max_calls.max(1), max_calls.max(1));
     let state = AppState::connect(settings).await?;
     let user = crate::users::sign_up(&state, "bench@example.com", "benchmark password").await?;
     let agent = crate::agents::create(&state, &user.owner, agent).await?;

@@ -29,6 +29,7 @@ fn view(r: CallListRow) -> CallView {
         ended_at: r.ended_at,
         duration_ms: r.duration_ms,
         turn_count: r.turns,
+        lost_turns: r.lost_turns.unwrap_or(0),
     }
 }
 

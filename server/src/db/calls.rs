@@ -130,6 +130,29 @@ pub async fn mark_answered(db: &Db, key: &str, node: &str, now: &str) -> Result<
     .map(|_| ())
 }
 
+/// Counts one turn of the call that could not be stored.
+pub async fn count_lost_turn(db: &Db, key: &str) -> Result<(), DbError> {
+    rows::<serde_json::Value>(
+        db,
+        "UPDATE type::record('call', $key) SET lost_turns = (lost_turns ?? 0) + 1 RETURN NONE",
+        json!({ "key": key }),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// The highest turn number stored for the call (0 when none).
+pub async fn last_seq(db: &Db, key: &str) -> Result<i64, DbError> {
+    Ok(row::<Option<i64>>(
+        db,
+        "RETURN math::max(SELECT VALUE seq FROM turn WHERE call = type::record('call', $key))",
+        json!({ "key": key }),
+    )
+    .await?
+    .flatten()
+    .unwrap_or(0))
+}
+
 /// Fails the calls `node` left ringing or in progress when it stopped (and those of versions that
 /// recorded no node): run at start, before this process answers anything. Returns their keys.
 pub async fn fail_interrupted(db: &Db, node: &str, now: &str) -> Result<Vec<String>, DbError> {
@@ -238,10 +261,12 @@ pub struct CallListRow {
     pub agent_name: Option<String>,
     #[serde(default)]
     pub turns: i64,
+    #[serde(default)]
+    pub lost_turns: Option<i64>,
 }
 
 const LIST_PROJECTION: &str = "record::id(id) AS id, record::id(owner) AS owner_id, phone_id, phone_number, agent_id,
-    provider, session_id, status, caller, callee, direction, params_json, reason, started_at, ended_at, duration_ms,
+    provider, session_id, status, caller, callee, direction, params_json, reason, started_at, ended_at, duration_ms, lost_turns,
     (IF agent_id THEN type::record('agent', agent_id).name ELSE NONE END) AS agent_name,
     count(SELECT id FROM turn WHERE call = $parent.id) AS turns";
 

@@ -169,6 +169,13 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE INDEX invite_code ON invite FIELDS code_hash UNIQUE;
         ",
     },
+    Migration {
+        version: 9,
+        name: "turns that could not be stored",
+        sql: "
+            DEFINE FIELD lost_turns ON call TYPE option<int>;
+        ",
+    },
 ];
 
 const BOOTSTRAP: &str = "

@@ -22,7 +22,9 @@ pub type Db = Surreal<Any>;
 /// Database failures; the message is for logs, never sent to clients as is.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("database: {0}")]
+    /// Shown without the values SurrealDB quotes (a turn's text, an e-mail in a unique index):
+    /// errors reach logs, and keypad digits or addresses must not.
+    #[error("database: {}", without_values(&.0.to_string()))]
     Surreal(#[from] surrealdb::Error),
     #[error("database row did not decode: {0}")]
     Decode(#[from] serde_json::Error),
@@ -30,6 +32,39 @@ pub enum DbError {
     Locked(String),
     #[error("cannot prepare {0}: {1}")]
     Io(String, std::io::Error),
+}
+
+/// `message` with every quoted value ('…') and bracketed list ([…]) elided; names in
+/// backticks (tables, fields, indexes, record ids) are kept.
+pub fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        let close = match c {
+            '\'' => '\'',
+            '"' => '"',
+            '[' => ']',
+            _ => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push(c);
+        out.push('…');
+        let mut depth = 0;
+        for d in chars.by_ref() {
+            if close == ']' && d == '[' {
+                depth += 1;
+            } else if d == close {
+                if depth == 0 {
+                    break;
+                }
+                depth -= 1;
+            }
+        }
+        out.push(close);
+    }
+    out
 }
 
 impl DbError {
@@ -95,4 +130,23 @@ pub async fn row<T: DeserializeOwned>(db: &Db, sql: &str, vars: serde_json::Valu
 /// A new random record key: 20 lowercase letters and digits.
 pub fn new_key() -> String {
     crate::secrets::random_string(b"abcdefghijklmnopqrstuvwxyz0123456789", 20)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn quoted_values_are_elided_and_names_kept() {
+        assert_eq!(
+            without_values("Found '4929123412341234' for field `text`, with record `turn:abc`, but field must conform to: false"),
+            "Found '…' for field `text`, with record `turn:abc`, but field must conform to: false"
+        );
+        assert_eq!(
+            without_values("Database index `user_email` already contains ['ana@example.com'], with record `user:x`"),
+            "Database index `user_email` already contains […], with record `user:x`"
+        );
+        assert_eq!(without_values("nested [[1, 2], 'x'] and \"quoted\" end"), "nested […] and \"…\" end");
+        assert_eq!(without_values("unterminated 'abc"), "unterminated '…'");
+    }
 }

@@ -310,8 +310,17 @@ async fn begin<C: StreamCodec>(
     };
     let mut pipeline = state.voice.pipeline(&settings, api_key);
     pipeline.tenant = Some(ctx.verified.owner.id().to_string());
-    let store =
-        conversation::TurnStore { db: state.db.clone(), call_key: recorded.call.id.clone(), owner_id: ctx.verified.owner.id().to_string() };
+    // A stream that reconnects for the same call goes on from its last stored turn.
+    let last_seq = db::calls::last_seq(&state.db, &recorded.call.id).await.unwrap_or_else(|e| {
+        tracing::warn!(call = %recorded.call.id, error = %e, "cannot read the call's last turn; numbering from 0");
+        0
+    });
+    let store = conversation::TurnStore {
+        db: state.db.clone(),
+        call_key: recorded.call.id.clone(),
+        owner_id: ctx.verified.owner.id().to_string(),
+        last_seq,
+    };
     let task = tokio::spawn(conversation::run(state.voice.clone(), pipeline, audio, Some(store), caller_rx, out_tx));
     let running = Running {
         call_key: recorded.call.id,

@@ -34,11 +34,7 @@ async fn setup(users: &[&str], adjust: impl FnOnce(&mut AppState)) -> (AppState,
 }
 
 fn start(sid: &str) -> Message {
-    Message::Text(
-        json!({"event":"start","stream_sid":"MZ1","start":{"stream_sid":"MZ1","call_sid":sid,"account_sid":"AC1","from":"+919876543210","to":"+918047491899","custom_parameters":{},"media_format":{"encoding":"audio/x-raw","sample_rate":"8000","bit_rate":"16"}}})
-            .to_string()
-            .into(),
-    )
+    common::start_message(sid)
 }
 
 fn media(bytes: usize) -> Message {

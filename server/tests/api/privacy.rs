@@ -44,8 +44,7 @@ async fn keypad_digits_never_reach_the_log() {
     let base = common::serve(state.clone()).await.replace("http://", "ws://");
     let url = format!("{base}{}", number.websocket_url.trim_start_matches("ws://127.0.0.1:0"));
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let start = json!({"event":"start","stream_sid":"MZ1","start":{"stream_sid":"MZ1","call_sid":"CAPIN","account_sid":"AC1","from":"+919876543210","to":"+918047491899","custom_parameters":{},"media_format":{"encoding":"audio/x-raw","sample_rate":"8000","bit_rate":"16"}}});
-    ws.send(Message::Text(start.to_string().into())).await.unwrap();
+    ws.send(common::start_message("CAPIN")).await.unwrap();
     // A PIN typed one key at a time, then a card number in one event (within the limits).
     for digit in ["7", "3", "1", "9"] {
         ws.send(Message::Text(json!({"event":"dtmf","dtmf":{"digit":digit,"duration":"100"}}).to_string().into())).await.unwrap();

@@ -81,8 +81,7 @@ async fn a_stop_lets_a_live_call_say_goodbye_records_its_end_and_closes_event_st
     let live = reqwest::Client::new().get(format!("{base}/api/calls/live")).bearer_auth(token).send().await.unwrap();
     assert_eq!(live.status(), 200);
     let (mut ws, _) = tokio_tungstenite::connect_async(&number.websocket_url).await.unwrap();
-    let start = json!({"event":"start","stream_sid":"MZ1","start":{"stream_sid":"MZ1","call_sid":"CASTOP","account_sid":"AC1","from":"+919876543210","to":"+918047491899","custom_parameters":{},"media_format":{"encoding":"audio/x-raw","sample_rate":"8000","bit_rate":"16"}}});
-    ws.send(Message::Text(start.to_string().into())).await.unwrap();
+    ws.send(common::start_message("CASTOP")).await.unwrap();
     // The greeting starts playing.
     let first = tokio::time::timeout(Duration::from_secs(20), ws.next()).await.unwrap().unwrap().unwrap();
     assert!(first.to_text().unwrap().contains("\"media\""), "{first:?}");

@@ -38,6 +38,9 @@ pub struct TurnStore {
     pub db: Db,
     pub call_key: String,
     pub owner_id: String,
+    /// The last turn number already stored for this call (a stream that reconnects goes on
+    /// from it, and does not greet again); 0 for a new call.
+    pub last_seq: i64,
 }
 
 /// How long the writer may be unable to take a frame before the peer counts as gone.
@@ -85,7 +88,9 @@ impl From<Queued> for Input {
 async fn drive<I: Into<Input>>(c: &mut Conv, mut inbound: mpsc::Receiver<I>) -> Summary {
     let (job_tx, mut job_rx) = mpsc::channel::<JobMsg>(64);
     c.job_tx = Some(job_tx);
-    c.start_greeting();
+    if c.seq == 0 {
+        c.start_greeting();
+    }
     loop {
         let due = c.speaker.next_due();
         let hangup = c.hangup_at;
@@ -159,6 +164,7 @@ impl Conv {
             }
         };
         let resampler = FrameResampler::new(audio.rate).map_err(|e| tracing::error!(error = %e, "no resampler for the call's rate")).ok();
+        let last_seq = store.as_ref().map_or(0, |s| s.last_seq);
         Self {
             endpointer: Endpointer::new(pipeline.vad.clone(), silero),
             engine,
@@ -173,7 +179,7 @@ impl Conv {
             history: Vec::new(),
             reply: None,
             next_id: 0,
-            seq: 0,
+            seq: last_seq,
             carry: Vec::new(),
             speech_started: None,
             hangup_at: None,

@@ -242,8 +242,20 @@ impl Conv {
             timings,
         };
         tokio::spawn(async move {
-            if let Err(e) = db::turns::insert(&store.db, &turn).await {
-                tracing::error!(call = %store.call_key, seq = turn.seq, error = %e, "cannot store a turn");
+            // A write that fails is tried twice more; one that never lands is counted on the
+            // call (`lostTurns`), so a gap in the transcript is visible, not silent.
+            let mut error = None;
+            for wait in [0, 200, 1000] {
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+                match db::turns::insert(&store.db, &turn).await {
+                    Ok(()) => return,
+                    Err(e) => error = Some(e),
+                }
+            }
+            let e = error.map(|e| e.to_string()).unwrap_or_default();
+            tracing::error!(call = %store.call_key, seq = turn.seq, error = %e, "cannot store a turn; counted as lost on the call");
+            if let Err(e) = db::calls::count_lost_turn(&store.db, &store.call_key).await {
+                tracing::error!(call = %store.call_key, error = %e, "cannot count a lost turn");
             }
         });
     }

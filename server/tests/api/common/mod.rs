@@ -163,3 +163,9 @@ pub async fn place_call(state: &AppState, owner: &CurrentUser, sid: &str) {
     .await
     .unwrap();
 }
+
+/// Exotel's `start` for call `sid` at 8 kHz, as a WebSocket message.
+pub fn start_message(sid: &str) -> tokio_tungstenite::tungstenite::Message {
+    let start = serde_json::json!({"event":"start","stream_sid":"MZ1","start":{"stream_sid":"MZ1","call_sid":sid,"account_sid":"AC1","from":"+919876543210","to":"+918047491899","custom_parameters":{},"media_format":{"encoding":"audio/x-raw","sample_rate":"8000","bit_rate":"16"}}});
+    tokio_tungstenite::tungstenite::Message::Text(start.to_string().into())
+}
