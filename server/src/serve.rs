@@ -4,7 +4,9 @@
 //! - at most [`Limits::max_connections`] open connections: beyond them, the listener waits
 //!   (the kernel's backlog holds new ones) instead of running out of file descriptors;
 //! - a request's headers must arrive within [`Limits::header_timeout`] (a slowloris peer that
-//!   trickles a byte at a time is cut off);
+//!   trickles a byte at a time is cut off), and its answer (body read included) must be ready
+//!   within [`Limits::request_timeout`] (408 otherwise; a WebSocket or an event stream is
+//!   answered at once and then lives on);
 //! - on stop, the listener closes, open HTTP/1 connections finish their request and close;
 //!   upgraded WebSockets and event streams are ended by their own tasks (crate::shutdown).
 
@@ -15,23 +17,26 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use axum::http::StatusCode;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower::Service;
+use tower_http::timeout::TimeoutLayer;
 
 /// How much the HTTP server takes on.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_connections: usize,
     pub header_timeout: Duration,
+    pub request_timeout: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_connections: 4096, header_timeout: Duration::from_secs(10) }
+        Self { max_connections: 4096, header_timeout: Duration::from_secs(10), request_timeout: Duration::from_secs(30) }
     }
 }
 
@@ -114,6 +119,7 @@ pub async fn run_with(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let router = router.layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout));
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     // `stop` tells connections to finish; each holds a `done` receiver until it has.
     let (stop, _) = watch::channel(false);

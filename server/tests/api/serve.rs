@@ -33,7 +33,7 @@ async fn server(limits: Limits) -> (AppState, String, tokio::sync::oneshot::Send
 
 #[tokio::test]
 async fn slow_headers_are_cut_off_and_connections_are_capped() {
-    let limits = Limits { max_connections: 2, header_timeout: Duration::from_millis(800) };
+    let limits = Limits { max_connections: 2, header_timeout: Duration::from_millis(800), request_timeout: Duration::from_secs(1) };
     let (_state, base, _stop, _task) = server(limits).await;
     let addr = base.trim_start_matches("http://").to_string();
     // A slowloris peer: a byte now and then, never a whole header.
@@ -68,6 +68,26 @@ async fn slow_headers_are_cut_off_and_connections_are_capped() {
     drop(idle);
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     assert_eq!(client.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn a_request_whose_body_never_ends_gets_408() {
+    let limits = Limits { request_timeout: Duration::from_millis(700), ..Limits::default() };
+    let (state, base, _stop, _task) = server(limits).await;
+    let (_, token) = common::user_with_token(&state, "slow@example.com").await;
+    let mut tcp = TcpStream::connect(base.trim_start_matches("http://")).await.unwrap();
+    let head = format!(
+        "POST /api/agents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\""
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut answer = vec![0u8; 512];
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut answer)).await.expect("answered").unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    let agents: Vec<Value> = server::db::rows(&state.db, "SELECT id FROM agent", json!({})).await.unwrap();
+    assert!(agents.is_empty(), "nothing was written");
 }
 
 #[tokio::test]
