@@ -112,6 +112,10 @@ where
     let mut rules = PeerRules::new(codec.audio().rate);
     // Since when the call has been wrapping up for a stopping server.
     let mut wrapping: Option<Instant> = None;
+    // One wait for the server's stop for the whole stream (not one per message).
+    let shutdown = state.shutdown.clone();
+    let stopping = shutdown.begun();
+    tokio::pin!(stopping);
     let phone_id = ctx.verified.number.id.clone();
     let ending = loop {
         if opened.elapsed() > MAX_SESSION {
@@ -129,7 +133,7 @@ where
         };
         let next = tokio::select! {
             n = tokio::time::timeout(wait, source.next()) => n,
-            () = state.shutdown.begun(), if wrapping.is_none() => {
+            () = &mut stopping, if wrapping.is_none() => {
                 wrapping = Some(Instant::now());
                 match &call {
                     Some(c) if c.conversation.is_some() => {
