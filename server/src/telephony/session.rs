@@ -141,10 +141,7 @@ where
                         let _ = c.caller.try_send(Queued { event: CallerEvent::Closing, budget: None });
                         continue;
                     }
-                    _ => {
-                        sender.close(GOING_AWAY, SHUTTING_DOWN).await;
-                        break Ending::Completed(Some(SHUTTING_DOWN.into()));
-                    }
+                    _ => break going_away(&mut sender).await,
                 }
             }
             summary = async { call.as_mut().and_then(|c| c.conversation.as_mut()).expect("guarded").await }, if talking => {
@@ -161,8 +158,7 @@ where
                     }
                 };
                 if wrapping.is_some() {
-                    sender.close(GOING_AWAY, SHUTTING_DOWN).await;
-                    break Ending::Completed(Some(SHUTTING_DOWN.into()));
+                    break going_away(&mut sender).await;
                 }
                 if summary.peer_stalled {
                     sender.close(1011, "peer stopped reading").await;
@@ -174,8 +170,7 @@ where
         };
         let Ok(next) = next else {
             if wrapping.is_some() {
-                sender.close(GOING_AWAY, SHUTTING_DOWN).await;
-                break Ending::Completed(Some(SHUTTING_DOWN.into()));
+                break going_away(&mut sender).await;
             }
             if call.is_none() {
                 sender.close(POLICY, "no start within 5 s").await;
@@ -257,6 +252,12 @@ where
     finish(&state, &phone_id, codec.audio().rate, call, ending, stats, sender).await;
 }
 
+/// The server is stopping: the stream closes with 1001 and the call ends completed.
+async fn going_away<S: Sink<Message> + Send + 'static>(sender: &mut Sender<S>) -> Ending {
+    sender.close(GOING_AWAY, SHUTTING_DOWN).await;
+    Ending::Completed(Some(SHUTTING_DOWN.into()))
+}
+
 /// `start`: records the call (or finds the webhook's) as in progress and starts its
 /// conversation; returns the conversation's outbound frames for the writer.
 async fn begin<C: StreamCodec>(
@@ -286,8 +287,12 @@ async fn begin<C: StreamCodec>(
     })?;
     // Over a cap, the call is turned away as busy: closed with 1013 (try again later) and
     // recorded as rejected with the cap that refused it. A stopping server takes no new call.
-    let taken = if state.shutdown.has_begun() { Err((GOING_AWAY, SHUTTING_DOWN.to_string())) } else { Ok(()) };
-    let slot = match taken.and_then(|()| state.calls.take(ctx.verified.owner.id()).map_err(|full| (BUSY, format!("busy: {full}")))) {
+    let taken = if state.shutdown.has_begun() {
+        Err((GOING_AWAY, SHUTTING_DOWN.to_string()))
+    } else {
+        state.calls.take(ctx.verified.owner.id()).map_err(|full| (BUSY, format!("busy: {full}")))
+    };
+    let slot = match taken {
         Ok(slot) => slot,
         Err((code, reason)) => {
             tracing::warn!(call_sid = %params.call_sid, phone_id = %phone_id, %reason, "call turned away");

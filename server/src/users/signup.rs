@@ -3,9 +3,7 @@
 //! `VOXGATE_SIGNUP` chooses. Invite codes are single-use, expire, and are stored as SHA-256
 //! hashes only; `voxgate invite create` prints a new one once.
 
-use sha2::{Digest, Sha256};
-
-use super::AuthError;
+use super::{AuthError, token_hash};
 use crate::db::invites as repo;
 use crate::state::AppState;
 
@@ -42,8 +40,9 @@ pub const INVITE_PREFIX: &str = "inv_";
 /// Days an invite code stays valid by default.
 pub const INVITE_DAYS: i64 = 7;
 
+/// What the database stores for `code` (as for tokens: its SHA-256).
 fn hash(code: &str) -> String {
-    hex::encode(Sha256::digest(code.trim().as_bytes()))
+    token_hash(code.trim())
 }
 
 /// Creates an invite code valid for `days`; returns it (shown once, stored hashed).
