@@ -33,6 +33,9 @@ pub enum BenchCommand {
         max_calls: Option<usize>,
         #[arg(long)]
         offline: bool,
+        /// Whose protocol the callers speak: exotel, or twilio (signed webhooks, μ-law at 8 kHz).
+        #[arg(long, default_value = "exotel", value_parser = ["exotel", "twilio"])]
+        provider: String,
     },
     /// The callers' side of `bench calls` (run by it in a child process).
     #[command(hide = true)]
@@ -43,6 +46,8 @@ pub enum BenchCommand {
         calls: usize,
         #[arg(long)]
         turns: usize,
+        #[arg(long, default_value = "exotel")]
+        provider: String,
     },
     /// The offline voice end to end on 20 phone utterances at 8 kHz: voice-to-voice latency
     /// with its breakdown per stage, and the word error rate.
@@ -61,15 +66,16 @@ pub async fn run(dir: &std::path::Path, settings: &Settings, command: BenchComma
         BenchCommand::Webhook { rate, seconds } => {
             (format!("webhook ({profile}, embedded SurrealKV file, loopback HTTP/1.1)"), server::bench::webhook(dir, rate, seconds).await)
         }
-        BenchCommand::Calls { calls, seconds, max_calls, offline } => (
+        BenchCommand::Calls { calls, seconds, max_calls, offline, provider } => (
             format!(
-                "calls ({profile}, {calls} simulated callers on loopback, {}, webrtc-vad + Silero)",
+                "calls ({profile}, {calls} simulated {provider} callers on loopback, {}, webrtc-vad + Silero)",
                 if offline { "offline voice: Whisper + scripted agent + Piper" } else { "echo agent" }
             ),
-            server::bench::calls(dir, calls, seconds, max_calls, offline).await,
+            server::bench::calls(dir, calls, seconds, max_calls, offline, provider_of(&provider)).await,
         ),
-        BenchCommand::Callers { webhook, calls, turns } => {
-            let report = server::bench::callers(&webhook, calls, turns).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        BenchCommand::Callers { webhook, calls, turns, provider } => {
+            let report =
+                server::bench::callers(&webhook, calls, turns, provider_of(&provider)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{report}");
             return Ok(());
         }
@@ -84,4 +90,9 @@ pub async fn run(dir: &std::path::Path, settings: &Settings, command: BenchComma
         println!("  {line}");
     }
     Ok(())
+}
+
+/// The provider a benchmark's callers play (Exotel's protocol unless `twilio`).
+fn provider_of(name: &str) -> domain::phone_number::Provider {
+    name.parse().unwrap_or(domain::phone_number::Provider::Exotel)
 }

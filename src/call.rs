@@ -1,4 +1,4 @@
-//! `voxgate call`: places one call as Exotel would, through the server crate's simulator
+//! `voxgate call`: places one call as Exotel or Twilio would, through the server crate's simulator
 //! (`server::simulator`), and prints the transcript with per-turn latencies.
 
 use std::path::PathBuf;
@@ -18,6 +18,8 @@ pub struct CliCall {
     pub record: Option<PathBuf>,
     pub rate: Option<u32>,
     pub token: Option<String>,
+    /// Play Twilio with this (account SID, auth token).
+    pub twilio: Option<(String, String)>,
 }
 
 /// The caller's steps for `voxgate call`: each spoken turn, then the keys, each waiting for
@@ -39,7 +41,8 @@ fn cli_steps(spoken: Vec<(String, Arc<[i16]>)>, dtmf: Option<String>, barge_in: 
 
 /// `voxgate call`: places the call, prints the transcript with per-turn latencies.
 pub async fn run(settings: &server::Settings, args: CliCall) -> Result<(), String> {
-    let rate = args.rate.unwrap_or(8000);
+    // Twilio streams at 8 kHz only.
+    let rate = if args.twilio.is_some() { 8000 } else { args.rate.unwrap_or(8000) };
     let engine = server::voice::engine::VoiceEngine::new(
         server::voice::models::ModelFiles::new(&settings.models_dir, &settings.stt_model),
         settings.voice_threads,
@@ -62,7 +65,16 @@ pub async fn run(settings: &server::Settings, args: CliCall) -> Result<(), Strin
         }
         None => None,
     };
-    let mut opts = CallOptions::new(args.url.clone(), cli_steps(spoken, args.dtmf.clone(), barge_in));
+    let steps = cli_steps(spoken, args.dtmf.clone(), barge_in);
+    let mut opts = match &args.twilio {
+        Some((sid, auth)) => {
+            if sid.is_empty() || auth.is_empty() {
+                return Err("--provider twilio needs --account-sid and --auth-token (or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)".into());
+            }
+            CallOptions::twilio(args.url.clone(), steps, sid, auth)
+        }
+        None => CallOptions::new(args.url.clone(), steps),
+    };
     opts.rate = args.rate;
     opts.record = args.record.clone();
     let report = server::simulator::run(opts).await.map_err(|e| e.to_string())?;
@@ -94,7 +106,8 @@ pub async fn run(settings: &server::Settings, args: CliCall) -> Result<(), Strin
         println!("  recording  {}", path.display());
     }
     if let Some(token) = &args.token {
-        print_transcript(&args.url, token, &report.call_sid).await?;
+        let provider = if args.twilio.is_some() { "twilio" } else { "exotel" };
+        print_transcript(&args.url, token, &format!("{provider}_{}", report.call_sid)).await?;
     } else {
         println!("  (pass --token or VOXGATE_TOKEN to print the stored transcript)");
     }
@@ -102,9 +115,9 @@ pub async fn run(settings: &server::Settings, args: CliCall) -> Result<(), Strin
 }
 
 /// Prints the stored turns of the call (REST: `GET /api/calls/{id}`).
-async fn print_transcript(webhook: &str, token: &str, call_sid: &str) -> Result<(), String> {
+async fn print_transcript(webhook: &str, token: &str, call_id: &str) -> Result<(), String> {
     let url = reqwest::Url::parse(webhook).map_err(|e| e.to_string())?;
-    let api = format!("{}/api/calls/exotel_{call_sid}", url.origin().ascii_serialization());
+    let api = format!("{}/api/calls/{call_id}", url.origin().ascii_serialization());
     // Turns are written as they finish; give the last one a moment.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let res = reqwest::Client::new().get(&api).bearer_auth(token).send().await.map_err(|e| e.to_string())?;

@@ -64,6 +64,15 @@ enum Command {
         /// API token of the number's owner: print the stored transcript and timings.
         #[arg(long, env = "VOXGATE_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// Whose side to play: exotel, or twilio (a signed webhook, TwiML, a μ-law stream).
+        #[arg(long, default_value = "exotel", value_parser = ["exotel", "twilio"])]
+        provider: String,
+        /// Twilio: the number's account SID (AC…).
+        #[arg(long, env = "TWILIO_ACCOUNT_SID")]
+        account_sid: Option<String>,
+        /// Twilio: the number's auth token, to sign the webhook as Twilio does.
+        #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
+        auth_token: Option<String>,
     },
     /// Run a benchmark and print its figures.
     Bench {
@@ -151,8 +160,9 @@ fn main() -> ExitCode {
         Command::User { command: UserCommand::Add { email } } => runtime.block_on(user_add(&settings, &email)),
         Command::Token { command: TokenCommand::Create { email, name } } => runtime.block_on(token_create(&settings, &email, &name)),
         Command::Invite { command: InviteCommand::Create { days } } => runtime.block_on(invite_create(&settings, days)),
-        Command::Call { url, say, wav, dtmf, barge_in, record, rate, token } => {
-            let args = call::CliCall { url, say, wav, dtmf, barge_in, record, rate, token };
+        Command::Call { url, say, wav, dtmf, barge_in, record, rate, token, provider, account_sid, auth_token } => {
+            let twilio = (provider == "twilio").then(|| (account_sid.unwrap_or_default(), auth_token.unwrap_or_default()));
+            let args = call::CliCall { url, say, wav, dtmf, barge_in, record, rate, token, twilio };
             runtime.block_on(async { call::run(&settings, args).await.map_err(anyhow::Error::msg) })
         }
         Command::Bench { command } => {

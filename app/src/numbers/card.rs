@@ -28,6 +28,8 @@ pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberVie
     let id2 = number.id.clone();
     let for_edit = number.clone();
     let exotel = number.exotel_config.clone();
+    let twilio = number.twilio_config.clone();
+    let is_twilio = number.provider == domain::phone_number::Provider::Twilio;
     view! {
         <article data-testid="number-card" class="flex flex-col rounded-xl border border-slate-200 bg-white p-5">
             <div class="flex items-start justify-between gap-2">
@@ -43,6 +45,10 @@ pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberVie
                     <dt>"Region"</dt><dd class="text-slate-800">{e.region}</dd>
                     <dt>"SID"</dt><dd class="text-slate-800">{e.sid}</dd>
                     <dt>"API key"</dt><dd class="font-mono text-slate-800" data-testid="number-api-key">{e.api_key}</dd>
+                })}
+                {twilio.map(|t| view! {
+                    <dt>"Account"</dt><dd class="truncate font-mono text-slate-800" title=t.account_sid.clone()>{t.account_sid.clone()}</dd>
+                    <dt>"Auth token"</dt><dd class="font-mono text-slate-800" data-testid="number-auth-token">{t.auth_token}</dd>
                 })}
                 <dt>"Last call"</dt>
                 <dd class="text-slate-800" data-testid="number-last-call">
@@ -68,11 +74,18 @@ pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberVie
                     }}
                 </dd>
             </dl>
-            <CopyField label="Webhook URL" value=number.webhook_url.clone() test_id="webhook"/>
-            <CopyField label="WebSocket URL (Voicebot applet)" value=number.websocket_url.clone() test_id="websocket"/>
+            {if is_twilio {
+                // Twilio needs one URL: the voice webhook; the stream URL comes in its answer.
+                view! { <CopyField label="Voice webhook (A call comes in, HTTP POST)" value=number.webhook_url.clone() test_id="webhook"/> }.into_any()
+            } else {
+                view! {
+                    <CopyField label="Webhook URL" value=number.webhook_url.clone() test_id="webhook"/>
+                    <CopyField label="WebSocket URL (Voicebot applet)" value=number.websocket_url.clone() test_id="websocket"/>
+                }.into_any()
+            }}
             <div class="mt-4 flex flex-wrap gap-2">
                 <button class=SECONDARY data-testid="edit-number" on:click=move |_| on_edit.run(for_edit.clone())>"Edit"</button>
-                <button class=SECONDARY title="New secret in the URLs; paste them into Exotel again"
+                <button class=SECONDARY title=if is_twilio { "New stream-token key; calls in progress are not affected" } else { "New secret in the URLs; paste them into Exotel again" }
                     on:click=move |_| {
                         if window().confirm_with_message("Rotate the URL secret? The current URLs stop working.").unwrap_or(false) {
                             rotate.dispatch(RotateNumberSecret { id: id2.clone() });

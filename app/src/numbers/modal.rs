@@ -1,6 +1,8 @@
 //! Import / edit a phone number, validated live with the same rules as the server.
 
-use domain::phone_number::{ExotelConfigInput, NumberStatus, PhoneNumberInput, PhoneNumberView, Provider, REGIONS, exotel_domain_for};
+use domain::phone_number::{
+    ExotelConfigInput, NumberStatus, PhoneNumberInput, PhoneNumberView, Provider, REGIONS, TwilioConfigInput, exotel_domain_for,
+};
 use leptos::prelude::*;
 
 use super::SaveNumber;
@@ -12,7 +14,12 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
     let editing = number.is_some();
     let id = number.as_ref().map(|n| n.id.clone());
     let ex = number.as_ref().and_then(|n| n.exotel_config.clone());
-    let stored = ex.as_ref().is_some_and(|e| !e.api_key.is_empty());
+    let tw = number.as_ref().and_then(|n| n.twilio_config.clone());
+    let stored_provider = number.as_ref().map(|n| n.provider);
+    let stored_exotel = ex.as_ref().is_some_and(|e| !e.api_key.is_empty());
+    let stored_twilio = tw.as_ref().is_some_and(|t| !t.auth_token.is_empty());
+    let stored_sid = tw.as_ref().map(|t| t.account_sid.clone()).unwrap_or_default();
+    let auth_hint = tw.as_ref().map(|t| t.auth_token.clone()).unwrap_or_default();
     let key_hint = ex.as_ref().map(|e| e.api_key.clone()).unwrap_or_default();
     let token_hint = ex.as_ref().map(|e| e.api_token.clone()).unwrap_or_default();
     let n = number.as_ref();
@@ -20,8 +27,20 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
     let display = RwSignal::new(n.map(|n| n.display_name.clone()).unwrap_or_default());
     let provider = RwSignal::new(n.map_or(Provider::Exotel, |n| n.provider).as_str().to_string());
     let status = RwSignal::new(n.map(|n| n.status).unwrap_or_default().as_str().to_string());
-    // The select holds the provider's string; the Exotel settings show while it is Exotel.
+    // The select holds the provider's string; each provider's settings show while it is chosen.
     let is_exotel = move || provider.with(|p| p.parse::<Provider>() == Ok(Provider::Exotel));
+    let is_twilio = move || provider.with(|p| p.parse::<Provider>() == Ok(Provider::Twilio));
+    let account_sid = RwSignal::new(stored_sid.clone());
+    let auth_token = RwSignal::new(String::new());
+    // Stored credentials count only for the provider (and Twilio account) they belong to.
+    let stored = move || match provider.with(|p| p.parse::<Provider>().ok()) {
+        Some(Provider::Exotel) => stored_exotel && stored_provider == Some(Provider::Exotel),
+        Some(Provider::Twilio) => {
+            stored_twilio
+                && account_sid.with(|a| domain::phone_number::check_twilio_account_sid(a).ok().as_deref() == Some(stored_sid.as_str()))
+        }
+        _ => false,
+    };
     let agent = RwSignal::new(n.and_then(|n| n.linked_agent_id.clone()).unwrap_or_default());
     let api_key = RwSignal::new(String::new());
     let api_token = RwSignal::new(String::new());
@@ -51,6 +70,7 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
             domain: domain_name.get(),
             region: region.get(),
         }),
+        twilio_config: is_twilio().then(|| TwilioConfigInput { account_sid: account_sid.get(), auth_token: Some(auth_token.get()) }),
         linked_agent_id: Some(agent.get()),
         status: Some(status.get()),
     };
@@ -67,7 +87,7 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
             domain_name.set(exotel_domain_for(&region.get_untracked()).to_string());
         }
     });
-    let live = Memo::new(move |_| input().validate(stored).err().unwrap_or_default());
+    let live = Memo::new(move |_| input().validate(stored()).err().unwrap_or_default());
     let error = move |field: &'static str| -> Signal<Option<String>> {
         Signal::derive(move || {
             let shown = submitted.get() || touched.with(|t| t.contains(&field));
@@ -112,25 +132,46 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
                         <p class="mb-2 text-xs text-red-600" data-testid="error-exotelConfig">{move || error("exotelConfig").get()}</p>
                         <div class="grid gap-x-4 md:grid-cols-2">
                             <TextInput label="API key" name="exotelConfig.apiKey" value=api_key error=error("exotelConfig.apiKey") kind="password"
-                                placeholder=if stored { "stored — leave empty to keep" } else { "" } on_edit/>
+                                placeholder=if stored_exotel { "stored — leave empty to keep" } else { "" } on_edit/>
                             <TextInput label="API token" name="exotelConfig.apiToken" value=api_token error=error("exotelConfig.apiToken") kind="password"
-                                placeholder=if stored { "stored — leave empty to keep" } else { "" } on_edit/>
+                                placeholder=if stored_exotel { "stored — leave empty to keep" } else { "" } on_edit/>
                             <TextInput label="Account SID" name="exotelConfig.sid" value=sid error=error("exotelConfig.sid") on_edit/>
                             <TextInput label="App id (optional)" name="exotelConfig.appId" value=app_id error=error("exotelConfig.appId") on_edit/>
                             <Select label="Region" name="exotelConfig.region" value=region options=options(REGIONS) error=error("exotelConfig.region") on_edit/>
                             <TextInput label="API domain" name="exotelConfig.domain" value=domain_name error=error("exotelConfig.domain") on_edit/>
                         </div>
-                        {(stored).then(|| view! { <p class="text-xs text-slate-500">"Stored: key " {key_hint.clone()} ", token " {token_hint.clone()}</p> })}
+                        {(stored_exotel).then(|| view! { <p class="text-xs text-slate-500">"Stored: key " {key_hint.clone()} ", token " {token_hint.clone()}</p> })}
                     </fieldset>
+                    <aside class="mt-2 rounded-lg bg-indigo-50 p-4 text-sm text-indigo-900">
+                        <p class="font-medium">"Where to paste the URLs in Exotel"</p>
+                        <ol class="mt-1 list-decimal space-y-1 pl-5">
+                            <li>"App Bazaar → create a flow: Call Start → Voicebot → Hangup."</li>
+                            <li>"In the Voicebot applet, paste this number's WebSocket URL (shown on its card after saving)."</li>
+                            <li>"Assign the flow to this ExoPhone under ExoPhones."</li>
+                        </ol>
+                    </aside>
                 </Show>
-                <aside class="rounded-lg bg-indigo-50 p-4 text-sm text-indigo-900">
-                    <p class="font-medium">"Where to paste the URLs in Exotel"</p>
-                    <ol class="mt-1 list-decimal space-y-1 pl-5">
-                        <li>"App Bazaar → create a flow: Call Start → Voicebot → Hangup."</li>
-                        <li>"In the Voicebot applet, paste this number's WebSocket URL (shown on its card after saving)."</li>
-                        <li>"Assign the flow to this ExoPhone under ExoPhones."</li>
-                    </ol>
-                </aside>
+                <Show when=is_twilio>
+                    <fieldset data-testid="twilio-section" class="rounded-lg border border-slate-200 p-4">
+                        <legend class="px-1 text-sm font-medium">"Twilio settings"</legend>
+                        <p class="mb-2 text-xs text-red-600" data-testid="error-twilioConfig">{move || error("twilioConfig").get()}</p>
+                        <div class="grid gap-x-4 md:grid-cols-2">
+                            <TextInput label="Account SID" name="twilioConfig.accountSid" value=account_sid error=error("twilioConfig.accountSid")
+                                placeholder="AC…" on_edit/>
+                            <TextInput label="Auth token" name="twilioConfig.authToken" value=auth_token error=error("twilioConfig.authToken") kind="password"
+                                placeholder=if stored_twilio { "stored — leave empty to keep" } else { "" } on_edit/>
+                        </div>
+                        {(stored_twilio).then(|| view! { <p class="text-xs text-slate-500">"Stored: auth token " {auth_hint.clone()}</p> })}
+                    </fieldset>
+                    <aside class="mt-2 rounded-lg bg-indigo-50 p-4 text-sm text-indigo-900">
+                        <p class="font-medium">"Where to paste the URL in Twilio"</p>
+                        <ol class="mt-1 list-decimal space-y-1 pl-5">
+                            <li>"Console → Phone Numbers → Manage → Active numbers → this number."</li>
+                            <li>"Voice Configuration: “A call comes in” → Webhook, paste this number's Webhook URL (shown on its card after saving), HTTP POST."</li>
+                            <li>"Save. Twilio signs each request with your auth token; Voxgate checks it."</li>
+                        </ol>
+                    </aside>
+                </Show>
                 <p data-testid="error-form" class="text-sm text-red-600">{form_error}</p>
                 <div class="flex justify-end gap-2 pt-2">
                     <button type="button" class=SECONDARY on:click=move |_| on_close.run(())>"Cancel"</button>

@@ -1,4 +1,4 @@
-//! Setup Guide: how to put a number on Exotel, plus a live database check.
+//! Setup Guide: how to put a number on Exotel or Twilio, plus a live database check.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -27,14 +27,28 @@ pub async fn check_database() -> Result<DatabaseCheck, AppError> {
 #[component]
 pub fn SetupGuidePage() -> impl IntoView {
     view! {
-        <PageHeader title="Setup Guide" subtitle="From an Exotel number to a live voice agent in four steps."/>
+        <PageHeader title="Setup Guide" subtitle="From an Exotel or Twilio number to a live voice agent in four steps."/>
         <div class="grid gap-6 md:grid-cols-3">
-            <ol class="space-y-4 md:col-span-2">
-                <Step n=1 title="Create an agent">"On the Agents page, give it a name, a language and a greeting."</Step>
-                <Step n=2 title="Import your Exotel number">"On Phone Numbers, import the ExoPhone with your API key, token and account SID, and link the agent."</Step>
-                <Step n=3 title="Build the flow in Exotel">"In Exotel's App Bazaar, create a flow: Call Start → Voicebot applet → Hangup. Paste the number's WebSocket URL (wss://…) into the Voicebot applet."</Step>
-                <Step n=4 title="Attach the flow and call">"Assign the flow to the ExoPhone and call it: the agent answers and the call appears under Call Logs."</Step>
-            </ol>
+            <div class="space-y-6 md:col-span-2">
+                <section data-testid="guide-exotel">
+                    <h2 class="mb-3 font-semibold">"Exotel"</h2>
+                    <ol class="space-y-4">
+                        <Step n=1 title="Create an agent">"On the Agents page, give it a name, a language and a greeting."</Step>
+                        <Step n=2 title="Import your Exotel number">"On Phone Numbers, import the ExoPhone with your API key, token and account SID, and link the agent."</Step>
+                        <Step n=3 title="Build the flow in Exotel">"In Exotel's App Bazaar, create a flow: Call Start → Voicebot applet → Hangup. Paste the number's WebSocket URL (wss://…) into the Voicebot applet."</Step>
+                        <Step n=4 title="Attach the flow and call">"Assign the flow to the ExoPhone and call it: the agent answers and the call appears under Call Logs."</Step>
+                    </ol>
+                </section>
+                <section data-testid="guide-twilio">
+                    <h2 class="mb-3 font-semibold">"Twilio"</h2>
+                    <ol class="space-y-4">
+                        <Step n=1 title="Create an agent">"On the Agents page, give it a name, a language and a greeting."</Step>
+                        <Step n=2 title="Import your Twilio number">"On Phone Numbers, choose Twilio and enter the account SID (AC…) and auth token from the Console's Account Info, and link the agent."</Step>
+                        <Step n=3 title="Point the number at Voxgate">"In Twilio's Console, open Phone Numbers → Active numbers → the number. Under Voice Configuration, set “A call comes in” to Webhook, paste the number's Voice webhook URL, choose HTTP POST and save."</Step>
+                        <Step n=4 title="Call it">"Voxgate checks Twilio's signature on every request, answers with a media stream and the agent greets the caller; the call appears under Call Logs. The public URL (VOXGATE_PUBLIC_URL) must be the one Twilio calls, since the signature covers it."</Step>
+                    </ol>
+                </section>
+            </div>
             <DatabaseCheckCard/>
         </div>
     }

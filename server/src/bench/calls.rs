@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use domain::phone_number::Provider;
+
 use crate::config::Settings;
 
 use super::{anyhow_like, call_line, rss_kb, stats_line};
@@ -11,7 +13,7 @@ use super::{anyhow_like, call_line, rss_kb, stats_line};
 /// the server's memory is measured alone: `calls` simulated callers, each saying a 3.5 s
 /// sentence `turns` times. Prints one JSON line: completed, failed, unanswered, replies (ms),
 /// and the agent chunks received, those that came late (a gap over 20 ms) and the longest gap.
-pub async fn callers(webhook: &str, calls: usize, turns: usize) -> anyhow_like::Result<serde_json::Value> {
+pub async fn callers(webhook: &str, calls: usize, turns: usize, provider: Provider) -> anyhow_like::Result<serde_json::Value> {
     let engine = crate::voice::engine::VoiceEngine::new(
         crate::voice::models::ModelFiles::new(Settings::load().map(|s| s.models_dir).unwrap_or_else(|_| "data/models".into()), "tiny.en"),
         2,
@@ -25,9 +27,9 @@ pub async fn callers(webhook: &str, calls: usize, turns: usize) -> anyhow_like::
     for i in 0..calls {
         let steps: Vec<crate::simulator::Step> =
             (0..turns).map(|t| crate::simulator::Step::Say { label: format!("{t}"), audio: utterance.clone() }).collect();
-        let mut opts = crate::simulator::CallOptions::new(webhook.to_string(), steps);
+        let mut opts = super::bench_call(provider, webhook, steps);
         opts.keep_audio = false;
-        opts.call_sid = format!("LOAD{i:06}");
+        opts.call_sid = if provider == Provider::Twilio { format!("CA{i:032x}") } else { format!("LOAD{i:06}") };
         // Callers arrive over two seconds, not in one instant.
         let delay = Duration::from_secs_f64(2.0 * i as f64 / calls as f64);
         tasks.push(tokio::spawn(async move {
@@ -70,12 +72,13 @@ pub async fn calls(
     seconds: u32,
     max_calls: Option<usize>,
     offline: bool,
+    provider: Provider,
 ) -> anyhow_like::Result<Vec<String>> {
     let mut agent = domain::agent::AgentInput { name: "Echo".into(), ..Default::default() };
     if !offline {
         agent.providers.llm = "echo".into();
     }
-    let (state, webhook) = call_line(dir, agent, max_calls.unwrap_or(calls)).await?;
+    let (state, webhook) = call_line(dir, agent, max_calls.unwrap_or(calls), provider).await?;
     let turns = ((seconds as f64 / 8.8).ceil() as usize).max(1);
     let base = rss_kb();
     let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(base));
@@ -91,6 +94,7 @@ pub async fn calls(
     let started = Instant::now();
     let output = tokio::process::Command::new(std::env::current_exe()?)
         .args(["bench", "callers", "--webhook", &webhook, "--calls", &calls.to_string(), "--turns", &turns.to_string()])
+        .args(["--provider", provider.as_str()])
         .stderr(std::process::Stdio::inherit())
         .output()
         .await?;

@@ -17,7 +17,7 @@ pub use webhook::webhook;
 
 use std::time::Duration;
 
-use domain::phone_number::PhoneNumberInput;
+use domain::phone_number::{PhoneNumberInput, Provider};
 
 use crate::config::{DatabaseUrl, Settings};
 use crate::state::AppState;
@@ -73,25 +73,55 @@ fn rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-/// The benchmarks' number (+918047491899), linked to `agent_id`.
+/// The Twilio account of the benchmarks' Twilio number: its SID and auth token.
+pub const TWILIO_ACCOUNT: (&str, &str) = ("AC00000000000000000000000000bec4", "0000000000000000000000000000bec4");
+
+/// The benchmarks' number (+918047491899 on Exotel's protocol, +14155552671 on Twilio),
+/// linked to `agent_id`.
 async fn linked_number(
     state: &AppState,
     owner: &crate::users::Owner,
     agent_id: &str,
+    provider: Provider,
 ) -> anyhow_like::Result<domain::phone_number::PhoneNumberView> {
-    let input = PhoneNumberInput {
-        phone_number: "+918047491899".into(),
-        provider: "other".into(),
-        linked_agent_id: Some(agent_id.to_string()),
-        ..Default::default()
+    let input = match provider {
+        Provider::Twilio => PhoneNumberInput {
+            phone_number: "+14155552671".into(),
+            provider: "twilio".into(),
+            twilio_config: Some(domain::phone_number::TwilioConfigInput {
+                account_sid: TWILIO_ACCOUNT.0.into(),
+                auth_token: Some(TWILIO_ACCOUNT.1.into()),
+            }),
+            linked_agent_id: Some(agent_id.to_string()),
+            ..Default::default()
+        },
+        _ => PhoneNumberInput {
+            phone_number: "+918047491899".into(),
+            provider: "other".into(),
+            linked_agent_id: Some(agent_id.to_string()),
+            ..Default::default()
+        },
     };
     Ok(crate::numbers::create(state, owner, &input).await?)
+}
+
+/// A simulated call to `webhook` as `provider` places it.
+pub fn bench_call(provider: Provider, webhook: &str, steps: Vec<crate::simulator::Step>) -> crate::simulator::CallOptions {
+    match provider {
+        Provider::Twilio => crate::simulator::CallOptions::twilio(webhook, steps, TWILIO_ACCOUNT.0, TWILIO_ACCOUNT.1),
+        _ => crate::simulator::CallOptions::new(webhook, steps),
+    }
 }
 
 /// A server on loopback whose public URL is itself, a user, and a number linked to an agent.
 /// A server on loopback with one user, `agent` and a number; at most `max_calls` calls stream
 /// at once (more are turned away as busy).
-async fn call_line(dir: &std::path::Path, agent: domain::agent::AgentInput, max_calls: usize) -> anyhow_like::Result<(AppState, String)> {
+async fn call_line(
+    dir: &std::path::Path,
+    agent: domain::agent::AgentInput,
+    max_calls: usize,
+    provider: Provider,
+) -> anyhow_like::Result<(AppState, String)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let mut settings = Settings::for_tests();
@@ -106,7 +136,7 @@ async fn call_line(dir: &std::path::Path, agent: domain::agent::AgentInput, max_
     let state = AppState::connect(settings).await?;
     let user = crate::users::sign_up(&state, "bench@example.com", "benchmark password").await?;
     let agent = crate::agents::create(&state, &user.owner, agent).await?;
-    let number = linked_number(&state, &user.owner, &agent.id).await?;
+    let number = linked_number(&state, &user.owner, &agent.id, provider).await?;
     tokio::spawn(crate::serve::run(listener, crate::routes::router(state.clone(), axum::Router::new()), std::future::pending()));
     state.voice.warm_up(&[(agent.settings, None)], true).await;
     Ok((state, number.webhook_url))

@@ -28,6 +28,7 @@ pub async fn numbers(dir: &std::path::Path, count: usize, page_size: u32) -> any
             }),
             linked_agent_id: (i % 3 == 0).then(|| agent.id.clone()),
             status: Some(if i % 10 == 0 { "inactive" } else { "active" }.into()),
+            ..Default::default()
         };
         let t = Instant::now();
         crate::numbers::create(&state, &user.owner, &input).await?;

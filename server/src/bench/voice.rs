@@ -84,7 +84,7 @@ pub async fn voice(dir: &std::path::Path) -> anyhow_like::Result<Vec<String>> {
         .map(|(_, key)| domain::agent::ScriptRule { keywords: vec![key.to_string()], reply: format!("You said {key}. Anything else?") })
         .collect();
     let agent = domain::agent::AgentInput { name: "Voice bench".into(), rules, ..Default::default() };
-    let (state, webhook) = call_line(dir, agent, 1).await?;
+    let (state, webhook) = call_line(dir, agent, 1, domain::phone_number::Provider::Other).await?;
     let mut steps = Vec::new();
     for (text, _) in UTTERANCES {
         steps.push(crate::simulator::Step::Say { label: text.to_string(), audio: caller_speech(&state, text).await?.into() });

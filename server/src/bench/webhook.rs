@@ -10,7 +10,7 @@ use super::{anyhow_like, bench_state, linked_number, summary};
 /// cannot hide queueing (no coordinated omission).
 pub async fn webhook(dir: &std::path::Path, rate: u32, seconds: u32) -> anyhow_like::Result<Vec<String>> {
     let (state, user, agent) = bench_state(dir).await?;
-    let number = linked_number(&state, &user.owner, &agent.id).await?;
+    let number = linked_number(&state, &user.owner, &agent.id, domain::phone_number::Provider::Other).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(crate::serve::run(listener, crate::routes::router(state.clone(), axum::Router::new()), std::future::pending()));

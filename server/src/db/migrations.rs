@@ -176,6 +176,15 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE FIELD lost_turns ON call TYPE option<int>;
         ",
     },
+    Migration {
+        version: 10,
+        name: "twilio numbers",
+        sql: "
+            DEFINE FIELD twilio_account_sid ON phone_number TYPE option<string>;
+            DEFINE FIELD twilio_auth_token_sealed ON phone_number TYPE option<string>;
+            DEFINE FIELD twilio_auth_token_last4 ON phone_number TYPE option<string>;
+        ",
+    },
 ];
 
 const BOOTSTRAP: &str = "

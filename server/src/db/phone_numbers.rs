@@ -22,6 +22,11 @@ pub struct NumberRow {
     pub exotel_region: Option<String>,
     pub exotel_api_key_last4: Option<String>,
     pub exotel_api_token_last4: Option<String>,
+    pub twilio_account_sid: Option<String>,
+    pub twilio_auth_token_last4: Option<String>,
+    /// Read by the telephony lookup alone (a Twilio number's signatures are checked with it).
+    #[serde(default)]
+    pub twilio_auth_token_sealed: Option<String>,
     pub linked_agent: Option<String>,
     pub linked_agent_name: Option<String>,
     pub status: NumberStatus,
@@ -54,7 +59,7 @@ macro_rules! projection {
     () => {
         "record::id(id) AS id, record::id(owner) AS owner_id, phone_number, display_name, provider,
     exotel_sid, exotel_app_id, exotel_domain, exotel_region, exotel_api_key_last4, exotel_api_token_last4,
-    linked_agent, linked_agent.name AS linked_agent_name, status, last_used, url_secret, created_at, updated_at"
+    twilio_account_sid, twilio_auth_token_last4, linked_agent, linked_agent.name AS linked_agent_name, status, last_used, url_secret, created_at, updated_at"
     };
 }
 
@@ -81,6 +86,9 @@ pub struct NumberWrite {
     /// (sealed, last 4)
     pub api_key: Option<(String, String)>,
     pub api_token: Option<(String, String)>,
+    pub twilio_account_sid: Option<String>,
+    /// (sealed, last 4)
+    pub twilio_auth_token: Option<(String, String)>,
     pub linked_agent: Option<String>,
     pub status: NumberStatus,
     pub search: String,
@@ -93,6 +101,8 @@ fn write_vars(w: &NumberWrite) -> Value {
         "exotel_domain": w.exotel_domain, "exotel_region": w.exotel_region,
         "key_sealed": w.api_key.as_ref().map(|k| &k.0), "key_last4": w.api_key.as_ref().map(|k| &k.1),
         "token_sealed": w.api_token.as_ref().map(|k| &k.0), "token_last4": w.api_token.as_ref().map(|k| &k.1),
+        "twilio_sid": w.twilio_account_sid,
+        "twilio_sealed": w.twilio_auth_token.as_ref().map(|k| &k.0), "twilio_last4": w.twilio_auth_token.as_ref().map(|k| &k.1),
         "agent": w.linked_agent, "status": w.status, "search": w.search,
     })
 }
@@ -100,7 +110,7 @@ fn write_vars(w: &NumberWrite) -> Value {
 // JSON null binds as NULL, which an option<string> field refuses; `?? NONE` stores "absent".
 const SET_FIELDS: &str = "phone_number = $phone_number, display_name = $display_name, provider = $provider,
     account_key = $account_key, exotel_sid = $exotel_sid ?? NONE, exotel_app_id = $exotel_app_id ?? NONE,
-    exotel_domain = $exotel_domain ?? NONE, exotel_region = $exotel_region ?? NONE,
+    exotel_domain = $exotel_domain ?? NONE, exotel_region = $exotel_region ?? NONE, twilio_account_sid = $twilio_sid ?? NONE,
     linked_agent = IF $agent THEN type::record('agent', $agent) ELSE NONE END,
     status = $status, search = $search, updated_at = <datetime>$now";
 
@@ -118,6 +128,7 @@ pub async fn insert(db: &Db, owner: &Owner, key: &str, w: &NumberWrite, url_secr
         "CREATE type::record('phone_number', $key) SET owner = type::record('user', $owner), {SET_FIELDS},
             exotel_api_key_sealed = $key_sealed ?? NONE, exotel_api_key_last4 = $key_last4 ?? NONE,
             exotel_api_token_sealed = $token_sealed ?? NONE, exotel_api_token_last4 = $token_last4 ?? NONE,
+            twilio_auth_token_sealed = $twilio_sealed ?? NONE, twilio_auth_token_last4 = $twilio_last4 ?? NONE,
             url_secret = $url_secret, created_at = <datetime>$now RETURN NONE"
     );
     let vars = merge(write_vars(w), json!({ "key": key, "owner": owner.id(), "url_secret": url_secret, "now": now }));
@@ -133,10 +144,17 @@ pub async fn update(db: &Db, owner: &Owner, id: &str, w: &NumberWrite, now: &str
     if w.api_token.is_some() {
         sets.push_str(", exotel_api_token_sealed = $token_sealed ?? NONE, exotel_api_token_last4 = $token_last4 ?? NONE");
     }
+    if w.twilio_auth_token.is_some() {
+        sets.push_str(", twilio_auth_token_sealed = $twilio_sealed ?? NONE, twilio_auth_token_last4 = $twilio_last4 ?? NONE");
+    }
+    // A number that moves to another provider keeps no credentials of the old one.
     if w.provider != Provider::Exotel {
         sets.push_str(
             ", exotel_api_key_sealed = NONE, exotel_api_key_last4 = NONE, exotel_api_token_sealed = NONE, exotel_api_token_last4 = NONE",
         );
+    }
+    if w.provider != Provider::Twilio {
+        sets.push_str(", twilio_auth_token_sealed = NONE, twilio_auth_token_last4 = NONE");
     }
     let sql = format!(
         "UPDATE phone_number SET {sets} WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner) RETURN BEFORE"
@@ -155,12 +173,14 @@ pub async fn get(db: &Db, owner: &Owner, id: &str) -> Result<Option<NumberRow>, 
     .await
 }
 
-/// Whether `owner`'s number has sealed Exotel credentials stored.
+/// Whether `owner`'s number has its provider's sealed credentials stored (Exotel's key and
+/// token, Twilio's auth token).
 pub async fn has_credentials(db: &Db, owner: &Owner, id: &str) -> Result<bool, DbError> {
     let found: Option<bool> = row(
         db,
-        "SELECT VALUE (exotel_api_key_sealed IS NOT NONE AND exotel_api_token_sealed IS NOT NONE) FROM phone_number
-            WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner)",
+        "SELECT VALUE IF provider = 'twilio' THEN twilio_auth_token_sealed IS NOT NONE
+                ELSE (exotel_api_key_sealed IS NOT NONE AND exotel_api_token_sealed IS NOT NONE) END
+            FROM phone_number WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner)",
         json!({ "id": id, "owner": owner.id() }),
     )
     .await?;
@@ -231,9 +251,11 @@ pub async fn set_url_secret(db: &Db, owner: &Owner, id: &str, secret: &str, now:
     Ok(!before.is_empty())
 }
 
-/// A number as the telephony endpoints see it: found by id alone, checked by its URL secret.
+/// A number as the telephony endpoints see it: found by id alone, checked by its URL secret or
+/// its provider's signature (so the sealed Twilio token is read here, and nowhere else).
 pub async fn find_for_telephony(db: &Db, id: &str) -> Result<Option<NumberRow>, DbError> {
-    row(db, &format!("SELECT {PROJECTION} FROM phone_number WHERE id = type::record('phone_number', $id)"), json!({ "id": id })).await
+    let sql = format!("SELECT {PROJECTION}, twilio_auth_token_sealed FROM phone_number WHERE id = type::record('phone_number', $id)");
+    row(db, &sql, json!({ "id": id })).await
 }
 
 /// Records that a call reached the number.

@@ -3,6 +3,7 @@
 use domain::FieldError;
 use domain::phone_number::{
     ExotelConfigView, LastCall, NumberStatus, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView, Provider,
+    TwilioConfigView,
 };
 
 use crate::db::{self, agents as agent_repo, phone_numbers as repo};
@@ -14,6 +15,7 @@ use crate::users::Owner;
 /// Associated data binding each sealed credential to its field.
 pub const API_KEY_CONTEXT: &str = "phone_number.exotel.api_key";
 pub const API_TOKEN_CONTEXT: &str = "phone_number.exotel.api_token";
+pub const TWILIO_TOKEN_CONTEXT: &str = "phone_number.twilio.auth_token";
 /// Largest page a listing returns.
 pub const MAX_PAGE_SIZE: u32 = 200;
 
@@ -32,8 +34,13 @@ fn view(state: &AppState, r: repo::NumberRow) -> PhoneNumberView {
         domain: r.exotel_domain.clone().unwrap_or_default(),
         region: r.exotel_region.clone().unwrap_or_default(),
     });
+    let twilio_config = (r.provider == Provider::Twilio).then(|| TwilioConfigView {
+        account_sid: r.twilio_account_sid.clone().unwrap_or_default(),
+        auth_token: r.twilio_auth_token_last4.as_deref().map(mask_last4).unwrap_or_default(),
+    });
     PhoneNumberView {
         linked_agent_id: r.linked_agent_id(),
+        twilio_config,
         id: r.id,
         phone_number: r.phone_number,
         display_name: r.display_name,
@@ -61,9 +68,11 @@ async fn to_write(state: &AppState, owner: &Owner, input: &PhoneNumberInput, sto
     let key = state.secret_key();
     let seal = |context: &str, value: &Option<String>| value.as_ref().map(|v| (key.seal(context, v), last4(v)));
     let exotel = v.exotel.as_ref();
+    let twilio = v.twilio.as_ref();
+    let account = exotel.map(|e| e.sid.as_str()).or(twilio.map(|t| t.account_sid.as_str())).unwrap_or("");
     let digits: String = v.phone_number.chars().filter(char::is_ascii_digit).collect();
     Ok(repo::NumberWrite {
-        account_key: format!("{}:{}", v.provider, exotel.map(|e| e.sid.as_str()).unwrap_or("")),
+        account_key: format!("{}:{account}", v.provider),
         search: format!("{} {} {}", v.phone_number, digits, v.display_name.to_lowercase()),
         api_key: exotel.and_then(|e| seal(API_KEY_CONTEXT, &e.api_key)),
         api_token: exotel.and_then(|e| seal(API_TOKEN_CONTEXT, &e.api_token)),
@@ -71,6 +80,8 @@ async fn to_write(state: &AppState, owner: &Owner, input: &PhoneNumberInput, sto
         exotel_app_id: exotel.and_then(|e| e.app_id.clone()),
         exotel_domain: exotel.map(|e| e.domain.clone()),
         exotel_region: exotel.map(|e| e.region.clone()),
+        twilio_account_sid: twilio.map(|t| t.account_sid.clone()),
+        twilio_auth_token: twilio.and_then(|t| seal(TWILIO_TOKEN_CONTEXT, &t.auth_token)),
         phone_number: v.phone_number,
         display_name: v.display_name,
         provider: v.provider,
@@ -99,7 +110,19 @@ pub async fn create(state: &AppState, owner: &Owner, input: &PhoneNumberInput) -
 /// Edits `owner`'s number; the number itself cannot change, and empty credentials keep the stored ones.
 pub async fn update(state: &AppState, owner: &Owner, id: &str, input: &PhoneNumberInput) -> Result<PhoneNumberView, DomainError> {
     let current = repo::get(&state.db, owner, id).await?.ok_or(DomainError::NotFound("phone number"))?;
-    let stored = current.provider == Provider::Exotel && repo::has_credentials(&state.db, owner, id).await?;
+    // Stored credentials stay only on the same provider and, for Twilio, the same account (an
+    // auth token belongs to its account).
+    let same_account = match (input.provider.trim().parse::<Provider>(), &input.twilio_config) {
+        (Ok(Provider::Twilio), Some(t)) => {
+            domain::phone_number::check_twilio_account_sid(&t.account_sid).ok() == current.twilio_account_sid
+        }
+        (Ok(p), _) => p == current.provider,
+        _ => false,
+    };
+    let stored = same_account
+        && input.provider.trim().parse::<Provider>() == Ok(current.provider)
+        && matches!(current.provider, Provider::Exotel | Provider::Twilio)
+        && repo::has_credentials(&state.db, owner, id).await?;
     let w = to_write(state, owner, input, stored).await?;
     if w.phone_number != current.phone_number {
         return Err(DomainError::field("phoneNumber", "The number cannot be changed; import it as a new number instead."));

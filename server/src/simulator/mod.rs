@@ -1,15 +1,21 @@
-//! `voxgate call`: acts as Exotel for one call, from the wire formats in
-//! shared/protocols/EXOTEL.md. Posts the number's webhook, opens the stream URL of the answer,
-//! sends `connected`, `start`, then caller audio in real time (100 ms `media` frames, silence
-//! between utterances), DTMF when asked, echoes `mark`s once their audio has "played", obeys
-//! `clear`, and records what the agent said. The report has per-turn latencies.
+//! `voxgate call`: acts as Exotel or Twilio for one call, from the wire formats in
+//! shared/protocols/. Posts the number's webhook (signed as Twilio signs), opens the stream URL
+//! of the answer (with its parameters), sends `connected`, `start`, then caller audio in real
+//! time (`media` frames, silence between utterances), DTMF when asked, echoes `mark`s once
+//! their audio has "played", obeys `clear`, and records what the agent said. The report has
+//! per-turn latencies.
 //!
 //! - `sim`: the call's state, the caller's steps and what the caller sends.
 //! - `receive`: waiting for replies, and what the server sends (audio, marks, `clear`).
+//! - `wire`: the provider played: its webhook, answer and stream messages.
 
 mod receive;
 mod sim;
+mod wire;
 
+pub use wire::Provider;
+
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +54,8 @@ pub enum Step {
 
 #[derive(Debug, Clone)]
 pub struct CallOptions {
+    /// Whose side the simulator plays.
+    pub provider: Provider,
     /// The number's webhook URL (an XML answer), or its Voicebot URL (a JSON answer).
     pub webhook: String,
     pub call_sid: String,
@@ -60,7 +68,7 @@ pub struct CallOptions {
     pub reply_timeout: Duration,
     /// Silence after the agent's audio that ends its reply.
     pub reply_gap: Duration,
-    /// Inbound frame length (Exotel sends ~100 ms).
+    /// Inbound frame length (Exotel sends ~100 ms, Twilio 20 ms).
     pub frame: Duration,
     pub record: Option<PathBuf>,
     /// Keep the agent's audio in the report (off for load tests).
@@ -70,6 +78,7 @@ pub struct CallOptions {
 impl CallOptions {
     pub fn new(webhook: impl Into<String>, steps: Vec<Step>) -> Self {
         Self {
+            provider: Provider::Exotel,
             webhook: webhook.into(),
             call_sid: format!("SIM{}", crate::secrets::random_string(crate::secrets::ALPHANUMERIC, 16)),
             from: "+919876543210".into(),
@@ -81,6 +90,20 @@ impl CallOptions {
             frame: Duration::from_millis(100),
             record: None,
             keep_audio: true,
+        }
+    }
+
+    /// A call as Twilio places it: a `CA…` call id, US numbers, 20 ms frames, signed with
+    /// `auth_token` of account `account_sid`.
+    pub fn twilio(webhook: impl Into<String>, steps: Vec<Step>, account_sid: &str, auth_token: &str) -> Self {
+        let hex = crate::secrets::random_string(b"0123456789abcdef", 32);
+        Self {
+            provider: Provider::Twilio { account_sid: account_sid.into(), auth_token: auth_token.into() },
+            call_sid: format!("CA{hex}"),
+            from: "+14155550100".into(),
+            to: "+14155552671".into(),
+            frame: Duration::from_millis(20),
+            ..Self::new(webhook, steps)
         }
     }
 }
@@ -115,9 +138,10 @@ pub struct CallReport {
     pub media_frames: u64,
     pub marks_echoed: u64,
     pub clears: u64,
-    /// Sizes of the agent's media payloads that broke Exotel's rules (multiple of 320, 3,200..100 KB).
+    /// Sizes of the agent's media payloads that broke the provider's rules (Exotel: multiple of
+    /// 320 bytes, 3,200..100 KB; Twilio: whole 20 ms frames).
     pub bad_chunks: u64,
-    /// Frames from the server that were not valid Voicebot frames.
+    /// Frames from the server that broke the provider's protocol.
     pub bad_frames: u64,
     /// Chunks of an utterance that arrived more than 20 ms after the audio before them had
     /// played out (a gap the caller would hear), and the longest such gap (ms).
@@ -135,23 +159,28 @@ pub enum SimError {
     Stream(String),
 }
 
-/// The stream URL in a webhook answer: `<Stream url>` of an XML answer or `url` of a JSON one.
-pub fn stream_url_of(body: &str) -> Option<String> {
+/// The stream URL in a webhook answer, with its parameters: `<Stream url>` and its
+/// `<Parameter>`s of an XML answer, or `url` of a JSON one.
+pub fn stream_of(body: &str) -> Option<(String, BTreeMap<String, String>)> {
+    use quick_xml::events::Event;
     if let Ok(v) = serde_json::from_str::<Value>(body) {
-        return v.get("url").and_then(Value::as_str).map(str::to_string);
+        return v.get("url").and_then(Value::as_str).map(|u| (u.to_string(), BTreeMap::new()));
     }
+    let attr = |e: &quick_xml::events::BytesStart<'_>, name: &[u8]| {
+        e.attributes().flatten().find(|a| a.key.as_ref() == name).and_then(|a| a.unescape_value().ok()).map(|v| v.to_string())
+    };
     let mut reader = quick_xml::Reader::from_str(body);
+    let mut found: Option<(String, BTreeMap<String, String>)> = None;
     loop {
         match reader.read_event() {
-            Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)) if e.name().as_ref() == b"Stream" => {
-                return e
-                    .attributes()
-                    .flatten()
-                    .find(|a| a.key.as_ref() == b"url")
-                    .and_then(|a| a.unescape_value().ok())
-                    .map(|v| v.to_string());
+            Ok(Event::Start(e) | Event::Empty(e)) if e.name().as_ref() == b"Stream" => found = Some((attr(&e, b"url")?, BTreeMap::new())),
+            Ok(Event::Start(e) | Event::Empty(e)) if e.name().as_ref() == b"Parameter" => {
+                if let (Some((_, params)), Some(name), Some(value)) = (found.as_mut(), attr(&e, b"name"), attr(&e, b"value")) {
+                    params.insert(name, value);
+                }
             }
-            Ok(quick_xml::events::Event::Eof) | Err(_) => return None,
+            Ok(Event::End(e)) if e.name().as_ref() == b"Stream" => return found,
+            Ok(Event::Eof) | Err(_) => return found,
             _ => {}
         }
     }
@@ -160,35 +189,31 @@ pub fn stream_url_of(body: &str) -> Option<String> {
 /// Places the call and runs the steps; ends with `stop` unless the server closes first.
 pub async fn run(opts: CallOptions) -> Result<CallReport, SimError> {
     let client = reqwest::Client::new();
-    let form = [
-        ("CallSid", opts.call_sid.as_str()),
-        ("CallFrom", opts.from.as_str()),
-        ("CallTo", opts.to.as_str()),
-        ("From", opts.from.as_str()),
-        ("To", opts.to.as_str()),
-        ("Direction", "incoming"),
-        ("CallType", "call-attempt"),
-    ];
-    let res = client.post(&opts.webhook).form(&form).send().await.map_err(|e| SimError::Webhook(e.to_string()))?;
+    let (form, headers) = wire::webhook_request(&opts.provider, &opts.webhook, &opts.call_sid, &opts.from, &opts.to);
+    let mut request = client.post(&opts.webhook).form(&form);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let res = request.send().await.map_err(|e| SimError::Webhook(e.to_string()))?;
     let status = res.status();
     let body = res.text().await.map_err(|e| SimError::Webhook(e.to_string()))?;
     if !status.is_success() {
         return Err(SimError::Webhook(format!("HTTP {status}: {body}")));
     }
-    let mut url = url::Url::parse(&stream_url_of(&body).ok_or_else(|| SimError::Webhook(format!("no stream URL in the answer: {body}")))?)
-        .map_err(|e| SimError::Webhook(e.to_string()))?;
-    if let Some(rate) = opts.rate {
+    let answered = wire::read_answer(&opts.provider, &body)?;
+    let mut url = url::Url::parse(&answered.url).map_err(|e| SimError::Webhook(e.to_string()))?;
+    if let (Some(rate), Provider::Exotel) = (opts.rate, &opts.provider) {
         let pairs: Vec<(String, String)> =
             url.query_pairs().filter(|(k, _)| k != "sample-rate").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         url.query_pairs_mut().clear().extend_pairs(pairs).append_pair("sample-rate", &rate.to_string());
     }
-    let rate: u32 = url.query_pairs().find(|(k, _)| k == "sample-rate").and_then(|(_, v)| v.parse().ok()).unwrap_or(8000);
+    let rate = wire::rate(&opts.provider, &url);
     let config =
         tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(16 * 1024).write_buffer_size(8 * 1024);
     let (ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true)
         .await
         .map_err(|e| SimError::Stream(e.to_string()))?;
-    let mut call = Sim::new(opts, url.to_string(), rate, ws);
+    let mut call = Sim::new(opts, url.to_string(), rate, ws, answered.parameters);
     call.run().await?;
     if let Some(path) = &call.opts.record {
         crate::voice::audio::write_wav(path, &call.report.agent_audio, rate).map_err(|e| SimError::Stream(e.to_string()))?;
@@ -202,9 +227,11 @@ mod tests {
 
     #[test]
     fn the_stream_url_is_read_from_xml_and_json_answers() {
-        let xml = r#"<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="ws://h/api/telephony/ws/n1?key=a&amp;sample-rate=8000"><Parameter name="x" value="y"/></Stream></Connect></Response>"#;
-        assert_eq!(stream_url_of(xml).as_deref(), Some("ws://h/api/telephony/ws/n1?key=a&sample-rate=8000"));
-        assert_eq!(stream_url_of(r#"{"url":"wss://h/ws"}"#).as_deref(), Some("wss://h/ws"));
-        assert_eq!(stream_url_of("<Response><Hangup/></Response>"), None);
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="ws://h/api/telephony/ws/n1?key=a&amp;sample-rate=8000"><Parameter name="x" value="y&amp;z"/></Stream></Connect></Response>"#;
+        let (url, params) = stream_of(xml).unwrap();
+        assert_eq!(url, "ws://h/api/telephony/ws/n1?key=a&sample-rate=8000");
+        assert_eq!(params, BTreeMap::from([("x".to_string(), "y&z".to_string())]));
+        assert_eq!(stream_of(r#"{"url":"wss://h/ws"}"#), Some(("wss://h/ws".to_string(), BTreeMap::new())));
+        assert_eq!(stream_of("<Response><Hangup/></Response>"), None);
     }
 }

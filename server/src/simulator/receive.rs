@@ -8,7 +8,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::SimError;
 use super::sim::Sim;
-use crate::telephony::exotel::stream::{self, Inbound, Outbound};
+use crate::telephony::exotel::stream::{Inbound, Outbound};
 
 impl Sim {
     /// Sends silence frames and handles the server until its reply has started and ended.
@@ -63,7 +63,7 @@ impl Sim {
     }
 
     fn on_server(&mut self, text: &str) {
-        let Ok(frame) = stream::decode_outbound(text) else {
+        let Some(frame) = super::wire::decode(&self.opts.provider, &self.stream_sid(), text) else {
             self.report.bad_frames += 1;
             return;
         };
@@ -71,7 +71,7 @@ impl Sim {
         match frame {
             Outbound::Media { pcm: bytes } => {
                 self.report.media_frames += 1;
-                if !stream::chunk_size_ok(bytes.len()) {
+                if !super::wire::chunk_ok(&self.opts.provider, bytes.len()) {
                     self.report.bad_chunks += 1;
                 }
                 let samples = crate::voice::audio::bytes_to_i16(&bytes);
@@ -103,7 +103,7 @@ impl Sim {
                 self.report.clears += 1;
                 self.clear_at.get_or_insert(now);
                 self.playing_until = now;
-                // Exotel drops queued audio; its pending marks are not echoed.
+                // The provider drops queued audio; its pending marks are not echoed.
                 self.marks.clear();
             }
         }

@@ -1,13 +1,15 @@
 //! The simulated call's state, the caller's steps, and the frames the caller sends.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
+use super::wire;
 use super::{CallOptions, CallReport, SimError, Step, TurnReport};
-use crate::telephony::exotel::stream::{self, Inbound, Start};
+use crate::telephony::exotel::stream::{Inbound, Start};
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -33,10 +35,12 @@ pub(super) struct Sim {
     spoke_at: chrono::DateTime<chrono::Utc>,
     /// Agent audio is mid-utterance (media since the last mark or clear).
     pub(super) mid_utterance: bool,
+    /// The answer's stream parameters, sent back in `start` (Twilio's customParameters).
+    parameters: BTreeMap<String, String>,
 }
 
 impl Sim {
-    pub(super) fn new(opts: CallOptions, stream_url: String, rate: u32, ws: Ws) -> Self {
+    pub(super) fn new(opts: CallOptions, stream_url: String, rate: u32, ws: Ws, parameters: BTreeMap<String, String>) -> Self {
         let report = CallReport { call_sid: opts.call_sid.clone(), stream_url, rate, ..Default::default() };
         let now = Instant::now();
         Self {
@@ -56,16 +60,17 @@ impl Sim {
             closed: false,
             spoke_at: chrono::Utc::now(),
             mid_utterance: false,
+            parameters,
         }
     }
 
     pub(super) async fn send(&mut self, frame: Inbound) -> Result<(), SimError> {
         self.seq += 1;
-        let text = stream::encode_inbound(&self.stream_sid(), self.seq, &frame);
+        let text = wire::encode(&self.opts.provider, &self.stream_sid(), self.seq, frame, &self.parameters);
         self.ws.send(Message::Text(text.into())).await.map_err(|e| SimError::Stream(e.to_string()))
     }
 
-    fn stream_sid(&self) -> String {
+    pub(super) fn stream_sid(&self) -> String {
         format!("MZ{}", self.opts.call_sid)
     }
 

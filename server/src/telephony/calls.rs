@@ -20,6 +20,9 @@ pub enum AnswerError {
     NotFound,
     #[error("wrong or missing key")]
     BadKey,
+    /// A signed provider's request whose signature is missing or wrong.
+    #[error("wrong or missing signature")]
+    BadSignature,
     /// The call id is already recorded for another number.
     #[error("this call id belongs to another number")]
     CallOfAnotherNumber,
@@ -37,12 +40,16 @@ fn domain_to_answer(e: DomainError) -> AnswerError {
     }
 }
 
-/// Each refusal as the provider sees it: 404, 401 `bad_key`, 400 naming the field, 409.
+/// Each refusal as the provider sees it: 404, 401 `bad_key`, 403 `bad_signature`, 400 naming
+/// the field, 409.
 impl From<AnswerError> for ApiError {
     fn from(e: AnswerError) -> Self {
         match e {
             AnswerError::NotFound => ApiError::not_found("phone number"),
             AnswerError::BadKey => ApiError::new(StatusCode::UNAUTHORIZED, "bad_key", "the URL's key does not match this number"),
+            AnswerError::BadSignature => {
+                ApiError::new(StatusCode::FORBIDDEN, "bad_signature", "the request's signature does not match this number's account")
+            }
             AnswerError::Params(p) => {
                 let field = match p {
                     ParamError::MissingCallSid | ParamError::BadCallSid(_) => "CallSid",

@@ -9,10 +9,13 @@
 
 pub mod calls;
 pub mod exotel;
+pub mod g711;
 pub mod params;
 pub mod peer;
 pub mod session;
 pub mod stream;
+pub mod twilio;
+pub mod xml;
 
 use axum::Router;
 use domain::phone_number::Provider;
@@ -27,8 +30,16 @@ pub struct NumberUrls {
     pub webhook: String,
     /// The media stream's WebSocket URL.
     pub websocket: String,
-    /// Exotel's Voicebot applet dynamic URL.
+    /// Exotel's Voicebot applet dynamic URL (empty for other providers).
     pub voicebot: String,
+}
+
+/// The WebSocket origin (`wss://…`, or `ws://…` for a plain-HTTP origin) of the public origin `http`.
+pub fn ws_origin(http: &str) -> String {
+    match http.strip_prefix("https://") {
+        Some(rest) => format!("wss://{rest}"),
+        None => format!("ws://{}", http.trim_start_matches("http://")),
+    }
 }
 
 /// The URLs of `number` on its provider. Numbers of other providers (`other`) speak
@@ -41,11 +52,12 @@ pub fn urls(state: &AppState, number: &NumberRow) -> NumberUrls {
 pub fn urls_for(state: &AppState, provider: Provider, id: &str, secret: &str) -> NumberUrls {
     let origin = state.settings.public_link("");
     match provider {
-        Provider::Exotel | Provider::Twilio | Provider::Other => exotel::urls::urls(&origin, id, secret),
+        Provider::Twilio => twilio::urls::urls(&origin, id),
+        Provider::Exotel | Provider::Other => exotel::urls::urls(&origin, id, secret),
     }
 }
 
 /// Every provider's webhook, applet and stream routes.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(exotel::routes::router())
+    Router::new().merge(exotel::routes::router()).merge(twilio::routes::router())
 }

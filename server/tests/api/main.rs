@@ -21,5 +21,6 @@ mod session;
 mod stream;
 mod telephony;
 mod turns;
+mod twilio;
 mod users;
 mod voice;

@@ -5,10 +5,7 @@ use crate::telephony::NumberUrls;
 
 /// The URLs of number `id` with secret `secret`, under the public origin `http` (`https://…`).
 pub fn urls(http: &str, id: &str, secret: &str) -> NumberUrls {
-    let ws = match http.strip_prefix("https://") {
-        Some(rest) => format!("wss://{rest}"),
-        None => format!("ws://{}", http.trim_start_matches("http://")),
-    };
+    let ws = crate::telephony::ws_origin(http);
     NumberUrls {
         webhook: format!("{http}/api/telephony/webhook/{id}?key={secret}"),
         websocket: format!("{ws}/api/telephony/ws/{id}?key={secret}&sample-rate=8000"),

@@ -169,3 +169,33 @@ pub fn start_message(sid: &str) -> tokio_tungstenite::tungstenite::Message {
     let start = serde_json::json!({"event":"start","stream_sid":"MZ1","start":{"stream_sid":"MZ1","call_sid":sid,"account_sid":"AC1","from":"+919876543210","to":"+918047491899","custom_parameters":{},"media_format":{"encoding":"audio/x-raw","sample_rate":"8000","bit_rate":"16"}}});
     tokio_tungstenite::tungstenite::Message::Text(start.to_string().into())
 }
+
+/// A Twilio account for tests: its SID and auth token.
+pub const TWILIO_SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub const TWILIO_TOKEN: &str = "f00dfacef00dfacef00dfacef00dface";
+
+/// A Twilio number (+14155552671) of account [`TWILIO_SID`], linked to `agent_id` when given.
+pub async fn twilio_number(
+    state: &AppState,
+    owner: &server::users::Owner,
+    agent_id: Option<&str>,
+    status: &str,
+) -> domain::phone_number::PhoneNumberView {
+    server::numbers::create(
+        state,
+        owner,
+        &domain::phone_number::PhoneNumberInput {
+            phone_number: "+14155552671".into(),
+            provider: "twilio".into(),
+            twilio_config: Some(domain::phone_number::TwilioConfigInput {
+                account_sid: TWILIO_SID.into(),
+                auth_token: Some(TWILIO_TOKEN.into()),
+            }),
+            linked_agent_id: agent_id.map(str::to_string),
+            status: Some(status.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("twilio number")
+}
