@@ -104,6 +104,24 @@ async fn greeted_understood_answered_interrupted_and_said_goodbye_to(via: Via) {
         Step::Ask { label: "booking".into(), audio: booking.into() },
         Step::BargeIn { label: "bye".into(), audio: bye.into(), after: Duration::from_millis(600) },
     ]);
+    // The live view: what the dashboard's event stream shows while the call runs.
+    let live = server::calls::live::subscribe(&l.state, &l.owner).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let watcher = tokio::spawn(async move {
+        let mut live = std::pin::pin!(live);
+        let mut stopped = stopped;
+        let mut seen = Vec::new();
+        loop {
+            tokio::select! {
+                e = futures_util::StreamExt::next(&mut live) => match e {
+                    Some(e) => seen.push(e),
+                    None => break,
+                },
+                _ = &mut stopped => break,
+            }
+        }
+        seen
+    });
     let dir = std::env::temp_dir().join(format!("voxgate-call-{}-{via:?}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     opts.record = Some(dir.join("agent.wav"));
@@ -167,6 +185,22 @@ async fn greeted_understood_answered_interrupted_and_said_goodbye_to(via: Via) {
 
     let call = server::db::calls::get_by_key(&l.state.db, &l.key(&report.call_sid)).await.unwrap().unwrap();
     assert_eq!((call.status, call.reason.as_deref()), (domain::call::CallStatus::Completed, Some("agent ended the call")), "{via:?}");
+    // The live view saw the call go in progress and end, and each of its turns as it was stored.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = stop.send(());
+    let seen = watcher.await.unwrap();
+    let key = l.key(&report.call_sid);
+    let statuses: Vec<domain::call::CallStatus> = seen
+        .iter()
+        .filter_map(|e| match e {
+            server::calls::live::LiveEvent::Call { call_id, status } if *call_id == key => Some(*status),
+            _ => None,
+        })
+        .collect();
+    assert!(statuses.contains(&domain::call::CallStatus::InProgress), "{via:?}: {statuses:?}");
+    assert_eq!(statuses.last(), Some(&domain::call::CallStatus::Completed), "{via:?}: {statuses:?}");
+    let live_turns = seen.iter().filter(|e| matches!(e, server::calls::live::LiveEvent::Turn { call_id, .. } if *call_id == key)).count();
+    assert_eq!(live_turns, 9, "{via:?}");
     // The call's record, as Call Logs and the analytics read it.
     let listed = server::calls::list(&l.state, &l.owner, &Default::default()).await.unwrap();
     assert_eq!(listed.calls.len(), 1, "{via:?}");

@@ -188,10 +188,9 @@ async fn stream(
         Some(_) => return Err(ApiError::invalid("sample-rate", "use 8000, 16000 or 24000")),
     };
     let ctx = StreamContext { verified, session: q.get("session").cloned() };
-    // Exotel's frames are ~100 ms of audio (≤ 7 KB of JSON at 24 kHz): small socket buffers
-    // (the defaults are 128 KiB each way) keep a call's memory low, and a 512 KiB cap on a
+    // Exotel's frames are ~100 ms of audio (≤ 7 KB of JSON at 24 kHz); a 512 KiB cap on a
     // message keeps a misbehaving peer from making us buffer megabytes.
-    let upgrade = upgrade.read_buffer_size(16 * 1024).write_buffer_size(8 * 1024).max_message_size(512 * 1024).max_frame_size(512 * 1024);
+    let upgrade = session::sized(upgrade, 512 * 1024);
     let codec = ExotelCodec::new(sample_rate);
     Ok(upgrade.on_upgrade(move |socket| session::run(state, ctx, codec, socket)).into_response())
 }

@@ -48,6 +48,25 @@ mod tests {
     }
 
     #[test]
+    fn the_tree_equals_twilios_own_library() {
+        // twilio-python 9.x: VoiceResponse() + Connect().stream(url, status_callback,
+        // status_callback_method) + .parameter(name, value), printed with str().
+        let reference = r#"<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream statusCallback="https://v.example/s" statusCallbackMethod="POST" url="wss://v.example/api/telephony/twilio/stream/p1"><Parameter name="voxgate_token" value="9.ab" /></Stream></Connect></Response>"#;
+        let ours = stream("wss://v.example/api/telephony/twilio/stream/p1", "https://v.example/s", &[("voxgate_token", "9.ab")]);
+        // The same elements, attributes and text; attribute order is not part of XML.
+        let sorted = |xml: &str| {
+            read_back(xml)
+                .into_iter()
+                .map(|(name, mut attrs, text)| {
+                    attrs.sort();
+                    (name, attrs, text)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(sorted(&ours), sorted(reference));
+    }
+
+    #[test]
     fn an_inactive_number_hears_a_refusal_and_the_call_hangs_up() {
         let parts = read_back(&say_and_hang_up("Sorry <now> & later", "en"));
         assert_eq!(parts[1], ("Say".to_string(), vec![("language".to_string(), "en-US".to_string())], "Sorry <now> & later".to_string()));

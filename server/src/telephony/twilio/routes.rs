@@ -48,14 +48,9 @@ fn authentic(state: &AppState, number: &NumberRow, request: &Signed<'_>) -> bool
     }
 }
 
-/// A webhook whose signature checked out, with every parameter it carried (query and body).
-async fn signed(
-    state: &AppState,
-    id: &str,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<(Verified, BTreeMap<String, String>), AnswerError> {
+/// A webhook whose signature checked out, and the call it is about (every parameter it carried,
+/// query and body, kept).
+async fn signed(state: &AppState, id: &str, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Result<(Verified, CallParams), AnswerError> {
     let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     if path_and_query.len() > MAX_INPUT {
         return Err(ParamError::MalformedBody("query (too long)").into());
@@ -78,7 +73,7 @@ async fn signed(
         tracing::warn!(phone_id = %id, "signed request names another Twilio account");
         return Err(AnswerError::BadSignature);
     }
-    Ok((verified, raw))
+    Ok((verified, CallParams::from_raw(raw)?))
 }
 
 /// "A call comes in": records the call and answers TwiML that connects it to our stream (or,
@@ -91,8 +86,7 @@ async fn voice(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (verified, raw) = signed(&state, &id, &uri, &headers, &body).await?;
-    let params = CallParams::from_raw(raw).map_err(AnswerError::from)?;
+    let (verified, params) = signed(&state, &id, &uri, &headers, &body).await?;
     calls::record(&state, Provider::Twilio, &verified, &params).await?;
     let language = verified.language();
     let xml = if verified.active() {
@@ -132,10 +126,9 @@ async fn status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (verified, raw) = signed(&state, &id, &uri, &headers, &body).await?;
-    let params = CallParams::from_raw(raw).map_err(AnswerError::from)?;
+    let (verified, params) = signed(&state, &id, &uri, &headers, &body).await?;
     let recorded = calls::record(&state, Provider::Twilio, &verified, &params).await?;
-    let live = matches!(recorded.call.status, CallStatus::Ringing | CallStatus::InProgress);
+    let live = recorded.call.status.is_live();
     let end = ending(&params.raw);
     let mut merged: BTreeMap<String, String> = serde_json::from_str(&recorded.call.params_json).unwrap_or_default();
     merged.extend(params.raw.clone());
@@ -170,9 +163,8 @@ async fn stream(
     }
     let auth = StreamAuth { secret: verified.number.url_secret.clone(), phone_id: id, now: state.clock.now().timestamp() };
     let ctx = StreamContext { verified, session: None };
-    // Twilio's messages are 20 ms of μ-law (~300 bytes of JSON): small buffers, and a 64 KiB
-    // cap on a message.
-    let upgrade = upgrade.read_buffer_size(16 * 1024).write_buffer_size(8 * 1024).max_message_size(64 * 1024).max_frame_size(64 * 1024);
+    // Twilio's messages are 20 ms of μ-law (~300 bytes of JSON): a 64 KiB cap on a message.
+    let upgrade = session::sized(upgrade, 64 * 1024);
     Ok(upgrade.on_upgrade(move |socket| session::run(state, ctx, TwilioCodec::new(auth), socket)).into_response())
 }
 

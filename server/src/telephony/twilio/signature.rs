@@ -114,6 +114,26 @@ mod tests {
     }
 
     #[test]
+    fn twilios_own_validator_agrees() {
+        // Computed with twilio-python 9.x: RequestValidator(token).compute_signature(url, params).
+        let params = p(&[
+            ("CallSid", "CA00000000000000000000000000000001"),
+            ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+            ("From", "+14155550100"),
+            ("To", "+14155552671"),
+            ("CallStatus", "ringing"),
+            ("Direction", "inbound"),
+            ("Caller Name", "A & B <x>"),
+        ]);
+        let url = "https://vox.example/api/telephony/twilio/voice/p1";
+        assert_eq!(signature("f00dfacef00dfacef00dfacef00dface", url, &params), "M1rwd8b4MHStuVnNzTJJkSeHghk=");
+        // RequestValidator.validate accepts it on the URL with the default port too.
+        let with_port = "https://vox.example:443/api/telephony/twilio/voice/p1";
+        let req = Signed { url: with_port, form: &params, body: b"", header: Some("M1rwd8b4MHStuVnNzTJJkSeHghk=") };
+        assert!(verify("f00dfacef00dfacef00dfacef00dface", &req));
+    }
+
+    #[test]
     fn repeated_names_sign_every_distinct_value_sorted() {
         let one = signature("t", "https://h/x", &p(&[("A", "2"), ("A", "1"), ("B", "z")]));
         assert_eq!(one, signature("t", "https://h/xA1A2Bz", &[]));
