@@ -74,7 +74,7 @@ fn rss_kb() -> u64 {
 }
 
 /// The Twilio account of the benchmarks' Twilio number: its SID and auth token.
-pub const TWILIO_ACCOUNT: (&str, &str) = ("AC00000000000000000000000000bec4", "0000000000000000000000000000bec4");
+pub const TWILIO_ACCOUNT: (&str, &str) = ("AC0000000000000000000000000000bec4", "0000000000000000000000000000bec4");
 
 /// The benchmarks' number (+918047491899 on Exotel's protocol, +14155552671 on Twilio),
 /// linked to `agent_id`.
@@ -159,4 +159,16 @@ fn stats_line(label: &str, mut v: Vec<f64>) -> String {
         quantile(&v, 0.99),
         v.last().copied().unwrap_or(f64::NAN)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_benchmarks_twilio_account_passes_the_import_checks() {
+        let (sid, token) = TWILIO_ACCOUNT;
+        assert_eq!(domain::phone_number::check_twilio_account_sid(sid).as_deref(), Ok(sid));
+        assert_eq!(domain::phone_number::check_twilio_auth_token(token).as_deref(), Ok(token));
+    }
 }

@@ -389,3 +389,6 @@ async fn finish<S: Sink<Message> + Send + 'static>(
 }
 
 mod writer;
+
+#[cfg(test)]
+mod tests;

@@ -120,6 +120,10 @@ async fn a_missing_or_wrong_signature_is_refused_with_403_and_writes_nothing() {
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"]["code"], "bad_signature", "{what}: {body}");
     }
+    // A body over 64 KiB is refused before its signature is even read.
+    let huge = Client::new().post(&l.webhook).header(signature::HEADER, "x").body(vec![b'a'; 70 * 1024]).send().await.unwrap();
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(huge.json::<Value>().await.unwrap()["error"]["code"], "body");
     assert_eq!(l.calls().await, 0, "nothing was recorded");
     let number = server::db::phone_numbers::find_for_telephony(&l.state.db, &l.id).await.unwrap().unwrap();
     assert_eq!(number.last_used, None, "nothing was written");

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -49,7 +49,30 @@ fn authentic(state: &AppState, number: &NumberRow, request: &Signed<'_>) -> bool
 }
 
 /// A webhook whose signature checked out, and the call it is about (every parameter it carried,
-/// query and body, kept).
+/// query and body, kept). As an extractor, the check runs before the handler does anything.
+struct SignedCall {
+    id: String,
+    verified: Verified,
+    params: CallParams,
+}
+
+impl FromRequest<AppState> for SignedCall {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let Path(id) = Path::<String>::from_request_parts(&mut parts, state).await.map_err(|_| ApiError::not_found("phone number"))?;
+        let (uri, headers) = (parts.uri.clone(), parts.headers.clone());
+        // Read under the router's body limit (413 past it).
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| ApiError::new(e.status(), "body", e.body_text()))?;
+        let (verified, params) = signed(state, &id, &uri, &headers, &body).await?;
+        Ok(Self { id, verified, params })
+    }
+}
+
+/// Checks the request's signature against the number's auth token, then reads its call.
 async fn signed(state: &AppState, id: &str, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Result<(Verified, CallParams), AnswerError> {
     let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     if path_and_query.len() > MAX_INPUT {
@@ -78,15 +101,9 @@ async fn signed(state: &AppState, id: &str, uri: &Uri, headers: &HeaderMap, body
 
 /// "A call comes in": records the call and answers TwiML that connects it to our stream (or,
 /// for an inactive number, says so and hangs up).
-#[tracing::instrument(skip_all, fields(phone_id = %id))]
-async fn voice(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let (verified, params) = signed(&state, &id, &uri, &headers, &body).await?;
+#[tracing::instrument(skip_all, fields(phone_id = %call.id))]
+async fn voice(State(state): State<AppState>, call: SignedCall) -> Result<Response, ApiError> {
+    let SignedCall { id, verified, params } = call;
     calls::record(&state, Provider::Twilio, &verified, &params).await?;
     let language = verified.language();
     let xml = if verified.active() {
@@ -118,15 +135,9 @@ fn ending(raw: &BTreeMap<String, String>) -> Option<CallStatus> {
 
 /// The stream's status callback (`stream-started`, `stream-stopped`, `stream-error`): kept on
 /// the call, and an end or an error recorded.
-#[tracing::instrument(skip_all, fields(phone_id = %id))]
-async fn status(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let (verified, params) = signed(&state, &id, &uri, &headers, &body).await?;
+#[tracing::instrument(skip_all, fields(phone_id = %call.id))]
+async fn status(State(state): State<AppState>, call: SignedCall) -> Result<Response, ApiError> {
+    let SignedCall { verified, params, .. } = call;
     let recorded = calls::record(&state, Provider::Twilio, &verified, &params).await?;
     let live = recorded.call.status.is_live();
     let end = ending(&params.raw);
