@@ -112,15 +112,15 @@ pub async fn update(state: &AppState, owner: &Owner, id: &str, input: &PhoneNumb
     let current = repo::get(&state.db, owner, id).await?.ok_or(DomainError::NotFound("phone number"))?;
     // Stored credentials stay only on the same provider and, for Twilio, the same account (an
     // auth token belongs to its account).
-    let same_account = match (input.provider.trim().parse::<Provider>(), &input.twilio_config) {
-        (Ok(Provider::Twilio), Some(t)) => {
+    let provider = input.provider.trim().parse::<Provider>().ok();
+    let same_account = match (provider, &input.twilio_config) {
+        (Some(Provider::Twilio), Some(t)) => {
             domain::phone_number::check_twilio_account_sid(&t.account_sid).ok() == current.twilio_account_sid
         }
-        (Ok(p), _) => p == current.provider,
-        _ => false,
+        _ => true,
     };
-    let stored = same_account
-        && input.provider.trim().parse::<Provider>() == Ok(current.provider)
+    let stored = provider == Some(current.provider)
+        && same_account
         && matches!(current.provider, Provider::Exotel | Provider::Twilio)
         && repo::has_credentials(&state.db, owner, id).await?;
     let w = to_write(state, owner, input, stored).await?;

@@ -76,3 +76,12 @@ pub trait StreamCodec: Send + 'static {
     /// Writes one of the pipeline's frames.
     fn encode(&mut self, frame: &AgentFrame) -> WireOut;
 }
+
+/// A JSON field that providers send as a string or a number ("8000" or 8000), as text.
+pub fn json_text(v: Option<&serde_json::Value>) -> Option<String> {
+    match v? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}

@@ -9,6 +9,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
+use crate::telephony::stream::json_text as text;
+
 /// Sample rates Exotel streams at (the URL's `sample-rate`; 8000 when absent).
 pub const RATES: [u32; 3] = [8000, 16000, 24000];
 /// Outbound payloads are whole multiples of this many bytes (20 ms at 8 kHz).
@@ -89,14 +91,6 @@ impl CodecError {
     /// WebSocket close code: 1007 (invalid payload data) for every malformed frame.
     pub fn close_code(&self) -> u16 {
         1007
-    }
-}
-
-fn text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
     }
 }
 

@@ -9,6 +9,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
+use crate::telephony::stream::json_text as text;
+
 /// Twilio streams μ-law at this rate, and nothing else.
 pub const RATE: u32 = 8000;
 
@@ -74,14 +76,6 @@ pub enum MediaError {
     Missing { event: &'static str, field: &'static str },
     #[error("media payload is not base64")]
     BadBase64,
-}
-
-fn text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 /// Counters arrive as strings ("5"); format numbers as numbers.
