@@ -33,8 +33,10 @@ pub enum BenchCommand {
         max_calls: Option<usize>,
         #[arg(long)]
         offline: bool,
-        /// Whose protocol the callers speak: exotel, or twilio (signed webhooks, μ-law at 8 kHz).
-        #[arg(long, default_value = "exotel", value_parser = ["exotel", "twilio"])]
+        /// Whose protocol the callers speak: exotel; twilio (signed webhooks, μ-law at 8 kHz);
+        /// vonage (JWT-signed webhooks, binary 16-bit audio at 16 kHz); plivo (V3-signed
+        /// webhooks, μ-law at 8 kHz).
+        #[arg(long, default_value = "exotel", value_parser = ["exotel", "twilio", "vonage", "plivo"])]
         provider: String,
     },
     /// The callers' side of `bench calls` (run by it in a child process).

@@ -1,11 +1,11 @@
-//! `voxgate call`: places one call as Exotel or Twilio would, through the server crate's simulator
+//! `voxgate call`: places one call as Exotel, Twilio, Vonage or Plivo would, through the server crate's simulator
 //! (`server::simulator`), and prints the transcript with per-turn latencies.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use server::simulator::{CallOptions, Step};
+use server::simulator::{CallOptions, Provider, Step};
 
 /// What `voxgate call` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -18,8 +18,41 @@ pub struct CliCall {
     pub record: Option<PathBuf>,
     pub rate: Option<u32>,
     pub token: Option<String>,
-    /// Play Twilio with this (account SID, auth token).
-    pub twilio: Option<(String, String)>,
+    /// Whose side to play, with the credentials to sign as it does.
+    pub provider: Provider,
+}
+
+/// The credentials `voxgate call` was given (flags or environment).
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub account_sid: Option<String>,
+    pub auth_token: Option<String>,
+    pub auth_id: Option<String>,
+    pub plivo_token: Option<String>,
+    pub api_key: Option<String>,
+    pub signature_secret: Option<String>,
+    pub application_id: Option<String>,
+}
+
+/// The provider named `name`, with the credentials it signs with (each one required).
+pub fn provider(name: &str, c: Credentials) -> Result<Provider, String> {
+    let need = |v: Option<String>, what: &str| v.filter(|v| !v.trim().is_empty()).ok_or_else(|| format!("--provider {name} needs {what}"));
+    Ok(match name {
+        "twilio" => Provider::Twilio {
+            account_sid: need(c.account_sid, "--account-sid (or TWILIO_ACCOUNT_SID)")?,
+            auth_token: need(c.auth_token, "--auth-token (or TWILIO_AUTH_TOKEN)")?,
+        },
+        "vonage" => Provider::Vonage {
+            api_key: need(c.api_key, "--api-key (or VONAGE_API_KEY)")?,
+            signature_secret: need(c.signature_secret, "--signature-secret (or VONAGE_SIGNATURE_SECRET)")?,
+            application_id: need(c.application_id, "--application-id (or VONAGE_APPLICATION_ID)")?,
+        },
+        "plivo" => Provider::Plivo {
+            auth_id: need(c.auth_id, "--auth-id (or PLIVO_AUTH_ID)")?,
+            auth_token: need(c.plivo_token, "--auth-token (or PLIVO_AUTH_TOKEN)")?,
+        },
+        _ => Provider::Exotel,
+    })
 }
 
 /// The caller's steps for `voxgate call`: each spoken turn, then the keys, each waiting for
@@ -41,8 +74,12 @@ fn cli_steps(spoken: Vec<(String, Arc<[i16]>)>, dtmf: Option<String>, barge_in: 
 
 /// `voxgate call`: places the call, prints the transcript with per-turn latencies.
 pub async fn run(settings: &server::Settings, args: CliCall) -> Result<(), String> {
-    // Twilio streams at 8 kHz only.
-    let rate = if args.twilio.is_some() { 8000 } else { args.rate.unwrap_or(8000) };
+    // Twilio streams at 8 kHz only; Vonage at 16 kHz unless the number says 8 (--rate 8000).
+    let rate = match &args.provider {
+        Provider::Twilio { .. } => 8000,
+        Provider::Vonage { .. } => args.rate.unwrap_or(16_000),
+        _ => args.rate.unwrap_or(8000),
+    };
     let engine = server::voice::engine::VoiceEngine::new(
         server::voice::models::ModelFiles::new(&settings.models_dir, &settings.stt_model),
         settings.voice_threads,
@@ -66,16 +103,16 @@ pub async fn run(settings: &server::Settings, args: CliCall) -> Result<(), Strin
         None => None,
     };
     let steps = cli_steps(spoken, args.dtmf.clone(), barge_in);
-    let mut opts = match &args.twilio {
-        Some((sid, auth)) => {
-            if sid.is_empty() || auth.is_empty() {
-                return Err("--provider twilio needs --account-sid and --auth-token (or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)".into());
-            }
-            CallOptions::twilio(args.url.clone(), steps, sid, auth)
+    let url = args.url.clone();
+    let mut opts = match &args.provider {
+        Provider::Twilio { account_sid, auth_token } => CallOptions::twilio(url, steps, account_sid, auth_token),
+        Provider::Vonage { api_key, signature_secret, application_id } => {
+            CallOptions::vonage(url, steps, api_key, signature_secret, application_id)
         }
-        None => CallOptions::new(args.url.clone(), steps),
+        Provider::Plivo { auth_id, auth_token } => CallOptions::plivo(url, steps, auth_id, auth_token),
+        Provider::Exotel => CallOptions::new(url, steps),
     };
-    opts.rate = args.rate;
+    opts.rate = if matches!(args.provider, Provider::Exotel) { args.rate } else { Some(rate) };
     opts.record = args.record.clone();
     let report = server::simulator::run(opts).await.map_err(|e| e.to_string())?;
     let secs = |ms: f64| format!("{:.2} s", ms / 1000.0);
@@ -106,7 +143,12 @@ pub async fn run(settings: &server::Settings, args: CliCall) -> Result<(), Strin
         println!("  recording  {}", path.display());
     }
     if let Some(token) = &args.token {
-        let provider = if args.twilio.is_some() { "twilio" } else { "exotel" };
+        let provider = match &args.provider {
+            Provider::Exotel => "exotel",
+            Provider::Twilio { .. } => "twilio",
+            Provider::Vonage { .. } => "vonage",
+            Provider::Plivo { .. } => "plivo",
+        };
         print_transcript(&args.url, token, &format!("{provider}_{}", report.call_sid)).await?;
     } else {
         println!("  (pass --token or VOXGATE_TOKEN to print the stored transcript)");

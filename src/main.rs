@@ -64,15 +64,30 @@ enum Command {
         /// API token of the number's owner: print the stored transcript and timings.
         #[arg(long, env = "VOXGATE_TOKEN", hide_env_values = true)]
         token: Option<String>,
-        /// Whose side to play: exotel, or twilio (a signed webhook, TwiML, a μ-law stream).
-        #[arg(long, default_value = "exotel", value_parser = ["exotel", "twilio"])]
+        /// Whose side to play: exotel; twilio (a signed webhook, TwiML, a μ-law stream);
+        /// vonage (a JWT-signed webhook, an NCCO, binary 16-bit audio); plivo (a V3-signed
+        /// webhook, Plivo XML, the Audio Stream).
+        #[arg(long, default_value = "exotel", value_parser = ["exotel", "twilio", "vonage", "plivo"])]
         provider: String,
         /// Twilio: the number's account SID (AC…).
         #[arg(long, env = "TWILIO_ACCOUNT_SID")]
         account_sid: Option<String>,
-        /// Twilio: the number's auth token, to sign the webhook as Twilio does.
+        /// Twilio or Plivo: the number's auth token, to sign the webhook as the provider does
+        /// (for Plivo also PLIVO_AUTH_TOKEN).
         #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
         auth_token: Option<String>,
+        /// Plivo: the number's auth id (MA… or SA…).
+        #[arg(long, env = "PLIVO_AUTH_ID")]
+        auth_id: Option<String>,
+        /// Vonage: the number's API key.
+        #[arg(long, env = "VONAGE_API_KEY")]
+        api_key: Option<String>,
+        /// Vonage: the signature secret, to sign the webhook's JWT as Vonage does.
+        #[arg(long, env = "VONAGE_SIGNATURE_SECRET", hide_env_values = true)]
+        signature_secret: Option<String>,
+        /// Vonage: the application id the number is linked to.
+        #[arg(long, env = "VONAGE_APPLICATION_ID")]
+        application_id: Option<String>,
     },
     /// Run a benchmark and print its figures.
     Bench {
@@ -160,10 +175,29 @@ fn main() -> ExitCode {
         Command::User { command: UserCommand::Add { email } } => runtime.block_on(user_add(&settings, &email)),
         Command::Token { command: TokenCommand::Create { email, name } } => runtime.block_on(token_create(&settings, &email, &name)),
         Command::Invite { command: InviteCommand::Create { days } } => runtime.block_on(invite_create(&settings, days)),
-        Command::Call { url, say, wav, dtmf, barge_in, record, rate, token, provider, account_sid, auth_token } => {
-            let twilio = (provider == "twilio").then(|| (account_sid.unwrap_or_default(), auth_token.unwrap_or_default()));
-            let args = call::CliCall { url, say, wav, dtmf, barge_in, record, rate, token, twilio };
-            runtime.block_on(async { call::run(&settings, args).await.map_err(anyhow::Error::msg) })
+        Command::Call {
+            url,
+            say,
+            wav,
+            dtmf,
+            barge_in,
+            record,
+            rate,
+            token,
+            provider,
+            account_sid,
+            auth_token,
+            auth_id,
+            api_key,
+            signature_secret,
+            application_id,
+        } => {
+            let plivo_token = auth_token.clone().or_else(|| std::env::var("PLIVO_AUTH_TOKEN").ok());
+            let credentials =
+                call::Credentials { account_sid, auth_token, auth_id, plivo_token, api_key, signature_secret, application_id };
+            let provider = call::provider(&provider, credentials).map_err(anyhow::Error::msg);
+            let args = provider.map(|provider| call::CliCall { url, say, wav, dtmf, barge_in, record, rate, token, provider });
+            runtime.block_on(async { call::run(&settings, args?).await.map_err(anyhow::Error::msg) })
         }
         Command::Bench { command } => {
             let dir = std::env::temp_dir().join(format!("voxgate-bench-{}", std::process::id()));

@@ -5,11 +5,13 @@
 use libfuzzer_sys::fuzz_target;
 use server::telephony::g711;
 use server::telephony::stream::{StreamCodec, WireIn};
-use server::telephony::twilio::codec::{StreamAuth, TwilioCodec};
+use domain::phone_number::Provider;
+use server::telephony::token::StreamAuth;
+use server::telephony::twilio::codec::TwilioCodec;
 use server::telephony::twilio::media;
 
 fuzz_target!(|data: &[u8]| {
-    let mut codec = TwilioCodec::new(StreamAuth { secret: "s".repeat(32), phone_id: "p1".into(), now: 1_800_000_000 });
+    let mut codec = TwilioCodec::new(StreamAuth { provider: Provider::Twilio, secret: "s".repeat(32), phone_id: "p1".into(), now: 1_800_000_000 });
     let _ = codec.decode(WireIn::Binary(data));
     // Every μ-law byte decodes, and re-encodes to itself (but for negative zero).
     for (&code, sample) in data.iter().zip(g711::decode(data)) {

@@ -5,11 +5,23 @@ use serde::{Deserialize, Serialize};
 use crate::call::CallStatus;
 use crate::{FieldError, check_len, choose_message};
 
+mod plivo;
+mod twilio;
+mod vonage;
+
+pub use plivo::{PLIVO_CONTENT_TYPES, PlivoConfig, PlivoConfigInput, PlivoConfigView, check_plivo_auth_id, check_plivo_auth_token};
+pub use twilio::{TwilioConfig, TwilioConfigInput, TwilioConfigView, check_twilio_account_sid, check_twilio_auth_token};
+pub use vonage::{
+    VONAGE_SAMPLE_RATES, VonageConfig, VonageConfigInput, VonageConfigView, check_vonage_api_key, check_vonage_private_key_shape,
+};
+
 choice_enum! {
     /// The telephony provider a number (and its calls) comes from (serde: lowercase).
     pub enum Provider {
         Exotel = ("exotel", "Exotel"),
         Twilio = ("twilio", "Twilio"),
+        Vonage = ("vonage", "Vonage"),
+        Plivo = ("plivo", "Plivo"),
         Other = ("other", "Other"),
     }
 }
@@ -45,48 +57,6 @@ pub struct ExotelConfigInput {
     pub region: String,
 }
 
-/// Twilio settings as submitted; an empty auth token on edit keeps the stored one (unless the
-/// account changes).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TwilioConfigInput {
-    pub account_sid: String,
-    pub auth_token: Option<String>,
-}
-
-/// Twilio settings after validation; `None` token means "keep what is stored".
-#[derive(Debug, Clone, PartialEq)]
-pub struct TwilioConfig {
-    /// `AC` and 32 lowercase hex digits.
-    pub account_sid: String,
-    pub auth_token: Option<String>,
-}
-
-/// Checks a Twilio account SID: `AC` and 32 hex digits (lowercased).
-pub fn check_twilio_account_sid(raw: &str) -> Result<String, String> {
-    let sid = raw.trim();
-    if sid.is_empty() {
-        return Err("Enter your Twilio account SID (Console, Account Info).".into());
-    }
-    let hex = sid.strip_prefix("AC").or_else(|| sid.strip_prefix("ac")).unwrap_or_default();
-    if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err("An account SID is AC followed by 32 hex digits.".into());
-    }
-    Ok(format!("AC{}", hex.to_ascii_lowercase()))
-}
-
-/// Checks a Twilio auth token: 32 letters and digits.
-pub fn check_twilio_auth_token(raw: &str) -> Result<String, String> {
-    let token = raw.trim();
-    if token.is_empty() {
-        return Err("Enter the auth token (Console, Account Info).".into());
-    }
-    if token.len() != 32 || !token.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err("An auth token is 32 letters and digits.".into());
-    }
-    Ok(token.to_string())
-}
-
 /// What a user submits to import or edit a number (the old product's JSON field names).
 /// `provider` and `status` are [`Provider`] and [`NumberStatus`] strings, kept as strings so a
 /// bad one is a field error of [`PhoneNumberInput::validate`].
@@ -98,6 +68,8 @@ pub struct PhoneNumberInput {
     pub provider: String,
     pub exotel_config: Option<ExotelConfigInput>,
     pub twilio_config: Option<TwilioConfigInput>,
+    pub vonage_config: Option<VonageConfigInput>,
+    pub plivo_config: Option<PlivoConfigInput>,
     pub linked_agent_id: Option<String>,
     pub status: Option<String>,
 }
@@ -122,6 +94,8 @@ pub struct ValidPhoneNumber {
     pub provider: Provider,
     pub exotel: Option<ExotelConfig>,
     pub twilio: Option<TwilioConfig>,
+    pub vonage: Option<VonageConfig>,
+    pub plivo: Option<PlivoConfig>,
     pub linked_agent_id: Option<String>,
     pub status: NumberStatus,
 }
@@ -146,7 +120,7 @@ pub fn normalize_e164(raw: &str) -> Result<String, String> {
     Ok(parsed.format().mode(phonenumber::Mode::E164).to_string())
 }
 
-fn present(v: &Option<String>) -> Option<String> {
+pub(crate) fn present(v: &Option<String>) -> Option<String> {
     v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
@@ -172,6 +146,8 @@ impl PhoneNumberInput {
         }
         let exotel = if provider == Some(Provider::Exotel) { self.validate_exotel(stored_credentials, &mut e) } else { None };
         let twilio = if provider == Some(Provider::Twilio) { self.validate_twilio(stored_credentials, &mut e) } else { None };
+        let vonage = if provider == Some(Provider::Vonage) { self.validate_vonage(stored_credentials, &mut e) } else { None };
+        let plivo = if provider == Some(Provider::Plivo) { self.validate_plivo(stored_credentials, &mut e) } else { None };
         match (provider, status) {
             (Some(provider), Some(status)) if e.is_empty() => Ok(ValidPhoneNumber {
                 phone_number,
@@ -179,30 +155,13 @@ impl PhoneNumberInput {
                 provider,
                 exotel,
                 twilio,
+                vonage,
+                plivo,
                 linked_agent_id: present(&self.linked_agent_id),
                 status,
             }),
             _ => Err(e),
         }
-    }
-
-    fn validate_twilio(&self, stored_credentials: bool, e: &mut Vec<FieldError>) -> Option<TwilioConfig> {
-        let Some(c) = &self.twilio_config else {
-            e.push(FieldError::new("twilioConfig", "Enter the Twilio settings: account SID and auth token."));
-            return None;
-        };
-        let account_sid = check_twilio_account_sid(&c.account_sid).unwrap_or_else(|m| {
-            e.push(FieldError::new("twilioConfig.accountSid", m));
-            String::new()
-        });
-        let auth_token = match present(&c.auth_token) {
-            None if stored_credentials => None,
-            raw => check_twilio_auth_token(raw.as_deref().unwrap_or_default()).map(Some).unwrap_or_else(|m| {
-                e.push(FieldError::new("twilioConfig.authToken", m));
-                None
-            }),
-        };
-        Some(TwilioConfig { account_sid, auth_token })
     }
 
     fn validate_exotel(&self, stored_credentials: bool, e: &mut Vec<FieldError>) -> Option<ExotelConfig> {
@@ -263,12 +222,14 @@ mod tests {
                 region: "in".into(),
             }),
             twilio_config: None,
+            vonage_config: None,
+            plivo_config: None,
             linked_agent_id: None,
             status: None,
         }
     }
 
-    fn fields(r: Result<ValidPhoneNumber, Vec<FieldError>>) -> Vec<String> {
+    pub(super) fn fields(r: Result<ValidPhoneNumber, Vec<FieldError>>) -> Vec<String> {
         r.err().unwrap_or_default().into_iter().map(|e| e.field).collect()
     }
 
@@ -326,44 +287,16 @@ mod tests {
         assert_eq!(paused.validate(false).unwrap().status, NumberStatus::Inactive);
         let bad = PhoneNumberInput {
             phone_number: "+14155552671".into(),
-            provider: "vonage".into(),
+            provider: "signalwire".into(),
             status: Some("paused".into()),
             ..Default::default()
         };
         let errors = bad.validate(false).unwrap_err();
         let messages: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.message.as_str())).collect();
-        assert_eq!(messages, [("provider", "Choose exotel, twilio or other."), ("status", "Choose active, inactive or error.")]);
-    }
-
-    fn twilio(sid: &str, token: Option<&str>) -> PhoneNumberInput {
-        PhoneNumberInput {
-            phone_number: "+1 415 555 2671".into(),
-            provider: "twilio".into(),
-            twilio_config: Some(TwilioConfigInput { account_sid: sid.into(), auth_token: token.map(Into::into) }),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn a_twilio_number_needs_an_account_sid_and_an_auth_token() {
-        let sid = "AC0123456789ABCDEF0123456789abcdef";
-        let v = twilio(sid, Some("0123456789abcdef0123456789abcdef")).validate(false).unwrap();
-        let t = v.twilio.unwrap();
-        assert_eq!(t.account_sid, "AC0123456789abcdef0123456789abcdef");
-        assert_eq!(t.auth_token.as_deref(), Some("0123456789abcdef0123456789abcdef"));
-        assert_eq!(v.phone_number, "+14155552671");
-        // The SID's shape: AC + 32 hex digits.
-        for bad in ["", "AC123", "PN0123456789abcdef0123456789abcdef", "AC0123456789abcdef0123456789abcdeg"] {
-            assert_eq!(fields(twilio(bad, Some("0123456789abcdef0123456789abcdef")).validate(false)), ["twilioConfig.accountSid"], "{bad}");
-        }
-        for bad in [None, Some(" "), Some("short"), Some("0123456789abcdef 123456789abcdef")] {
-            assert_eq!(fields(twilio(sid, bad).validate(false)), ["twilioConfig.authToken"], "{bad:?}");
-        }
-        // An edit may keep the stored token, but a token given is still checked.
-        assert_eq!(twilio(sid, None).validate(true).unwrap().twilio.unwrap().auth_token, None);
-        assert_eq!(fields(twilio(sid, Some("short")).validate(true)), ["twilioConfig.authToken"]);
-        let missing = PhoneNumberInput { twilio_config: None, ..twilio(sid, None) };
-        assert_eq!(fields(missing.validate(false)), ["twilioConfig"]);
+        assert_eq!(
+            messages,
+            [("provider", "Choose exotel, twilio, vonage, plivo or other."), ("status", "Choose active, inactive or error.")]
+        );
     }
 
     fn from_serde<'de, T: Deserialize<'de>>(s: &'de str) -> Result<T, serde::de::value::Error> {
@@ -376,7 +309,7 @@ mod tests {
     fn providers_and_statuses_keep_their_strings() {
         use crate::UnknownChoice;
         let providers: Vec<(&str, &str)> = Provider::ALL.iter().map(|p| (p.as_str(), p.label())).collect();
-        assert_eq!(providers, [("exotel", "Exotel"), ("twilio", "Twilio"), ("other", "Other")]);
+        assert_eq!(providers, [("exotel", "Exotel"), ("twilio", "Twilio"), ("vonage", "Vonage"), ("plivo", "Plivo"), ("other", "Other")]);
         let statuses: Vec<(&str, &str)> = NumberStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect();
         assert_eq!(statuses, [("active", "Active"), ("inactive", "Inactive"), ("error", "Error")]);
         assert_eq!(NumberStatus::default(), NumberStatus::Active);
@@ -388,7 +321,7 @@ mod tests {
             assert_eq!(from_serde::<NumberStatus>(s.as_str()).unwrap(), s);
             assert_eq!(format!(" {} ", s.label()).parse::<NumberStatus>(), Ok(s), "case-insensitive, trimmed");
         }
-        assert_eq!("vonage".parse::<Provider>(), Err(UnknownChoice));
+        assert_eq!("signalwire".parse::<Provider>(), Err(UnknownChoice));
         assert_eq!("".parse::<Provider>(), Err(UnknownChoice));
         assert_eq!("paused".parse::<NumberStatus>(), Err(UnknownChoice));
         assert!(from_serde::<Provider>("Exotel").is_err(), "serde takes only the exact string");
@@ -408,14 +341,6 @@ pub struct ExotelConfigView {
     pub region: String,
 }
 
-/// Twilio settings as every read shows them: the auth token masked to its last 4 characters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TwilioConfigView {
-    pub account_sid: String,
-    pub auth_token: String,
-}
-
 /// A phone number as every read shows it (the old product's field names).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -427,10 +352,19 @@ pub struct PhoneNumberView {
     pub exotel_config: Option<ExotelConfigView>,
     #[serde(default)]
     pub twilio_config: Option<TwilioConfigView>,
+    #[serde(default)]
+    pub vonage_config: Option<VonageConfigView>,
+    #[serde(default)]
+    pub plivo_config: Option<PlivoConfigView>,
     pub linked_agent_id: Option<String>,
     pub linked_agent_name: Option<String>,
-    /// HTTPS answer URL for the provider's webhook (Twilio: the number's Voice URL, HTTP POST).
+    /// HTTPS answer URL for the provider's webhook (Twilio: the number's Voice URL, HTTP POST;
+    /// Vonage and Plivo: the application's answer URL).
     pub webhook_url: String,
+    /// Where the provider reports the call's progress: Vonage's event URL, Plivo's hangup URL
+    /// (empty for other providers).
+    #[serde(default)]
+    pub event_url: String,
     /// WebSocket URL for Exotel's Voicebot applet.
     pub websocket_url: String,
     /// HTTPS URL for the Voicebot applet's dynamic-URL mode (answers `{"url": "wss://…"}`).

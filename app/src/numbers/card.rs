@@ -1,6 +1,6 @@
 //! One phone number as a card: status, agent, URLs to copy, actions.
 
-use domain::phone_number::{NumberStatus, PhoneNumberView};
+use domain::phone_number::{NumberStatus, PhoneNumberView, Provider};
 use leptos::prelude::*;
 
 use super::{DeleteNumber, RotateNumberSecret};
@@ -29,7 +29,11 @@ pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberVie
     let for_edit = number.clone();
     let exotel = number.exotel_config.clone();
     let twilio = number.twilio_config.clone();
-    let is_twilio = number.provider == domain::phone_number::Provider::Twilio;
+    let vonage = number.vonage_config.clone();
+    let plivo = number.plivo_config.clone();
+    let provider = number.provider;
+    // Signed providers' URLs carry no secret: rotating voids their stream tokens only.
+    let signed = matches!(provider, Provider::Twilio | Provider::Vonage | Provider::Plivo);
     view! {
         <article data-testid="number-card" class="flex flex-col rounded-xl border border-slate-200 bg-white p-5">
             <div class="flex items-start justify-between gap-2">
@@ -49,6 +53,16 @@ pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberVie
                 {twilio.map(|t| view! {
                     <dt>"Account"</dt><dd class="truncate font-mono text-slate-800" title=t.account_sid.clone()>{t.account_sid.clone()}</dd>
                     <dt>"Auth token"</dt><dd class="font-mono text-slate-800" data-testid="number-auth-token">{t.auth_token}</dd>
+                })}
+                {vonage.map(|v| view! {
+                    <dt>"API key"</dt><dd class="font-mono text-slate-800">{v.api_key}</dd>
+                    <dt>"Application"</dt><dd class="truncate font-mono text-slate-800" title=v.application_id.clone()>{v.application_id.clone()}</dd>
+                    <dt>"Signature secret"</dt><dd class="font-mono text-slate-800" data-testid="number-signature-secret">{v.signature_secret}</dd>
+                })}
+                {plivo.map(|p| view! {
+                    <dt>"Auth id"</dt><dd class="truncate font-mono text-slate-800">{p.auth_id}</dd>
+                    <dt>"Auth token"</dt><dd class="font-mono text-slate-800" data-testid="number-auth-token">{p.auth_token}</dd>
+                    <dt>"Audio"</dt><dd class="font-mono text-slate-800">{p.content_type}</dd>
                 })}
                 <dt>"Last call"</dt>
                 <dd class="text-slate-800" data-testid="number-last-call">
@@ -74,18 +88,29 @@ pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberVie
                     }}
                 </dd>
             </dl>
-            {if is_twilio {
+            {match provider {
                 // Twilio needs one URL: the voice webhook; the stream URL comes in its answer.
-                view! { <CopyField label="Voice webhook (A call comes in, HTTP POST)" value=number.webhook_url.clone() test_id="webhook"/> }.into_any()
-            } else {
+                Provider::Twilio => view! {
+                    <CopyField label="Voice webhook (A call comes in, HTTP POST)" value=number.webhook_url.clone() test_id="webhook"/>
+                }.into_any(),
+                // Vonage and Plivo: the application's answer URL and its event/hangup URL.
+                Provider::Vonage => view! {
+                    <CopyField label="Answer URL (application, HTTP GET)" value=number.webhook_url.clone() test_id="webhook"/>
+                    <CopyField label="Event URL (application, HTTP POST)" value=number.event_url.clone() test_id="event"/>
+                }.into_any(),
+                Provider::Plivo => view! {
+                    <CopyField label="Answer URL (application, POST)" value=number.webhook_url.clone() test_id="webhook"/>
+                    <CopyField label="Hangup URL (application, POST)" value=number.event_url.clone() test_id="event"/>
+                }.into_any(),
+                _ => {
                 view! {
                     <CopyField label="Webhook URL" value=number.webhook_url.clone() test_id="webhook"/>
                     <CopyField label="WebSocket URL (Voicebot applet)" value=number.websocket_url.clone() test_id="websocket"/>
-                }.into_any()
+                }.into_any()}
             }}
             <div class="mt-4 flex flex-wrap gap-2">
                 <button class=SECONDARY data-testid="edit-number" on:click=move |_| on_edit.run(for_edit.clone())>"Edit"</button>
-                <button class=SECONDARY title=if is_twilio { "New stream-token key; calls in progress are not affected" } else { "New secret in the URLs; paste them into Exotel again" }
+                <button class=SECONDARY title=if signed { "New stream-token key; calls in progress are not affected" } else { "New secret in the URLs; paste them into Exotel again" }
                     on:click=move |_| {
                         if window().confirm_with_message("Rotate the URL secret? The current URLs stop working.").unwrap_or(false) {
                             rotate.dispatch(RotateNumberSecret { id: id2.clone() });

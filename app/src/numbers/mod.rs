@@ -2,6 +2,7 @@
 
 mod card;
 mod modal;
+mod provider_fields;
 
 use domain::phone_number::{NumberStatus, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView};
 use leptos::prelude::*;

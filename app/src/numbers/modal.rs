@@ -6,6 +6,7 @@ use domain::phone_number::{
 use leptos::prelude::*;
 
 use super::SaveNumber;
+use super::provider_fields::{PlivoFields, PlivoSection, VonageFields, VonageSection};
 use crate::form::{PRIMARY, SECONDARY, Select, TextInput, choice_options, options};
 
 /// The modal form.
@@ -15,6 +16,17 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
     let id = number.as_ref().map(|n| n.id.clone());
     let ex = number.as_ref().and_then(|n| n.exotel_config.clone());
     let tw = number.as_ref().and_then(|n| n.twilio_config.clone());
+    let vg = number.as_ref().and_then(|n| n.vonage_config.clone());
+    let pl = number.as_ref().and_then(|n| n.plivo_config.clone());
+    let stored_vonage = vg.as_ref().is_some_and(|v| !v.api_secret.is_empty());
+    let stored_plivo = pl.as_ref().is_some_and(|p| !p.auth_token.is_empty());
+    let stored_api_key = vg.as_ref().map(|v| v.api_key.clone()).unwrap_or_default();
+    let stored_auth_id = pl.as_ref().map(|p| p.auth_id.clone()).unwrap_or_default();
+    let vonage_hint =
+        vg.as_ref().map(|v| format!("API secret {}, signature secret {}, key {}", v.api_secret, v.signature_secret, v.private_key));
+    let plivo_hint = pl.as_ref().map(|p| p.auth_token.clone()).unwrap_or_default();
+    let vonage = VonageFields::new(vg.as_ref());
+    let plivo = PlivoFields::new(pl.as_ref());
     let stored_provider = number.as_ref().map(|n| n.provider);
     let stored_exotel = ex.as_ref().is_some_and(|e| !e.api_key.is_empty());
     let stored_twilio = tw.as_ref().is_some_and(|t| !t.auth_token.is_empty());
@@ -30,6 +42,8 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
     // The select holds the provider's string; each provider's settings show while it is chosen.
     let is_exotel = move || provider.with(|p| p.parse::<Provider>() == Ok(Provider::Exotel));
     let is_twilio = move || provider.with(|p| p.parse::<Provider>() == Ok(Provider::Twilio));
+    let is_vonage = move || provider.with(|p| p.parse::<Provider>() == Ok(Provider::Vonage));
+    let is_plivo = move || provider.with(|p| p.parse::<Provider>() == Ok(Provider::Plivo));
     let account_sid = RwSignal::new(stored_sid.clone());
     let auth_token = RwSignal::new(String::new());
     // Stored credentials count only for the provider (and Twilio account) they belong to.
@@ -38,6 +52,14 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
         Some(Provider::Twilio) => {
             stored_twilio
                 && account_sid.with(|a| domain::phone_number::check_twilio_account_sid(a).ok().as_deref() == Some(stored_sid.as_str()))
+        }
+        Some(Provider::Vonage) => {
+            stored_vonage
+                && vonage.api_key.with(|k| domain::phone_number::check_vonage_api_key(k).ok().as_deref() == Some(stored_api_key.as_str()))
+        }
+        Some(Provider::Plivo) => {
+            stored_plivo
+                && plivo.auth_id.with(|a| domain::phone_number::check_plivo_auth_id(a).ok().as_deref() == Some(stored_auth_id.as_str()))
         }
         _ => false,
     };
@@ -71,6 +93,8 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
             region: region.get(),
         }),
         twilio_config: is_twilio().then(|| TwilioConfigInput { account_sid: account_sid.get(), auth_token: Some(auth_token.get()) }),
+        vonage_config: is_vonage().then(|| vonage.input()),
+        plivo_config: is_plivo().then(|| plivo.input()),
         linked_agent_id: Some(agent.get()),
         status: Some(status.get()),
     };
@@ -96,6 +120,7 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
             if shown { local.or(server) } else { server }
         })
     };
+    let errors = Callback::new(error);
     let form_error = move || {
         save.value().with(|v| match v {
             Some(Err(e)) if e.for_field("phoneNumber").is_none() && !matches!(e, crate::error::AppError::Fields(_)) => Some(e.to_string()),
@@ -171,6 +196,12 @@ pub fn PhoneNumberModal(number: Option<PhoneNumberView>, on_saved: Callback<Phon
                             <li>"Save. Twilio signs each request with your auth token; Voxgate checks it."</li>
                         </ol>
                     </aside>
+                </Show>
+                <Show when=is_vonage>
+                    <VonageSection fields=vonage stored=stored_vonage hint=vonage_hint.clone().unwrap_or_default() error=errors on_edit/>
+                </Show>
+                <Show when=is_plivo>
+                    <PlivoSection fields=plivo stored=stored_plivo hint=plivo_hint.clone() error=errors on_edit/>
                 </Show>
                 <p data-testid="error-form" class="text-sm text-red-600">{form_error}</p>
                 <div class="flex justify-end gap-2 pt-2">

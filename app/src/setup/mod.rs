@@ -1,4 +1,4 @@
-//! Setup Guide: how to put a number on Exotel or Twilio, plus a live database check.
+//! Setup Guide: how to put a number on Exotel, Twilio, Vonage or Plivo, plus a live database check.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ pub async fn check_database() -> Result<DatabaseCheck, AppError> {
 #[component]
 pub fn SetupGuidePage() -> impl IntoView {
     view! {
-        <PageHeader title="Setup Guide" subtitle="From an Exotel or Twilio number to a live voice agent in four steps."/>
+        <PageHeader title="Setup Guide" subtitle="From an Exotel, Twilio, Vonage or Plivo number to a live voice agent in four steps."/>
         <div class="grid gap-6 md:grid-cols-3">
             <div class="space-y-6 md:col-span-2">
                 <section data-testid="guide-exotel">
@@ -46,6 +46,24 @@ pub fn SetupGuidePage() -> impl IntoView {
                         <Step n=2 title="Import your Twilio number">"On Phone Numbers, choose Twilio and enter the account SID (AC…) and auth token from the Console's Account Info, and link the agent."</Step>
                         <Step n=3 title="Point the number at Voxgate">"In Twilio's Console, open Phone Numbers → Active numbers → the number. Under Voice Configuration, set “A call comes in” to Webhook, paste the number's Voice webhook URL, choose HTTP POST and save."</Step>
                         <Step n=4 title="Call it">"Voxgate checks Twilio's signature on every request, answers with a media stream and the agent greets the caller; the call appears under Call Logs. The public URL (VOXGATE_PUBLIC_URL) must be the one Twilio calls, since the signature covers it."</Step>
+                    </ol>
+                </section>
+                <section data-testid="guide-vonage">
+                    <h2 class="mb-3 font-semibold">"Vonage"</h2>
+                    <ol class="space-y-4">
+                        <Step n=1 title="Create an agent">"On the Agents page, give it a name, a language and a greeting."</Step>
+                        <Step n=2 title="Import your Vonage number">"On Phone Numbers, choose Vonage and enter the API key and secret and the signature secret (Dashboard → API settings), the application id and its private key (the private.key file from creating the application), and link the agent."</Step>
+                        <Step n=3 title="Point the application at Voxgate">"In the Vonage Dashboard, open Applications → your application → Voice. Paste the number's Answer URL (HTTP GET) and Event URL (HTTP POST), turn on signed webhooks, and link the number to the application."</Step>
+                        <Step n=4 title="Call it">"Voxgate checks the signed JWT on every webhook, answers an NCCO that connects the call to its WebSocket (16-bit audio at 16 or 8 kHz) and the agent greets the caller; the call appears under Call Logs."</Step>
+                    </ol>
+                </section>
+                <section data-testid="guide-plivo">
+                    <h2 class="mb-3 font-semibold">"Plivo"</h2>
+                    <ol class="space-y-4">
+                        <Step n=1 title="Create an agent">"On the Agents page, give it a name, a language and a greeting."</Step>
+                        <Step n=2 title="Import your Plivo number">"On Phone Numbers, choose Plivo and enter the auth id (MA… or SA…) and auth token from the Console overview, choose the audio format (μ-law 8 kHz unless you need 16 kHz), and link the agent."</Step>
+                        <Step n=3 title="Point the application at Voxgate">"In Plivo's Console, open Voice → Applications → XML, create or edit an application, paste the number's Answer URL and Hangup URL (POST), then choose that application on the number."</Step>
+                        <Step n=4 title="Call it">"Voxgate checks X-Plivo-Signature-V3 on every request, answers Plivo XML with a bidirectional stream and the agent greets the caller; the call appears under Call Logs. The public URL (VOXGATE_PUBLIC_URL) must be the one Plivo calls, since the signature covers it."</Step>
                     </ol>
                 </section>
             </div>

@@ -22,14 +22,18 @@ pub async fn callers(webhook: &str, calls: usize, turns: usize, provider: Provid
     );
     let voice = engine.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
     let utterance: std::sync::Arc<[i16]> =
-        voice.tts.synthesize("Hello, I would like to check the status of my order, please.", 8000).await?.into();
+        voice.tts.synthesize("Hello, I would like to check the status of my order, please.", super::caller_rate(provider)).await?.into();
     let mut tasks = Vec::with_capacity(calls);
     for i in 0..calls {
         let steps: Vec<crate::simulator::Step> =
             (0..turns).map(|t| crate::simulator::Step::Say { label: format!("{t}"), audio: utterance.clone() }).collect();
         let mut opts = super::bench_call(provider, webhook, steps);
         opts.keep_audio = false;
-        opts.call_sid = if provider == Provider::Twilio { format!("CA{i:032x}") } else { format!("LOAD{i:06}") };
+        opts.call_sid = match provider {
+            Provider::Twilio => format!("CA{i:032x}"),
+            Provider::Vonage | Provider::Plivo => format!("00000000-0000-4000-8000-{i:012x}"),
+            _ => format!("LOAD{i:06}"),
+        };
         // Callers arrive over two seconds, not in one instant.
         let delay = Duration::from_secs_f64(2.0 * i as f64 / calls as f64);
         tasks.push(tokio::spawn(async move {

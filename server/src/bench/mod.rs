@@ -76,8 +76,62 @@ fn rss_kb() -> u64 {
 /// The Twilio account of the benchmarks' Twilio number: its SID and auth token.
 pub const TWILIO_ACCOUNT: (&str, &str) = ("AC0000000000000000000000000000bec4", "0000000000000000000000000000bec4");
 
-/// The benchmarks' number (+918047491899 on Exotel's protocol, +14155552671 on Twilio),
-/// linked to `agent_id`.
+/// The Vonage account of the benchmarks' (and tests') Vonage number. Its private key is a
+/// throwaway RSA key made for this purpose, valid for nothing else.
+pub struct VonageAccount {
+    pub api_key: &'static str,
+    pub api_secret: &'static str,
+    pub application_id: &'static str,
+    pub private_key: &'static str,
+    pub signature_secret: &'static str,
+}
+
+/// See [`VonageAccount`].
+pub const VONAGE_ACCOUNT: VonageAccount = VonageAccount {
+    api_key: "bec4bec4",
+    api_secret: "BenchSecret0bec4",
+    application_id: "00000000-0000-4000-8000-00000000bec4",
+    private_key: include_str!("throwaway-rsa.pem"),
+    signature_secret: "bench-signature-secret-0000bec4",
+};
+
+/// The Plivo account of the benchmarks' Plivo number: its auth id and auth token.
+pub const PLIVO_ACCOUNT: (&str, &str) = ("MA00000000000000BEC4", "BenchPlivoToken0000000000000000000000bec4");
+
+/// The import of the benchmarks' Vonage number (+442079460958) at `sample_rate`.
+pub fn vonage_input(sample_rate: u32) -> PhoneNumberInput {
+    let a = &VONAGE_ACCOUNT;
+    PhoneNumberInput {
+        phone_number: "+442079460958".into(),
+        provider: "vonage".into(),
+        vonage_config: Some(domain::phone_number::VonageConfigInput {
+            api_key: a.api_key.into(),
+            api_secret: Some(a.api_secret.into()),
+            application_id: a.application_id.into(),
+            private_key: Some(a.private_key.into()),
+            signature_secret: Some(a.signature_secret.into()),
+            sample_rate: Some(sample_rate),
+        }),
+        ..Default::default()
+    }
+}
+
+/// The import of the benchmarks' Plivo number (+14155552671) with stream `content_type`.
+pub fn plivo_input(content_type: &str) -> PhoneNumberInput {
+    PhoneNumberInput {
+        phone_number: "+14155552671".into(),
+        provider: "plivo".into(),
+        plivo_config: Some(domain::phone_number::PlivoConfigInput {
+            auth_id: PLIVO_ACCOUNT.0.into(),
+            auth_token: Some(PLIVO_ACCOUNT.1.into()),
+            content_type: Some(content_type.into()),
+        }),
+        ..Default::default()
+    }
+}
+
+/// The benchmarks' number (+918047491899 on Exotel's protocol, +14155552671 on Twilio and
+/// Plivo, +442079460958 on Vonage), linked to `agent_id`.
 async fn linked_number(
     state: &AppState,
     owner: &crate::users::Owner,
@@ -95,6 +149,10 @@ async fn linked_number(
             linked_agent_id: Some(agent_id.to_string()),
             ..Default::default()
         },
+        Provider::Vonage => PhoneNumberInput { linked_agent_id: Some(agent_id.to_string()), ..vonage_input(16_000) },
+        Provider::Plivo => {
+            PhoneNumberInput { linked_agent_id: Some(agent_id.to_string()), ..plivo_input(domain::phone_number::PLIVO_CONTENT_TYPES[0]) }
+        }
         _ => PhoneNumberInput {
             phone_number: "+918047491899".into(),
             provider: "other".into(),
@@ -105,10 +163,20 @@ async fn linked_number(
     Ok(crate::numbers::create(state, owner, &input).await?)
 }
 
+/// The rate the benchmarks' number of `provider` streams at (Vonage's at 16 kHz, the rest at 8).
+pub fn caller_rate(provider: Provider) -> u32 {
+    if provider == Provider::Vonage { 16_000 } else { 8000 }
+}
+
 /// A simulated call to `webhook` as `provider` places it.
 pub fn bench_call(provider: Provider, webhook: &str, steps: Vec<crate::simulator::Step>) -> crate::simulator::CallOptions {
     match provider {
         Provider::Twilio => crate::simulator::CallOptions::twilio(webhook, steps, TWILIO_ACCOUNT.0, TWILIO_ACCOUNT.1),
+        Provider::Vonage => {
+            let a = &VONAGE_ACCOUNT;
+            crate::simulator::CallOptions::vonage(webhook, steps, a.api_key, a.signature_secret, a.application_id)
+        }
+        Provider::Plivo => crate::simulator::CallOptions::plivo(webhook, steps, PLIVO_ACCOUNT.0, PLIVO_ACCOUNT.1),
         _ => crate::simulator::CallOptions::new(webhook, steps),
     }
 }
@@ -170,5 +238,14 @@ mod tests {
         let (sid, token) = TWILIO_ACCOUNT;
         assert_eq!(domain::phone_number::check_twilio_account_sid(sid).as_deref(), Ok(sid));
         assert_eq!(domain::phone_number::check_twilio_auth_token(token).as_deref(), Ok(token));
+    }
+
+    #[test]
+    fn the_benchmarks_vonage_and_plivo_accounts_pass_the_import_checks() {
+        let vonage = vonage_input(16_000).validate(false).unwrap().vonage.unwrap();
+        assert_eq!(vonage.api_key, VONAGE_ACCOUNT.api_key);
+        assert_eq!(crate::telephony::vonage::signature::check_private_key(VONAGE_ACCOUNT.private_key), Ok(()));
+        let plivo = plivo_input("audio/x-l16;rate=16000").validate(false).unwrap().plivo.unwrap();
+        assert_eq!((plivo.auth_id.as_str(), plivo.auth_token.as_deref()), (PLIVO_ACCOUNT.0, Some(PLIVO_ACCOUNT.1)));
     }
 }

@@ -27,6 +27,21 @@ pub struct NumberRow {
     /// Read by the telephony lookup alone (a Twilio number's signatures are checked with it).
     #[serde(default)]
     pub twilio_auth_token_sealed: Option<String>,
+    pub vonage_api_key: Option<String>,
+    pub vonage_application_id: Option<String>,
+    pub vonage_sample_rate: Option<u32>,
+    pub vonage_api_secret_last4: Option<String>,
+    pub vonage_private_key_last4: Option<String>,
+    pub vonage_signature_secret_last4: Option<String>,
+    /// Read by the telephony lookup alone (a Vonage number's webhook JWTs are checked with it).
+    #[serde(default)]
+    pub vonage_signature_secret_sealed: Option<String>,
+    pub plivo_auth_id: Option<String>,
+    pub plivo_content_type: Option<String>,
+    pub plivo_auth_token_last4: Option<String>,
+    /// Read by the telephony lookup alone (a Plivo number's signatures are checked with it).
+    #[serde(default)]
+    pub plivo_auth_token_sealed: Option<String>,
     pub linked_agent: Option<String>,
     pub linked_agent_name: Option<String>,
     pub status: NumberStatus,
@@ -59,7 +74,9 @@ macro_rules! projection {
     () => {
         "record::id(id) AS id, record::id(owner) AS owner_id, phone_number, display_name, provider,
     exotel_sid, exotel_app_id, exotel_domain, exotel_region, exotel_api_key_last4, exotel_api_token_last4,
-    twilio_account_sid, twilio_auth_token_last4, linked_agent, linked_agent.name AS linked_agent_name, status, last_used, url_secret, created_at, updated_at"
+    twilio_account_sid, twilio_auth_token_last4, vonage_api_key, vonage_application_id, vonage_sample_rate,
+    vonage_api_secret_last4, vonage_private_key_last4, vonage_signature_secret_last4, plivo_auth_id, plivo_content_type,
+    plivo_auth_token_last4, linked_agent, linked_agent.name AS linked_agent_name, status, last_used, url_secret, created_at, updated_at"
     };
 }
 
@@ -89,10 +106,42 @@ pub struct NumberWrite {
     pub twilio_account_sid: Option<String>,
     /// (sealed, last 4)
     pub twilio_auth_token: Option<(String, String)>,
+    pub vonage: Option<VonageWrite>,
+    pub plivo: Option<PlivoWrite>,
     pub linked_agent: Option<String>,
     pub status: NumberStatus,
     pub search: String,
 }
+
+/// A Vonage number's settings; `None` secrets (sealed, last 4) leave the stored ones in place.
+#[derive(Debug, Clone)]
+pub struct VonageWrite {
+    pub api_key: String,
+    pub application_id: String,
+    pub sample_rate: u32,
+    pub api_secret: Option<(String, String)>,
+    pub private_key: Option<(String, String)>,
+    pub signature_secret: Option<(String, String)>,
+}
+
+/// A Plivo number's settings; a `None` token (sealed, last 4) leaves the stored one in place.
+#[derive(Debug, Clone)]
+pub struct PlivoWrite {
+    pub auth_id: String,
+    pub content_type: String,
+    pub auth_token: Option<(String, String)>,
+}
+
+/// The sealed fields of every provider: (column prefix, variable), each with `_sealed` and `_last4`.
+const SEALED: &[(&str, &str)] = &[
+    ("exotel_api_key", "key"),
+    ("exotel_api_token", "token"),
+    ("twilio_auth_token", "twilio"),
+    ("vonage_api_secret", "vonage_secret"),
+    ("vonage_private_key", "vonage_key"),
+    ("vonage_signature_secret", "vonage_sig"),
+    ("plivo_auth_token", "plivo_token"),
+];
 
 fn write_vars(w: &NumberWrite) -> Value {
     json!({
@@ -103,14 +152,40 @@ fn write_vars(w: &NumberWrite) -> Value {
         "token_sealed": w.api_token.as_ref().map(|k| &k.0), "token_last4": w.api_token.as_ref().map(|k| &k.1),
         "twilio_sid": w.twilio_account_sid,
         "twilio_sealed": w.twilio_auth_token.as_ref().map(|k| &k.0), "twilio_last4": w.twilio_auth_token.as_ref().map(|k| &k.1),
+        "vonage_api_key": w.vonage.as_ref().map(|v| &v.api_key),
+        "vonage_application_id": w.vonage.as_ref().map(|v| &v.application_id),
+        "vonage_sample_rate": w.vonage.as_ref().map(|v| v.sample_rate),
+        "vonage_secret_sealed": w.vonage.as_ref().and_then(|v| v.api_secret.as_ref()).map(|k| &k.0),
+        "vonage_secret_last4": w.vonage.as_ref().and_then(|v| v.api_secret.as_ref()).map(|k| &k.1),
+        "vonage_key_sealed": w.vonage.as_ref().and_then(|v| v.private_key.as_ref()).map(|k| &k.0),
+        "vonage_key_last4": w.vonage.as_ref().and_then(|v| v.private_key.as_ref()).map(|k| &k.1),
+        "vonage_sig_sealed": w.vonage.as_ref().and_then(|v| v.signature_secret.as_ref()).map(|k| &k.0),
+        "vonage_sig_last4": w.vonage.as_ref().and_then(|v| v.signature_secret.as_ref()).map(|k| &k.1),
+        "plivo_auth_id": w.plivo.as_ref().map(|p| &p.auth_id),
+        "plivo_content_type": w.plivo.as_ref().map(|p| &p.content_type),
+        "plivo_token_sealed": w.plivo.as_ref().and_then(|p| p.auth_token.as_ref()).map(|k| &k.0),
+        "plivo_token_last4": w.plivo.as_ref().and_then(|p| p.auth_token.as_ref()).map(|k| &k.1),
         "agent": w.linked_agent, "status": w.status, "search": w.search,
     })
+}
+
+/// `column_sealed = $var_sealed ?? NONE, column_last4 = $var_last4 ?? NONE` for each sealed
+/// field given (on insert: every one).
+fn sealed_sets(given: impl Fn(&str) -> bool) -> String {
+    SEALED
+        .iter()
+        .filter(|(_, var)| given(var))
+        .map(|(col, var)| format!(", {col}_sealed = ${var}_sealed ?? NONE, {col}_last4 = ${var}_last4 ?? NONE"))
+        .collect()
 }
 
 // JSON null binds as NULL, which an option<string> field refuses; `?? NONE` stores "absent".
 const SET_FIELDS: &str = "phone_number = $phone_number, display_name = $display_name, provider = $provider,
     account_key = $account_key, exotel_sid = $exotel_sid ?? NONE, exotel_app_id = $exotel_app_id ?? NONE,
     exotel_domain = $exotel_domain ?? NONE, exotel_region = $exotel_region ?? NONE, twilio_account_sid = $twilio_sid ?? NONE,
+    vonage_api_key = $vonage_api_key ?? NONE, vonage_application_id = $vonage_application_id ?? NONE,
+    vonage_sample_rate = $vonage_sample_rate ?? NONE, plivo_auth_id = $plivo_auth_id ?? NONE,
+    plivo_content_type = $plivo_content_type ?? NONE,
     linked_agent = IF $agent THEN type::record('agent', $agent) ELSE NONE END,
     status = $status, search = $search, updated_at = <datetime>$now";
 
@@ -124,11 +199,9 @@ fn merge(mut vars: Value, extra: Value) -> Value {
 /// Stores a new number; a number already imported for the same provider account fails on
 /// the unique index `phone_number_unique`.
 pub async fn insert(db: &Db, owner: &Owner, key: &str, w: &NumberWrite, url_secret: &str, now: &str) -> Result<(), DbError> {
+    let sealed = sealed_sets(|_| true);
     let sql = format!(
-        "CREATE type::record('phone_number', $key) SET owner = type::record('user', $owner), {SET_FIELDS},
-            exotel_api_key_sealed = $key_sealed ?? NONE, exotel_api_key_last4 = $key_last4 ?? NONE,
-            exotel_api_token_sealed = $token_sealed ?? NONE, exotel_api_token_last4 = $token_last4 ?? NONE,
-            twilio_auth_token_sealed = $twilio_sealed ?? NONE, twilio_auth_token_last4 = $twilio_last4 ?? NONE,
+        "CREATE type::record('phone_number', $key) SET owner = type::record('user', $owner), {SET_FIELDS}{sealed},
             url_secret = $url_secret, created_at = <datetime>$now RETURN NONE"
     );
     let vars = merge(write_vars(w), json!({ "key": key, "owner": owner.id(), "url_secret": url_secret, "now": now }));
@@ -137,24 +210,19 @@ pub async fn insert(db: &Db, owner: &Owner, key: &str, w: &NumberWrite, url_secr
 
 /// Replaces a number's settings; false when `owner` has no such number.
 pub async fn update(db: &Db, owner: &Owner, id: &str, w: &NumberWrite, now: &str) -> Result<bool, DbError> {
-    let mut sets = SET_FIELDS.to_string();
-    if w.api_key.is_some() {
-        sets.push_str(", exotel_api_key_sealed = $key_sealed ?? NONE, exotel_api_key_last4 = $key_last4 ?? NONE");
-    }
-    if w.api_token.is_some() {
-        sets.push_str(", exotel_api_token_sealed = $token_sealed ?? NONE, exotel_api_token_last4 = $token_last4 ?? NONE");
-    }
-    if w.twilio_auth_token.is_some() {
-        sets.push_str(", twilio_auth_token_sealed = $twilio_sealed ?? NONE, twilio_auth_token_last4 = $twilio_last4 ?? NONE");
-    }
+    let given = |var: &str| match var {
+        "key" => w.api_key.is_some(),
+        "token" => w.api_token.is_some(),
+        "twilio" => w.twilio_auth_token.is_some(),
+        "vonage_secret" => w.vonage.as_ref().is_some_and(|v| v.api_secret.is_some()),
+        "vonage_key" => w.vonage.as_ref().is_some_and(|v| v.private_key.is_some()),
+        "vonage_sig" => w.vonage.as_ref().is_some_and(|v| v.signature_secret.is_some()),
+        _ => w.plivo.as_ref().is_some_and(|p| p.auth_token.is_some()),
+    };
+    let mut sets = format!("{SET_FIELDS}{}", sealed_sets(given));
     // A number that moves to another provider keeps no credentials of the old one.
-    if w.provider != Provider::Exotel {
-        sets.push_str(
-            ", exotel_api_key_sealed = NONE, exotel_api_key_last4 = NONE, exotel_api_token_sealed = NONE, exotel_api_token_last4 = NONE",
-        );
-    }
-    if w.provider != Provider::Twilio {
-        sets.push_str(", twilio_auth_token_sealed = NONE, twilio_auth_token_last4 = NONE");
+    for (col, _) in SEALED.iter().filter(|(col, _)| !col.starts_with(w.provider.as_str())) {
+        sets.push_str(&format!(", {col}_sealed = NONE, {col}_last4 = NONE"));
     }
     let sql = format!(
         "UPDATE phone_number SET {sets} WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner) RETURN BEFORE"
@@ -174,11 +242,14 @@ pub async fn get(db: &Db, owner: &Owner, id: &str) -> Result<Option<NumberRow>, 
 }
 
 /// Whether `owner`'s number has its provider's sealed credentials stored (Exotel's key and
-/// token, Twilio's auth token).
+/// token, Twilio's and Plivo's auth token, Vonage's three secrets).
 pub async fn has_credentials(db: &Db, owner: &Owner, id: &str) -> Result<bool, DbError> {
     let found: Option<bool> = row(
         db,
         "SELECT VALUE IF provider = 'twilio' THEN twilio_auth_token_sealed IS NOT NONE
+                ELSE IF provider = 'plivo' THEN plivo_auth_token_sealed IS NOT NONE
+                ELSE IF provider = 'vonage' THEN (vonage_api_secret_sealed IS NOT NONE AND vonage_private_key_sealed IS NOT NONE
+                    AND vonage_signature_secret_sealed IS NOT NONE)
                 ELSE (exotel_api_key_sealed IS NOT NONE AND exotel_api_token_sealed IS NOT NONE) END
             FROM phone_number WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner)",
         json!({ "id": id, "owner": owner.id() }),
@@ -252,9 +323,13 @@ pub async fn set_url_secret(db: &Db, owner: &Owner, id: &str, secret: &str, now:
 }
 
 /// A number as the telephony endpoints see it: found by id alone, checked by its URL secret or
-/// its provider's signature (so the sealed Twilio token is read here, and nowhere else).
+/// its provider's signature (so the sealed tokens that check signatures are read here, and
+/// nowhere else).
 pub async fn find_for_telephony(db: &Db, id: &str) -> Result<Option<NumberRow>, DbError> {
-    let sql = format!("SELECT {PROJECTION}, twilio_auth_token_sealed FROM phone_number WHERE id = type::record('phone_number', $id)");
+    let sql = format!(
+        "SELECT {PROJECTION}, twilio_auth_token_sealed, vonage_signature_secret_sealed, plivo_auth_token_sealed
+            FROM phone_number WHERE id = type::record('phone_number', $id)"
+    );
     row(db, &sql, json!({ "id": id })).await
 }
 

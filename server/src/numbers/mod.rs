@@ -2,8 +2,8 @@
 
 use domain::FieldError;
 use domain::phone_number::{
-    ExotelConfigView, LastCall, NumberStatus, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView, Provider,
-    TwilioConfigView,
+    ExotelConfigView, LastCall, NumberStatus, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView, PlivoConfigView,
+    Provider, TwilioConfigView, VonageConfigView,
 };
 
 use crate::db::{self, agents as agent_repo, phone_numbers as repo};
@@ -16,6 +16,10 @@ use crate::users::Owner;
 pub const API_KEY_CONTEXT: &str = "phone_number.exotel.api_key";
 pub const API_TOKEN_CONTEXT: &str = "phone_number.exotel.api_token";
 pub const TWILIO_TOKEN_CONTEXT: &str = "phone_number.twilio.auth_token";
+pub const VONAGE_SECRET_CONTEXT: &str = "phone_number.vonage.api_secret";
+pub const VONAGE_PRIVATE_KEY_CONTEXT: &str = "phone_number.vonage.private_key";
+pub const VONAGE_SIGNATURE_CONTEXT: &str = "phone_number.vonage.signature_secret";
+pub const PLIVO_TOKEN_CONTEXT: &str = "phone_number.plivo.auth_token";
 /// Largest page a listing returns.
 pub const MAX_PAGE_SIZE: u32 = 200;
 
@@ -38,9 +42,26 @@ fn view(state: &AppState, r: repo::NumberRow) -> PhoneNumberView {
         account_sid: r.twilio_account_sid.clone().unwrap_or_default(),
         auth_token: r.twilio_auth_token_last4.as_deref().map(mask_last4).unwrap_or_default(),
     });
+    let masked = |last4: &Option<String>| last4.as_deref().map(mask_last4).unwrap_or_default();
+    let vonage_config = (r.provider == Provider::Vonage).then(|| VonageConfigView {
+        api_key: r.vonage_api_key.clone().unwrap_or_default(),
+        api_secret: masked(&r.vonage_api_secret_last4),
+        application_id: r.vonage_application_id.clone().unwrap_or_default(),
+        private_key: masked(&r.vonage_private_key_last4),
+        signature_secret: masked(&r.vonage_signature_secret_last4),
+        sample_rate: r.vonage_sample_rate.unwrap_or(domain::phone_number::VONAGE_SAMPLE_RATES[0]),
+    });
+    let plivo_config = (r.provider == Provider::Plivo).then(|| PlivoConfigView {
+        auth_id: r.plivo_auth_id.clone().unwrap_or_default(),
+        auth_token: masked(&r.plivo_auth_token_last4),
+        content_type: r.plivo_content_type.clone().unwrap_or_else(|| domain::phone_number::PLIVO_CONTENT_TYPES[0].to_string()),
+    });
     PhoneNumberView {
         linked_agent_id: r.linked_agent_id(),
         twilio_config,
+        vonage_config,
+        plivo_config,
+        event_url: u.events,
         id: r.id,
         phone_number: r.phone_number,
         display_name: r.display_name,
@@ -60,6 +81,15 @@ fn view(state: &AppState, r: repo::NumberRow) -> PhoneNumberView {
 
 async fn to_write(state: &AppState, owner: &Owner, input: &PhoneNumberInput, stored: bool) -> Result<repo::NumberWrite, DomainError> {
     let v = input.validate(stored).map_err(DomainError::Invalid)?;
+    // The private key signs Vonage REST calls: it must be an RSA key, not just look like one.
+    if let Some(pem) = v.vonage.as_ref().and_then(|c| c.private_key.as_deref())
+        && jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).is_err()
+    {
+        return Err(DomainError::field(
+            "vonageConfig.privateKey",
+            "This is not an RSA private key in PEM form (Vonage's private.key file).",
+        ));
+    }
     if let Some(agent) = &v.linked_agent_id
         && agent_repo::get(&state.db, owner, agent).await?.is_none()
     {
@@ -69,7 +99,13 @@ async fn to_write(state: &AppState, owner: &Owner, input: &PhoneNumberInput, sto
     let seal = |context: &str, value: &Option<String>| value.as_ref().map(|v| (key.seal(context, v), last4(v)));
     let exotel = v.exotel.as_ref();
     let twilio = v.twilio.as_ref();
-    let account = exotel.map(|e| e.sid.as_str()).or(twilio.map(|t| t.account_sid.as_str())).unwrap_or("");
+    let (vonage, plivo) = (v.vonage.as_ref(), v.plivo.as_ref());
+    let account = exotel
+        .map(|e| e.sid.as_str())
+        .or(twilio.map(|t| t.account_sid.as_str()))
+        .or(vonage.map(|c| c.api_key.as_str()))
+        .or(plivo.map(|c| c.auth_id.as_str()))
+        .unwrap_or("");
     let digits: String = v.phone_number.chars().filter(char::is_ascii_digit).collect();
     Ok(repo::NumberWrite {
         account_key: format!("{}:{account}", v.provider),
@@ -82,6 +118,19 @@ async fn to_write(state: &AppState, owner: &Owner, input: &PhoneNumberInput, sto
         exotel_region: exotel.map(|e| e.region.clone()),
         twilio_account_sid: twilio.map(|t| t.account_sid.clone()),
         twilio_auth_token: twilio.and_then(|t| seal(TWILIO_TOKEN_CONTEXT, &t.auth_token)),
+        vonage: vonage.map(|c| repo::VonageWrite {
+            api_key: c.api_key.clone(),
+            application_id: c.application_id.clone(),
+            sample_rate: c.sample_rate,
+            api_secret: seal(VONAGE_SECRET_CONTEXT, &c.api_secret),
+            private_key: seal(VONAGE_PRIVATE_KEY_CONTEXT, &c.private_key),
+            signature_secret: seal(VONAGE_SIGNATURE_CONTEXT, &c.signature_secret),
+        }),
+        plivo: plivo.map(|c| repo::PlivoWrite {
+            auth_id: c.auth_id.clone(),
+            content_type: c.content_type.clone(),
+            auth_token: seal(PLIVO_TOKEN_CONTEXT, &c.auth_token),
+        }),
         phone_number: v.phone_number,
         display_name: v.display_name,
         provider: v.provider,
@@ -110,18 +159,26 @@ pub async fn create(state: &AppState, owner: &Owner, input: &PhoneNumberInput) -
 /// Edits `owner`'s number; the number itself cannot change, and empty credentials keep the stored ones.
 pub async fn update(state: &AppState, owner: &Owner, id: &str, input: &PhoneNumberInput) -> Result<PhoneNumberView, DomainError> {
     let current = repo::get(&state.db, owner, id).await?.ok_or(DomainError::NotFound("phone number"))?;
-    // Stored credentials stay only on the same provider and, for Twilio, the same account (an
-    // auth token belongs to its account).
+    // Stored credentials stay only on the same provider and, for Twilio, Vonage and Plivo, the
+    // same account (a secret belongs to its account).
     let provider = input.provider.trim().parse::<Provider>().ok();
-    let same_account = match (provider, &input.twilio_config) {
-        (Some(Provider::Twilio), Some(t)) => {
-            domain::phone_number::check_twilio_account_sid(&t.account_sid).ok() == current.twilio_account_sid
+    let same_account = match provider {
+        Some(Provider::Twilio) => input
+            .twilio_config
+            .as_ref()
+            .is_none_or(|t| domain::phone_number::check_twilio_account_sid(&t.account_sid).ok() == current.twilio_account_sid),
+        Some(Provider::Vonage) => input
+            .vonage_config
+            .as_ref()
+            .is_none_or(|c| domain::phone_number::check_vonage_api_key(&c.api_key).ok() == current.vonage_api_key),
+        Some(Provider::Plivo) => {
+            input.plivo_config.as_ref().is_none_or(|c| domain::phone_number::check_plivo_auth_id(&c.auth_id).ok() == current.plivo_auth_id)
         }
         _ => true,
     };
     let stored = provider == Some(current.provider)
         && same_account
-        && matches!(current.provider, Provider::Exotel | Provider::Twilio)
+        && current.provider != Provider::Other
         && repo::has_credentials(&state.db, owner, id).await?;
     let w = to_write(state, owner, input, stored).await?;
     if w.phone_number != current.phone_number {

@@ -1,4 +1,4 @@
-//! `voxgate call`: acts as Exotel or Twilio for one call, from the wire formats in
+//! `voxgate call`: acts as Exotel, Twilio, Vonage or Plivo for one call, from the wire formats in
 //! shared/protocols/. Posts the number's webhook (signed as Twilio signs), opens the stream URL
 //! of the answer (with its parameters), sends `connected`, `start`, then caller audio in real
 //! time (`media` frames, silence between utterances), DTMF when asked, echoes `mark`s once
@@ -7,10 +7,13 @@
 //!
 //! - `sim`: the call's state, the caller's steps and what the caller sends.
 //! - `receive`: waiting for replies, and what the server sends (audio, marks, `clear`).
-//! - `wire`: the provider played: its webhook, answer and stream messages.
+//! - `wire`: the provider played: its webhook, answer and stream messages (`vonage` and
+//!   `plivo`: theirs).
 
+mod plivo;
 mod receive;
 mod sim;
+mod vonage;
 mod wire;
 
 pub use wire::Provider;
@@ -93,6 +96,36 @@ impl CallOptions {
         }
     }
 
+    /// A call as Vonage places it: a UUID call id, UK numbers, 20 ms frames, its webhook signed
+    /// with `signature_secret` of account `api_key` for application `application_id`.
+    pub fn vonage(webhook: impl Into<String>, steps: Vec<Step>, api_key: &str, signature_secret: &str, application_id: &str) -> Self {
+        Self {
+            provider: Provider::Vonage {
+                api_key: api_key.into(),
+                signature_secret: signature_secret.into(),
+                application_id: application_id.into(),
+            },
+            call_sid: random_uuid(),
+            from: "+447700900100".into(),
+            to: "+442079460958".into(),
+            frame: Duration::from_millis(20),
+            ..Self::new(webhook, steps)
+        }
+    }
+
+    /// A call as Plivo places it: a UUID call id, US numbers, 20 ms frames, signed with
+    /// `auth_token` of account `auth_id`.
+    pub fn plivo(webhook: impl Into<String>, steps: Vec<Step>, auth_id: &str, auth_token: &str) -> Self {
+        Self {
+            provider: Provider::Plivo { auth_id: auth_id.into(), auth_token: auth_token.into() },
+            call_sid: random_uuid(),
+            from: "+14155550100".into(),
+            to: "+14155552671".into(),
+            frame: Duration::from_millis(20),
+            ..Self::new(webhook, steps)
+        }
+    }
+
     /// A call as Twilio places it: a `CA…` call id, US numbers, 20 ms frames, signed with
     /// `auth_token` of account `account_sid`.
     pub fn twilio(webhook: impl Into<String>, steps: Vec<Step>, account_sid: &str, auth_token: &str) -> Self {
@@ -106,6 +139,12 @@ impl CallOptions {
             ..Self::new(webhook, steps)
         }
     }
+}
+
+/// A random UUID (version 4 layout), as Vonage and Plivo name calls.
+fn random_uuid() -> String {
+    let h = crate::secrets::random_string(b"0123456789abcdef", 32);
+    format!("{}-{}-4{}-a{}-{}", &h[..8], &h[8..12], &h[13..16], &h[17..20], &h[20..])
 }
 
 /// What happened around one caller step.
@@ -189,9 +228,9 @@ pub fn stream_of(body: &str) -> Option<(String, BTreeMap<String, String>)> {
 /// Places the call and runs the steps; ends with `stop` unless the server closes first.
 pub async fn run(opts: CallOptions) -> Result<CallReport, SimError> {
     let client = reqwest::Client::new();
-    let (form, headers) = wire::webhook_request(&opts.provider, &opts.webhook, &opts.call_sid, &opts.from, &opts.to);
-    let mut request = client.post(&opts.webhook).form(&form);
-    for (name, value) in headers {
+    let hook = wire::webhook_request(&opts.provider, &opts.webhook, &opts.call_sid, &opts.from, &opts.to);
+    let mut request = if hook.get { client.get(&hook.url) } else { client.post(&hook.url).form(&hook.form) };
+    for (name, value) in hook.headers {
         request = request.header(name, value);
     }
     let res = request.send().await.map_err(|e| SimError::Webhook(e.to_string()))?;
@@ -207,13 +246,20 @@ pub async fn run(opts: CallOptions) -> Result<CallReport, SimError> {
             url.query_pairs().filter(|(k, _)| k != "sample-rate").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         url.query_pairs_mut().clear().extend_pairs(pairs).append_pair("sample-rate", &rate.to_string());
     }
-    let rate = wire::rate(&opts.provider, &url);
+    let rate = wire::rate(&opts.provider, &url, &answered);
+    // The caller's audio is made at `opts.rate`: a number that streams at another rate (a
+    // Vonage or Plivo number's setting) cannot take it.
+    if let Some(wanted) = opts.rate.filter(|r| *r != rate && !matches!(opts.provider, Provider::Exotel)) {
+        return Err(SimError::Webhook(format!(
+            "the number streams at {rate} Hz, the caller's audio is at {wanted} Hz (pass --rate {rate})"
+        )));
+    }
     let config =
         tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(16 * 1024).write_buffer_size(8 * 1024);
     let (ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true)
         .await
         .map_err(|e| SimError::Stream(e.to_string()))?;
-    let mut call = Sim::new(opts, url.to_string(), rate, ws, answered.parameters);
+    let mut call = Sim::new(opts, url.to_string(), rate, ws, answered);
     call.run().await?;
     if let Some(path) = &call.opts.record {
         crate::voice::audio::write_wav(path, &call.report.agent_audio, rate).map_err(|e| SimError::Stream(e.to_string()))?;

@@ -56,14 +56,14 @@ impl Sim {
                     self.report.closed_by_server = frame.map(|f| (u16::from(f.code), f.reason.to_string()));
                     self.closed = true;
                 }
-                Ok(Some(Ok(Message::Text(t)))) => self.on_server(t.as_str()),
+                Ok(Some(Ok(m @ (Message::Text(_) | Message::Binary(_))))) => self.on_server(&m),
                 Ok(Some(Ok(_))) => {}
             }
         }
     }
 
-    fn on_server(&mut self, text: &str) {
-        let Some(frame) = super::wire::decode(&self.opts.provider, &self.stream_sid(), text) else {
+    fn on_server(&mut self, message: &Message) {
+        let Some(frame) = super::wire::decode(&self.opts.provider, &self.answered, &self.stream_sid(), message) else {
             self.report.bad_frames += 1;
             return;
         };
@@ -71,7 +71,7 @@ impl Sim {
         match frame {
             Outbound::Media { pcm: bytes } => {
                 self.report.media_frames += 1;
-                if !super::wire::chunk_ok(&self.opts.provider, bytes.len()) {
+                if !super::wire::chunk_ok(&self.opts.provider, self.rate, bytes.len()) {
                     self.report.bad_chunks += 1;
                 }
                 let samples = crate::voice::audio::bytes_to_i16(&bytes);

@@ -1,11 +1,9 @@
 //! The simulated call's state, the caller's steps, and the frames the caller sends.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use tokio_tungstenite::tungstenite::Message;
 
 use super::wire;
 use super::{CallOptions, CallReport, SimError, Step, TurnReport};
@@ -35,12 +33,13 @@ pub(super) struct Sim {
     spoke_at: chrono::DateTime<chrono::Utc>,
     /// Agent audio is mid-utterance (media since the last mark or clear).
     pub(super) mid_utterance: bool,
-    /// The answer's stream parameters, sent back in `start` (Twilio's customParameters).
-    parameters: BTreeMap<String, String>,
+    /// What the answer said about the stream: its parameters, sent back in `start` (Twilio's
+    /// customParameters, Vonage's headers), and its audio format.
+    pub(super) answered: wire::Answered,
 }
 
 impl Sim {
-    pub(super) fn new(opts: CallOptions, stream_url: String, rate: u32, ws: Ws, parameters: BTreeMap<String, String>) -> Self {
+    pub(super) fn new(opts: CallOptions, stream_url: String, rate: u32, ws: Ws, answered: wire::Answered) -> Self {
         let report = CallReport { call_sid: opts.call_sid.clone(), stream_url, rate, ..Default::default() };
         let now = Instant::now();
         Self {
@@ -60,14 +59,16 @@ impl Sim {
             closed: false,
             spoke_at: chrono::Utc::now(),
             mid_utterance: false,
-            parameters,
+            answered,
         }
     }
 
     pub(super) async fn send(&mut self, frame: Inbound) -> Result<(), SimError> {
         self.seq += 1;
-        let text = wire::encode(&self.opts.provider, &self.stream_sid(), self.seq, frame, &self.parameters);
-        self.ws.send(Message::Text(text.into())).await.map_err(|e| SimError::Stream(e.to_string()))
+        match wire::encode(&self.opts.provider, &self.answered, &self.stream_sid(), self.seq, frame) {
+            Some(message) => self.ws.send(message).await.map_err(|e| SimError::Stream(e.to_string())),
+            None => Ok(()),
+        }
     }
 
     pub(super) fn stream_sid(&self) -> String {

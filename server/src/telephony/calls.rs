@@ -178,3 +178,28 @@ async fn touch_last_used(state: &AppState, phone_id: &str, now: &str) -> Result<
     }
     Ok(())
 }
+
+/// A provider's progress callback (a call or stream status): its parameters merged into the
+/// call's, and an end recorded: `Completed`, or `Failed` with `reason` (named after the
+/// provider) when the call was still live. Other statuses change only the parameters.
+pub async fn progress(
+    state: &AppState,
+    provider: Provider,
+    v: &Verified,
+    params: &CallParams,
+    end: Option<CallStatus>,
+    reason: &str,
+) -> Result<(), AnswerError> {
+    let recorded = record(state, provider, v, params).await?;
+    let live = recorded.call.status.is_live();
+    let mut merged: std::collections::BTreeMap<String, String> = serde_json::from_str(&recorded.call.params_json).unwrap_or_default();
+    merged.extend(params.raw.clone());
+    let json = serde_json::to_string(&merged).map_err(DbError::from)?;
+    let now = state.clock.now_rfc3339();
+    db::calls::merge_params(&state.db, &recorded.call.id, &json, end, None, &now).await?;
+    if live && end == Some(CallStatus::Failed) {
+        let reason = format!("{}: {}", provider.label(), reason.chars().take(200).collect::<String>());
+        db::calls::set_status(&state.db, &recorded.call.id, CallStatus::Failed, Some(&reason), Some(&now), None).await?;
+    }
+    Ok(())
+}

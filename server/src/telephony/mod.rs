@@ -12,9 +12,12 @@ pub mod exotel;
 pub mod g711;
 pub mod params;
 pub mod peer;
+pub mod plivo;
 pub mod session;
 pub mod stream;
+pub mod token;
 pub mod twilio;
+pub mod vonage;
 pub mod xml;
 
 use axum::Router;
@@ -28,6 +31,9 @@ use crate::state::AppState;
 pub struct NumberUrls {
     /// The answer URL ("a call comes in").
     pub webhook: String,
+    /// Where the provider reports the call's progress and end: Vonage's event URL, Plivo's
+    /// hangup URL (empty for other providers).
+    pub events: String,
     /// The media stream's WebSocket URL.
     pub websocket: String,
     /// Exotel's Voicebot applet dynamic URL (empty for other providers).
@@ -53,11 +59,17 @@ pub fn urls_for(state: &AppState, provider: Provider, id: &str, secret: &str) ->
     let origin = state.settings.public_link("");
     match provider {
         Provider::Twilio => twilio::urls::urls(&origin, id),
+        Provider::Vonage => vonage::urls::urls(&origin, id),
+        Provider::Plivo => plivo::urls::urls(&origin, id),
         Provider::Exotel | Provider::Other => exotel::urls::urls(&origin, id, secret),
     }
 }
 
 /// Every provider's webhook, applet and stream routes.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(exotel::routes::router()).merge(twilio::routes::router())
+    Router::new()
+        .merge(exotel::routes::router())
+        .merge(twilio::routes::router())
+        .merge(vonage::routes::router())
+        .merge(plivo::routes::router())
 }

@@ -68,6 +68,16 @@ pub fn collect(query: &str, content_type: Option<&str>, body: &[u8]) -> Result<B
     Ok(raw)
 }
 
+/// A number as Vonage and Plivo write it (international digits without `+`, `447700900000`)
+/// in E.164 form; anything else (a `0`-prefixed Exotel number, a SIP URI) as it came.
+pub fn plus_digits(number: &str) -> String {
+    if (8..=15).contains(&number.len()) && !number.starts_with('0') && number.chars().all(|c| c.is_ascii_digit()) {
+        format!("+{number}")
+    } else {
+        number.to_string()
+    }
+}
+
 impl CallParams {
     /// Parses a request; `CallSid` is required.
     pub fn parse(query: &str, content_type: Option<&str>, body: &[u8]) -> Result<Self, ParamError> {
@@ -77,15 +87,15 @@ impl CallParams {
     /// Picks the known fields out of collected parameters.
     pub fn from_raw(raw: BTreeMap<String, String>) -> Result<Self, ParamError> {
         let get = |names: &[&str]| names.iter().find_map(|n| raw.get(*n)).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        let call_sid = get(&["CallSid", "call_sid", "callSid"]).ok_or(ParamError::MissingCallSid)?;
+        let call_sid = get(&["CallSid", "call_sid", "callSid", "CallUUID", "uuid"]).ok_or(ParamError::MissingCallSid)?;
         if call_sid.len() > 64 || !call_sid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(ParamError::BadCallSid(call_sid.chars().take(80).collect()));
         }
         Ok(Self {
-            from: get(&["From", "CallFrom"]),
-            to: get(&["To", "CallTo"]),
-            direction: get(&["Direction"]),
-            call_status: get(&["CallStatus"]),
+            from: get(&["From", "CallFrom", "from"]).map(|n| plus_digits(&n)),
+            to: get(&["To", "CallTo", "to"]).map(|n| plus_digits(&n)),
+            direction: get(&["Direction", "direction"]),
+            call_status: get(&["CallStatus", "status"]),
             digits: get(&["digits", "Digits"]).map(|d| d.trim_matches('"').to_string()).filter(|d| !d.is_empty()),
             custom_field: get(&["CustomField"]),
             call_sid,

@@ -1,5 +1,5 @@
 //! Whole calls through the simulator (`voxgate call`'s engine), acting as each provider (Exotel,
-//! Twilio) over real HTTP and WebSocket on loopback, against the real voice pipeline: Silero +
+//! Twilio, Vonage, Plivo) over real HTTP and WebSocket on loopback, against the real voice pipeline: Silero +
 //! webrtc-vad, Whisper tiny.en, the scripted agent and Piper, with the turns stored in SurrealDB.
 //! What does not depend on the provider is tested once, as a table over providers.
 
@@ -8,6 +8,7 @@ use crate::common;
 use std::time::Duration;
 
 use domain::agent::{AgentInput, ScriptRule};
+use domain::phone_number::Provider as Via;
 use server::simulator::{self, CallOptions, Step};
 
 const HOURS: &str = "We are open from nine to five, Monday to Friday.";
@@ -15,13 +16,7 @@ const SALES: &str = "Connecting you to sales.";
 const BOOKING: &str = "I can book you in for tomorrow morning at ten. Would that work for you, or would you like another day?";
 
 /// The providers a call can come through.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Via {
-    Exotel,
-    Twilio,
-}
-
-const PROVIDERS: [Via; 2] = [Via::Exotel, Via::Twilio];
+const PROVIDERS: [Via; 4] = [Via::Exotel, Via::Twilio, Via::Vonage, Via::Plivo];
 
 struct Line {
     state: server::AppState,
@@ -34,14 +29,25 @@ impl Line {
     /// A call to the line as its provider places it.
     fn call(&self, steps: Vec<Step>) -> CallOptions {
         match self.via {
-            Via::Exotel => CallOptions::new(self.webhook.clone(), steps),
             Via::Twilio => CallOptions::twilio(self.webhook.clone(), steps, common::TWILIO_SID, common::TWILIO_TOKEN),
+            Via::Vonage | Via::Plivo => server::bench::bench_call(self.via, &self.webhook, steps),
+            _ => CallOptions::new(self.webhook.clone(), steps),
         }
     }
 
     /// The stored call's key.
     fn key(&self, call_sid: &str) -> String {
-        format!("{}_{call_sid}", if self.via == Via::Twilio { "twilio" } else { "exotel" })
+        format!("{}_{call_sid}", self.protocol())
+    }
+
+    /// Whose protocol the call speaks (a number of provider `other` speaks Exotel's).
+    fn protocol(&self) -> &'static str {
+        if self.via == Via::Other { "exotel" } else { self.via.as_str() }
+    }
+
+    /// The stream's rate: the line's Vonage number streams at 16 kHz, the others at 8.
+    fn rate(&self) -> u32 {
+        server::bench::caller_rate(self.via)
     }
 }
 
@@ -62,8 +68,10 @@ async fn line_via(llm: &str, via: Via) -> Line {
     input.providers.llm = llm.into();
     let agent = server::agents::create(&state, &user.owner, input.clone()).await.unwrap();
     let number = match via {
-        Via::Exotel => common::linked_number(&state, &user.owner, &agent.id).await,
         Via::Twilio => common::twilio_number(&state, &user.owner, Some(&agent.id), "active").await,
+        Via::Vonage => common::vonage_number(&state, &user.owner, Some(&agent.id), 16_000).await,
+        Via::Plivo => common::plivo_number(&state, &user.owner, Some(&agent.id), "audio/x-mulaw;rate=8000").await,
+        _ => common::linked_number(&state, &user.owner, &agent.id).await,
     };
     // What `voxgate serve` does at start: load the models, render the greetings.
     state.voice.warm_up(&[(input, None)], true).await;
@@ -95,9 +103,9 @@ async fn a_caller_is_greeted_understood_answered_interrupted_and_said_goodbye_to
 
 async fn greeted_understood_answered_interrupted_and_said_goodbye_to(via: Via) {
     let l = line_via("scripted", via).await;
-    let question = speech(&l.state, "Hello. What are your opening hours?", 8000).await;
-    let booking = speech(&l.state, "I would like to book an appointment.", 8000).await;
-    let bye = speech(&l.state, "No thanks, goodbye.", 8000).await;
+    let question = speech(&l.state, "Hello. What are your opening hours?", l.rate()).await;
+    let booking = speech(&l.state, "I would like to book an appointment.", l.rate()).await;
+    let bye = speech(&l.state, "No thanks, goodbye.", l.rate()).await;
     let mut opts = l.call(vec![
         Step::Say { label: "hours".into(), audio: question.into() },
         Step::Dtmf("1".into()),
@@ -147,7 +155,7 @@ async fn greeted_understood_answered_interrupted_and_said_goodbye_to(via: Via) {
 
     // The recording holds what the agent said.
     let (recorded, rate) = server::voice::audio::read_wav(&dir.join("agent.wav")).unwrap();
-    assert_eq!((recorded.len(), rate), (report.agent_audio.len(), 8000));
+    assert_eq!((recorded.len(), rate), (report.agent_audio.len(), l.rate()));
     std::fs::remove_dir_all(&dir).unwrap();
 
     // Every turn is stored with its text and timings.
@@ -204,7 +212,7 @@ async fn greeted_understood_answered_interrupted_and_said_goodbye_to(via: Via) {
     // The call's record, as Call Logs and the analytics read it.
     let listed = server::calls::list(&l.state, &l.owner, &Default::default()).await.unwrap();
     assert_eq!(listed.calls.len(), 1, "{via:?}");
-    assert_eq!(listed.calls[0].provider.as_str(), if via == Via::Twilio { "twilio" } else { "exotel" });
+    assert_eq!(listed.calls[0].provider.as_str(), l.protocol());
     assert_eq!(listed.calls[0].turn_count, 9, "{via:?}");
     let figures = server::calls::analytics(&l.state, &l.owner, 1, None, None).await.unwrap();
     assert_eq!((figures.total.calls, figures.total.answered), (1, 1), "{via:?}");

@@ -7,11 +7,13 @@ use crate::common::{self, TWILIO_SID, TWILIO_TOKEN};
 use std::time::Duration;
 
 use domain::call::CallStatus;
+use domain::phone_number::Provider;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use server::AppState;
-use server::telephony::twilio::{media, signature, token};
+use server::telephony::token;
+use server::telephony::twilio::{media, signature};
 use tokio_tungstenite::tungstenite::Message;
 
 struct Line {
@@ -85,15 +87,12 @@ async fn a_signed_call_is_answered_with_a_stream_and_recorded_once() {
     let now = l.state.clock.now().timestamp();
     let t = params.get(token::PARAMETER).expect("a stream token");
     let number = server::db::phone_numbers::find_for_telephony(&l.state.db, &l.id).await.unwrap().unwrap();
-    assert_eq!(token::verify(&number.url_secret, &l.id, "CA00000000000000000000000000000001", Some(t), now), Ok(()));
+    assert_eq!(token::verify(&number.url_secret, Provider::Twilio, &l.id, "CA00000000000000000000000000000001", Some(t), now), Ok(()));
     // Twilio retries a webhook it did not hear back from: still one call.
     l.answer("CA00000000000000000000000000000001").await;
     assert_eq!(l.calls().await, 1);
     let call = server::db::calls::get_by_key(&l.state.db, "twilio_CA00000000000000000000000000000001").await.unwrap().unwrap();
-    assert_eq!(
-        (call.status, call.caller.as_deref(), call.provider),
-        (CallStatus::Ringing, Some("+14155550100"), domain::phone_number::Provider::Twilio)
-    );
+    assert_eq!((call.status, call.caller.as_deref(), call.provider), (CallStatus::Ringing, Some("+14155550100"), Provider::Twilio));
     // Every parameter Twilio sent is kept.
     let kept: Value = serde_json::from_str(&call.params_json).unwrap();
     assert_eq!(kept["AccountSid"], TWILIO_SID);
@@ -201,8 +200,8 @@ async fn a_stream_without_a_valid_token_is_closed_and_writes_nothing() {
     let now = l.state.clock.now().timestamp();
     let cases = [
         ("no token", sid, None),
-        ("another call's token", sid, Some(token::issue(&secret, &l.id, "CA00000000000000000000000000000007", now))),
-        ("an expired token", sid, Some(token::issue(&secret, &l.id, sid, now - 600))),
+        ("another call's token", sid, Some(token::issue(&secret, Provider::Twilio, &l.id, "CA00000000000000000000000000000007", now))),
+        ("an expired token", sid, Some(token::issue(&secret, Provider::Twilio, &l.id, sid, now - 600))),
         ("a forged token", "CA00000000000000000000000000000008", Some(format!("{}.00", now + 60))),
     ];
     for (what, call, t) in cases {

@@ -8,6 +8,7 @@ pub fn urls(http: &str, id: &str, secret: &str) -> NumberUrls {
     let ws = crate::telephony::ws_origin(http);
     NumberUrls {
         webhook: format!("{http}/api/telephony/webhook/{id}?key={secret}"),
+        events: String::new(),
         websocket: format!("{ws}/api/telephony/ws/{id}?key={secret}&sample-rate=8000"),
         voicebot: format!("{http}/api/telephony/exotel/voicebot/{id}?key={secret}"),
     }

@@ -5,25 +5,13 @@
 use domain::phone_number::Provider;
 
 use super::media::{self, Inbound, MediaError, Outbound};
-use super::token::{self, TokenError};
 use crate::telephony::g711;
 use crate::telephony::stream::{StreamCodec, StreamError, StreamEvent, StreamStart, WireIn, WireOut};
+use crate::telephony::token::{self, StreamAuth};
 use crate::voice::frames::{AgentFrame, CallAudio, CallerEvent, ChunkRules};
 
 /// Twilio takes audio of any length; we send whole 20 ms frames, up to 2 s at once.
 pub const CHUNK_RULES: ChunkRules = ChunkRules { multiple: 160, min: 160, max: 16_000 };
-
-/// WebSocket close code for a stream whose token is missing, wrong or expired.
-pub const BAD_TOKEN: u16 = 1008;
-
-/// What a stream must prove at `start`: a token for its call, issued for this number.
-#[derive(Debug, Clone)]
-pub struct StreamAuth {
-    pub secret: String,
-    pub phone_id: String,
-    /// Unix seconds when the socket opened (tokens are checked against it).
-    pub now: i64,
-}
 
 /// One Twilio stream.
 #[derive(Debug, Clone)]
@@ -44,12 +32,6 @@ impl From<MediaError> for StreamError {
     }
 }
 
-impl From<TokenError> for StreamError {
-    fn from(e: TokenError) -> Self {
-        StreamError { code: BAD_TOKEN, reason: e.to_string() }
-    }
-}
-
 impl StreamCodec for TwilioCodec {
     fn provider(&self) -> Provider {
         Provider::Twilio
@@ -67,8 +49,7 @@ impl StreamCodec for TwilioCodec {
             Ok(Inbound::Connected) => StreamEvent::Connected,
             Ok(Inbound::Start(mut s)) => {
                 let presented = s.custom_parameters.remove(token::PARAMETER);
-                let a = &self.auth;
-                token::verify(&a.secret, &a.phone_id, &s.call_sid, presented.as_deref(), a.now)?;
+                self.auth.check(&s.call_sid, presented.as_deref())?;
                 if s.encoding.as_deref().is_some_and(|e| e != "audio/x-mulaw") {
                     return Err(StreamError { code: 1003, reason: "only audio/x-mulaw is supported".into() });
                 }
@@ -112,7 +93,12 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn codec() -> TwilioCodec {
-        TwilioCodec::new(StreamAuth { secret: "number-secret-0123456789abcdef".into(), phone_id: "p1".into(), now: NOW })
+        TwilioCodec::new(StreamAuth {
+            provider: Provider::Twilio,
+            secret: "number-secret-0123456789abcdef".into(),
+            phone_id: "p1".into(),
+            now: NOW,
+        })
     }
 
     fn start(call_sid: &str, token: Option<String>) -> String {
@@ -134,21 +120,21 @@ mod tests {
 
     #[test]
     fn start_needs_the_calls_token() {
-        let good = token::issue("number-secret-0123456789abcdef", "p1", "CA1", NOW);
+        let good = token::issue("number-secret-0123456789abcdef", Provider::Twilio, "p1", "CA1", NOW);
         let StreamEvent::Start(s) = codec().decode(WireIn::Text(&start("CA1", Some(good.clone())))).unwrap() else { panic!("start") };
         assert_eq!((s.call_sid.as_str(), s.stream_sid.as_str()), ("CA1", "MZ1"));
         assert_eq!(s.parameters.get("agent_id").map(String::as_str), Some("a1"));
         assert!(!s.parameters.contains_key(token::PARAMETER), "the token is not kept on the call");
         for (call, token) in [("CA1", None), ("CA2", Some(good)), ("CA1", Some("1.00".to_string()))] {
             let e = codec().decode(WireIn::Text(&start(call, token))).unwrap_err();
-            assert_eq!(e.code, BAD_TOKEN, "{e}");
+            assert_eq!(e.code, token::BAD_TOKEN, "{e}");
         }
     }
 
     #[test]
     fn audio_is_mulaw_both_ways_and_every_message_names_the_stream() {
         let mut c = codec();
-        let good = token::issue("number-secret-0123456789abcdef", "p1", "CA1", NOW);
+        let good = token::issue("number-secret-0123456789abcdef", Provider::Twilio, "p1", "CA1", NOW);
         c.decode(WireIn::Text(&start("CA1", Some(good)))).unwrap();
         let media =
             media::encode_inbound("MZ1", 2, &Inbound::Media { chunk: Some(1), timestamp_ms: Some(20), ulaw: vec![0xFF, 0x80, 0x00] });

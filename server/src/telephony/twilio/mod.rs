@@ -1,6 +1,6 @@
 //! Twilio: the voice webhook we answer with TwiML ([`answer`]), its signature ([`signature`]),
 //! the Media Stream (the wire format in [`media`], the pipeline's side in [`codec`]), the
-//! per-call token that authenticates the stream ([`token`]), its URLs and its HTTP routes.
+//! per-call token that authenticates the stream (crate::telephony::token), its URLs and its HTTP routes.
 //! Wire facts: shared/protocols/TWILIO.md.
 
 pub mod answer;
@@ -8,5 +8,4 @@ pub mod codec;
 pub mod media;
 pub mod routes;
 pub mod signature;
-pub mod token;
 pub mod urls;

@@ -14,15 +14,16 @@ use axum::routing::{get, post};
 use domain::call::CallStatus;
 use domain::phone_number::Provider;
 
-use super::codec::{StreamAuth, TwilioCodec};
+use super::codec::TwilioCodec;
 use super::signature::{self, Signed};
-use super::{answer, token, urls};
-use crate::db::{self, DbError, phone_numbers::NumberRow};
+use super::{answer, urls};
+use crate::db::phone_numbers::NumberRow;
 use crate::http::ApiError;
 use crate::state::AppState;
 use crate::telephony::calls::{self, AnswerError, Verified};
 use crate::telephony::params::{self, CallParams, MAX_INPUT, ParamError};
 use crate::telephony::session::{self, StreamContext};
+use crate::telephony::token::{self, StreamAuth};
 use crate::telephony::xml::not_in_service;
 
 /// Twilio's routes; bodies are capped at 64 KiB.
@@ -108,7 +109,8 @@ async fn voice(State(state): State<AppState>, call: SignedCall) -> Result<Respon
     let language = verified.language();
     let xml = if verified.active() {
         let origin = state.settings.public_link("");
-        let stream_token = token::issue(&verified.number.url_secret, &id, &params.call_sid, state.clock.now().timestamp());
+        let stream_token =
+            token::issue(&verified.number.url_secret, Provider::Twilio, &id, &params.call_sid, state.clock.now().timestamp());
         let agent_id = verified.agent.as_ref().map(|a| a.id.as_str()).unwrap_or_default();
         // The stream speaks the greeting (cached audio, within ~200 ms of `start`).
         answer::stream(
@@ -138,21 +140,9 @@ fn ending(raw: &BTreeMap<String, String>) -> Option<CallStatus> {
 #[tracing::instrument(skip_all, fields(phone_id = %call.id))]
 async fn status(State(state): State<AppState>, call: SignedCall) -> Result<Response, ApiError> {
     let SignedCall { verified, params, .. } = call;
-    let recorded = calls::record(&state, Provider::Twilio, &verified, &params).await?;
-    let live = recorded.call.status.is_live();
     let end = ending(&params.raw);
-    let mut merged: BTreeMap<String, String> = serde_json::from_str(&recorded.call.params_json).unwrap_or_default();
-    merged.extend(params.raw.clone());
-    let json = serde_json::to_string(&merged).map_err(|e| AnswerError::Db(DbError::from(e)))?;
-    let now = state.clock.now_rfc3339();
-    db::calls::merge_params(&state.db, &recorded.call.id, &json, end, None, &now).await.map_err(AnswerError::from)?;
-    if live && end == Some(CallStatus::Failed) {
-        let why = params.raw.get("StreamError").or(params.raw.get("CallStatus")).map_or("unknown", String::as_str);
-        let reason = format!("Twilio: {}", why.chars().take(200).collect::<String>());
-        db::calls::set_status(&state.db, &recorded.call.id, CallStatus::Failed, Some(&reason), Some(&now), None)
-            .await
-            .map_err(AnswerError::from)?;
-    }
+    let why = params.raw.get("StreamError").or(params.raw.get("CallStatus")).map_or("unknown", String::as_str);
+    calls::progress(&state, Provider::Twilio, &verified, &params, end, why).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -172,7 +162,12 @@ async fn stream(
     if !verified.active() {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "inactive", "this number is not in service"));
     }
-    let auth = StreamAuth { secret: verified.number.url_secret.clone(), phone_id: id, now: state.clock.now().timestamp() };
+    let auth = StreamAuth {
+        provider: Provider::Twilio,
+        secret: verified.number.url_secret.clone(),
+        phone_id: id,
+        now: state.clock.now().timestamp(),
+    };
     let ctx = StreamContext { verified, session: None };
     // Twilio's messages are 20 ms of μ-law (~300 bytes of JSON): a 64 KiB cap on a message.
     let upgrade = session::sized(upgrade, 64 * 1024);

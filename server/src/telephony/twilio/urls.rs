@@ -17,7 +17,12 @@ pub fn status(http: &str, id: &str) -> String {
 /// The URLs of number `id` under the public origin `http`.
 pub fn urls(http: &str, id: &str) -> NumberUrls {
     let ws = crate::telephony::ws_origin(http);
-    NumberUrls { webhook: voice(http, id), websocket: format!("{ws}/api/telephony/twilio/stream/{id}"), voicebot: String::new() }
+    NumberUrls {
+        webhook: voice(http, id),
+        events: String::new(),
+        websocket: format!("{ws}/api/telephony/twilio/stream/{id}"),
+        voicebot: String::new(),
+    }
 }
 
 #[cfg(test)]

@@ -174,6 +174,36 @@ pub fn start_message(sid: &str) -> tokio_tungstenite::tungstenite::Message {
 pub const TWILIO_SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub const TWILIO_TOKEN: &str = "f00dfacef00dfacef00dfacef00dface";
 
+/// A Vonage number (+442079460958) of the benchmarks' account (server::bench::VONAGE_ACCOUNT),
+/// streaming at `sample_rate`, linked to `agent_id` when given.
+pub async fn vonage_number(
+    state: &AppState,
+    owner: &server::users::Owner,
+    agent_id: Option<&str>,
+    sample_rate: u32,
+) -> domain::phone_number::PhoneNumberView {
+    let input = domain::phone_number::PhoneNumberInput {
+        linked_agent_id: agent_id.map(str::to_string),
+        ..server::bench::vonage_input(sample_rate)
+    };
+    server::numbers::create(state, owner, &input).await.expect("vonage number")
+}
+
+/// A Plivo number (+14155552671) of the benchmarks' account (server::bench::PLIVO_ACCOUNT),
+/// streaming `content_type`, linked to `agent_id` when given.
+pub async fn plivo_number(
+    state: &AppState,
+    owner: &server::users::Owner,
+    agent_id: Option<&str>,
+    content_type: &str,
+) -> domain::phone_number::PhoneNumberView {
+    let input = domain::phone_number::PhoneNumberInput {
+        linked_agent_id: agent_id.map(str::to_string),
+        ..server::bench::plivo_input(content_type)
+    };
+    server::numbers::create(state, owner, &input).await.expect("plivo number")
+}
+
 /// A Twilio number (+14155552671) of account [`TWILIO_SID`], linked to `agent_id` when given.
 pub async fn twilio_number(
     state: &AppState,

@@ -1,0 +1,221 @@
+//! The HTTP endpoints Plivo calls: the answer URL (Plivo XML), the hangup URL, the stream's
+//! status callback and the Audio Stream. Every webhook is checked against
+//! `X-Plivo-Signature-V3` before its parameters are read or anything is written; the stream
+//! proves itself at `start` with the per-call token its URL carries.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use domain::call::CallStatus;
+use domain::phone_number::{PLIVO_CONTENT_TYPES, Provider};
+
+use super::codec::PlivoCodec;
+use super::media::AudioFormat;
+use super::{answer, signature, urls};
+use crate::db::phone_numbers::NumberRow;
+use crate::http::ApiError;
+use crate::state::AppState;
+use crate::telephony::calls::{self, AnswerError, Verified};
+use crate::telephony::params::{self, CallParams, MAX_INPUT, ParamError};
+use crate::telephony::session::{self, StreamContext};
+use crate::telephony::token::{self, StreamAuth};
+use crate::telephony::xml::not_in_service;
+
+/// Plivo's routes; bodies are capped at 64 KiB.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/telephony/plivo/answer/{id}", get(answer_call).post(answer_call))
+        .route("/api/telephony/plivo/hangup/{id}", get(hangup).post(hangup))
+        .route("/api/telephony/plivo/status/{id}", get(status).post(status))
+        .route("/api/telephony/plivo/stream/{id}", get(stream))
+        .layer(DefaultBodyLimit::max(MAX_INPUT))
+}
+
+/// The number's stream format (μ-law at 8 kHz unless it says otherwise).
+fn format(number: &NumberRow) -> AudioFormat {
+    number
+        .plivo_content_type
+        .as_deref()
+        .and_then(AudioFormat::parse)
+        .or_else(|| AudioFormat::parse(PLIVO_CONTENT_TYPES[0]))
+        .unwrap_or(AudioFormat::Mulaw8000)
+}
+
+/// A request as Plivo signed it: the URL it called, its method and form, and the V3 headers.
+struct Signed<'a> {
+    method: &'a str,
+    url: &'a str,
+    form: &'a [(String, String)],
+    nonce: Option<&'a str>,
+    header: Option<&'a str>,
+}
+
+/// Whether `request` is signed with `number`'s auth token.
+fn authentic(state: &AppState, number: &NumberRow, request: &Signed<'_>) -> bool {
+    let Some(sealed) = number.plivo_auth_token_sealed.as_deref().filter(|_| number.provider == Provider::Plivo) else {
+        return false;
+    };
+    match state.secret_key().open(crate::numbers::PLIVO_TOKEN_CONTEXT, sealed) {
+        Ok(auth_token) => signature::verify(&auth_token, request.method, request.url, request.form, request.nonce, request.header),
+        Err(_) => {
+            tracing::error!(phone_id = %number.id, "cannot open the number's sealed auth token");
+            false
+        }
+    }
+}
+
+/// A webhook whose signature checked out, and the call it is about (every parameter kept). As
+/// an extractor, the check runs before the handler does anything.
+struct SignedCall {
+    id: String,
+    verified: Verified,
+    params: CallParams,
+}
+
+impl FromRequest<AppState> for SignedCall {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let Path(id) = Path::<String>::from_request_parts(&mut parts, state).await.map_err(|_| ApiError::not_found("phone number"))?;
+        let (method, uri, headers) = (parts.method.clone(), parts.uri.clone(), parts.headers.clone());
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| ApiError::new(e.status(), "body", e.body_text()))?;
+        let (verified, params) = signed(state, &id, &method, &uri, &headers, &body).await?;
+        Ok(Self { id, verified, params })
+    }
+}
+
+/// Checks the request's V3 signature against the number's auth token, then reads its call.
+async fn signed(
+    state: &AppState,
+    id: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Verified, CallParams), AnswerError> {
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    if path_and_query.len() > MAX_INPUT {
+        return Err(ParamError::MalformedBody("query (too long)").into());
+    }
+    // The URL Plivo called is our public URL (what the application is configured with) and the
+    // path and query as received.
+    let url = state.settings.public_link(path_and_query);
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let form: Vec<(String, String)> = if method == Method::POST { form_urlencoded::parse(body).into_owned().collect() } else { Vec::new() };
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let request =
+        Signed { method: method.as_str(), url: &url, form: &form, nonce: text(signature::NONCE), header: text(signature::HEADER) };
+    let verified = calls::verify(state, id, |number| authentic(state, number, &request)).await.map_err(|e| match e {
+        AnswerError::BadKey => AnswerError::BadSignature,
+        other => other,
+    })?;
+    let raw = params::collect(uri.query().unwrap_or_default(), content_type, body)?;
+    Ok((verified, CallParams::from_raw(raw)?))
+}
+
+/// The answer URL: records the call and answers Plivo XML whose bidirectional `<Stream>`
+/// connects it to our WebSocket (or, for an inactive number, says so and hangs up).
+#[tracing::instrument(skip_all, fields(phone_id = %call.id))]
+async fn answer_call(State(state): State<AppState>, call: SignedCall) -> Result<Response, ApiError> {
+    let SignedCall { id, verified, params } = call;
+    calls::record(&state, Provider::Plivo, &verified, &params).await?;
+    let language = verified.language();
+    let xml = if verified.active() {
+        let origin = state.settings.public_link("");
+        let stream_token = token::issue(&verified.number.url_secret, Provider::Plivo, &id, &params.call_sid, state.clock.now().timestamp());
+        // Plivo keeps the stream URL's query: the token travels there.
+        let ws = format!("{}?{}={stream_token}", urls::urls(&origin, &id).websocket, token::PARAMETER);
+        answer::stream(&ws, format(&verified.number).content_type(), &urls::status(&origin, &id))
+    } else {
+        answer::speak_and_hang_up(not_in_service(language), language)
+    };
+    Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response())
+}
+
+/// What the hangup URL or a stream status says about the call's end (PLIVO.md §1, §4).
+fn ending(call_status: Option<&str>, stream_event: Option<&str>) -> Option<CallStatus> {
+    match (stream_event, call_status) {
+        (Some("DroppedStream"), _) => Some(CallStatus::Failed),
+        (Some(_), _) => None,
+        (None, Some("completed")) => Some(CallStatus::Completed),
+        (None, Some("busy" | "failed" | "timeout" | "no-answer" | "cancel")) => Some(CallStatus::Failed),
+        _ => None,
+    }
+}
+
+/// The hangup URL: the call's end (with Plivo's `HangupCause`) kept on the call.
+#[tracing::instrument(skip_all, fields(phone_id = %call.id))]
+async fn hangup(State(state): State<AppState>, call: SignedCall) -> Result<Response, ApiError> {
+    let SignedCall { verified, params, .. } = call;
+    let end = ending(params.call_status.as_deref().or(Some("completed")), None);
+    let why = params.raw.get("HangupCause").or(params.call_status.as_ref()).map_or("unknown", String::as_str);
+    calls::progress(&state, Provider::Plivo, &verified, &params, end, why).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The stream's status callback (`StartStream`, `StopStream`, `DroppedStream`,
+/// `DegradedStream`): kept on the call; a dropped stream fails it.
+#[tracing::instrument(skip_all, fields(phone_id = %call.id))]
+async fn status(State(state): State<AppState>, call: SignedCall) -> Result<Response, ApiError> {
+    let SignedCall { verified, params, .. } = call;
+    let event = params.raw.get("Event").map(String::as_str);
+    let end = ending(params.call_status.as_deref(), Some(event.unwrap_or("unknown")));
+    let why = params.raw.get("Error").map_or("stream dropped", String::as_str);
+    calls::progress(&state, Provider::Plivo, &verified, &params, end, why).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The Audio Stream. The number must be a Plivo number in service; the stream proves itself at
+/// `start` (the token in its URL, for the call `start` names), so a stream without a valid one
+/// is closed with 1008 and writes nothing.
+#[tracing::instrument(skip_all, fields(phone_id = %id))]
+async fn stream(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<std::collections::BTreeMap<String, String>>,
+    upgrade: axum::extract::WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let verified = calls::verify(&state, &id, |n| n.provider == Provider::Plivo).await.map_err(|e| match e {
+        AnswerError::BadKey => AnswerError::NotFound,
+        other => other,
+    })?;
+    if !verified.active() {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "inactive", "this number is not in service"));
+    }
+    let presented = query.get(token::PARAMETER).cloned();
+    let auth = StreamAuth {
+        provider: Provider::Plivo,
+        secret: verified.number.url_secret.clone(),
+        phone_id: id,
+        now: state.clock.now().timestamp(),
+    };
+    let codec = PlivoCodec::new(auth, presented, format(&verified.number), verified.number.plivo_auth_id.clone());
+    let ctx = StreamContext { verified, session: None };
+    // Plivo's messages are 20 ms of audio in base64 JSON (under 2 KB): a 64 KiB cap on a message.
+    let upgrade = session::sized(upgrade, 64 * 1024);
+    Ok(upgrade.on_upgrade(move |socket| session::run(state, ctx, codec, socket)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hangups_and_stream_events_end_the_call_as_plivo_says() {
+        assert_eq!(ending(Some("completed"), None), Some(CallStatus::Completed));
+        for failed in ["busy", "failed", "timeout", "no-answer"] {
+            assert_eq!(ending(Some(failed), None), Some(CallStatus::Failed), "{failed}");
+        }
+        assert_eq!(ending(Some("in-progress"), None), None);
+        assert_eq!(ending(None, Some("DroppedStream")), Some(CallStatus::Failed));
+        for kept in ["StartStream", "StopStream", "DegradedStream"] {
+            assert_eq!(ending(Some("completed"), Some(kept)), None, "{kept}");
+        }
+    }
+}
