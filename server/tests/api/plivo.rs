@@ -118,6 +118,9 @@ async fn a_signed_call_is_answered_with_a_bidirectional_stream_and_recorded_once
     assert_eq!((call.status, call.caller.as_deref(), call.provider), (CallStatus::Ringing, Some("+14155550100"), Provider::Plivo));
 }
 
+/// What a refused request was, its form and its headers.
+type Case = (&'static str, Vec<(String, String)>, Vec<(&'static str, String)>);
+
 #[tokio::test]
 async fn a_missing_or_wrong_signature_is_refused_with_403_and_writes_nothing() {
     let l = line("active", "audio/x-mulaw;rate=8000").await;
@@ -126,7 +129,7 @@ async fn a_missing_or_wrong_signature_is_refused_with_403_and_writes_nothing() {
     let mut extra = f.clone();
     extra.push(("Added".into(), "by someone else".into()));
     let good = signed(AUTH_TOKEN, &l.answer_url, &f, "111");
-    let cases: Vec<(&str, Vec<(String, String)>, Vec<(&'static str, String)>)> = vec![
+    let cases: Vec<Case> = vec![
         ("unsigned", f.clone(), vec![]),
         ("no nonce", f.clone(), vec![good[0].clone()]),
         ("another token", f.clone(), signed("AnotherPlivoToken000000000000000000000000", &l.answer_url, &f, "111").to_vec()),
