@@ -216,4 +216,21 @@ mod tests {
         assert_eq!(kinds(cli_steps(vec![said("a")], Some("12".into()), Some(said("bye")))), ["say a", "press 12", "over bye"]);
         assert_eq!(kinds(cli_steps(vec![], None, Some(said("hi")))), ["over hi"]);
     }
+
+    #[test]
+    fn each_provider_needs_the_credentials_it_signs_with() {
+        let some = |v: &str| Some(v.to_string());
+        let vonage = Credentials { api_key: some("a1b2c3d4"), signature_secret: some("s3cret"), ..Default::default() };
+        assert_eq!(provider("vonage", vonage.clone()).unwrap_err(), "--provider vonage needs --application-id (or VONAGE_APPLICATION_ID)");
+        let full = Credentials { application_id: some("aaaaaaaa-bbbb-cccc-dddd-0123456789ab"), ..vonage };
+        assert!(matches!(provider("vonage", full), Ok(Provider::Vonage { .. })));
+        // Plivo's token comes from --auth-token or PLIVO_AUTH_TOKEN (plivo_token), never blank.
+        let plivo = Credentials { auth_id: some("MA0123456789ABCDEFGH"), plivo_token: some("  "), ..Default::default() };
+        assert_eq!(provider("plivo", plivo).unwrap_err(), "--provider plivo needs --auth-token (or PLIVO_AUTH_TOKEN)");
+        assert_eq!(
+            provider("twilio", Credentials::default()).unwrap_err(),
+            "--provider twilio needs --account-sid (or TWILIO_ACCOUNT_SID)"
+        );
+        assert!(matches!(provider("exotel", Credentials::default()), Ok(Provider::Exotel)));
+    }
 }

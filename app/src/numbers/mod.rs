@@ -74,7 +74,7 @@ pub fn PhoneNumbersPage() -> impl IntoView {
     let filtering = move || !search.get().is_empty() || !status.get().is_empty();
     view! {
         <div class="flex items-start justify-between">
-            <PageHeader title="Phone Numbers" subtitle="Numbers imported from Exotel or Twilio, each answered by an agent."/>
+            <PageHeader title="Phone Numbers" subtitle="Numbers imported from Exotel, Twilio, Vonage or Plivo, each answered by an agent."/>
             <div class="flex gap-2">
                 <button class=SECONDARY data-testid="refresh-numbers" on:click=move |_| refresh.run(())>"Refresh"</button>
                 <button class=PRIMARY data-testid="import-number" on:click=move |_| editing.set(Some(None))>"Import number"</button>

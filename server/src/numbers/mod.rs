@@ -82,13 +82,8 @@ fn view(state: &AppState, r: repo::NumberRow) -> PhoneNumberView {
 async fn to_write(state: &AppState, owner: &Owner, input: &PhoneNumberInput, stored: bool) -> Result<repo::NumberWrite, DomainError> {
     let v = input.validate(stored).map_err(DomainError::Invalid)?;
     // The private key signs Vonage REST calls: it must be an RSA key, not just look like one.
-    if let Some(pem) = v.vonage.as_ref().and_then(|c| c.private_key.as_deref())
-        && jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).is_err()
-    {
-        return Err(DomainError::field(
-            "vonageConfig.privateKey",
-            "This is not an RSA private key in PEM form (Vonage's private.key file).",
-        ));
+    if let Some(pem) = v.vonage.as_ref().and_then(|c| c.private_key.as_deref()) {
+        crate::telephony::vonage::signature::check_private_key(pem).map_err(|m| DomainError::field("vonageConfig.privateKey", m))?;
     }
     if let Some(agent) = &v.linked_agent_id
         && agent_repo::get(&state.db, owner, agent).await?.is_none()

@@ -1,5 +1,5 @@
 //! Call parameters from query strings, form bodies and JSON bodies, read leniently (the names
-//! Exotel and Twilio use: `CallSid`, `From`, `To`, …; shared/protocols/EXOTEL.md §1.1). The call
+//! providers use: `CallSid`, `CallUUID`, `uuid`, `From`, `from`, `To`, …; shared/protocols/). The call
 //! intake takes this neutral shape from every provider.
 
 use std::collections::BTreeMap;
@@ -107,6 +107,20 @@ impl CallParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vonage_and_plivo_spellings_and_plus_less_numbers() {
+        let vonage = CallParams::parse("uuid=aaaa-1&from=447700900100&to=442079460958&status=answered", None, b"").unwrap();
+        assert_eq!((vonage.call_sid.as_str(), vonage.call_status.as_deref()), ("aaaa-1", Some("answered")));
+        assert_eq!((vonage.from.as_deref(), vonage.to.as_deref()), (Some("+447700900100"), Some("+442079460958")));
+        let plivo = CallParams::parse("", None, b"CallUUID=e2a1-0001&From=14155550100&To=sip%3Abot%40example.com").unwrap();
+        assert_eq!((plivo.call_sid.as_str(), plivo.from.as_deref()), ("e2a1-0001", Some("+14155550100")));
+        assert_eq!(plivo.to.as_deref(), Some("sip:bot@example.com"), "a SIP URI is kept as it came");
+        // Exotel's 0-prefixed national numbers and short codes stay as they are.
+        assert_eq!(plus_digits("09876543210"), "09876543210");
+        assert_eq!(plus_digits("1234"), "1234");
+        assert_eq!(plus_digits("+14155550100"), "+14155550100");
+    }
 
     #[test]
     fn passthru_example_from_the_docs() {
