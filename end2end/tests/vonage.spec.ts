@@ -1,11 +1,9 @@
 import { test, expect } from "@playwright/test";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { open, keepScreenshot, signUp } from "./helpers";
+import { copyUrl, expectOneCall, hoursAgent, keepScreenshot, open, signUp, voxgateCall } from "./helpers";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
-const bin = process.env.VOXGATE_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(repoRoot, "target"), "debug", "voxgate");
 const API_KEY = "a1b2c3d4";
 const API_SECRET = "VonageSecret1234";
 const APP_ID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab";
@@ -17,12 +15,7 @@ test("a Vonage number: import it, copy its URLs, take a simulated Vonage call, s
   test.setTimeout(150_000);
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   await signUp(page);
-  const base = test.info().project.use.baseURL!;
-  const agentRes = await page.request.post("/api/agents", {
-    headers: { origin: base },
-    data: { name: "Vonage desk", greeting: "Hello, this is the Vonage desk.", rules: [{ keywords: ["open", "hours"], reply: "We are open from nine to five." }] },
-  });
-  expect(agentRes.status()).toBe(201);
+  await hoursAgent(page, "Vonage desk", "Hello, this is the Vonage desk.");
 
   // Import: Vonage's own section, validated live next to each field.
   await open(page, "/numbers");
@@ -54,42 +47,19 @@ test("a Vonage number: import it, copy its URLs, take a simulated Vonage call, s
   // The card: the answer and event URLs to paste, every secret masked.
   const card = page.getByTestId("number-card");
   await expect(card.getByTestId("number-signature-secret")).toHaveText("••••beef");
-  const answer = (await card.getByTestId("webhook-url").textContent())!;
+  const answer = await copyUrl(page, card, "webhook");
   expect(answer).toMatch(/\/api\/telephony\/vonage\/answer\/[a-z0-9]+$/);
   await expect(card.getByTestId("event-url")).toHaveText(answer.replace("/answer/", "/event/"));
-  await card.getByTestId("webhook-copy").click();
-  await expect(card.getByTestId("webhook-copy")).toHaveText("Copied!");
-  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(answer);
   const html = await page.content();
   for (const secret of [API_SECRET, SIGNATURE_SECRET, "PRIVATE KEY"]) expect(html).not.toContain(secret);
   await keepScreenshot(page, "phone-numbers-card-vonage");
 
   // Vonage's side, simulated: a JWT-signed answer webhook, an NCCO, binary 16-bit audio at 16 kHz.
-  const call = spawn(bin, ["call", answer, "--provider", "vonage", "--say", "Hello, what are your opening hours?"], {
-    cwd: repoRoot,
-    env: { ...process.env, VONAGE_API_KEY: API_KEY, VONAGE_SIGNATURE_SECRET: SIGNATURE_SECRET, VONAGE_APPLICATION_ID: APP_ID },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  call.stdout.on("data", (d) => (output += d));
-  call.stderr.on("data", (d) => (output += d));
-  const code = await new Promise<number | null>((resolve) => call.on("exit", (c) => resolve(c)));
-  expect(code, output).toBe(0);
+  const output = await voxgateCall([answer, "--provider", "vonage", "--say", "Hello, what are your opening hours?"], { VONAGE_API_KEY: API_KEY, VONAGE_SIGNATURE_SECRET: SIGNATURE_SECRET, VONAGE_APPLICATION_ID: APP_ID });
   expect(output).toMatch(/\(16000 Hz\)/);
-  expect(output).toMatch(/greeting\s+first audio \d+ ms after start/);
   expect(output).toMatch(/\(0 off-size/);
 
-  await open(page, "/calls");
-  const row = page.getByTestId("call-row");
-  await expect(row).toHaveCount(1);
-  await expect(row.getByTestId("call-caller")).toHaveText("+447700900100");
-  await expect(row.getByTestId("call-status")).toHaveText("completed");
-  await row.click();
-  const detail = page.getByTestId("call-detail");
-  await expect(detail.getByTestId("detail-provider")).toHaveText("Vonage");
-  await expect(detail.getByTestId("conversation")).toContainText("Hello, this is the Vonage desk.");
-  await expect(detail.getByTestId("conversation")).toContainText("We are open from nine to five.");
-  await keepScreenshot(page, "call-logs-vonage");
+  await expectOneCall(page, "+447700900100", "Vonage", "Hello, this is the Vonage desk.", "call-logs-vonage");
 
   await open(page, "/setup");
   await expect(page.getByTestId("guide-vonage")).toContainText("signed webhooks");

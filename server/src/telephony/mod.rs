@@ -14,6 +14,7 @@ pub mod params;
 pub mod peer;
 pub mod plivo;
 pub mod session;
+pub mod signed;
 pub mod stream;
 pub mod token;
 pub mod twilio;

@@ -5,11 +5,9 @@
 
 use crate::common;
 
-use std::time::Duration;
-
 use domain::call::CallStatus;
 use domain::phone_number::Provider;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use server::AppState;
@@ -177,16 +175,7 @@ async fn stream_with(l: &Line, call_id: &str, stream_token: Option<String>, acco
         extra_headers: None,
     };
     ws.send(Message::text(media::encode_inbound(1, &media::Inbound::Start(start)))).await.unwrap();
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
-        while let Some(Ok(m)) = ws.next().await {
-            if let Message::Close(f) = m {
-                return f.map(|f| (u16::from(f.code), f.reason.to_string()));
-            }
-        }
-        None
-    })
-    .await;
-    closed.ok().flatten()
+    common::close_of(&mut ws).await
 }
 
 #[tokio::test]

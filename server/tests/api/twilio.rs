@@ -4,11 +4,9 @@
 
 use crate::common::{self, TWILIO_SID, TWILIO_TOKEN};
 
-use std::time::Duration;
-
 use domain::call::CallStatus;
 use domain::phone_number::Provider;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use server::AppState;
@@ -179,16 +177,7 @@ async fn stream_with(l: &Line, call_sid: &str, stream_token: Option<String>) -> 
     };
     ws.send(Message::text(media::encode_inbound("MZ1", 0, &media::Inbound::Connected))).await.unwrap();
     ws.send(Message::text(media::encode_inbound("MZ1", 1, &media::Inbound::Start(start)))).await.unwrap();
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
-        while let Some(Ok(m)) = ws.next().await {
-            if let Message::Close(f) = m {
-                return f.map(|f| (u16::from(f.code), f.reason.to_string()));
-            }
-        }
-        None
-    })
-    .await;
-    closed.ok().flatten()
+    common::close_of(&mut ws).await
 }
 
 #[tokio::test]

@@ -4,9 +4,8 @@
 //! proves itself at `start` with the per-call token its URL carries.
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::call::CallStatus;
@@ -17,10 +16,12 @@ use super::media::AudioFormat;
 use super::{answer, signature, urls};
 use crate::db::phone_numbers::NumberRow;
 use crate::http::ApiError;
+use crate::numbers::PLIVO_TOKEN_CONTEXT;
 use crate::state::AppState;
-use crate::telephony::calls::{self, AnswerError, Verified};
-use crate::telephony::params::{self, CallParams, MAX_INPUT, ParamError};
+use crate::telephony::calls;
+use crate::telephony::params::MAX_INPUT;
 use crate::telephony::session::{self, StreamContext};
+use crate::telephony::signed::{self, Webhook, WebhookCheck};
 use crate::telephony::token::{self, StreamAuth};
 use crate::telephony::xml::not_in_service;
 
@@ -44,86 +45,31 @@ fn format(number: &NumberRow) -> AudioFormat {
         .unwrap_or(AudioFormat::Mulaw8000)
 }
 
-/// A request as Plivo signed it: the URL it called, its method and form, and the V3 headers.
-struct Signed<'a> {
-    method: &'a str,
-    url: &'a str,
-    form: &'a [(String, String)],
-    nonce: Option<&'a str>,
-    header: Option<&'a str>,
-}
+/// Plivo's check: `X-Plivo-Signature-V3` with the number's auth token and the request's nonce,
+/// over the URL it called and every parameter it sent.
+pub struct PlivoCheck;
 
-/// Whether `request` is signed with `number`'s auth token.
-fn authentic(state: &AppState, number: &NumberRow, request: &Signed<'_>) -> bool {
-    let Some(sealed) = number.plivo_auth_token_sealed.as_deref().filter(|_| number.provider == Provider::Plivo) else {
-        return false;
-    };
-    match state.secret_key().open(crate::numbers::PLIVO_TOKEN_CONTEXT, sealed) {
-        Ok(auth_token) => signature::verify(&auth_token, request.method, request.url, request.form, request.nonce, request.header),
-        Err(_) => {
-            tracing::error!(phone_id = %number.id, "cannot open the number's sealed auth token");
-            false
+impl WebhookCheck for PlivoCheck {
+    fn authentic(state: &AppState, number: &NumberRow, w: &Webhook) -> bool {
+        if number.provider != Provider::Plivo {
+            return false;
         }
+        let Some(auth_token) = signed::open_key(state, number, number.plivo_auth_token_sealed.as_deref(), PLIVO_TOKEN_CONTEXT) else {
+            return false;
+        };
+        let form = if w.method == Method::POST { w.form() } else { Vec::new() };
+        let url = w.public_url(state);
+        signature::verify(&auth_token, w.method.as_str(), &url, &form, w.header(signature::NONCE), w.header(signature::HEADER))
     }
 }
 
-/// A webhook whose signature checked out, and the call it is about (every parameter kept). As
-/// an extractor, the check runs before the handler does anything.
-struct SignedCall {
-    id: String,
-    verified: Verified,
-    params: CallParams,
-}
-
-impl FromRequest<AppState> for SignedCall {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let (mut parts, body) = req.into_parts();
-        let Path(id) = Path::<String>::from_request_parts(&mut parts, state).await.map_err(|_| ApiError::not_found("phone number"))?;
-        let (method, uri, headers) = (parts.method.clone(), parts.uri.clone(), parts.headers.clone());
-        let body = Bytes::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(|e| ApiError::new(e.status(), "body", e.body_text()))?;
-        let (verified, params) = signed(state, &id, &method, &uri, &headers, &body).await?;
-        Ok(Self { id, verified, params })
-    }
-}
-
-/// Checks the request's V3 signature against the number's auth token, then reads its call.
-async fn signed(
-    state: &AppState,
-    id: &str,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<(Verified, CallParams), AnswerError> {
-    let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    if path_and_query.len() > MAX_INPUT {
-        return Err(ParamError::MalformedBody("query (too long)").into());
-    }
-    // The URL Plivo called is our public URL (what the application is configured with) and the
-    // path and query as received.
-    let url = state.settings.public_link(path_and_query);
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let form: Vec<(String, String)> = if method == Method::POST { form_urlencoded::parse(body).into_owned().collect() } else { Vec::new() };
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let request =
-        Signed { method: method.as_str(), url: &url, form: &form, nonce: text(signature::NONCE), header: text(signature::HEADER) };
-    let verified = calls::verify(state, id, |number| authentic(state, number, &request)).await.map_err(|e| match e {
-        AnswerError::BadKey => AnswerError::BadSignature,
-        other => other,
-    })?;
-    let raw = params::collect(uri.query().unwrap_or_default(), content_type, body)?;
-    Ok((verified, CallParams::from_raw(raw)?))
-}
+type SignedCall = signed::SignedCall<PlivoCheck>;
 
 /// The answer URL: records the call and answers Plivo XML whose bidirectional `<Stream>`
 /// connects it to our WebSocket (or, for an inactive number, says so and hangs up).
 #[tracing::instrument(skip_all, fields(phone_id = %call.id))]
 async fn answer_call(State(state): State<AppState>, call: SignedCall) -> Result<Response, ApiError> {
-    let SignedCall { id, verified, params } = call;
+    let SignedCall { id, verified, params, .. } = call;
     calls::record(&state, Provider::Plivo, &verified, &params).await?;
     let language = verified.language();
     let xml = if verified.active() {
@@ -181,13 +127,7 @@ async fn stream(
     Query(query): Query<std::collections::BTreeMap<String, String>>,
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let verified = calls::verify(&state, &id, |n| n.provider == Provider::Plivo).await.map_err(|e| match e {
-        AnswerError::BadKey => AnswerError::NotFound,
-        other => other,
-    })?;
-    if !verified.active() {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "inactive", "this number is not in service"));
-    }
+    let verified = signed::stream_number(&state, &id, Provider::Plivo).await?;
     let presented = query.get(token::PARAMETER).cloned();
     let auth = StreamAuth {
         provider: Provider::Plivo,

@@ -6,9 +6,8 @@
 use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::call::CallStatus;
@@ -19,10 +18,12 @@ use super::signature::{self, Signed};
 use super::{answer, urls};
 use crate::db::phone_numbers::NumberRow;
 use crate::http::ApiError;
+use crate::numbers::TWILIO_TOKEN_CONTEXT;
 use crate::state::AppState;
 use crate::telephony::calls::{self, AnswerError, Verified};
-use crate::telephony::params::{self, CallParams, MAX_INPUT, ParamError};
+use crate::telephony::params::MAX_INPUT;
 use crate::telephony::session::{self, StreamContext};
+use crate::telephony::signed::{self, Webhook, WebhookCheck};
 use crate::telephony::token::{self, StreamAuth};
 use crate::telephony::xml::not_in_service;
 
@@ -35,76 +36,39 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_INPUT))
 }
 
-/// Whether `request` is signed with `number`'s auth token.
-fn authentic(state: &AppState, number: &NumberRow, request: &Signed<'_>) -> bool {
-    let Some(sealed) = number.twilio_auth_token_sealed.as_deref().filter(|_| number.provider == Provider::Twilio) else {
-        return false;
-    };
-    match state.secret_key().open(crate::numbers::TWILIO_TOKEN_CONTEXT, sealed) {
-        Ok(auth_token) => signature::verify(&auth_token, request),
-        Err(_) => {
-            tracing::error!(phone_id = %number.id, "cannot open the number's sealed auth token");
-            false
+/// Twilio's check: `X-Twilio-Signature` with the number's auth token, over the URL it called and
+/// every parameter it sent (or, for a JSON body, its `bodySHA256`).
+pub struct TwilioCheck;
+
+impl WebhookCheck for TwilioCheck {
+    fn authentic(state: &AppState, number: &NumberRow, w: &Webhook) -> bool {
+        if number.provider != Provider::Twilio {
+            return false;
         }
+        let Some(auth_token) = signed::open_key(state, number, number.twilio_auth_token_sealed.as_deref(), TWILIO_TOKEN_CONTEXT) else {
+            return false;
+        };
+        let (url, form) = (w.public_url(state), w.form());
+        signature::verify(&auth_token, &Signed { url: &url, form: &form, body: &w.body, header: w.header(signature::HEADER) })
+    }
+
+    fn adjust(verified: &Verified, raw: &mut BTreeMap<String, String>) -> Result<(), AnswerError> {
+        // A signed request for another account (a subaccount's number moved, say) is not this number's.
+        if raw.get("AccountSid").is_some_and(|a| Some(a) != verified.number.twilio_account_sid.as_ref()) {
+            tracing::warn!(phone_id = %verified.number.id, "signed request names another Twilio account");
+            return Err(AnswerError::BadSignature);
+        }
+        Ok(())
     }
 }
 
-/// A webhook whose signature checked out, and the call it is about (every parameter it carried,
-/// query and body, kept). As an extractor, the check runs before the handler does anything.
-struct SignedCall {
-    id: String,
-    verified: Verified,
-    params: CallParams,
-}
-
-impl FromRequest<AppState> for SignedCall {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let (mut parts, body) = req.into_parts();
-        let Path(id) = Path::<String>::from_request_parts(&mut parts, state).await.map_err(|_| ApiError::not_found("phone number"))?;
-        let (uri, headers) = (parts.uri.clone(), parts.headers.clone());
-        // Read under the router's body limit (413 past it).
-        let body = Bytes::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(|e| ApiError::new(e.status(), "body", e.body_text()))?;
-        let (verified, params) = signed(state, &id, &uri, &headers, &body).await?;
-        Ok(Self { id, verified, params })
-    }
-}
-
-/// Checks the request's signature against the number's auth token, then reads its call.
-async fn signed(state: &AppState, id: &str, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Result<(Verified, CallParams), AnswerError> {
-    let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    if path_and_query.len() > MAX_INPUT {
-        return Err(ParamError::MalformedBody("query (too long)").into());
-    }
-    // The URL Twilio called is our public URL (what the number is configured with) and the
-    // path and query as received.
-    let url = state.settings.public_link(path_and_query);
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let is_json = content_type.is_some_and(|c| c.contains("json"));
-    let form: Vec<(String, String)> = if is_json { Vec::new() } else { form_urlencoded::parse(body).into_owned().collect() };
-    let header = headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
-    let request = Signed { url: &url, form: &form, body, header };
-    let verified = calls::verify(state, id, |number| authentic(state, number, &request)).await.map_err(|e| match e {
-        AnswerError::BadKey => AnswerError::BadSignature,
-        other => other,
-    })?;
-    let raw = params::collect(uri.query().unwrap_or_default(), content_type, body)?;
-    // A signed request for another account (a subaccount's number moved, say) is not this number's.
-    if raw.get("AccountSid").is_some_and(|a| Some(a) != verified.number.twilio_account_sid.as_ref()) {
-        tracing::warn!(phone_id = %id, "signed request names another Twilio account");
-        return Err(AnswerError::BadSignature);
-    }
-    Ok((verified, CallParams::from_raw(raw)?))
-}
+type SignedCall = signed::SignedCall<TwilioCheck>;
 
 /// "A call comes in": records the call and answers TwiML that connects it to our stream (or,
 /// for an inactive number, says so and hangs up).
 #[tracing::instrument(skip_all, fields(phone_id = %call.id))]
 async fn voice(State(state): State<AppState>, call: SignedCall) -> Result<Response, ApiError> {
-    let SignedCall { id, verified, params } = call;
+    let SignedCall { id, verified, params, .. } = call;
     calls::record(&state, Provider::Twilio, &verified, &params).await?;
     let language = verified.language();
     let xml = if verified.active() {
@@ -155,13 +119,7 @@ async fn stream(
     Path(id): Path<String>,
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let verified = calls::verify(&state, &id, |n| n.provider == Provider::Twilio).await.map_err(|e| match e {
-        AnswerError::BadKey => AnswerError::NotFound,
-        other => other,
-    })?;
-    if !verified.active() {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "inactive", "this number is not in service"));
-    }
+    let verified = signed::stream_number(&state, &id, Provider::Twilio).await?;
     let auth = StreamAuth {
         provider: Provider::Twilio,
         secret: verified.number.url_secret.clone(),

@@ -3,9 +3,10 @@
 //! parameters are read or anything is written; the stream proves itself in its first message
 //! with the per-call token the NCCO gave it.
 
+use std::collections::BTreeMap;
+
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,10 +18,12 @@ use super::signature::{self, Expect};
 use super::{ncco, urls};
 use crate::db::phone_numbers::NumberRow;
 use crate::http::ApiError;
+use crate::numbers::VONAGE_SIGNATURE_CONTEXT;
 use crate::state::AppState;
 use crate::telephony::calls::{self, AnswerError, Verified};
-use crate::telephony::params::{self, CallParams, MAX_INPUT, ParamError};
+use crate::telephony::params::MAX_INPUT;
 use crate::telephony::session::{self, StreamContext};
+use crate::telephony::signed::{self, Webhook, WebhookCheck};
 use crate::telephony::token::{self, StreamAuth};
 use crate::telephony::xml::not_in_service;
 
@@ -38,58 +41,31 @@ fn rate(number: &NumberRow) -> u32 {
     number.vonage_sample_rate.filter(|r| VONAGE_SAMPLE_RATES.contains(r)).unwrap_or(VONAGE_SAMPLE_RATES[0])
 }
 
-/// Whether `header` is a JWT signed with `number`'s signature secret for this body and account.
-fn authentic(state: &AppState, number: &NumberRow, header: Option<&str>, body: &[u8]) -> bool {
-    let Some(sealed) = number.vonage_signature_secret_sealed.as_deref().filter(|_| number.provider == Provider::Vonage) else {
-        return false;
-    };
-    let secret = match state.secret_key().open(crate::numbers::VONAGE_SIGNATURE_CONTEXT, sealed) {
-        Ok(s) => s,
-        Err(_) => {
-            tracing::error!(phone_id = %number.id, "cannot open the number's sealed signature secret");
+/// Vonage's check: the webhook's JWT, signed with the number's signature secret, for its API
+/// key and application, over this body, issued within the last five minutes.
+pub struct VonageCheck;
+
+impl WebhookCheck for VonageCheck {
+    fn authentic(state: &AppState, number: &NumberRow, w: &Webhook) -> bool {
+        if number.provider != Provider::Vonage {
             return false;
         }
-    };
-    let expect =
-        Expect { api_key: number.vonage_api_key.clone().unwrap_or_default(), application_id: number.vonage_application_id.clone() };
-    match signature::verify(&secret, header, body, &expect, state.clock.now().timestamp()) {
-        Ok(_) => true,
-        Err(e) => {
-            tracing::warn!(phone_id = %number.id, error = %e, "Vonage webhook refused");
-            false
+        let Some(secret) = signed::open_key(state, number, number.vonage_signature_secret_sealed.as_deref(), VONAGE_SIGNATURE_CONTEXT)
+        else {
+            return false;
+        };
+        let expect =
+            Expect { api_key: number.vonage_api_key.clone().unwrap_or_default(), application_id: number.vonage_application_id.clone() };
+        match signature::verify(&secret, w.header(header::AUTHORIZATION.as_str()), &w.body, &expect, state.clock.now().timestamp()) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(phone_id = %number.id, error = %e, "Vonage webhook refused");
+                false
+            }
         }
     }
-}
 
-/// A webhook whose JWT checked out, and the call it is about. As an extractor, the check runs
-/// before the handler does anything.
-struct SignedCall {
-    id: String,
-    verified: Verified,
-    params: CallParams,
-}
-
-impl FromRequest<AppState> for SignedCall {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let (mut parts, body) = req.into_parts();
-        let Path(id) = Path::<String>::from_request_parts(&mut parts, state).await.map_err(|_| ApiError::not_found("phone number"))?;
-        let (uri, headers) = (parts.uri.clone(), parts.headers.clone());
-        let body = Bytes::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(|e| ApiError::new(e.status(), "body", e.body_text()))?;
-        let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let verified = calls::verify(state, &id, |n| authentic(state, n, authorization, &body)).await.map_err(|e| match e {
-            AnswerError::BadKey => AnswerError::BadSignature,
-            other => other,
-        })?;
-        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-        let query = uri.query().unwrap_or_default();
-        if query.len() > MAX_INPUT {
-            return Err(AnswerError::from(ParamError::MalformedBody("query (too long)")).into());
-        }
-        let mut raw = params::collect(query, content_type, &body).map_err(AnswerError::from)?;
+    fn adjust(_verified: &Verified, raw: &mut BTreeMap<String, String>) -> Result<(), AnswerError> {
         // The WebSocket leg's own events name the call it belongs to in the headers we gave it.
         let call_of_leg = raw
             .get("headers")
@@ -101,16 +77,17 @@ impl FromRequest<AppState> for SignedCall {
             // Machine-detection events carry `call_uuid`, not `uuid`.
             raw.entry("CallSid".into()).or_insert(call);
         }
-        let params = CallParams::from_raw(raw).map_err(AnswerError::from)?;
-        Ok(Self { id, verified, params })
+        Ok(())
     }
 }
+
+type SignedCall = signed::SignedCall<VonageCheck>;
 
 /// The answer URL: records the call and answers an NCCO that connects it to our WebSocket
 /// (or, for an inactive number, says so).
 #[tracing::instrument(skip_all, fields(phone_id = %call.id))]
 async fn answer(State(state): State<AppState>, call: SignedCall) -> Result<Response, ApiError> {
-    let SignedCall { id, verified, params } = call;
+    let SignedCall { id, verified, params, .. } = call;
     calls::record(&state, Provider::Vonage, &verified, &params).await?;
     let language = verified.language();
     let body = if verified.active() {
@@ -157,13 +134,7 @@ async fn stream(
     Path(id): Path<String>,
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let verified = calls::verify(&state, &id, |n| n.provider == Provider::Vonage).await.map_err(|e| match e {
-        AnswerError::BadKey => AnswerError::NotFound,
-        other => other,
-    })?;
-    if !verified.active() {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "inactive", "this number is not in service"));
-    }
+    let verified = signed::stream_number(&state, &id, Provider::Vonage).await?;
     let rate = rate(&verified.number);
     let auth = StreamAuth {
         provider: Provider::Vonage,

@@ -165,6 +165,24 @@ pub async fn place_call(state: &AppState, owner: &CurrentUser, sid: &str) {
 }
 
 /// Exotel's `start` for call `sid` at 8 kHz, as a WebSocket message.
+/// How the server closes `ws` (code, reason), read within 5 s; `None` when it does not.
+pub async fn close_of<S>(ws: &mut S) -> Option<(u16, String)>
+where
+    S: futures_util::Stream<Item = Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    use futures_util::StreamExt;
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(m)) = ws.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Close(f) = m {
+                return f.map(|f| (u16::from(f.code), f.reason.to_string()));
+            }
+        }
+        None
+    })
+    .await;
+    closed.ok().flatten()
+}
+
 pub fn start_message(sid: &str) -> tokio_tungstenite::tungstenite::Message {
     let start = serde_json::json!({"event":"start","stream_sid":"MZ1","start":{"stream_sid":"MZ1","call_sid":sid,"account_sid":"AC1","from":"+919876543210","to":"+918047491899","custom_parameters":{},"media_format":{"encoding":"audio/x-raw","sample_rate":"8000","bit_rate":"16"}}});
     tokio_tungstenite::tungstenite::Message::Text(start.to_string().into())
