@@ -74,6 +74,7 @@ pub(super) fn encode(content_type: Option<&str>, frame: Inbound, parameters: &BT
     Some(match media::encode_inbound(&message) {
         WireOut::Text(t) => Message::Text(t.into()),
         WireOut::Binary(b) => Message::Binary(b.into()),
+        WireOut::Frames(frames) => Message::Binary(frames.concat().into()),
     })
 }
 

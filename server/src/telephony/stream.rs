@@ -21,6 +21,10 @@ pub enum WireIn<'a> {
 pub enum WireOut {
     Text(String),
     Binary(Vec<u8>),
+    /// Several binary messages, in order: one chunk of the pipeline's audio for a provider that
+    /// takes one fixed-size frame per message (Vonage's 20 ms). The pipeline paces chunks, not
+    /// frames, so such a provider still gets its audio a whole chunk ahead.
+    Frames(Vec<Vec<u8>>),
 }
 
 /// What a stream's first real message says about the call.

@@ -77,11 +77,12 @@ where
             };
             match wire {
                 Wire::Frame(f) => {
-                    let message = match codec.encode(&f) {
-                        WireOut::Text(t) => Message::Text(t.into()),
-                        WireOut::Binary(b) => Message::Binary(b.into()),
+                    let sent = match codec.encode(&f) {
+                        WireOut::Text(t) => sink.send(Message::Text(t.into())).await,
+                        WireOut::Binary(b) => sink.send(Message::Binary(b.into())).await,
+                        WireOut::Frames(frames) => send_all(&mut sink, frames).await,
                     };
-                    if sink.send(message).await.is_err() {
+                    if sent.is_err() {
                         break;
                     }
                 }
@@ -93,6 +94,14 @@ where
         }
     });
     (tx, task)
+}
+
+/// Writes `frames` as binary messages, flushing once at the end.
+async fn send_all<S: Sink<Message> + Unpin>(sink: &mut S, frames: Vec<Vec<u8>>) -> Result<(), S::Error> {
+    for frame in frames {
+        sink.feed(Message::Binary(frame.into())).await?;
+    }
+    sink.flush().await
 }
 
 async fn close<S: Sink<Message> + Unpin>(sink: &mut S, code: u16, reason: &str) -> Result<(), S::Error> {

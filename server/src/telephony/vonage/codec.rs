@@ -1,5 +1,6 @@
 //! Vonage's WebSocket as a [`StreamCodec`]: raw 16-bit PCM at the NCCO's rate both ways, in
-//! exactly one 20 ms frame per message (Vonage drops the call on any other size). The stream
+//! exactly one 20 ms frame per message (Vonage drops the call on any other size): the pipeline's
+//! chunks (whole frames, 100 ms as it paces them) go out as that many frame messages. The stream
 //! names its call only in `websocket:connected`, through the NCCO's headers: `call_uuid`, and
 //! the per-call token of [`crate::telephony::token`] under [`token::PARAMETER`], checked before
 //! the call is known to anyone. Vonage sends no stop: the socket's close ends the call.
@@ -14,10 +15,15 @@ use crate::voice::frames::{AgentFrame, CallAudio, CallerEvent, ChunkRules};
 /// The NCCO header that names the call (the PSTN leg's `uuid` from the answer webhook).
 pub const CALL_HEADER: &str = "call_uuid";
 
-/// Exactly one 20 ms frame per message at `rate`, in samples (320 at 16 kHz: 640 bytes).
+/// Samples in one 20 ms frame at `rate` (320 at 16 kHz: 640 bytes), the size of every message.
+pub fn frame_samples(rate: u32) -> usize {
+    (rate / 50).max(1) as usize
+}
+
+/// The pipeline's chunks: whole 20 ms frames, at most 2 s (each frame its own message).
 pub fn chunk_rules(rate: u32) -> ChunkRules {
-    let frame = (rate / 50).max(1) as usize;
-    ChunkRules { multiple: frame, min: frame, max: frame }
+    let frame = frame_samples(rate);
+    ChunkRules { multiple: frame, min: frame, max: frame * 100 }
 }
 
 /// One Vonage stream at the rate its NCCO asked for.
@@ -99,6 +105,9 @@ impl StreamCodec for VonageCodec {
 
     fn encode(&mut self, frame: &AgentFrame) -> WireOut {
         media::encode(&match frame {
+            AgentFrame::Audio(samples) if samples.len() > frame_samples(self.rate) => {
+                return WireOut::Frames(samples.chunks(frame_samples(self.rate)).map(crate::voice::audio::i16_to_bytes).collect());
+            }
             AgentFrame::Audio(samples) => Outbound::Audio(samples.clone()),
             AgentFrame::Mark(name) => Outbound::Notify { name: name.clone() },
             AgentFrame::Clear => Outbound::Clear,
@@ -245,14 +254,18 @@ mod tests {
             let audio = c.audio();
             assert_eq!(audio.rate, rate);
             let rules = audio.chunks;
-            // Whatever the pipeline wants to send, the only size allowed is one frame.
-            for wanted in [1, 100, bytes / 2, bytes, 16_000] {
-                assert_eq!(rules.fit(wanted), bytes / 2, "{rate} Hz, {wanted} samples wanted");
-            }
+            // The pipeline's chunks are whole frames (its 100 ms, padded utterance ends)...
+            assert_eq!(rules.fit(rate as usize / 10), rate as usize / 10);
             assert_eq!(rules.pad(1), bytes / 2);
-            assert!(rules.allows(bytes / 2) && !rules.allows(bytes / 2 - 1) && !rules.allows(bytes));
-            let WireOut::Binary(b) = c.encode(&AgentFrame::Audio(vec![0; rules.fit(5000)])) else { panic!("binary") };
-            assert_eq!(b.len(), bytes);
+            assert!(rules.allows(bytes / 2) && !rules.allows(bytes / 2 - 1) && rules.allows(bytes) && !rules.allows(bytes + 1));
+            // ...and each goes out as that many messages of exactly one frame.
+            let samples: Vec<i16> = (0..rate as i16 / 10).collect();
+            let WireOut::Frames(frames) = c.encode(&AgentFrame::Audio(samples.clone())) else { panic!("frames") };
+            assert_eq!(frames.len(), 5, "{rate} Hz");
+            assert!(frames.iter().all(|f| f.len() == bytes), "{rate} Hz");
+            assert_eq!(frames.concat(), crate::voice::audio::i16_to_bytes(&samples), "in order");
+            let WireOut::Binary(one) = c.encode(&AgentFrame::Audio(vec![0; bytes / 2])) else { panic!("binary") };
+            assert_eq!(one.len(), bytes);
         }
         assert_eq!(chunk_rules(24000).min, 480);
     }
