@@ -18,7 +18,7 @@ use crate::users::CurrentUser;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/phone-numbers", get(list).post(create).put(update_by_body).delete(remove_by_query))
-        .route("/api/phone-numbers/{id}", get(read).put(update).delete(remove))
+        .route("/api/phone-numbers/{id}", get(read).put(update).patch(update).delete(remove))
         .route("/api/phone-numbers/{id}/rotate-secret", post(rotate))
 }
 
@@ -42,33 +42,29 @@ async fn read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<S
     Ok(Json(numbers::get(&state, &user.owner, &id).await?))
 }
 
+/// PUT or PATCH: the fields sent change, a field left out keeps its value (a whole body, as the
+/// dashboard sends, changes everything it names).
 async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    JsonBody(input): JsonBody<PhoneNumberInput>,
+    JsonBody(sent): JsonBody<Value>,
 ) -> Result<Json<PhoneNumberView>, ApiError> {
-    Ok(Json(numbers::update(&state, &user.owner, &id, &input).await?))
+    Ok(Json(numbers::patch(&state, &user.owner, &id, sent).await?))
 }
 
-/// The old product's `PUT /api/phone-numbers` carries the id in the body.
-#[derive(Deserialize)]
-struct WithId {
-    #[serde(default)]
-    id: String,
-    #[serde(flatten)]
-    input: PhoneNumberInput,
-}
-
+/// The old product's `PUT /api/phone-numbers` carries the id in the body, with only the fields
+/// that change (`{id, linkedAgentId}`, `{id, status}`).
 async fn update_by_body(
     State(state): State<AppState>,
     user: CurrentUser,
-    JsonBody(body): JsonBody<WithId>,
+    JsonBody(mut sent): JsonBody<Value>,
 ) -> Result<Json<PhoneNumberView>, ApiError> {
-    if body.id.trim().is_empty() {
+    let id = sent.as_object_mut().and_then(|o| o.remove("id")).and_then(|v| v.as_str().map(|s| s.trim().to_string()));
+    let Some(id) = id.filter(|i| !i.is_empty()) else {
         return Err(ApiError::invalid("id", "send the number's id"));
-    }
-    Ok(Json(numbers::update(&state, &user.owner, body.id.trim(), &body.input).await?))
+    };
+    Ok(Json(numbers::patch(&state, &user.owner, &id, sent).await?))
 }
 
 async fn remove(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {

@@ -6,6 +6,10 @@ use domain::phone_number::{
     Provider, TwilioConfigView, VonageConfigView,
 };
 
+mod partial;
+
+pub use partial::patch;
+
 use crate::db::{self, agents as agent_repo, phone_numbers as repo};
 use crate::errors::DomainError;
 use crate::secrets::{last4, mask_last4};

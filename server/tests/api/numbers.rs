@@ -216,3 +216,66 @@ async fn listing_pages_and_filters() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     assert_eq!(e["error"]["field"], "page");
 }
+
+#[tokio::test]
+async fn the_old_products_partial_updates_change_only_what_they_send() {
+    let api = Api::new().await;
+    let (_, agent) = api.post("/api/agents", json!({ "name": "Reception", "language": "en" })).await;
+    let (s, n) = api.post("/api/phone-numbers", exotel_number("+919876543210", None)).await;
+    assert_eq!(s, StatusCode::CREATED, "{n}");
+    let id = n["id"].as_str().unwrap().to_string();
+    let token_of = |state: &server::AppState| {
+        let state = state.clone();
+        async move {
+            let sealed: Vec<String> =
+                server::db::rows(&state.db, "SELECT VALUE exotel_api_token_sealed FROM phone_number", json!({})).await.unwrap();
+            state.secret_key().open(server::numbers::API_TOKEN_CONTEXT, &sealed[0]).unwrap()
+        }
+    };
+
+    // `{id, linkedAgentId}` links an agent; nothing else changes, the secrets stay.
+    let (s, linked) = api.send(reqwest::Method::PUT, "/api/phone-numbers", Some(json!({ "id": id, "linkedAgentId": agent["id"] }))).await;
+    assert_eq!(s, StatusCode::OK, "{linked}");
+    assert_eq!(linked["linkedAgentId"], agent["id"]);
+    for kept in ["phoneNumber", "displayName", "provider", "status", "exotelConfig", "webhookUrl"] {
+        assert_eq!(linked[kept], n[kept], "{kept}");
+    }
+    assert_eq!(token_of(&api.state).await, "TOKEN-secret-9876");
+    // `{id, status}` pauses it; PATCH on the number's path renames it.
+    let (s, paused) = api.send(reqwest::Method::PUT, "/api/phone-numbers", Some(json!({ "id": id, "status": "inactive" }))).await;
+    assert_eq!((s, paused["status"].as_str(), &paused["linkedAgentId"]), (StatusCode::OK, Some("inactive"), &agent["id"]));
+    let (s, renamed) = api.send(reqwest::Method::PATCH, &format!("/api/phone-numbers/{id}"), Some(json!({ "displayName": "Sales" }))).await;
+    assert_eq!((s, renamed["displayName"].as_str(), renamed["status"].as_str()), (StatusCode::OK, Some("Sales"), Some("inactive")));
+    // One provider setting merges into the stored ones.
+    let path = format!("/api/phone-numbers/{id}");
+    let (s, app) = api.send(reqwest::Method::PUT, &path, Some(json!({ "exotelConfig": { "appId": "98765" } }))).await;
+    assert_eq!(s, StatusCode::OK, "{app}");
+    assert_eq!(
+        (app["exotelConfig"]["appId"].as_str(), app["exotelConfig"]["sid"].as_str()),
+        (Some("98765"), n["exotelConfig"]["sid"].as_str())
+    );
+    assert_eq!(token_of(&api.state).await, "TOKEN-secret-9876");
+
+    // A field sent is validated as on create, is named in the error, and changes nothing.
+    for (body, field) in [
+        (json!({ "status": "paused" }), "status"),
+        (json!({ "status": 5 }), "status"),
+        (json!({ "linkedAgentId": "nobody" }), "linkedAgentId"),
+        (json!({ "exotelConfig": { "region": "mars" } }), "exotelConfig.region"),
+        (json!({ "provider": "twilio" }), "twilioConfig"),
+        (json!(["status"]), "body"),
+    ] {
+        let (s, e) = api.send(reqwest::Method::PATCH, &path, Some(body.clone())).await;
+        assert_eq!((s, e["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some(field)), "{body}: {e}");
+    }
+    let (_, after) = api.get(&path).await;
+    assert_eq!(
+        (after["status"].as_str(), after["displayName"].as_str(), after["provider"].as_str()),
+        (Some("inactive"), Some("Sales"), Some("exotel"))
+    );
+    // No id, or another user's: nothing to change.
+    let (s, e) = api.send(reqwest::Method::PUT, "/api/phone-numbers", Some(json!({ "status": "active" }))).await;
+    assert_eq!((s, e["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("id")));
+    let (s, _) = api.send(reqwest::Method::PATCH, "/api/phone-numbers/someone-elses", Some(json!({ "status": "active" }))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
