@@ -9,6 +9,7 @@ use std::marker::PhantomData;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::{HeaderMap, Method, Uri, header};
+use domain::phone_number::Provider;
 
 use super::calls::{self, AnswerError, Verified};
 use super::params::{self, CallParams, MAX_INPUT, ParamError};
@@ -68,10 +69,19 @@ impl FromRequest<AppState> for Webhook {
     }
 }
 
-/// How a provider proves its webhooks are its own.
+/// How a provider proves its webhooks are its own: a key of the number's provider account,
+/// sealed on the number, that signs them.
 pub trait WebhookCheck: Send + Sync + 'static {
-    /// Whether `webhook` is signed with the key of `number`'s provider account.
-    fn authentic(state: &AppState, number: &NumberRow, webhook: &Webhook) -> bool;
+    /// Whose numbers this check is for; a number of another provider never passes it.
+    const PROVIDER: Provider;
+    /// The context the signing key is sealed under.
+    const KEY_CONTEXT: &'static str;
+
+    /// The number's sealed signing key.
+    fn sealed_key(number: &NumberRow) -> Option<&str>;
+
+    /// Whether `webhook` is signed with `key` for `number`.
+    fn authentic(state: &AppState, number: &NumberRow, key: &str, webhook: &Webhook) -> bool;
 
     /// Checks the parameters of a signed request against its number (Twilio: the account it
     /// names) and adds what the provider says in its own words (Vonage: which call a leg is of).
@@ -94,7 +104,12 @@ impl<C: WebhookCheck> FromRequest<AppState> for SignedCall<C> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let webhook = Webhook::from_request(req, state).await?;
-        let verified = calls::verify(state, &webhook.id, |number| C::authentic(state, number, &webhook)).await.map_err(|e| match e {
+        let authentic = |number: &NumberRow| {
+            number.provider == C::PROVIDER
+                && open_key(state, number, C::sealed_key(number), C::KEY_CONTEXT)
+                    .is_some_and(|key| C::authentic(state, number, &key, &webhook))
+        };
+        let verified = calls::verify(state, &webhook.id, authentic).await.map_err(|e| match e {
             AnswerError::BadKey => AnswerError::BadSignature,
             other => other,
         })?;
@@ -108,7 +123,7 @@ impl<C: WebhookCheck> FromRequest<AppState> for SignedCall<C> {
 
 /// Opens the provider key `sealed` of `number` (sealed under `context`), for the provider's
 /// signature check; `None` (and an error logged) when it cannot be opened.
-pub fn open_key(state: &AppState, number: &NumberRow, sealed: Option<&str>, context: &str) -> Option<String> {
+fn open_key(state: &AppState, number: &NumberRow, sealed: Option<&str>, context: &str) -> Option<String> {
     match state.secret_key().open(context, sealed?) {
         Ok(key) => Some(key),
         Err(_) => {
@@ -121,7 +136,7 @@ pub fn open_key(state: &AppState, number: &NumberRow, sealed: Option<&str>, cont
 /// The number a signed provider's stream names, for its upgrade: it must be a number of
 /// `provider` (404 otherwise) and in service (403). The stream proves itself later, with the
 /// per-call token its answer gave it.
-pub async fn stream_number(state: &AppState, id: &str, provider: domain::phone_number::Provider) -> Result<Verified, ApiError> {
+pub async fn stream_number(state: &AppState, id: &str, provider: Provider) -> Result<Verified, ApiError> {
     let verified = calls::verify(state, id, |n| n.provider == provider).await.map_err(|e| match e {
         AnswerError::BadKey => AnswerError::NotFound,
         other => other,

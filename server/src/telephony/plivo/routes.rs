@@ -50,16 +50,17 @@ fn format(number: &NumberRow) -> AudioFormat {
 pub struct PlivoCheck;
 
 impl WebhookCheck for PlivoCheck {
-    fn authentic(state: &AppState, number: &NumberRow, w: &Webhook) -> bool {
-        if number.provider != Provider::Plivo {
-            return false;
-        }
-        let Some(auth_token) = signed::open_key(state, number, number.plivo_auth_token_sealed.as_deref(), PLIVO_TOKEN_CONTEXT) else {
-            return false;
-        };
+    const PROVIDER: Provider = Provider::Plivo;
+    const KEY_CONTEXT: &'static str = PLIVO_TOKEN_CONTEXT;
+
+    fn sealed_key(number: &NumberRow) -> Option<&str> {
+        number.plivo_auth_token_sealed.as_deref()
+    }
+
+    fn authentic(state: &AppState, _number: &NumberRow, auth_token: &str, w: &Webhook) -> bool {
         let form = if w.method == Method::POST { w.form() } else { Vec::new() };
         let url = w.public_url(state);
-        signature::verify(&auth_token, w.method.as_str(), &url, &form, w.header(signature::NONCE), w.header(signature::HEADER))
+        signature::verify(auth_token, w.method.as_str(), &url, &form, w.header(signature::NONCE), w.header(signature::HEADER))
     }
 }
 

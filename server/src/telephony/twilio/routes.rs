@@ -41,15 +41,16 @@ pub fn router() -> Router<AppState> {
 pub struct TwilioCheck;
 
 impl WebhookCheck for TwilioCheck {
-    fn authentic(state: &AppState, number: &NumberRow, w: &Webhook) -> bool {
-        if number.provider != Provider::Twilio {
-            return false;
-        }
-        let Some(auth_token) = signed::open_key(state, number, number.twilio_auth_token_sealed.as_deref(), TWILIO_TOKEN_CONTEXT) else {
-            return false;
-        };
+    const PROVIDER: Provider = Provider::Twilio;
+    const KEY_CONTEXT: &'static str = TWILIO_TOKEN_CONTEXT;
+
+    fn sealed_key(number: &NumberRow) -> Option<&str> {
+        number.twilio_auth_token_sealed.as_deref()
+    }
+
+    fn authentic(state: &AppState, _number: &NumberRow, auth_token: &str, w: &Webhook) -> bool {
         let (url, form) = (w.public_url(state), w.form());
-        signature::verify(&auth_token, &Signed { url: &url, form: &form, body: &w.body, header: w.header(signature::HEADER) })
+        signature::verify(auth_token, &Signed { url: &url, form: &form, body: &w.body, header: w.header(signature::HEADER) })
     }
 
     fn adjust(verified: &Verified, raw: &mut BTreeMap<String, String>) -> Result<(), AnswerError> {

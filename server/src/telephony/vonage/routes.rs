@@ -46,17 +46,17 @@ fn rate(number: &NumberRow) -> u32 {
 pub struct VonageCheck;
 
 impl WebhookCheck for VonageCheck {
-    fn authentic(state: &AppState, number: &NumberRow, w: &Webhook) -> bool {
-        if number.provider != Provider::Vonage {
-            return false;
-        }
-        let Some(secret) = signed::open_key(state, number, number.vonage_signature_secret_sealed.as_deref(), VONAGE_SIGNATURE_CONTEXT)
-        else {
-            return false;
-        };
+    const PROVIDER: Provider = Provider::Vonage;
+    const KEY_CONTEXT: &'static str = VONAGE_SIGNATURE_CONTEXT;
+
+    fn sealed_key(number: &NumberRow) -> Option<&str> {
+        number.vonage_signature_secret_sealed.as_deref()
+    }
+
+    fn authentic(state: &AppState, number: &NumberRow, secret: &str, w: &Webhook) -> bool {
         let expect =
             Expect { api_key: number.vonage_api_key.clone().unwrap_or_default(), application_id: number.vonage_application_id.clone() };
-        match signature::verify(&secret, w.header(header::AUTHORIZATION.as_str()), &w.body, &expect, state.clock.now().timestamp()) {
+        match signature::verify(secret, w.header(header::AUTHORIZATION.as_str()), &w.body, &expect, state.clock.now().timestamp()) {
             Ok(_) => true,
             Err(e) => {
                 tracing::warn!(phone_id = %number.id, error = %e, "Vonage webhook refused");
