@@ -210,16 +210,9 @@ pub async fn insert(db: &Db, owner: &Owner, key: &str, w: &NumberWrite, url_secr
 
 /// Replaces a number's settings; false when `owner` has no such number.
 pub async fn update(db: &Db, owner: &Owner, id: &str, w: &NumberWrite, now: &str) -> Result<bool, DbError> {
-    let given = |var: &str| match var {
-        "key" => w.api_key.is_some(),
-        "token" => w.api_token.is_some(),
-        "twilio" => w.twilio_auth_token.is_some(),
-        "vonage_secret" => w.vonage.as_ref().is_some_and(|v| v.api_secret.is_some()),
-        "vonage_key" => w.vonage.as_ref().is_some_and(|v| v.private_key.is_some()),
-        "vonage_sig" => w.vonage.as_ref().is_some_and(|v| v.signature_secret.is_some()),
-        _ => w.plivo.as_ref().is_some_and(|p| p.auth_token.is_some()),
-    };
-    let mut sets = format!("{SET_FIELDS}{}", sealed_sets(given));
+    let vars = write_vars(w);
+    // A secret left empty (absent from the variables) keeps the stored one.
+    let mut sets = format!("{SET_FIELDS}{}", sealed_sets(|var| !vars[format!("{var}_sealed")].is_null()));
     // A number that moves to another provider keeps no credentials of the old one.
     for (col, _) in SEALED.iter().filter(|(col, _)| !col.starts_with(w.provider.as_str())) {
         sets.push_str(&format!(", {col}_sealed = NONE, {col}_last4 = NONE"));
@@ -227,7 +220,7 @@ pub async fn update(db: &Db, owner: &Owner, id: &str, w: &NumberWrite, now: &str
     let sql = format!(
         "UPDATE phone_number SET {sets} WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner) RETURN BEFORE"
     );
-    let before: Vec<Value> = rows(db, &sql, merge(write_vars(w), json!({ "id": id, "owner": owner.id(), "now": now }))).await?;
+    let before: Vec<Value> = rows(db, &sql, merge(vars, json!({ "id": id, "owner": owner.id(), "now": now }))).await?;
     Ok(!before.is_empty())
 }
 
