@@ -4,6 +4,7 @@
 
 mod bench;
 mod call;
+mod numbers;
 
 use std::process::ExitCode;
 
@@ -91,6 +92,32 @@ enum Command {
         #[arg(long, env = "VONAGE_APPLICATION_ID")]
         application_id: Option<String>,
     },
+    /// Import phone numbers from a CSV file into a running Voxgate (columns named after the
+    /// JSON fields: phoneNumber, provider, exotelConfig.sid, …; see docs/TELEPHONY_SETUP.md).
+    Import {
+        file: std::path::PathBuf,
+        /// API token of the account to import into.
+        #[arg(long, env = "VOXGATE_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Voxgate's base URL (default: this configuration's listen address).
+        #[arg(long)]
+        url: Option<String>,
+        /// A JSON file of settings every row takes unless it gives its own (credentials once).
+        #[arg(long)]
+        defaults: Option<std::path::PathBuf>,
+        /// Check every row and print what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Run a local provider cloud (the numbers APIs of Exotel, Twilio, Vonage and Plivo, from
+    /// shared/protocols/) with the accounts of a JSON file, for tests and demos.
+    Cloud {
+        /// A JSON array of accounts: [{"provider","id","key","secret","numbers":[{"number"}]}].
+        #[arg(long)]
+        accounts: std::path::PathBuf,
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+    },
     /// Run a benchmark and print its figures.
     Bench {
         #[command(subcommand)]
@@ -169,7 +196,7 @@ fn main() -> ExitCode {
         Command::Serve => runtime.block_on(serve(&mut settings)),
         Command::Config => {
             println!("{settings:#?}\n\nEnvironment variables:");
-            for (name, meaning) in server::config::ENV_VARS {
+            for (name, meaning) in server::config::ENV_VARS.iter().chain(server::config::providers::PROVIDER_VARS) {
                 println!("  {name:<28} {meaning}");
             }
             Ok(())
@@ -201,6 +228,11 @@ fn main() -> ExitCode {
             let args = provider.map(|provider| call::CliCall { url, say, wav, dtmf, barge_in, record, rate, token, provider });
             runtime.block_on(async { call::run(&settings, args?).await.map_err(anyhow::Error::msg) })
         }
+        Command::Import { file, token, url, defaults, dry_run } => {
+            let base = numbers::base_url(&settings, url);
+            runtime.block_on(numbers::import(&base, &token, file, defaults, dry_run))
+        }
+        Command::Cloud { accounts, listen } => runtime.block_on(numbers::cloud(listen, accounts)),
         Command::Bench { command } => {
             let dir = std::env::temp_dir().join(format!("voxgate-bench-{}", std::process::id()));
             let result = runtime.block_on(bench::run(&dir, &settings, command));

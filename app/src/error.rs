@@ -97,6 +97,8 @@ impl From<server::errors::DomainError> for AppError {
             DomainError::Invalid(errors) => Self::Fields(errors).respond(),
             DomainError::Conflict(f) => Self::Invalid { field: f.field, message: f.message }.respond_with(409),
             DomainError::NotFound(_) => Self::NotFound.respond(),
+            DomainError::ProviderBusy { message, .. } => Self::Invalid { field: "provider".to_string(), message }.respond_with(429),
+            DomainError::ProviderUnreachable(message) => Self::Invalid { field: "provider".to_string(), message }.respond_with(502),
             DomainError::Db(e) => e.into(),
         }
     }

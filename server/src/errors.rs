@@ -16,6 +16,12 @@ pub enum DomainError {
     /// Missing, or owned by someone else (404).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A provider's API asked us to wait (429, with its Retry-After in seconds).
+    #[error("{message}")]
+    ProviderBusy { message: String, retry_after: Option<u64> },
+    /// A provider's API could not be reached or answered unexpectedly (502).
+    #[error("{0}")]
+    ProviderUnreachable(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }

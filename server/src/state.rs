@@ -36,6 +36,11 @@ pub struct AppState {
     /// The one client for requests to URLs a tenant chose (agents' providers): public
     /// addresses only, besides the operator's `VOXGATE_OUTBOUND_ALLOW`.
     pub outbound: GuardedClient,
+    /// The client for providers' REST APIs (ownership checks): their public hosts, or where the
+    /// operator pointed them (VOXGATE_*_API_URL, trusted whatever the address).
+    pub provider_api: GuardedClient,
+    /// Bulk imports running in the background on this node (the dashboard's progress bar).
+    pub imports: Arc<crate::numbers::import_jobs::ImportJobs>,
     /// Open live-event streams, in all and per user (caps in crate::calls::live).
     pub live_streams: Arc<Slots>,
     /// Heard by calls and event streams when the server stops (crate::shutdown).
@@ -60,6 +65,15 @@ impl AppState {
         let node: Arc<str> = crate::node::id(&settings)?.into();
         let db = crate::db::connect(&settings).await?;
         let outbound = GuardedClient::from_settings(&settings)?;
+        let provider_api = if settings.provider_apis.overridden() {
+            let everything = vec![
+                ipnet::IpNet::new_assert(std::net::Ipv4Addr::UNSPECIFIED.into(), 0),
+                ipnet::IpNet::new_assert(std::net::Ipv6Addr::UNSPECIFIED.into(), 0),
+            ];
+            GuardedClient::new(Arc::new(crate::net::guard::GuardPolicy::new(everything)), crate::net::guard::CONNECT_TIMEOUT)?
+        } else {
+            GuardedClient::new(Arc::default(), crate::net::guard::CONNECT_TIMEOUT)?
+        };
         let options = crate::voice::engine::EngineOptions { sampled_voice: settings.sampled_voice };
         let voice = crate::voice::engine::VoiceEngine::with_options(
             crate::voice::models::ModelFiles::new(&settings.models_dir, &settings.stt_model),
@@ -77,6 +91,8 @@ impl AppState {
             last_used_writes: Arc::default(),
             voice,
             outbound,
+            provider_api,
+            imports: Arc::default(),
             live_streams: Slots::new(crate::calls::live::MAX_STREAMS, crate::calls::live::MAX_STREAMS_PER_USER),
             shutdown: crate::shutdown::Shutdown::default(),
             node,

@@ -5,10 +5,12 @@ use serde::{Deserialize, Serialize};
 use crate::call::CallStatus;
 use crate::{FieldError, check_len, choose_message};
 
+mod checks;
 mod plivo;
 mod twilio;
 mod vonage;
 
+pub use checks::{ImportProgress, ImportReport, ImportRowError, PreviewRow, VerificationView, VerifyStatus};
 pub use plivo::{PLIVO_CONTENT_TYPES, PlivoConfig, PlivoConfigInput, PlivoConfigView, check_plivo_auth_id, check_plivo_auth_token};
 pub use twilio::{TwilioConfig, TwilioConfigInput, TwilioConfigView, check_twilio_account_sid, check_twilio_auth_token};
 pub use vonage::{
@@ -374,6 +376,15 @@ pub struct PhoneNumberView {
     /// The newest call to this number.
     #[serde(default)]
     pub last_call: Option<LastCall>,
+    /// The last ownership check (none before the first).
+    #[serde(default)]
+    pub verification: Option<VerificationView>,
+    /// When the provider last confirmed the account owns the number.
+    #[serde(default)]
+    pub last_verified: Option<String>,
+    /// The credentials are the operator's defaults (never shown).
+    #[serde(default)]
+    pub credentials_from_env: bool,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -1,9 +1,9 @@
 //! One phone number as a card: status, agent, URLs to copy, actions.
 
-use domain::phone_number::{NumberStatus, PhoneNumberView, Provider};
+use domain::phone_number::{NumberStatus, PhoneNumberView, Provider, VerificationView, VerifyStatus};
 use leptos::prelude::*;
 
-use super::{DeleteNumber, RotateNumberSecret};
+use super::{DeleteNumber, RotateNumberSecret, VerifyNumber};
 use crate::form::{CopyField, SECONDARY};
 
 fn badge(status: NumberStatus) -> &'static str {
@@ -11,6 +11,53 @@ fn badge(status: NumberStatus) -> &'static str {
         NumberStatus::Active => "bg-emerald-100 text-emerald-800",
         NumberStatus::Error => "bg-red-100 text-red-800",
         NumberStatus::Inactive => "bg-slate-200 text-slate-700",
+    }
+}
+
+fn verify_badge(status: VerifyStatus) -> &'static str {
+    match status {
+        VerifyStatus::Verified => "text-emerald-700",
+        VerifyStatus::RateLimited | VerifyStatus::Unreachable | VerifyStatus::Unsupported => "text-amber-700",
+        _ => "text-red-700",
+    }
+}
+
+/// The ownership row: when the provider last confirmed the number, and the last check's outcome.
+#[component]
+fn Ownership(id: String, verification: Option<VerificationView>, last_verified: Option<String>, checkable: bool) -> impl IntoView {
+    let verify = ServerAction::<VerifyNumber>::new();
+    let shown = RwSignal::new(verification);
+    let verified_at = RwSignal::new(last_verified);
+    Effect::new(move || {
+        if let Some(Ok(n)) = verify.value().get() {
+            shown.set(n.verification);
+            verified_at.set(n.last_verified);
+        }
+    });
+    let short = |t: &str| t.replace('T', " ").chars().take(16).collect::<String>();
+    view! {
+        <dt>"Ownership"</dt>
+        <dd data-testid="number-verification">
+            {move || match shown.get() {
+                Some(v) => view! {
+                    <span class=verify_badge(v.status) data-testid="verification-status" title=v.message.clone()>{v.status.label()}</span>
+                }.into_any(),
+                None => view! { <span class="text-slate-500" data-testid="verification-status">"Not checked"</span> }.into_any(),
+            }}
+            {move || verified_at.get().map(|t| view! {
+                <span class="block text-slate-500" data-testid="last-verified">{format!("verified {}", short(&t))}</span>
+            })}
+            {checkable.then(|| view! {
+                <button class="ml-1 text-indigo-700 hover:underline" data-testid="verify-number" disabled=move || verify.pending().get()
+                    on:click=move |_| { verify.dispatch(VerifyNumber { id: id.clone() }); }>"Verify"</button>
+            })}
+        </dd>
+        <dd class="col-span-2 text-xs" data-testid="verification-message">
+            {move || match verify.value().get() {
+                Some(Err(e)) => view! { <span class="text-red-700">{e.for_field("phoneNumber").or_else(|| e.for_field("provider")).unwrap_or_else(|| e.to_string())}</span> }.into_any(),
+                _ => view! { <span class="text-slate-600">{shown.get().filter(|v| v.status != VerifyStatus::Verified || v.message.contains("application")).map(|v| v.message)}</span> }.into_any(),
+            }}
+        </dd>
     }
 }
 
@@ -64,6 +111,8 @@ pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberVie
                     <dt>"Auth token"</dt><dd class="font-mono text-slate-800" data-testid="number-auth-token">{p.auth_token}</dd>
                     <dt>"Audio"</dt><dd class="font-mono text-slate-800">{p.content_type}</dd>
                 })}
+                <Ownership id=number.id.clone() verification=number.verification.clone() last_verified=number.last_verified.clone()
+                    checkable=provider != Provider::Other/>
                 <dt>"Last call"</dt>
                 <dd class="text-slate-800" data-testid="number-last-call">
                     {match number.last_call.clone() {

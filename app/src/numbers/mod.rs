@@ -1,12 +1,16 @@
 //! Phone numbers: import a provider number, link it to an agent, copy its URLs.
 
+mod bulk;
 mod card;
 mod modal;
 mod provider_fields;
 
-use domain::phone_number::{NumberStatus, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView};
+use domain::phone_number::{
+    ImportProgress, ImportReport, NumberStatus, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::form::{INPUT, PRIMARY, SECONDARY};
@@ -43,6 +47,50 @@ pub async fn rotate_number_secret(id: String) -> Result<PhoneNumberView, AppErro
     Ok(server::numbers::rotate_secret(&state, &user.owner, &id).await?)
 }
 
+/// Asks the number's provider whether its account owns the number (the card's "Verify").
+#[server(endpoint = "numbers/verify")]
+pub async fn verify_number(id: String) -> Result<PhoneNumberView, AppError> {
+    let (state, user) = crate::ssr::signed_in().await?;
+    Ok(server::numbers::verify::verify(&state, &user.owner, &id).await?)
+}
+
+/// Credentials a bulk import gives every row (each may be empty).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BulkCredentials {
+    pub provider: String,
+    pub account: String,
+    pub key: String,
+    pub secret: String,
+}
+
+#[cfg(feature = "ssr")]
+fn bulk_options(c: &BulkCredentials, dry_run: bool) -> server::numbers::import::Options {
+    let defaults = server::numbers::import::defaults_for(&c.provider, &c.account, &c.key, &c.secret);
+    server::numbers::import::Options { defaults, dry_run }
+}
+
+/// What importing `csv` would do (nothing is written).
+#[server(endpoint = "numbers/import-preview", input = Json)]
+pub async fn preview_import(csv: String, credentials: BulkCredentials) -> Result<ImportReport, AppError> {
+    let (state, user) = crate::ssr::signed_in().await?;
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    Ok(server::numbers::import::import(&state, &user.owner, csv.as_bytes(), &bulk_options(&credentials, true), &done).await?)
+}
+
+/// Starts importing `csv` in the background.
+#[server(endpoint = "numbers/import-start", input = Json)]
+pub async fn start_import(csv: String, credentials: BulkCredentials) -> Result<ImportProgress, AppError> {
+    let (state, user) = crate::ssr::signed_in().await?;
+    Ok(server::numbers::import::spawn(&state, &user.owner, csv.into_bytes(), bulk_options(&credentials, false))?)
+}
+
+/// How far the import `job` has got.
+#[server(endpoint = "numbers/import-progress")]
+pub async fn import_progress_of(job: String) -> Result<ImportProgress, AppError> {
+    let (state, user) = crate::ssr::signed_in().await?;
+    state.imports.get(user.owner.id(), &job).ok_or(AppError::NotFound)
+}
+
 const PAGE_SIZE: u32 = 24;
 
 /// The Phone Numbers page.
@@ -65,6 +113,7 @@ pub fn PhoneNumbersPage() -> impl IntoView {
         },
     );
     let editing = RwSignal::new(None::<Option<PhoneNumberView>>);
+    let bulk = RwSignal::new(false);
     let refresh = Callback::new(move |_: ()| version.update(|v| *v += 1));
     let on_saved = Callback::new(move |_: PhoneNumberView| {
         editing.set(None);
@@ -77,6 +126,7 @@ pub fn PhoneNumbersPage() -> impl IntoView {
             <PageHeader title="Phone Numbers" subtitle="Numbers imported from Exotel, Twilio, Vonage or Plivo, each answered by an agent."/>
             <div class="flex gap-2">
                 <button class=SECONDARY data-testid="refresh-numbers" on:click=move |_| refresh.run(())>"Refresh"</button>
+                <button class=SECONDARY data-testid="bulk-import" on:click=move |_| bulk.set(true)>"Import CSV"</button>
                 <button class=PRIMARY data-testid="import-number" on:click=move |_| editing.set(Some(None))>"Import number"</button>
             </div>
         </div>
@@ -89,6 +139,7 @@ pub fn PhoneNumbersPage() -> impl IntoView {
                 {NumberStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
             </select>
         </div>
+        {move || bulk.get().then(|| view! { <bulk::BulkImportModal on_done=refresh on_close=Callback::new(move |_| bulk.set(false))/> })}
         {move || editing.get().map(|n| view! { <modal::PhoneNumberModal number=n on_saved on_close=Callback::new(move |_| editing.set(None))/> })}
         <Transition fallback=|| view! {
             <div data-testid="numbers-loading" class="grid gap-4 md:grid-cols-2 lg:grid-cols-3">

@@ -181,10 +181,14 @@ pub struct Settings {
     /// The offline voice samples its noise, as Piper means it to (not a setting: tests turn
     /// it off, so that the same text always gives the same audio and the same transcript).
     pub sampled_voice: bool,
+    /// Providers' REST API hosts (VOXGATE_*_API_URL).
+    pub provider_apis: providers::ProviderApis,
+    /// The operator's default provider credentials (used only with sign-up closed).
+    pub operator_defaults: providers::OperatorDefaults,
 }
 
 /// A password that is never printed.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Password(pub String);
 
 impl fmt::Debug for Password {
@@ -322,7 +326,11 @@ impl Settings {
             return Err(ConfigError::new("VOXGATE_LOG", format!("{log:?} is not a tracing filter: {e}")));
         }
 
+        let provider_apis = providers::apis(env)?;
+        let operator_defaults = providers::defaults(env)?;
         Ok(Self {
+            provider_apis,
+            operator_defaults,
             site,
             listen_addr,
             public_url,
@@ -356,7 +364,7 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(ConfigError::new("Leptos.toml", e.to_string())),
         };
-        let env: HashMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("VOXGATE_")).collect();
+        let env: HashMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("VOXGATE_") || providers::reads(k)).collect();
         Self::from_sources(text.as_deref(), &env)
     }
 
@@ -373,6 +381,11 @@ impl Settings {
         env.insert("VOXGATE_MODELS_DIR".to_string(), models);
         // The tests' fake providers listen on loopback.
         env.insert("VOXGATE_OUTBOUND_ALLOW".to_string(), "127.0.0.0/8,::1".to_string());
+        // No provider's cloud is reachable from tests: a closed port answers at once (ownership
+        // checks then find the provider unreachable; the tests of those checks run a local one).
+        for api in ["EXOTEL", "TWILIO", "VONAGE", "PLIVO"] {
+            env.insert(format!("VOXGATE_{api}_API_URL"), "http://127.0.0.1:1".to_string());
+        }
         let mut settings = Self::from_sources(None, &env).expect("test settings are valid");
         settings.sampled_voice = false;
         settings
@@ -399,6 +412,7 @@ fn parse_public_url(v: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+pub mod providers;
 mod vars;
 
 #[cfg(test)]

@@ -120,7 +120,7 @@ fn leptos_toml_parses_and_matches_cargo_leptos_metadata() {
 #[test]
 fn the_readme_documents_every_setting() {
     let readme = repo_file("README.md");
-    for (name, _) in ENV_VARS {
+    for (name, _) in ENV_VARS.iter().chain(providers::PROVIDER_VARS) {
         assert!(readme.contains(&format!("`{name}`")), "README's configuration table lacks {name}");
     }
 }

@@ -205,6 +205,26 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE FIELD plivo_auth_token_last4 ON phone_number TYPE option<string>;
         ",
     },
+    Migration {
+        version: 12,
+        name: "number ownership",
+        // One owner imports a number once per provider account; across owners, only a number's
+        // verified holder is unique (`claim` = verified:<provider>:<number>), so an importer
+        // without proof blocks nobody. Unverified rows hold a claim of their own.
+        sql: "
+            REMOVE INDEX phone_number_unique ON phone_number;
+            DEFINE FIELD claim ON phone_number TYPE string;
+            DEFINE FIELD verified_at ON phone_number TYPE option<datetime>;
+            DEFINE FIELD verify_status ON phone_number TYPE option<string>;
+            DEFINE FIELD verify_message ON phone_number TYPE option<string>;
+            DEFINE FIELD verify_retry_after ON phone_number TYPE option<int>;
+            DEFINE FIELD verify_checked_at ON phone_number TYPE option<datetime>;
+            DEFINE FIELD credentials_from_env ON phone_number TYPE bool DEFAULT false;
+            UPDATE phone_number SET claim = 'unverified:' + record::id(id), credentials_from_env = false;
+            DEFINE INDEX phone_number_owner_unique ON phone_number FIELDS owner, account_key, phone_number UNIQUE;
+            DEFINE INDEX phone_number_claim ON phone_number FIELDS claim UNIQUE;
+        ",
+    },
 ];
 
 const BOOTSTRAP: &str = "

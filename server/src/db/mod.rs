@@ -4,6 +4,7 @@ pub mod agents;
 pub mod calls;
 pub mod invites;
 pub mod migrations;
+pub mod number_checks;
 pub mod phone_numbers;
 pub mod system_checks;
 pub mod turns;

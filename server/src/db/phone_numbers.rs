@@ -50,6 +50,20 @@ pub struct NumberRow {
     #[serde(default)]
     pub last_call: Option<LastCallRow>,
     pub url_secret: String,
+    /// The last ownership check (crate::db::number_checks).
+    #[serde(default)]
+    pub verified_at: Option<String>,
+    #[serde(default)]
+    pub verify_status: Option<String>,
+    #[serde(default)]
+    pub verify_message: Option<String>,
+    #[serde(default)]
+    pub verify_retry_after: Option<u64>,
+    #[serde(default)]
+    pub verify_checked_at: Option<String>,
+    /// The credentials are the operator's defaults (never shown).
+    #[serde(default)]
+    pub credentials_from_env: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -76,11 +90,12 @@ macro_rules! projection {
     exotel_sid, exotel_app_id, exotel_domain, exotel_region, exotel_api_key_last4, exotel_api_token_last4,
     twilio_account_sid, twilio_auth_token_last4, vonage_api_key, vonage_application_id, vonage_sample_rate,
     vonage_api_secret_last4, vonage_private_key_last4, vonage_signature_secret_last4, plivo_auth_id, plivo_content_type,
-    plivo_auth_token_last4, linked_agent, linked_agent.name AS linked_agent_name, status, last_used, url_secret, created_at, updated_at"
+    plivo_auth_token_last4, linked_agent, linked_agent.name AS linked_agent_name, status, last_used, url_secret, created_at, updated_at,
+    verified_at, verify_status, verify_message, verify_retry_after, verify_checked_at, credentials_from_env"
     };
 }
 
-const PROJECTION: &str = projection!();
+pub(crate) const PROJECTION: &str = projection!();
 
 /// [`PROJECTION`] plus the number's newest call (through the `call_phone` index).
 const VIEW_PROJECTION: &str = concat!(
@@ -111,6 +126,8 @@ pub struct NumberWrite {
     pub linked_agent: Option<String>,
     pub status: NumberStatus,
     pub search: String,
+    /// The credentials came from the operator's defaults (`None` on an edit that sent none: unchanged).
+    pub from_env: Option<bool>,
 }
 
 /// A Vonage number's settings; `None` secrets (sealed, last 4) leave the stored ones in place.
@@ -165,7 +182,7 @@ fn write_vars(w: &NumberWrite) -> Value {
         "plivo_content_type": w.plivo.as_ref().map(|p| &p.content_type),
         "plivo_token_sealed": w.plivo.as_ref().and_then(|p| p.auth_token.as_ref()).map(|k| &k.0),
         "plivo_token_last4": w.plivo.as_ref().and_then(|p| p.auth_token.as_ref()).map(|k| &k.1),
-        "agent": w.linked_agent, "status": w.status, "search": w.search,
+        "agent": w.linked_agent, "status": w.status, "search": w.search, "from_env": w.from_env,
     })
 }
 
@@ -187,7 +204,8 @@ const SET_FIELDS: &str = "phone_number = $phone_number, display_name = $display_
     vonage_sample_rate = $vonage_sample_rate ?? NONE, plivo_auth_id = $plivo_auth_id ?? NONE,
     plivo_content_type = $plivo_content_type ?? NONE,
     linked_agent = IF $agent THEN type::record('agent', $agent) ELSE NONE END,
-    status = $status, search = $search, updated_at = <datetime>$now";
+    status = $status, search = $search, credentials_from_env = $from_env ?? credentials_from_env ?? false,
+    updated_at = <datetime>$now";
 
 fn merge(mut vars: Value, extra: Value) -> Value {
     if let (Some(v), Some(e)) = (vars.as_object_mut(), extra.as_object()) {
@@ -196,16 +214,34 @@ fn merge(mut vars: Value, extra: Value) -> Value {
     vars
 }
 
-/// Stores a new number; a number already imported for the same provider account fails on
-/// the unique index `phone_number_unique`.
-pub async fn insert(db: &Db, owner: &Owner, key: &str, w: &NumberWrite, url_secret: &str, now: &str) -> Result<(), DbError> {
+/// Stores a new number with the outcome of its first ownership check (if the provider was
+/// asked) and its claim: a number already imported by `owner` for the same provider account
+/// fails on `phone_number_owner_unique`, one verified by another owner on `phone_number_claim`.
+pub async fn insert(db: &Db, owner: &Owner, key: &str, w: &NumberWrite, new: &NewNumber<'_>, now: &str) -> Result<(), DbError> {
     let sealed = sealed_sets(|_| true);
     let sql = format!(
         "CREATE type::record('phone_number', $key) SET owner = type::record('user', $owner), {SET_FIELDS}{sealed},
-            url_secret = $url_secret, created_at = <datetime>$now RETURN NONE"
+            url_secret = $url_secret, claim = $claim, verify_status = $v_status ?? NONE, verify_message = $v_message ?? NONE,
+            verify_retry_after = $v_retry ?? NONE, verify_checked_at = IF $v_status THEN <datetime>$now ELSE NONE END,
+            verified_at = IF $v_status = 'verified' THEN <datetime>$now ELSE NONE END, created_at = <datetime>$now RETURN NONE"
     );
-    let vars = merge(write_vars(w), json!({ "key": key, "owner": owner.id(), "url_secret": url_secret, "now": now }));
+    let check = new.check;
+    let vars = merge(
+        write_vars(w),
+        json!({
+            "key": key, "owner": owner.id(), "url_secret": new.url_secret, "now": now, "claim": new.claim,
+            "v_status": check.map(|c| c.status), "v_message": check.map(|c| &c.message), "v_retry": check.and_then(|c| c.retry_after),
+        }),
+    );
     rows::<Value>(db, &sql, vars).await.map(|_| ())
+}
+
+/// What only a new number has: its URL secret, its claim and its first check.
+#[derive(Debug, Clone)]
+pub struct NewNumber<'a> {
+    pub url_secret: &'a str,
+    pub claim: &'a str,
+    pub check: Option<&'a super::number_checks::CheckRecord>,
 }
 
 /// Replaces a number's settings; false when `owner` has no such number.

@@ -13,6 +13,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Every field problem when there are several.
     pub errors: Vec<domain::FieldError>,
+    /// Seconds for a `Retry-After` header (a provider's 429 passed on).
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -33,12 +35,19 @@ struct Inner<'a> {
 impl ApiError {
     /// An error with no field.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None, errors: Vec::new() }
+        Self { status, code, message: message.into(), field: None, errors: Vec::new(), retry_after: None }
     }
 
     /// 400 for a field the client got wrong.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code: "invalid", message: message.into(), field: Some(field.into()), errors: Vec::new() }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid",
+            message: message.into(),
+            field: Some(field.into()),
+            errors: Vec::new(),
+            retry_after: None,
+        }
     }
 
     /// 404 — also used for rows owned by someone else, so existence does not leak.
@@ -67,7 +76,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Body { error: Inner { code: self.code, message: &self.message, field: self.field.as_deref(), errors: &self.errors } };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -101,9 +114,11 @@ impl From<crate::errors::DomainError> for ApiError {
                 let first = errors.first().cloned().unwrap_or_else(|| domain::FieldError::new("body", "invalid input"));
                 Self { errors, ..Self::invalid(&first.field, first.message) }
             }
-            DomainError::Conflict(f) => {
-                Self { status: StatusCode::CONFLICT, code: "conflict", message: f.message, field: Some(f.field), errors: Vec::new() }
+            DomainError::Conflict(f) => Self { field: Some(f.field), ..Self::new(StatusCode::CONFLICT, "conflict", f.message) },
+            DomainError::ProviderBusy { message, retry_after } => {
+                Self { retry_after, ..Self::new(StatusCode::TOO_MANY_REQUESTS, "provider_rate_limited", message) }
             }
+            DomainError::ProviderUnreachable(message) => Self::new(StatusCode::BAD_GATEWAY, "provider_unreachable", message),
             DomainError::NotFound(what) => Self::not_found(what),
             DomainError::Db(e) => Self::internal(e),
         }

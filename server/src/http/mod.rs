@@ -7,6 +7,7 @@ pub mod client_ip;
 pub mod error;
 pub mod headers;
 pub mod json;
+pub mod number_import;
 pub mod phone_numbers;
 pub mod tokens;
 
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(agents::router())
         .merge(calls::router())
         .merge(phone_numbers::router())
+        .merge(number_import::router())
 }
 
 #[tracing::instrument(skip_all)]

@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/phone-numbers", get(list).post(create).put(update_by_body).delete(remove_by_query))
         .route("/api/phone-numbers/{id}", get(read).put(update).patch(update).delete(remove))
         .route("/api/phone-numbers/{id}/rotate-secret", post(rotate))
+        .route("/api/phone-numbers/{id}/verify", post(verify))
 }
 
 async fn list(
@@ -92,4 +93,9 @@ async fn remove_by_query(
 
 async fn rotate(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<PhoneNumberView>, ApiError> {
     Ok(Json(numbers::rotate_secret(&state, &user.owner, &id).await?))
+}
+
+/// Asks the number's provider whether its account owns the number, and stores the outcome.
+async fn verify(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<PhoneNumberView>, ApiError> {
+    Ok(Json(numbers::verify::verify(&state, &user.owner, &id).await?))
 }

@@ -3,14 +3,19 @@
 use domain::FieldError;
 use domain::phone_number::{
     ExotelConfigView, LastCall, NumberStatus, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView, PlivoConfigView,
-    Provider, TwilioConfigView, VonageConfigView,
+    Provider, TwilioConfigView, VerifyStatus, VonageConfigView,
 };
 
-mod partial;
+pub mod csv_rows;
+mod defaults;
+pub mod import;
+pub mod import_jobs;
+pub mod partial;
+pub mod verify;
 
 pub use partial::patch;
 
-use crate::db::{self, agents as agent_repo, phone_numbers as repo};
+use crate::db::{self, agents as agent_repo, number_checks as checks, phone_numbers as repo};
 use crate::errors::DomainError;
 use crate::secrets::{last4, mask_last4};
 use crate::state::AppState;
@@ -32,8 +37,13 @@ pub fn new_url_secret() -> String {
     crate::secrets::random_string(crate::secrets::ALPHANUMERIC, 32)
 }
 
+/// What a secret of the operator's defaults shows instead of its mask.
+pub const OPERATOR_DEFAULT: &str = "operator default";
+
 fn view(state: &AppState, r: repo::NumberRow) -> PhoneNumberView {
     let u = crate::telephony::urls(state, &r);
+    let env = r.credentials_from_env;
+    let mask_last4 = |v: &str| if env { OPERATOR_DEFAULT.to_string() } else { mask_last4(v) };
     let exotel_config = (r.provider == Provider::Exotel).then(|| ExotelConfigView {
         api_key: r.exotel_api_key_last4.as_deref().map(mask_last4).unwrap_or_default(),
         api_token: r.exotel_api_token_last4.as_deref().map(mask_last4).unwrap_or_default(),
@@ -47,6 +57,7 @@ fn view(state: &AppState, r: repo::NumberRow) -> PhoneNumberView {
         auth_token: r.twilio_auth_token_last4.as_deref().map(mask_last4).unwrap_or_default(),
     });
     let masked = |last4: &Option<String>| last4.as_deref().map(mask_last4).unwrap_or_default();
+    let verification = verify::view_of(&r);
     let vonage_config = (r.provider == Provider::Vonage).then(|| VonageConfigView {
         api_key: r.vonage_api_key.clone().unwrap_or_default(),
         api_secret: masked(&r.vonage_api_secret_last4),
@@ -78,13 +89,25 @@ fn view(state: &AppState, r: repo::NumberRow) -> PhoneNumberView {
         status: r.status,
         last_used: r.last_used,
         last_call: r.last_call.map(|c| LastCall { id: c.id, caller: c.caller, status: c.status, started_at: c.started_at }),
+        verification,
+        last_verified: r.verified_at,
+        credentials_from_env: env,
         created_at: r.created_at,
         updated_at: r.updated_at,
     }
 }
 
-async fn to_write(state: &AppState, owner: &Owner, input: &PhoneNumberInput, stored: bool) -> Result<repo::NumberWrite, DomainError> {
+/// The row to write for `input` (operator defaults filled in where it may take them), and the
+/// credentials to check ownership with when it gives complete ones.
+async fn to_write(
+    state: &AppState,
+    owner: &Owner,
+    input: &PhoneNumberInput,
+    stored: bool,
+) -> Result<(repo::NumberWrite, Option<verify::Ask>), DomainError> {
+    let (input, from_env) = if stored { (input.clone(), false) } else { defaults::fill(&state.settings, input) };
     let v = input.validate(stored).map_err(DomainError::Invalid)?;
+    let ask = verify::ask_of(&v);
     // The private key signs Vonage REST calls: it must be an RSA key, not just look like one.
     if let Some(pem) = v.vonage.as_ref().and_then(|c| c.private_key.as_deref()) {
         crate::telephony::vonage::signature::check_private_key(pem).map_err(|m| DomainError::field("vonageConfig.privateKey", m))?;
@@ -106,7 +129,8 @@ async fn to_write(state: &AppState, owner: &Owner, input: &PhoneNumberInput, sto
         .or(plivo.map(|c| c.auth_id.as_str()))
         .unwrap_or("");
     let digits: String = v.phone_number.chars().filter(char::is_ascii_digit).collect();
-    Ok(repo::NumberWrite {
+    let write = repo::NumberWrite {
+        from_env: (from_env || !stored).then_some(from_env),
         account_key: format!("{}:{account}", v.provider),
         search: format!("{} {} {}", v.phone_number, digits, v.display_name.to_lowercase()),
         api_key: exotel.and_then(|e| seal(API_KEY_CONTEXT, &e.api_key)),
@@ -135,28 +159,82 @@ async fn to_write(state: &AppState, owner: &Owner, input: &PhoneNumberInput, sto
         provider: v.provider,
         linked_agent: v.linked_agent_id,
         status: v.status,
-    })
+    };
+    Ok((write, ask))
 }
 
 fn duplicate(e: db::DbError) -> DomainError {
-    if e.is_unique_violation("phone_number_unique") {
-        DomainError::Conflict(FieldError::new("phoneNumber", "This number is already imported for this provider account."))
+    if e.is_unique_violation("phone_number_owner_unique") {
+        DomainError::Conflict(FieldError::new("phoneNumber", "You have already imported this number for this provider account."))
+    } else if e.is_unique_violation("phone_number_claim") {
+        verify::held_elsewhere()
     } else {
         e.into()
     }
 }
 
-/// Imports a number for `owner`.
+/// Asks the provider (when `ask` is given): a refusing answer is an error; otherwise the outcome,
+/// to store.
+async fn first_check(
+    state: &AppState,
+    checker: &mut verify::Checker,
+    provider: Provider,
+    number: &str,
+    ask: Option<&verify::Ask>,
+) -> Result<Option<checks::CheckRecord>, DomainError> {
+    let Some(ask) = ask else { return Ok(None) };
+    let c = checker.check(state, ask, number).await;
+    match verify::refusal(provider, &c) {
+        Some(e) => Err(e),
+        None => Ok(Some(c)),
+    }
+}
+
+/// Imports a number for `owner`, after asking its provider whether the account owns it (a
+/// refusal or wrong credentials stop the import; an unreachable provider leaves it unverified).
 pub async fn create(state: &AppState, owner: &Owner, input: &PhoneNumberInput) -> Result<PhoneNumberView, DomainError> {
-    let w = to_write(state, owner, input, false).await?;
+    let id = create_with(state, owner, input, &mut verify::Checker::single()).await?;
+    get(state, owner, &id).await
+}
+
+/// [`create`], asking the provider through `checker` (a bulk import's asks each account once);
+/// returns the new number's id.
+pub async fn create_with(
+    state: &AppState,
+    owner: &Owner,
+    input: &PhoneNumberInput,
+    checker: &mut verify::Checker,
+) -> Result<String, DomainError> {
+    let (w, ask) = to_write(state, owner, input, false).await?;
+    let check = first_check(state, checker, w.provider, &w.phone_number, ask.as_ref()).await?;
     let key = db::new_key();
-    repo::insert(&state.db, owner, &key, &w, &new_url_secret(), &state.clock.now_rfc3339()).await.map_err(duplicate)?;
+    let verified = checks::verified_claim(w.provider, &w.phone_number);
+    let claim = if check.as_ref().is_some_and(|c| c.status == VerifyStatus::Verified) {
+        verified
+    } else if checks::claimed_elsewhere(&state.db, owner, &verified).await? {
+        return Err(verify::held_elsewhere());
+    } else {
+        checks::own_claim(&key)
+    };
+    let new = repo::NewNumber { url_secret: &new_url_secret(), claim: &claim, check: check.as_ref() };
+    repo::insert(&state.db, owner, &key, &w, &new, &state.clock.now_rfc3339()).await.map_err(duplicate)?;
     tracing::info!(user_id = %owner.id(), phone_id = %key, provider = %w.provider, "phone number imported");
-    get(state, owner, &key).await
+    Ok(key)
 }
 
 /// Edits `owner`'s number; the number itself cannot change, and empty credentials keep the stored ones.
 pub async fn update(state: &AppState, owner: &Owner, id: &str, input: &PhoneNumberInput) -> Result<PhoneNumberView, DomainError> {
+    update_with(state, owner, id, input, &mut verify::Checker::single()).await
+}
+
+/// [`update`], asking the provider through `checker`.
+pub async fn update_with(
+    state: &AppState,
+    owner: &Owner,
+    id: &str,
+    input: &PhoneNumberInput,
+    checker: &mut verify::Checker,
+) -> Result<PhoneNumberView, DomainError> {
     let current = repo::get(&state.db, owner, id).await?.ok_or(DomainError::NotFound("phone number"))?;
     // Stored credentials stay only on the same provider and, for Twilio, Vonage and Plivo, the
     // same account (a secret belongs to its account).
@@ -179,12 +257,22 @@ pub async fn update(state: &AppState, owner: &Owner, id: &str, input: &PhoneNumb
         && same_account
         && current.provider != Provider::Other
         && repo::has_credentials(&state.db, owner, id).await?;
-    let w = to_write(state, owner, input, stored).await?;
+    let (w, ask) = to_write(state, owner, input, stored).await?;
     if w.phone_number != current.phone_number {
         return Err(DomainError::field("phoneNumber", "The number cannot be changed; import it as a new number instead."));
     }
-    if !repo::update(&state.db, owner, id, &w, &state.clock.now_rfc3339()).await.map_err(duplicate)? {
+    // New credentials are checked as on import; kept ones keep the last check.
+    let check = first_check(state, checker, w.provider, &w.phone_number, ask.as_ref()).await?;
+    let claim = checks::verified_claim(w.provider, &w.phone_number);
+    if check.as_ref().is_some_and(|c| c.status == VerifyStatus::Verified) && checks::claimed_elsewhere(&state.db, owner, &claim).await? {
+        return Err(verify::held_elsewhere());
+    }
+    let now = state.clock.now_rfc3339();
+    if !repo::update(&state.db, owner, id, &w, &now).await.map_err(duplicate)? {
         return Err(DomainError::NotFound("phone number"));
+    }
+    if let Some(c) = check {
+        checks::record(&state.db, owner, id, &c, &claim, &now).await.map_err(duplicate)?;
     }
     get(state, owner, id).await
 }

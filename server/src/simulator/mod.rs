@@ -10,6 +10,7 @@
 //! - `wire`: the provider played: its webhook, answer and stream messages (`vonage` and
 //!   `plivo`: theirs).
 
+pub mod cloud;
 mod plivo;
 mod receive;
 mod sim;

@@ -7,6 +7,7 @@
 //! A new WebSocket provider adds its folder, an arm in [`urls_for`] and a `merge` in [`router`];
 //! nothing under `voice/` changes.
 
+pub mod accounts;
 pub mod calls;
 pub mod exotel;
 pub mod g711;

@@ -2,6 +2,7 @@
 //! stream (the wire format in [`stream`], the pipeline's side in [`codec`]), how its requests
 //! are authenticated ([`auth`]: a per-number URL key), its URLs and its HTTP routes.
 
+pub mod account;
 pub mod answer;
 pub mod auth;
 pub mod codec;

@@ -4,6 +4,7 @@
 //! pipeline's side in [`codec`]), with its URLs and HTTP routes.
 //! Wire facts: shared/protocols/PLIVO.md.
 
+pub mod account;
 pub mod answer;
 pub mod codec;
 pub mod media;

@@ -3,6 +3,7 @@
 //! per-call token that authenticates the stream (crate::telephony::token), its URLs and its HTTP routes.
 //! Wire facts: shared/protocols/TWILIO.md.
 
+pub mod account;
 pub mod answer;
 pub mod codec;
 pub mod media;

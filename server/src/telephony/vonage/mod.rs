@@ -3,6 +3,7 @@
 //! binary frames, JSON control messages: the wire format in [`media`], the pipeline's side in
 //! [`codec`]), with its URLs and HTTP routes. Wire facts: shared/protocols/VONAGE.md.
 
+pub mod account;
 pub mod codec;
 pub mod media;
 pub mod ncco;
