@@ -11,6 +11,10 @@ const dataDir = process.env.VOXGATE_E2E_DATA ?? fs.mkdtempSync(path.join(os.tmpd
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(repoRoot, "target");
 const bin = process.env.VOXGATE_BIN ?? path.join(targetDir, "debug", "voxgate");
 const baseURL = `http://127.0.0.1:${port}`;
+// The providers' numbers APIs (ownership checks) are a local provider cloud with the accounts
+// and numbers of end2end/cloud.json: the world these journeys run in.
+const cloudPort = process.env.VOXGATE_E2E_CLOUD_PORT ?? String(Number(port) + 1);
+const cloudURL = `http://127.0.0.1:${cloudPort}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -41,7 +45,15 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
+  webServer: [{
+    command: `${bin} cloud --accounts ${path.join(__dirname, "cloud.json")} --listen 127.0.0.1:${cloudPort}`,
+    cwd: repoRoot,
+    port: Number(cloudPort),
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "pipe",
+    stderr: "pipe",
+  }, {
     command: bin,
     cwd: repoRoot,
     url: `${baseURL}/healthz`,
@@ -56,6 +68,10 @@ export default defineConfig({
       VOXGATE_DATABASE_URL: `surrealkv://${path.join(dataDir, "db")}`,
       VOXGATE_MODELS_DIR: process.env.VOXGATE_MODELS_DIR ?? path.join(repoRoot, "data", "models"),
       VOXGATE_LOG: "warn",
+      VOXGATE_EXOTEL_API_URL: cloudURL,
+      VOXGATE_TWILIO_API_URL: cloudURL,
+      VOXGATE_VONAGE_API_URL: cloudURL,
+      VOXGATE_PLIVO_API_URL: cloudURL,
     },
-  },
+  }],
 });
