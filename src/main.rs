@@ -109,6 +109,19 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Check that each number of an account would answer a call now (public URL, credentials,
+    /// ownership, stream settings, agent, status), with the fix for each failure.
+    Doctor {
+        /// One number's id (default: every number).
+        #[arg(long)]
+        number: Option<String>,
+        /// API token of the account.
+        #[arg(long, env = "VOXGATE_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Voxgate's base URL (default: this configuration's listen address).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Run a local provider cloud (the numbers APIs of Exotel, Twilio, Vonage and Plivo, from
     /// shared/protocols/) with the accounts of a JSON file, for tests and demos.
     Cloud {
@@ -231,6 +244,10 @@ fn main() -> ExitCode {
         Command::Import { file, token, url, defaults, dry_run } => {
             let base = numbers::base_url(&settings, url);
             runtime.block_on(numbers::import(&base, &token, file, defaults, dry_run))
+        }
+        Command::Doctor { number, token, url } => {
+            let base = numbers::base_url(&settings, url);
+            runtime.block_on(numbers::doctor(&base, &token, number))
         }
         Command::Cloud { accounts, listen } => runtime.block_on(numbers::cloud(listen, accounts)),
         Command::Bench { command } => {

@@ -78,3 +78,43 @@ pub async fn cloud(listen: std::net::SocketAddr, accounts: PathBuf) -> anyhow::R
     server::simulator::cloud::serve(listener, cloud).await?;
     Ok(())
 }
+
+fn print_report(r: &domain::phone_number::DoctorReport) {
+    use domain::phone_number::CheckStatus;
+    println!("{} ({}): {}", r.phone_number, r.provider, if r.ok { "ready" } else { "NOT READY" });
+    for c in &r.checks {
+        let mark = match c.status {
+            CheckStatus::Pass => "ok  ",
+            CheckStatus::Warn => "warn",
+            CheckStatus::Fail => "FAIL",
+            CheckStatus::Skip => "skip",
+        };
+        println!("  [{mark}] {}: {}", c.title, c.message);
+        if !c.fix.is_empty() {
+            println!("         fix: {} (docs/TELEPHONY_SETUP.md{})", c.fix, c.guide);
+        }
+    }
+}
+
+/// Prints the checklist of one number (`--number`) or of all; fails when a check failed.
+pub async fn doctor(base: &str, token: &str, number: Option<String>) -> anyhow::Result<()> {
+    let url = match &number {
+        Some(id) => format!("{base}/api/phone-numbers/{id}/doctor"),
+        None => format!("{base}/api/doctor"),
+    };
+    let r = client()?.get(url).bearer_auth(token).send().await.with_context(|| format!("cannot reach Voxgate at {base}"))?;
+    if !r.status().is_success() {
+        return Err(failure(r).await);
+    }
+    let reports: Vec<domain::phone_number::DoctorReport> =
+        if number.is_some() { vec![r.json().await?] } else { serde_json::from_value(r.json::<Value>().await?["numbers"].take())? };
+    if reports.is_empty() {
+        println!("No phone numbers to check.");
+    }
+    reports.iter().for_each(print_report);
+    let failing = reports.iter().filter(|r| !r.ok).count();
+    if failing > 0 {
+        bail!("{failing} of {} numbers are not ready", reports.len());
+    }
+    Ok(())
+}

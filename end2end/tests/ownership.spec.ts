@@ -71,3 +71,32 @@ test("a CSV of numbers: preview, import with progress, per-row errors, and the s
   await expect(page.getByTestId("number-card")).toHaveCount(3);
   await expect(page.getByTestId("verification-status").filter({ hasText: "Verified" })).toHaveCount(2);
 });
+
+test("the provider check lists what would stop a call, with the fix and the guide's section for each", async ({ page }) => {
+  await signUp(page);
+  const created = await page.request.post("/api/phone-numbers", { data: { phoneNumber: "+918047491855", provider: "other", status: "inactive" } });
+  expect(created.status()).toBe(201);
+  await open(page, "/numbers");
+  const card = page.getByTestId("number-card");
+  await card.getByTestId("check-number").click();
+  await expect(card.getByTestId("doctor-verdict")).toHaveText("Not ready: fix the items marked ✗");
+  const check = (id: string) => card.locator(`[data-check="${id}"]`);
+  await expect(check("public_url")).toHaveAttribute("data-status", "fail");
+  await expect(check("public_url")).toContainText("no provider can reach");
+  await expect(check("number_status")).toHaveAttribute("data-status", "fail");
+  await expect(check("agent")).toHaveAttribute("data-status", "fail");
+  await expect(check("ownership")).toHaveAttribute("data-status", "skip");
+  await keepScreenshot(page, "doctor-checklist");
+
+  await page.getByTestId("check-all").click();
+  await expect(page.getByTestId("doctor-all-summary")).toHaveText("0 of 1 numbers ready for calls");
+
+  await check("public_url").getByTestId("doctor-guide").click();
+  await expect(page).toHaveURL(/\/setup#public-url$/);
+  const guide = page.getByTestId("setup-guide");
+  await expect(guide.locator("h3#public-url")).toBeVisible();
+  await expect(guide.locator("h2#exotel")).toHaveCount(1);
+  await expect(guide).toContainText(new URL(page.url()).origin);
+  await expect(guide).not.toContainText("voxgate.example.com");
+  await keepScreenshot(page, "setup-guide");
+});

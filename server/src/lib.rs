@@ -6,6 +6,7 @@ pub mod calls;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod docs;
 pub mod errors;
 pub mod http;
 pub mod net;

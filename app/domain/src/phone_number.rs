@@ -10,7 +10,9 @@ mod plivo;
 mod twilio;
 mod vonage;
 
-pub use checks::{ImportProgress, ImportReport, ImportRowError, PreviewRow, VerificationView, VerifyStatus};
+pub use checks::{
+    CheckStatus, DoctorCheck, DoctorReport, ImportProgress, ImportReport, ImportRowError, PreviewRow, VerificationView, VerifyStatus,
+};
 pub use plivo::{PLIVO_CONTENT_TYPES, PlivoConfig, PlivoConfigInput, PlivoConfigView, check_plivo_auth_id, check_plivo_auth_token};
 pub use twilio::{TwilioConfig, TwilioConfigInput, TwilioConfigView, check_twilio_account_sid, check_twilio_auth_token};
 pub use vonage::{

@@ -2,6 +2,7 @@
 
 mod bulk;
 mod card;
+pub mod doctor;
 mod modal;
 mod provider_fields;
 
@@ -130,6 +131,7 @@ pub fn PhoneNumbersPage() -> impl IntoView {
                 <button class=PRIMARY data-testid="import-number" on:click=move |_| editing.set(Some(None))>"Import number"</button>
             </div>
         </div>
+        <doctor::CheckAll/>
         <div class="mb-4 flex gap-3">
             <input type="search" placeholder="Search number or name" aria-label="Search numbers" class=format!("{INPUT} max-w-xs mt-0")
                 on:input=move |ev| { page.set(1); search.set(event_target_value(&ev)); }/>

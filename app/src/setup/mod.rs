@@ -23,6 +23,14 @@ pub async fn check_database() -> Result<DatabaseCheck, AppError> {
     Ok(DatabaseCheck { id: r.id, checked_at: r.checked_at, total: r.total, schema_version: r.schema_version })
 }
 
+/// The full setup guide (docs/TELEPHONY_SETUP.md) as HTML, with this server's public URL in its
+/// examples.
+#[server(endpoint = "system/setup-guide")]
+pub async fn setup_guide() -> Result<String, AppError> {
+    let (state, _) = crate::ssr::signed_in().await?;
+    Ok(server::docs::setup_guide_html(state.settings.public_url.as_str()))
+}
+
 /// The Setup Guide page.
 #[component]
 pub fn SetupGuidePage() -> impl IntoView {
@@ -69,6 +77,21 @@ pub fn SetupGuidePage() -> impl IntoView {
             </div>
             <DatabaseCheckCard/>
         </div>
+        <FullGuide/>
+    }
+}
+
+/// The whole guide, below the quick starts: each provider step by step, the errors, security.
+#[component]
+fn FullGuide() -> impl IntoView {
+    let guide = Resource::new(|| (), |_| setup_guide());
+    view! {
+        <Suspense fallback=|| view! { <p class="mt-8 text-sm text-slate-400">"Loading the guide…"</p> }>
+            {move || guide.get().map(|r| match r {
+                Ok(html) => view! { <article class="guide mt-8 max-w-4xl rounded-xl border border-slate-200 bg-white p-6" data-testid="setup-guide" inner_html=html></article> }.into_any(),
+                Err(e) => view! { <p class="text-red-600">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
     }
 }
 

@@ -327,7 +327,13 @@ impl Settings {
         }
 
         let provider_apis = providers::apis(env)?;
-        let operator_defaults = providers::defaults(env)?;
+        // Read only where they are used (sign-up closed): elsewhere the same variables may be a
+        // simulator's (`voxgate call --provider vonage` reads VONAGE_API_KEY).
+        let operator_defaults = if signup == crate::users::signup::SignupMode::Closed {
+            providers::defaults(env)?
+        } else {
+            providers::OperatorDefaults::default()
+        };
         Ok(Self {
             provider_apis,
             operator_defaults,

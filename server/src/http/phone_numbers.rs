@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::phone_number::{PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView};
+use domain::phone_number::{DoctorReport, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -21,6 +21,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/phone-numbers/{id}", get(read).put(update).patch(update).delete(remove))
         .route("/api/phone-numbers/{id}/rotate-secret", post(rotate))
         .route("/api/phone-numbers/{id}/verify", post(verify))
+        .route("/api/phone-numbers/{id}/doctor", get(doctor))
+        .route("/api/doctor", get(doctor_all))
 }
 
 async fn list(
@@ -98,4 +100,16 @@ async fn rotate(State(state): State<AppState>, user: CurrentUser, Path(id): Path
 /// Asks the number's provider whether its account owns the number, and stores the outcome.
 async fn verify(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<PhoneNumberView>, ApiError> {
     Ok(Json(numbers::verify::verify(&state, &user.owner, &id).await?))
+}
+
+/// The number's checklist: public URL, credentials, ownership, stream settings, agent, status.
+async fn doctor(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<DoctorReport>, ApiError> {
+    Ok(Json(numbers::doctor::number(&state, &user.owner, &id).await?))
+}
+
+/// Every number's checklist (the newest 500), with how many pass.
+async fn doctor_all(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
+    let reports = numbers::doctor::all(&state, &user.owner).await?;
+    let ok = reports.iter().filter(|r| r.ok).count();
+    Ok(Json(json!({ "numbers": reports, "ok": ok, "failing": reports.len() - ok })))
 }

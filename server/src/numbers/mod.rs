@@ -8,6 +8,7 @@ use domain::phone_number::{
 
 pub mod csv_rows;
 mod defaults;
+pub mod doctor;
 pub mod import;
 pub mod import_jobs;
 pub mod partial;

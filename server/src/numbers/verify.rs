@@ -236,7 +236,7 @@ pub fn view_of(r: &repo::NumberRow) -> Option<VerificationView> {
 }
 
 /// The credentials stored for `owner`'s number, opened; `None` without complete ones.
-async fn stored_ask(state: &AppState, owner: &Owner, r: &repo::NumberRow) -> Result<Option<Ask>, DomainError> {
+pub(crate) async fn stored_ask(state: &AppState, owner: &Owner, r: &repo::NumberRow) -> Result<Option<Ask>, DomainError> {
     let Some(sealed) = checks::sealed_credentials(&state.db, owner, &r.id).await? else { return Ok(None) };
     let key = state.secret_key();
     let open = |context: &str, v: &Option<String>| v.as_deref().and_then(|s| key.open(context, s).ok());

@@ -7,6 +7,7 @@ mod auth_http;
 mod call;
 mod calls;
 mod db;
+mod doctor;
 mod fuzz_exotel;
 mod guard;
 mod hostile;

@@ -99,3 +99,41 @@ pub struct ImportProgress {
     /// A whole-file problem (nothing was imported).
     pub error: Option<String>,
 }
+
+choice_enum! {
+    /// How one doctor check went (serde: lowercase).
+    pub enum CheckStatus {
+        Pass = ("pass", "OK"),
+        Warn = ("warn", "Warning"),
+        Fail = ("fail", "Failed"),
+        Skip = ("skip", "Not applicable"),
+    }
+}
+
+/// One line of a number's checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DoctorCheck {
+    /// `public_url`, `credentials`, `ownership`, `stream_settings`, `agent`, `number_status`.
+    pub id: String,
+    pub title: String,
+    pub status: CheckStatus,
+    /// What was found.
+    pub message: String,
+    /// What to do about it (empty when nothing).
+    pub fix: String,
+    /// The setup guide's section that fixes it (`#exotel-credentials`, …).
+    pub guide: String,
+}
+
+/// A number's checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DoctorReport {
+    pub phone_id: String,
+    pub phone_number: String,
+    pub provider: String,
+    /// No check failed.
+    pub ok: bool,
+    pub checks: Vec<DoctorCheck>,
+}
