@@ -74,7 +74,10 @@ test("a CSV of numbers: preview, import with progress, per-row errors, and the s
 
 test("the provider check lists what would stop a call, with the fix and the guide's section for each", async ({ page }) => {
   await signUp(page);
-  const created = await page.request.post("/api/phone-numbers", { data: { phoneNumber: "+918047491855", provider: "other", status: "inactive" } });
+  const created = await page.request.post("/api/phone-numbers", {
+    headers: { origin: test.info().project.use.baseURL! },
+    data: { phoneNumber: "+918047491855", provider: "other", status: "inactive" },
+  });
   expect(created.status()).toBe(201);
   await open(page, "/numbers");
   const card = page.getByTestId("number-card");
