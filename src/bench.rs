@@ -13,6 +13,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         page_size: u32,
     },
+    /// Write N calls of one user into an embedded file database and time Call Logs pages,
+    /// filters and the Analytics page.
+    CallLogs {
+        #[arg(long, default_value_t = 100_000)]
+        calls: usize,
+    },
     /// Drive the answer webhook at a fixed rate over loopback and print latency percentiles.
     Webhook {
         #[arg(long, default_value_t = 2000)]
@@ -65,6 +71,9 @@ pub async fn run(dir: &std::path::Path, settings: &Settings, command: BenchComma
             format!("numbers ({profile}, embedded SurrealKV file, {count} numbers, one user)"),
             server::bench::numbers(dir, count, page_size).await,
         ),
+        BenchCommand::CallLogs { calls } => {
+            (format!("call logs ({profile}, embedded SurrealKV file, {calls} calls, one user)"), server::bench::call_logs(dir, calls).await)
+        }
         BenchCommand::Webhook { rate, seconds } => {
             (format!("webhook ({profile}, embedded SurrealKV file, loopback HTTP/1.1)"), server::bench::webhook(dir, rate, seconds).await)
         }

@@ -101,5 +101,6 @@ test("the provider check lists what would stop a call, with the fix and the guid
   await expect(guide.locator("h2#exotel")).toHaveCount(1);
   await expect(guide).toContainText(new URL(page.url()).origin);
   await expect(guide).not.toContainText("voxgate.example.com");
+  await expect(page.getByTestId("your-url-row")).toContainText(["+918047491855"]);
   await keepScreenshot(page, "setup-guide");
 });

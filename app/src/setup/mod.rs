@@ -77,7 +77,41 @@ pub fn SetupGuidePage() -> impl IntoView {
             </div>
             <DatabaseCheckCard/>
         </div>
+        <YourUrls/>
         <FullGuide/>
+    }
+}
+
+/// The URLs of the user's own numbers, to paste where the guide says (the first 50).
+#[component]
+fn YourUrls() -> impl IntoView {
+    let numbers = Resource::new(
+        || (),
+        |_| crate::numbers::list_numbers(domain::phone_number::PhoneNumberQuery { page_size: Some(50), ..Default::default() }),
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || numbers.get().and_then(Result::ok).filter(|p| !p.phone_numbers.is_empty()).map(|p| view! {
+                <section class="mt-8 max-w-4xl rounded-xl border border-slate-200 bg-white p-6" data-testid="your-urls">
+                    <h2 class="font-semibold">"Your numbers' URLs"</h2>
+                    <p class="mt-1 text-sm text-slate-600">"The guide's steps below use these; each number's card has them too."</p>
+                    <table class="mt-3 w-full text-left text-xs">
+                        <thead><tr><th class="py-1">"Number"</th><th>"Provider"</th><th>"Answer / webhook URL"</th><th>"Stream or event URL"</th></tr></thead>
+                        <tbody>
+                            {p.phone_numbers.into_iter().map(|n| {
+                                let second = if n.event_url.is_empty() { n.websocket_url.clone() } else { n.event_url.clone() };
+                                view! {
+                                    <tr class="border-t border-slate-100 align-top" data-testid="your-url-row">
+                                        <td class="py-1 font-mono">{n.phone_number}</td><td>{n.provider.as_str()}</td>
+                                        <td class="break-all font-mono">{n.webhook_url}</td><td class="break-all font-mono">{second}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </section>
+            })}
+        </Suspense>
     }
 }
 

@@ -1,15 +1,18 @@
 //! `voxgate bench …`: benchmarks that print figures (never pass/fail thresholds).
 //!
 //! - `numbers`: paged listing and search over many numbers.
+//! - `call_logs`: Call Logs and Analytics over many calls.
 //! - `webhook`: the answer webhook at a fixed request rate.
 //! - `calls`: many simulated callers at once (`callers` is their side, in a child process).
 //! - `voice`: the offline voice end to end, with its word error rate.
 
+mod call_logs;
 mod calls;
 mod numbers;
 mod voice;
 mod webhook;
 
+pub use call_logs::call_logs;
 pub use calls::{callers, calls};
 pub use numbers::numbers;
 pub use voice::{UTTERANCES, voice, word_error_rate};

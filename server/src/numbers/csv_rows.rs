@@ -262,23 +262,6 @@ fn put(cells: &mut Map<String, Value>, name: &str, value: Value) {
     }
 }
 
-/// Lays `top` over `base`: objects merge key by key, anything else replaces what was there.
-fn lay_over(base: &mut Value, top: Value) {
-    match (base, top) {
-        (Value::Object(b), Value::Object(t)) => {
-            for (k, v) in t {
-                match b.get_mut(&k) {
-                    Some(existing) if existing.is_object() && v.is_object() => lay_over(existing, v),
-                    _ => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (b, t) => *b = t,
-    }
-}
-
 /// A number as compared for duplicates: its digits, a leading `00` read as `+`.
 fn number_key(raw: &str) -> String {
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
@@ -296,7 +279,7 @@ fn read_row(cells: Value, defaults: &Value, line: u64, numbers: &mut HashMap<Str
         Value::Object(_) => defaults.clone(),
         _ => return Err(vec![FieldError::new("defaults", "The defaults must be a JSON object shaped like the request body.")]),
     };
-    lay_over(&mut value, cells);
+    super::partial::overlay(&mut value, cells);
     let mut errors = Vec::new();
     let key = value.get(PHONE_NUMBER).and_then(Value::as_str).map(number_key).unwrap_or_default();
     if !key.is_empty() {

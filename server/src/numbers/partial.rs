@@ -46,7 +46,7 @@ pub fn input_of(n: &PhoneNumberView) -> PhoneNumberInput {
 
 /// Lays `sent` over `base`: objects merge key by key (a provider's settings too), anything else
 /// replaces what was there.
-fn overlay(base: &mut Value, sent: Value) {
+pub(crate) fn overlay(base: &mut Value, sent: Value) {
     match (base, sent) {
         (Value::Object(b), Value::Object(s)) => {
             for (k, v) in s {

@@ -7,8 +7,7 @@ use crate::common::{self, TWILIO_SID, TWILIO_TOKEN};
 use domain::phone_number::Provider;
 use reqwest::Client;
 use serde_json::{Value, json};
-use server::config::providers::ProviderApis;
-use server::simulator::cloud::{self, Cloud, CloudAccount, CloudNumber};
+use server::simulator::cloud::{CloudAccount, CloudNumber};
 
 fn by_id<'a>(report: &'a Value, id: &str) -> &'a Value {
     report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no {id} in {report}"))
@@ -16,23 +15,19 @@ fn by_id<'a>(report: &'a Value, id: &str) -> &'a Value {
 
 #[tokio::test]
 async fn each_number_gets_a_checklist_with_the_fix_for_every_failure() {
-    let cloud = Cloud::new(vec![CloudAccount {
+    let accounts = vec![CloudAccount {
         provider: Provider::Twilio,
         id: TWILIO_SID.into(),
         key: TWILIO_SID.into(),
         secret: TWILIO_TOKEN.into(),
         numbers: vec![CloudNumber { number: "+14155552671".into(), voice: true, app: None }],
-    }]);
-    let api = format!("http://{}", cloud::start(cloud.clone()).await.unwrap());
-    let (state, base) = common::live_server_with(|s| {
-        s.provider_apis = ProviderApis { exotel: Some(api.clone()), twilio: api.clone(), vonage: api.clone(), plivo: api.clone() };
-    })
-    .await;
+    }];
+    let (cloud, state, base) = common::cloud_server(accounts, |_| {}).await;
     let (user, token) = common::user_with_token(&state, "doctor@example.com").await;
     let http = Client::new();
     let get = |path: String| {
-        let (http, token, base) = (http.clone(), token.clone(), base.clone());
-        async move { http.get(format!("{base}{path}")).bearer_auth(token).send().await.unwrap().json::<Value>().await.unwrap() }
+        let (token, base) = (token.clone(), base.clone());
+        async move { common::get_json(&base, &token, &path).await }
     };
 
     // No agent yet: the number has nobody to answer.

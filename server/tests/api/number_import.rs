@@ -8,8 +8,7 @@ use crate::common::{self, TWILIO_SID, TWILIO_TOKEN};
 use domain::phone_number::Provider;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use server::config::providers::ProviderApis;
-use server::simulator::cloud::{self, Cloud, CloudAccount, CloudNumber};
+use server::simulator::cloud::{Cloud, CloudAccount, CloudNumber};
 
 const EXOTEL: (&str, &str, &str) = ("acme1", "KEY-abcdef1234", "TOKEN-secret-9876");
 
@@ -22,7 +21,7 @@ struct World {
 
 async fn world(exotel_numbers: usize) -> World {
     let numbers = (0..exotel_numbers).map(|i| CloudNumber { number: format!("+9180{i:08}"), voice: true, app: None }).collect();
-    let cloud = Cloud::new(vec![
+    let cloud = vec![
         CloudAccount { provider: Provider::Exotel, id: EXOTEL.0.into(), key: EXOTEL.1.into(), secret: EXOTEL.2.into(), numbers },
         CloudAccount {
             provider: Provider::Twilio,
@@ -31,12 +30,8 @@ async fn world(exotel_numbers: usize) -> World {
             secret: TWILIO_TOKEN.into(),
             numbers: vec![CloudNumber { number: "+14155552671".into(), voice: true, app: None }],
         },
-    ]);
-    let api = format!("http://{}", cloud::start(cloud.clone()).await.unwrap());
-    let (state, base) = common::live_server_with(|s| {
-        s.provider_apis = ProviderApis { exotel: Some(api.clone()), twilio: api.clone(), vonage: api.clone(), plivo: api.clone() };
-    })
-    .await;
+    ];
+    let (cloud, state, base) = common::cloud_server(cloud, |_| {}).await;
     let (_, token) = common::user_with_token(&state, "bulk@example.com").await;
     World { cloud, base, http: Client::new(), token }
 }
@@ -56,8 +51,7 @@ impl World {
     }
 
     async fn total(&self) -> i64 {
-        let r = self.http.get(format!("{}/api/phone-numbers", self.base)).bearer_auth(&self.token).send().await.unwrap();
-        r.json::<Value>().await.unwrap()["total"].as_i64().unwrap()
+        common::get_json(&self.base, &self.token, "/api/phone-numbers").await["total"].as_i64().unwrap()
     }
 }
 
@@ -169,16 +163,7 @@ async fn a_preview_writes_nothing_and_a_background_import_reports_progress() {
     let job = started["jobId"].as_str().unwrap().to_string();
     let mut seen_partial = false;
     let report = loop {
-        let p: Value = w
-            .http
-            .get(format!("{}/api/phone-numbers/import/{job}", w.base))
-            .bearer_auth(&w.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let p = common::get_json(&w.base, &w.token, &format!("/api/phone-numbers/import/{job}")).await;
         let done = p["done"].as_u64().unwrap();
         seen_partial |= done > 0 && done < 600;
         if p["finished"] == true {

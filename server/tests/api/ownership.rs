@@ -9,8 +9,7 @@ use domain::phone_number::Provider;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use server::bench::{PLIVO_ACCOUNT, VONAGE_ACCOUNT};
-use server::config::providers::ProviderApis;
-use server::simulator::cloud::{self, Cloud, CloudAccount, CloudNumber};
+use server::simulator::cloud::{Cloud, CloudAccount, CloudNumber};
 
 const EXOTEL: (&str, &str, &str) = ("acme1", "KEY-abcdef1234", "TOKEN-secret-9876");
 
@@ -66,14 +65,7 @@ struct World {
 }
 
 async fn world_with(change: impl FnOnce(&mut server::Settings)) -> World {
-    let cloud = Cloud::new(accounts());
-    let addr = cloud::start(cloud.clone()).await.unwrap();
-    let api = format!("http://{addr}");
-    let (state, base) = common::live_server_with(|s| {
-        s.provider_apis = ProviderApis { exotel: Some(api.clone()), twilio: api.clone(), vonage: api.clone(), plivo: api.clone() };
-        change(s);
-    })
-    .await;
+    let (cloud, state, base) = common::cloud_server(accounts(), change).await;
     World { cloud, base, state, http: Client::new() }
 }
 
@@ -117,8 +109,7 @@ impl World {
     }
 
     async fn count(&self, token: &str) -> i64 {
-        let r = self.http.get(format!("{}/api/phone-numbers", self.base)).bearer_auth(token).send().await.unwrap();
-        r.json::<Value>().await.unwrap()["total"].as_i64().unwrap()
+        common::get_json(&self.base, token, "/api/phone-numbers").await["total"].as_i64().unwrap()
     }
 }
 

@@ -3,12 +3,11 @@
 //! with HTTP Basic `api_key:api_token` (EXOTEL.md §3). Parsing is pure ([`parse_page`]) and reads
 //! both the documented snake_case keys and the PascalCase that third-party code meets.
 
-use reqwest::header::{ACCEPT, HeaderValue, RETRY_AFTER};
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::RequestBuilder;
 use serde::Deserialize;
 
-use crate::net::guard::{GuardedClient, Refused};
-use crate::telephony::accounts::{AccountError, MAX_PAGES, OwnedNumber, REQUEST_TIMEOUT};
+use crate::net::guard::GuardedClient;
+use crate::telephony::accounts::{AccountError, MAX_PAGES, OwnedNumber, Reply, endpoint, fetch, opaque_debug, parse_json, request};
 
 /// Numbers asked for per page.
 const PAGE_SIZE: usize = 100;
@@ -28,11 +27,7 @@ pub struct Credentials<'a> {
     pub api_token: &'a str,
 }
 
-impl std::fmt::Debug for Credentials<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").finish_non_exhaustive()
-    }
-}
+opaque_debug!(Credentials<'a>);
 
 /// The numbers the account owns, every page (at most [`MAX_PAGES`]); `base` is the account's
 /// region host, e.g. `https://api.in.exotel.com`. `number` is accepted for symmetry with the other
@@ -49,7 +44,7 @@ pub async fn owned_numbers(
     let mut owned = Vec::new();
     let mut previous = Vec::new();
     for page_no in 0..MAX_PAGES {
-        let page = read_page(&fetch(page_request(client, &url, creds, page_no)?).await?)?;
+        let page = read_page(&fetch(page_request(client, &url, creds, page_no)?, MAX_BODY).await?)?;
         // A host that ignores `page` answers the first page again and again.
         if !page.numbers.is_empty() && page.numbers == previous {
             return Err(AccountError::Protocol("the same page came back twice (paging not honoured)".into()));
@@ -61,12 +56,12 @@ pub async fn owned_numbers(
         }
         previous = page.numbers;
     }
-    Err(AccountError::Protocol(format!("more than {MAX_PAGES} pages of numbers")))
+    Err(AccountError::too_many_pages())
 }
 
 /// The request for page `page_no` (0-based).
 fn page_request(client: &GuardedClient, url: &str, creds: &Credentials<'_>, page_no: usize) -> Result<RequestBuilder, AccountError> {
-    Ok(request(client, url, creds)?.query(&[("page", page_no), ("page_size", PAGE_SIZE)]))
+    Ok(request(client, url, creds.api_key, creds.api_token)?.query(&[("page", page_no), ("page_size", PAGE_SIZE)]))
 }
 
 /// Whether a page of `got` numbers is the last: empty, or shorter than the page size (the one
@@ -108,8 +103,7 @@ struct WireCapabilities {
 
 /// Reads a `200` body of `IncomingPhoneNumbers`.
 fn parse_page(body: &[u8]) -> Result<Page, AccountError> {
-    let wire: WirePage = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
-        .map_err(|e| AccountError::Protocol(format!("not the documented JSON (at {})", e.path())))?;
+    let wire: WirePage = parse_json(body)?;
     let numbers = wire
         .incoming_phone_numbers
         .into_iter()
@@ -118,61 +112,19 @@ fn parse_page(body: &[u8]) -> Result<Page, AccountError> {
     Ok(Page { numbers, page_size: wire.page_size })
 }
 
-/// What one request answered: its status, `Retry-After` and (on success only) its body.
-struct Reply {
-    status: StatusCode,
-    retry_after: Option<HeaderValue>,
-    body: Vec<u8>,
-}
-
 /// A reply read as a page: an error status first, then the body.
 fn read_page(reply: &Reply) -> Result<Page, AccountError> {
-    if !reply.status.is_success() {
-        return Err(AccountError::from_status(reply.status, reply.retry_after.as_ref()));
-    }
-    parse_page(&reply.body)
-}
-
-/// `base` (a trailing `/` ignored) with the path `segments`, each percent-encoded.
-fn endpoint(base: &str, segments: &[&str]) -> Result<String, AccountError> {
-    let bad = || AccountError::Unreachable(Refused::BadUrl.to_string());
-    let mut url = reqwest::Url::parse(base.trim_end_matches('/')).map_err(|_| bad())?;
-    url.path_segments_mut().map_err(|()| bad())?.pop_if_empty().extend(segments);
-    Ok(url.into())
-}
-
-/// A GET to `url` with the account's credentials (in the header, never the URL).
-fn request(client: &GuardedClient, url: &str, creds: &Credentials<'_>) -> Result<RequestBuilder, AccountError> {
-    let req = client.get(url).map_err(|refused| AccountError::Unreachable(refused.to_string()))?;
-    Ok(req.basic_auth(creds.api_key, Some(creds.api_token)).header(ACCEPT, "application/json").timeout(REQUEST_TIMEOUT))
-}
-
-/// Sends `req`; reads the body of a success, at most [`MAX_BODY`] bytes.
-async fn fetch(req: RequestBuilder) -> Result<Reply, AccountError> {
-    let mut resp = req.send().await.map_err(|e| AccountError::from_transport(&e))?;
-    let (status, retry_after) = (resp.status(), resp.headers().get(RETRY_AFTER).cloned());
-    let mut body = Vec::new();
-    while status.is_success()
-        && let Some(chunk) = resp.chunk().await.map_err(|e| AccountError::from_transport(&e))?
-    {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(AccountError::Protocol(format!("a page over {} MiB", MAX_BODY >> 20)));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Reply { status, retry_after, body })
+    parse_page(reply.success_body()?)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::time::Duration;
 
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
+    use reqwest::StatusCode;
 
     use super::*;
-    use crate::net::guard::GuardPolicy;
+    use crate::telephony::accounts::testing::{assert_basic_auth, client, rate_limited, reply};
 
     /// The documented v2_beta answer (EXOTEL.md §3), plus a number without voice.
     const SNAKE: &str = r#"{"page": 0, "page_size": 50, "incoming_phone_numbers": [
@@ -186,10 +138,6 @@ mod tests {
       {"Sid": "a1b2", "PhoneNumber": "07314852338", "Capabilities": {"Voice": true}},
       {"Sid": "c3d4", "PhoneNumber": "+917314852339"}
     ]}"#;
-
-    fn client() -> GuardedClient {
-        GuardedClient::new(Arc::new(GuardPolicy::default()), Duration::from_secs(1)).expect("client")
-    }
 
     #[test]
     fn snake_case_pages_give_numbers_and_voice_capability() {
@@ -233,14 +181,10 @@ mod tests {
     #[test]
     fn error_statuses_win_over_the_body() {
         let exotel_401 = br#"{"RestException": {"Status": 401, "Message": "Authentication is required to view this page."}}"#;
-        let reply = Reply { status: StatusCode::UNAUTHORIZED, retry_after: None, body: exotel_401.to_vec() };
-        assert_eq!(read_page(&reply), Err(AccountError::Credentials));
-        let reply = Reply { status: StatusCode::TOO_MANY_REQUESTS, retry_after: Some(HeaderValue::from_static("60")), body: vec![] };
-        assert_eq!(read_page(&reply), Err(AccountError::RateLimited { retry_after: Some(Duration::from_secs(60)) }));
-        let reply = Reply { status: StatusCode::FORBIDDEN, retry_after: None, body: SNAKE.as_bytes().to_vec() };
-        assert_eq!(read_page(&reply), Err(AccountError::Credentials));
-        let reply = Reply { status: StatusCode::OK, retry_after: None, body: SNAKE.as_bytes().to_vec() };
-        assert_eq!(read_page(&reply).expect("page").numbers.len(), 2);
+        assert_eq!(read_page(&reply(StatusCode::UNAUTHORIZED, exotel_401)), Err(AccountError::Credentials));
+        assert_eq!(read_page(&rate_limited("60")), Err(AccountError::RateLimited { retry_after: Some(Duration::from_secs(60)) }));
+        assert_eq!(read_page(&reply(StatusCode::FORBIDDEN, SNAKE)), Err(AccountError::Credentials));
+        assert_eq!(read_page(&reply(StatusCode::OK, SNAKE)).expect("page").numbers.len(), 2);
     }
 
     #[test]
@@ -260,9 +204,7 @@ mod tests {
         assert_eq!(url, "https://api.in.exotel.com/v2_beta/Accounts/acme1/IncomingPhoneNumbers");
         let req = page_request(&client(), &url, &creds, 2).expect("request").build().expect("built");
         assert_eq!(req.url().query(), Some("page=2&page_size=100"));
-        let expected = format!("Basic {}", STANDARD.encode("key123:s3cret-token"));
-        assert_eq!(req.headers().get(reqwest::header::AUTHORIZATION).and_then(|v| v.to_str().ok()), Some(expected.as_str()));
-        assert!(!req.url().as_str().contains("s3cret"));
+        assert_basic_auth(&req, "key123", "s3cret-token");
         assert_eq!(
             endpoint("https://api.exotel.com", &["v2_beta", "Accounts", "a/b?c", "IncomingPhoneNumbers"]).expect("url"),
             "https://api.exotel.com/v2_beta/Accounts/a%2Fb%3Fc/IncomingPhoneNumbers"

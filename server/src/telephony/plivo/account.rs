@@ -3,12 +3,11 @@
 //! HTTP Basic `auth_id:auth_token`. Parsing is pure ([`parse_page`], [`parse_one`]); the HTTP
 //! around it only sends, bounds and hands over bodies.
 
-use reqwest::header::{ACCEPT, HeaderValue, RETRY_AFTER};
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::StatusCode;
 use serde::Deserialize;
 
-use crate::net::guard::{GuardedClient, Refused};
-use crate::telephony::accounts::{AccountError, MAX_PAGES, OwnedNumber, REQUEST_TIMEOUT};
+use crate::net::guard::GuardedClient;
+use crate::telephony::accounts::{AccountError, MAX_PAGES, OwnedNumber, Reply, endpoint, fetch, opaque_debug, parse_json, request};
 
 /// Plivo's REST API.
 pub const DEFAULT_BASE: &str = "https://api.plivo.com";
@@ -28,11 +27,7 @@ pub struct Credentials<'a> {
     pub auth_token: &'a str,
 }
 
-impl std::fmt::Debug for Credentials<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").finish_non_exhaustive()
-    }
-}
+opaque_debug!(Credentials<'a>);
 
 /// The numbers the account owns; with `number` (E.164) only that number is asked for
 /// (`…/Number/{digits}/`; an empty list when Plivo answers 404). Without it every page is read,
@@ -45,7 +40,7 @@ pub async fn owned_numbers(
 ) -> Result<Vec<OwnedNumber>, AccountError> {
     if let Some(n) = number {
         return match number_url(base, creds.auth_id, n)? {
-            Some(url) => read_one(&fetch(request(client, &url, creds)?).await?),
+            Some(url) => read_one(&fetch(request(client, &url, creds.auth_id, creds.auth_token)?, MAX_BODY).await?),
             None => Ok(Vec::new()),
         };
     }
@@ -54,7 +49,8 @@ pub async fn owned_numbers(
     let mut offset = 0;
     for _ in 0..MAX_PAGES {
         let query = [("limit", PAGE_LIMIT), ("offset", offset)];
-        let page = read_page(&fetch(request(client, &url, creds)?.query(&query)).await?)?;
+        let req = request(client, &url, creds.auth_id, creds.auth_token)?.query(&query);
+        let page = read_page(&fetch(req, MAX_BODY).await?)?;
         let got = page.numbers.len();
         owned.extend(page.numbers);
         match next_offset(offset, got, &page.meta) {
@@ -62,7 +58,7 @@ pub async fn owned_numbers(
             None => return Ok(owned),
         }
     }
-    Err(AccountError::Protocol(format!("more than {MAX_PAGES} pages of numbers")))
+    Err(AccountError::too_many_pages())
 }
 
 /// The URL of one number (`…/Number/{digits}/`, Plivo writes no `+`); `None` when `number`
@@ -123,87 +119,36 @@ impl From<WireNumber> for OwnedNumber {
     }
 }
 
-fn json<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, AccountError> {
-    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
-        .map_err(|e| AccountError::Protocol(format!("not the documented JSON (at {})", e.path())))
-}
-
 /// Reads a `200` body of `…/Number/`.
 fn parse_page(body: &[u8]) -> Result<Page, AccountError> {
-    let wire: WirePage = json(body)?;
+    let wire: WirePage = parse_json(body)?;
     Ok(Page { meta: wire.meta, numbers: wire.objects.into_iter().map(OwnedNumber::from).collect() })
 }
 
 /// Reads a `200` body of `…/Number/{number}/`.
 fn parse_one(body: &[u8]) -> Result<OwnedNumber, AccountError> {
-    json::<WireNumber>(body).map(OwnedNumber::from)
-}
-
-/// What one request answered: its status, `Retry-After` and (on success only) its body.
-struct Reply {
-    status: StatusCode,
-    retry_after: Option<HeaderValue>,
-    body: Vec<u8>,
+    parse_json::<WireNumber>(body).map(OwnedNumber::from)
 }
 
 /// A reply read as a page: an error status first, then the body.
 fn read_page(reply: &Reply) -> Result<Page, AccountError> {
-    if !reply.status.is_success() {
-        return Err(AccountError::from_status(reply.status, reply.retry_after.as_ref()));
-    }
-    parse_page(&reply.body)
+    parse_page(reply.success_body()?)
 }
 
 /// A reply about one number: 404 means the account does not own it.
 fn read_one(reply: &Reply) -> Result<Vec<OwnedNumber>, AccountError> {
-    match reply.status {
-        StatusCode::NOT_FOUND => Ok(Vec::new()),
-        s if !s.is_success() => Err(AccountError::from_status(s, reply.retry_after.as_ref())),
-        _ => parse_one(&reply.body).map(|n| vec![n]),
+    if reply.status == StatusCode::NOT_FOUND {
+        return Ok(Vec::new());
     }
-}
-
-/// `base` (a trailing `/` ignored) with the path `segments`, each percent-encoded; a last empty
-/// segment gives Plivo's trailing `/`.
-fn endpoint(base: &str, segments: &[&str]) -> Result<String, AccountError> {
-    let bad = || AccountError::Unreachable(Refused::BadUrl.to_string());
-    let mut url = reqwest::Url::parse(base.trim_end_matches('/')).map_err(|_| bad())?;
-    url.path_segments_mut().map_err(|()| bad())?.pop_if_empty().extend(segments);
-    Ok(url.into())
-}
-
-/// A GET to `url` with the account's credentials (in the header, never the URL).
-fn request(client: &GuardedClient, url: &str, creds: &Credentials<'_>) -> Result<RequestBuilder, AccountError> {
-    let req = client.get(url).map_err(|refused| AccountError::Unreachable(refused.to_string()))?;
-    Ok(req.basic_auth(creds.auth_id, Some(creds.auth_token)).header(ACCEPT, "application/json").timeout(REQUEST_TIMEOUT))
-}
-
-/// Sends `req`; reads the body of a success, at most [`MAX_BODY`] bytes.
-async fn fetch(req: RequestBuilder) -> Result<Reply, AccountError> {
-    let mut resp = req.send().await.map_err(|e| AccountError::from_transport(&e))?;
-    let (status, retry_after) = (resp.status(), resp.headers().get(RETRY_AFTER).cloned());
-    let mut body = Vec::new();
-    while status.is_success()
-        && let Some(chunk) = resp.chunk().await.map_err(|e| AccountError::from_transport(&e))?
-    {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(AccountError::Protocol(format!("a page over {} MiB", MAX_BODY >> 20)));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Reply { status, retry_after, body })
+    parse_one(reply.success_body()?).map(|n| vec![n])
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::time::Duration;
 
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-
     use super::*;
-    use crate::net::guard::GuardPolicy;
+    use crate::telephony::accounts::testing::{assert_basic_auth, client, rate_limited, reply};
 
     /// A list page shaped like the documented `…/Number/` answer (plivo-python's fixture, trimmed).
     const PAGE: &str = r#"{
@@ -223,14 +168,6 @@ mod tests {
     const ONE: &str = r#"{"api_id": "88625e5e-1c92-11e4-80aa-12313f048015",
       "application": "/v1/Account/MANWVLYTK4ZWU1YTY4ZT/Application/29986316244302815/",
       "number": "17609915566", "number_type": "local", "sub_account": null, "voice_enabled": true}"#;
-
-    fn reply(status: StatusCode, body: &str) -> Reply {
-        Reply { status, retry_after: None, body: body.as_bytes().to_vec() }
-    }
-
-    fn client() -> GuardedClient {
-        GuardedClient::new(Arc::new(GuardPolicy::default()), Duration::from_secs(1)).expect("client")
-    }
 
     #[test]
     fn a_page_gives_numbers_voice_and_the_application_id() {
@@ -286,7 +223,7 @@ mod tests {
     #[test]
     fn error_statuses_win_over_the_body() {
         assert_eq!(read_page(&reply(StatusCode::UNAUTHORIZED, PAGE)), Err(AccountError::Credentials));
-        let limited = Reply { status: StatusCode::TOO_MANY_REQUESTS, retry_after: Some(HeaderValue::from_static("5")), body: vec![] };
+        let limited = rate_limited("5");
         assert_eq!(read_page(&limited), Err(AccountError::RateLimited { retry_after: Some(Duration::from_secs(5)) }));
         assert_eq!(read_one(&limited), Err(AccountError::RateLimited { retry_after: Some(Duration::from_secs(5)) }));
         assert!(matches!(read_page(&reply(StatusCode::NOT_FOUND, PAGE)), Err(AccountError::Protocol(_))), "404 on the list is no answer");
@@ -315,14 +252,13 @@ mod tests {
         );
         assert_eq!(number_url(DEFAULT_BASE, "MA1", "+").expect("no digits"), None);
         let creds = Credentials { auth_id: "MA123", auth_token: "s3cret-token" };
-        let req = request(&client(), "https://api.plivo.com/v1/Account/MA123/Number/", &creds)
+        let req = request(&client(), "https://api.plivo.com/v1/Account/MA123/Number/", creds.auth_id, creds.auth_token)
             .expect("request")
             .query(&[("limit", PAGE_LIMIT), ("offset", 40)])
             .build()
             .expect("built");
         assert_eq!(req.url().query(), Some("limit=20&offset=40"));
-        let expected = format!("Basic {}", STANDARD.encode("MA123:s3cret-token"));
-        assert_eq!(req.headers().get(reqwest::header::AUTHORIZATION).and_then(|v| v.to_str().ok()), Some(expected.as_str()));
-        assert!(matches!(request(&client(), "http://10.0.0.1/v1/", &creds), Err(AccountError::Unreachable(_))));
+        assert_basic_auth(&req, "MA123", "s3cret-token");
+        assert!(matches!(request(&client(), "http://10.0.0.1/v1/", creds.auth_id, creds.auth_token), Err(AccountError::Unreachable(_))));
     }
 }

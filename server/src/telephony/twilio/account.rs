@@ -2,12 +2,11 @@
 //! by `PhoneNumber` when one number is asked about, following `next_page_uri` (TWILIO.md §5).
 //! Parsing is pure ([`parse_page`]); the HTTP around it only sends, bounds and hands over bodies.
 
-use reqwest::header::{ACCEPT, HeaderValue, RETRY_AFTER};
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::RequestBuilder;
 use serde::Deserialize;
 
-use crate::net::guard::{GuardedClient, Refused};
-use crate::telephony::accounts::{AccountError, MAX_PAGES, OwnedNumber, REQUEST_TIMEOUT};
+use crate::net::guard::GuardedClient;
+use crate::telephony::accounts::{AccountError, MAX_PAGES, OwnedNumber, Reply, endpoint, fetch, opaque_debug, parse_json, request};
 
 /// Twilio's REST API.
 pub const DEFAULT_BASE: &str = "https://api.twilio.com";
@@ -30,11 +29,7 @@ pub struct Credentials<'a> {
     pub auth_token: &'a str,
 }
 
-impl std::fmt::Debug for Credentials<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").finish_non_exhaustive()
-    }
-}
+opaque_debug!(Credentials<'a>);
 
 /// The numbers the account owns; with `number` (E.164) Twilio is asked for that number only
 /// (`PhoneNumber=`). Every page is read, at most [`MAX_PAGES`]. Results may hold other numbers:
@@ -48,14 +43,14 @@ pub async fn owned_numbers(
     let mut req = first_request(client, base, creds, number)?;
     let mut owned = Vec::new();
     for _ in 0..MAX_PAGES {
-        let page = read_page(&fetch(req).await?)?;
+        let page = read_page(&fetch(req, MAX_BODY).await?)?;
         owned.extend(page.numbers);
         match page.next {
             None => return Ok(owned),
-            Some(uri) => req = request(client, &next_url(base, &uri)?, creds)?,
+            Some(uri) => req = request(client, &next_url(base, &uri)?, creds.account_sid, creds.auth_token)?,
         }
     }
-    Err(AccountError::Protocol(format!("more than {MAX_PAGES} pages of numbers")))
+    Err(AccountError::too_many_pages())
 }
 
 /// The first page's request: the account's list, filtered by `number` when given.
@@ -70,7 +65,7 @@ fn first_request(
     if let Some(n) = number {
         query.push(("PhoneNumber", n));
     }
-    Ok(request(client, &url, creds)?.query(&query))
+    Ok(request(client, &url, creds.account_sid, creds.auth_token)?.query(&query))
 }
 
 /// One page of the listing.
@@ -103,8 +98,7 @@ struct WireCapabilities {
 
 /// Reads a `200` body of `IncomingPhoneNumbers.json`.
 fn parse_page(body: &[u8]) -> Result<Page, AccountError> {
-    let wire: WirePage = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
-        .map_err(|e| AccountError::Protocol(format!("not the documented JSON (at {})", e.path())))?;
+    let wire: WirePage = parse_json(body)?;
     let numbers = wire
         .incoming_phone_numbers
         .into_iter()
@@ -123,61 +117,19 @@ fn next_url(base: &str, uri: &str) -> Result<String, AccountError> {
     Ok(format!("{}{uri}", base.trim_end_matches('/')))
 }
 
-/// What one request answered: its status, `Retry-After` and (on success only) its body.
-struct Reply {
-    status: StatusCode,
-    retry_after: Option<HeaderValue>,
-    body: Vec<u8>,
-}
-
 /// A reply read as a page: an error status first, then the body.
 fn read_page(reply: &Reply) -> Result<Page, AccountError> {
-    if !reply.status.is_success() {
-        return Err(AccountError::from_status(reply.status, reply.retry_after.as_ref()));
-    }
-    parse_page(&reply.body)
-}
-
-/// `base` (a trailing `/` ignored) with the path `segments`, each percent-encoded.
-fn endpoint(base: &str, segments: &[&str]) -> Result<String, AccountError> {
-    let bad = || AccountError::Unreachable(Refused::BadUrl.to_string());
-    let mut url = reqwest::Url::parse(base.trim_end_matches('/')).map_err(|_| bad())?;
-    url.path_segments_mut().map_err(|()| bad())?.pop_if_empty().extend(segments);
-    Ok(url.into())
-}
-
-/// A GET to `url` with the account's credentials (in the header, never the URL).
-fn request(client: &GuardedClient, url: &str, creds: &Credentials<'_>) -> Result<RequestBuilder, AccountError> {
-    let req = client.get(url).map_err(|refused| AccountError::Unreachable(refused.to_string()))?;
-    Ok(req.basic_auth(creds.account_sid, Some(creds.auth_token)).header(ACCEPT, "application/json").timeout(REQUEST_TIMEOUT))
-}
-
-/// Sends `req`; reads the body of a success, at most [`MAX_BODY`] bytes.
-async fn fetch(req: RequestBuilder) -> Result<Reply, AccountError> {
-    let mut resp = req.send().await.map_err(|e| AccountError::from_transport(&e))?;
-    let (status, retry_after) = (resp.status(), resp.headers().get(RETRY_AFTER).cloned());
-    let mut body = Vec::new();
-    while status.is_success()
-        && let Some(chunk) = resp.chunk().await.map_err(|e| AccountError::from_transport(&e))?
-    {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(AccountError::Protocol(format!("a page over {} MiB", MAX_BODY >> 20)));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Reply { status, retry_after, body })
+    parse_page(reply.success_body()?)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::time::Duration;
 
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
+    use reqwest::StatusCode;
 
     use super::*;
-    use crate::net::guard::GuardPolicy;
+    use crate::telephony::accounts::testing::{assert_basic_auth, client, rate_limited, reply};
 
     /// A list page shaped like Twilio's documented `IncomingPhoneNumbers.json` answer.
     const PAGE_ONE: &str = r#"{
@@ -200,14 +152,6 @@ mod tests {
 
     const LAST_PAGE: &str = r#"{"incoming_phone_numbers": [{"phone_number": "+14155550102", "capabilities": null}],
       "next_page_uri": null, "page": 1, "page_size": 2}"#;
-
-    fn ok(body: &str) -> Reply {
-        Reply { status: StatusCode::OK, retry_after: None, body: body.as_bytes().to_vec() }
-    }
-
-    fn client() -> GuardedClient {
-        GuardedClient::new(Arc::new(GuardPolicy::default()), Duration::from_secs(1)).expect("client")
-    }
 
     const CREDS: Credentials<'static> = Credentials { account_sid: "AC0123", auth_token: "s3cret-token" };
 
@@ -247,13 +191,10 @@ mod tests {
     fn error_statuses_win_over_the_body() {
         let twilio_401 =
             br#"{"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}"#;
-        let reply = Reply { status: StatusCode::UNAUTHORIZED, retry_after: None, body: twilio_401.to_vec() };
-        assert_eq!(read_page(&reply), Err(AccountError::Credentials));
-        let reply = Reply { status: StatusCode::TOO_MANY_REQUESTS, retry_after: Some(HeaderValue::from_static("30")), body: vec![] };
-        assert_eq!(read_page(&reply), Err(AccountError::RateLimited { retry_after: Some(Duration::from_secs(30)) }));
-        let reply = Reply { status: StatusCode::NOT_FOUND, retry_after: None, body: PAGE_ONE.as_bytes().to_vec() };
-        assert!(matches!(read_page(&reply), Err(AccountError::Protocol(_))));
-        assert_eq!(read_page(&ok(LAST_PAGE)).expect("page").numbers.len(), 1);
+        assert_eq!(read_page(&reply(StatusCode::UNAUTHORIZED, twilio_401)), Err(AccountError::Credentials));
+        assert_eq!(read_page(&rate_limited("30")), Err(AccountError::RateLimited { retry_after: Some(Duration::from_secs(30)) }));
+        assert!(matches!(read_page(&reply(StatusCode::NOT_FOUND, PAGE_ONE)), Err(AccountError::Protocol(_))));
+        assert_eq!(read_page(&reply(StatusCode::OK, LAST_PAGE)).expect("page").numbers.len(), 1);
     }
 
     #[test]
@@ -279,10 +220,7 @@ mod tests {
             first_request(&client(), "https://api.twilio.com/", &CREDS, Some("+14155550100")).expect("request").build().expect("built");
         assert_eq!(req.url().path(), "/2010-04-01/Accounts/AC0123/IncomingPhoneNumbers.json");
         assert_eq!(req.url().query(), Some("PageSize=1000&PhoneNumber=%2B14155550100"));
-        let expected = format!("Basic {}", STANDARD.encode("AC0123:s3cret-token"));
-        assert_eq!(req.headers().get(reqwest::header::AUTHORIZATION).and_then(|v| v.to_str().ok()), Some(expected.as_str()));
-        assert!(!req.url().as_str().contains("s3cret"));
-        assert_eq!(req.timeout(), Some(&REQUEST_TIMEOUT));
+        assert_basic_auth(&req, "AC0123", "s3cret-token");
 
         let all = first_request(&client(), DEFAULT_BASE, &CREDS, None).expect("request").build().expect("built");
         assert_eq!(all.url().query(), Some("PageSize=1000"));

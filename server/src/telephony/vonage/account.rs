@@ -3,12 +3,11 @@
 //! `size`/`index` (VONAGE.md §5). Parsing is pure ([`parse_page`]); the HTTP around it only
 //! sends, bounds and hands over bodies.
 
-use reqwest::header::{ACCEPT, HeaderValue, RETRY_AFTER};
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::RequestBuilder;
 use serde::Deserialize;
 
-use crate::net::guard::{GuardedClient, Refused};
-use crate::telephony::accounts::{AccountError, MAX_PAGES, OwnedNumber, REQUEST_TIMEOUT};
+use crate::net::guard::GuardedClient;
+use crate::telephony::accounts::{AccountError, MAX_PAGES, OwnedNumber, Reply, endpoint, fetch, opaque_debug, parse_json, request};
 
 /// Vonage's REST API for numbers and accounts.
 pub const DEFAULT_BASE: &str = "https://rest.nexmo.com";
@@ -28,11 +27,7 @@ pub struct Credentials<'a> {
     pub api_secret: &'a str,
 }
 
-impl std::fmt::Debug for Credentials<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").finish_non_exhaustive()
-    }
-}
+opaque_debug!(Credentials<'a>);
 
 /// The numbers the account owns; with `number` (E.164) Vonage is asked for the numbers starting
 /// with its digits (`pattern=…&search_pattern=0`). Every page is read, at most [`MAX_PAGES`].
@@ -46,14 +41,14 @@ pub async fn owned_numbers(
     let url = endpoint(base, &["account", "numbers"])?;
     let mut owned = Vec::new();
     for index in 1..=MAX_PAGES {
-        let page = read_page(&fetch(page_request(client, &url, creds, number, index)?).await?)?;
+        let page = read_page(&fetch(page_request(client, &url, creds, number, index)?, MAX_BODY).await?)?;
         let got = page.numbers.len();
         owned.extend(page.numbers);
         if is_last(got, owned.len(), page.count) {
             return Ok(owned);
         }
     }
-    Err(AccountError::Protocol(format!("more than {MAX_PAGES} pages of numbers")))
+    Err(AccountError::too_many_pages())
 }
 
 /// The request for page `index` (1-based), filtered by `number`'s digits when given.
@@ -70,7 +65,7 @@ fn page_request(
         query.push(("pattern", n.chars().filter(char::is_ascii_digit).collect()));
         query.push(("search_pattern", "0".into()));
     }
-    Ok(request(client, url, creds)?.query(&query))
+    Ok(request(client, url, creds.api_key, creds.api_secret)?.query(&query))
 }
 
 /// Whether a page of `got` numbers ends the listing: short, or the `count` Vonage reported
@@ -119,8 +114,7 @@ impl WireNumber {
 
 /// Reads a `200` body of `/account/numbers`.
 fn parse_page(body: &[u8]) -> Result<Page, AccountError> {
-    let wire: WirePage = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
-        .map_err(|e| AccountError::Protocol(format!("not the documented JSON (at {})", e.path())))?;
+    let wire: WirePage = parse_json(body)?;
     let numbers = wire
         .numbers
         .unwrap_or_default()
@@ -134,61 +128,19 @@ fn parse_page(body: &[u8]) -> Result<Page, AccountError> {
     Ok(Page { count: wire.count, numbers })
 }
 
-/// What one request answered: its status, `Retry-After` and (on success only) its body.
-struct Reply {
-    status: StatusCode,
-    retry_after: Option<HeaderValue>,
-    body: Vec<u8>,
-}
-
 /// A reply read as a page: an error status first, then the body.
 fn read_page(reply: &Reply) -> Result<Page, AccountError> {
-    if !reply.status.is_success() {
-        return Err(AccountError::from_status(reply.status, reply.retry_after.as_ref()));
-    }
-    parse_page(&reply.body)
-}
-
-/// `base` (a trailing `/` ignored) with the path `segments`, each percent-encoded.
-fn endpoint(base: &str, segments: &[&str]) -> Result<String, AccountError> {
-    let bad = || AccountError::Unreachable(Refused::BadUrl.to_string());
-    let mut url = reqwest::Url::parse(base.trim_end_matches('/')).map_err(|_| bad())?;
-    url.path_segments_mut().map_err(|()| bad())?.pop_if_empty().extend(segments);
-    Ok(url.into())
-}
-
-/// A GET to `url` with the account's credentials (in the header, never the URL).
-fn request(client: &GuardedClient, url: &str, creds: &Credentials<'_>) -> Result<RequestBuilder, AccountError> {
-    let req = client.get(url).map_err(|refused| AccountError::Unreachable(refused.to_string()))?;
-    Ok(req.basic_auth(creds.api_key, Some(creds.api_secret)).header(ACCEPT, "application/json").timeout(REQUEST_TIMEOUT))
-}
-
-/// Sends `req`; reads the body of a success, at most [`MAX_BODY`] bytes.
-async fn fetch(req: RequestBuilder) -> Result<Reply, AccountError> {
-    let mut resp = req.send().await.map_err(|e| AccountError::from_transport(&e))?;
-    let (status, retry_after) = (resp.status(), resp.headers().get(RETRY_AFTER).cloned());
-    let mut body = Vec::new();
-    while status.is_success()
-        && let Some(chunk) = resp.chunk().await.map_err(|e| AccountError::from_transport(&e))?
-    {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(AccountError::Protocol(format!("a page over {} MiB", MAX_BODY >> 20)));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Reply { status, retry_after, body })
+    parse_page(reply.success_body()?)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::time::Duration;
 
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
+    use reqwest::StatusCode;
 
     use super::*;
-    use crate::net::guard::GuardPolicy;
+    use crate::telephony::accounts::testing::{assert_basic_auth, client, rate_limited, reply};
 
     /// The documented answer of `/account/numbers` (VONAGE.md §5), plus an SMS-only number.
     const PAGE: &str = r#"{"count": 2, "numbers": [
@@ -197,10 +149,6 @@ mod tests {
        "app_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"},
       {"country": "GB", "msisdn": "447007000001", "type": "mobile-lvn", "features": ["SMS"]}
     ]}"#;
-
-    fn client() -> GuardedClient {
-        GuardedClient::new(Arc::new(GuardPolicy::default()), Duration::from_secs(1)).expect("client")
-    }
 
     const CREDS: Credentials<'static> = Credentials { api_key: "abcd1234", api_secret: "s3cret-secret" };
 
@@ -249,14 +197,10 @@ mod tests {
     #[test]
     fn error_statuses_win_over_the_body() {
         let vonage_401 = br#"{"type": "https://developer.nexmo.com/api-errors#unauthorized", "title": "Invalid credentials supplied"}"#;
-        let reply = Reply { status: StatusCode::UNAUTHORIZED, retry_after: None, body: vonage_401.to_vec() };
-        assert_eq!(read_page(&reply), Err(AccountError::Credentials));
-        let reply = Reply { status: StatusCode::TOO_MANY_REQUESTS, retry_after: Some(HeaderValue::from_static("2")), body: vec![] };
-        assert_eq!(read_page(&reply), Err(AccountError::RateLimited { retry_after: Some(Duration::from_secs(2)) }));
-        let reply = Reply { status: StatusCode::SERVICE_UNAVAILABLE, retry_after: None, body: PAGE.as_bytes().to_vec() };
-        assert!(matches!(read_page(&reply), Err(AccountError::Unreachable(_))));
-        let reply = Reply { status: StatusCode::OK, retry_after: None, body: PAGE.as_bytes().to_vec() };
-        assert_eq!(read_page(&reply).expect("page").numbers.len(), 2);
+        assert_eq!(read_page(&reply(StatusCode::UNAUTHORIZED, vonage_401)), Err(AccountError::Credentials));
+        assert_eq!(read_page(&rate_limited("2")), Err(AccountError::RateLimited { retry_after: Some(Duration::from_secs(2)) }));
+        assert!(matches!(read_page(&reply(StatusCode::SERVICE_UNAVAILABLE, PAGE)), Err(AccountError::Unreachable(_))));
+        assert_eq!(read_page(&reply(StatusCode::OK, PAGE)).expect("page").numbers.len(), 2);
     }
 
     #[test]
@@ -275,9 +219,7 @@ mod tests {
         assert_eq!(url, "https://rest.nexmo.com/account/numbers");
         let req = page_request(&client(), &url, &CREDS, Some("+14155550100"), 3).expect("request").build().expect("built");
         assert_eq!(req.url().query(), Some("size=100&index=3&pattern=14155550100&search_pattern=0"));
-        let expected = format!("Basic {}", STANDARD.encode("abcd1234:s3cret-secret"));
-        assert_eq!(req.headers().get(reqwest::header::AUTHORIZATION).and_then(|v| v.to_str().ok()), Some(expected.as_str()));
-        assert!(!req.url().as_str().contains("s3cret"));
+        assert_basic_auth(&req, "abcd1234", "s3cret-secret");
 
         let all = page_request(&client(), &url, &CREDS, None, 1).expect("request").build().expect("built");
         assert_eq!(all.url().query(), Some("size=100&index=1"));

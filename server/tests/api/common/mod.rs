@@ -247,3 +247,25 @@ pub async fn twilio_number(
     .await
     .expect("twilio number")
 }
+
+/// A local provider cloud (server::simulator::cloud) with `accounts`, and a live server whose
+/// providers' numbers APIs are that cloud (settings further changed by `change`).
+pub async fn cloud_server(
+    accounts: Vec<server::simulator::cloud::CloudAccount>,
+    change: impl FnOnce(&mut Settings),
+) -> (server::simulator::cloud::Cloud, AppState, String) {
+    let cloud = server::simulator::cloud::Cloud::new(accounts);
+    let api = format!("http://{}", server::simulator::cloud::start(cloud.clone()).await.unwrap());
+    let (state, base) = live_server_with(|s| {
+        s.provider_apis =
+            server::config::providers::ProviderApis { exotel: Some(api.clone()), twilio: api.clone(), vonage: api.clone(), plivo: api };
+        change(s);
+    })
+    .await;
+    (cloud, state, base)
+}
+
+/// GETs `path` from `base` with `token` and reads its JSON.
+pub async fn get_json(base: &str, token: &str, path: &str) -> serde_json::Value {
+    reqwest::Client::new().get(format!("{base}{path}")).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
