@@ -41,6 +41,9 @@ pub struct AppState {
     pub provider_api: GuardedClient,
     /// Bulk imports running in the background on this node (the dashboard's progress bar).
     pub imports: Arc<crate::numbers::import_jobs::ImportJobs>,
+    /// Listing totals of numbers and of calls, counted once and reused (crate::db::counts).
+    pub number_counts: Arc<crate::db::counts::CountCache>,
+    pub call_counts: Arc<crate::db::counts::CountCache>,
     /// Open live-event streams, in all and per user (caps in crate::calls::live).
     pub live_streams: Arc<Slots>,
     /// Heard by calls and event streams when the server stops (crate::shutdown).
@@ -93,6 +96,8 @@ impl AppState {
             outbound,
             provider_api,
             imports: Arc::default(),
+            number_counts: Arc::new(crate::db::counts::CountCache::new(crate::db::counts::NUMBERS_TTL)),
+            call_counts: Arc::new(crate::db::counts::CountCache::new(crate::db::counts::CALLS_TTL)),
             live_streams: Slots::new(crate::calls::live::MAX_STREAMS, crate::calls::live::MAX_STREAMS_PER_USER),
             shutdown: crate::shutdown::Shutdown::default(),
             node,

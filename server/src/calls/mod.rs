@@ -60,7 +60,14 @@ pub async fn list(state: &AppState, owner: &Owner, q: &CallQuery) -> Result<Call
         limit: page_size,
         start,
     };
-    let (rows, total) = repo::list(&state.db, owner, &filter).await?;
+    // A total by status changes as calls end: counted every time; the others are kept a moment.
+    let key = format!("{:?}", (&filter.phone_id, &filter.agent_id, &filter.from, &filter.to));
+    let kept = if filter.status.is_none() { state.call_counts.get("call", owner.id(), &key) } else { None };
+    let (rows, counted) = repo::list(&state.db, owner, &filter, kept.is_none()).await?;
+    if let (Some(t), None) = (counted, filter.status) {
+        state.call_counts.put("call", owner.id(), &key, t);
+    }
+    let total = counted.or(kept).unwrap_or(0);
     Ok(CallPage { calls: rows.into_iter().map(view).collect(), page, page_size, total })
 }
 

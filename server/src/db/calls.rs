@@ -270,14 +270,18 @@ const LIST_PROJECTION: &str = "record::id(id) AS id, record::id(owner) AS owner_
     (IF agent_id THEN type::record('agent', agent_id).name ELSE NONE END) AS agent_name,
     count(SELECT id FROM turn WHERE call = $parent.id) AS turns";
 
+/// `$from_at` and `$to_at`: the listing's date bounds as datetimes (two statements).
+const DATE_BOUNDS: &str = "LET $from_at = IF $from THEN <datetime>$from ELSE NONE END;
+    LET $to_at = IF $to THEN <datetime>$to ELSE NONE END;";
+
 fn owner_cond(f: &ListFilter) -> String {
     let mut cond = String::from("owner = type::record('user', $owner)");
     for (present, clause) in [
         (f.phone_id.is_some(), " AND phone_id = $phone_id"),
         (f.agent_id.is_some(), " AND agent_id = $agent_id"),
         (f.status.is_some(), " AND status = $status"),
-        (f.from.is_some(), " AND started_at >= <datetime>$from"),
-        (f.to.is_some(), " AND started_at < <datetime>$to"),
+        (f.from.is_some(), " AND started_at >= $from_at"),
+        (f.to.is_some(), " AND started_at < $to_at"),
     ] {
         if present {
             cond.push_str(clause);
@@ -287,20 +291,25 @@ fn owner_cond(f: &ListFilter) -> String {
 }
 
 /// One page of `owner`'s calls, newest first, and how many match.
-pub async fn list(db: &Db, owner: &crate::users::Owner, f: &ListFilter) -> Result<(Vec<CallListRow>, i64), DbError> {
+pub async fn list(db: &Db, owner: &crate::users::Owner, f: &ListFilter, count: bool) -> Result<(Vec<CallListRow>, Option<i64>), DbError> {
     let cond = owner_cond(f);
-    let sql = format!(
-        "SELECT {LIST_PROJECTION} FROM call WHERE {cond} ORDER BY started_at DESC LIMIT $limit START $start;
-         SELECT count() AS total FROM call WHERE {cond} GROUP ALL;"
-    );
+    // The bounds are cast once (a cast in the condition runs for every row: 5x slower).
+    let mut sql =
+        format!("{DATE_BOUNDS} SELECT {LIST_PROJECTION} FROM call WHERE {cond} ORDER BY started_at DESC LIMIT $limit START $start;");
+    if count {
+        sql.push_str(&format!("SELECT count() AS total FROM call WHERE {cond} GROUP ALL;"));
+    }
     let vars = json!({
         "owner": owner.id(), "phone_id": f.phone_id, "agent_id": f.agent_id, "status": f.status,
         "from": f.from, "to": f.to, "limit": f.limit, "start": f.start,
     });
     let mut response = super::query(db, &sql, vars).await?;
-    let page: Vec<CallListRow> = super::take(&mut response, 0)?;
-    let totals: Vec<serde_json::Value> = super::take(&mut response, 1)?;
-    Ok((page, totals.first().and_then(|t| t["total"].as_i64()).unwrap_or(0)))
+    let page: Vec<CallListRow> = super::take(&mut response, 2)?;
+    if !count {
+        return Ok((page, None));
+    }
+    let totals: Vec<serde_json::Value> = super::take(&mut response, 3)?;
+    Ok((page, Some(totals.first().and_then(|t| t["total"].as_i64()).unwrap_or(0))))
 }
 
 /// One of `owner`'s calls.

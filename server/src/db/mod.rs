@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod calls;
+pub mod counts;
 pub mod invites;
 pub mod migrations;
 pub mod number_checks;

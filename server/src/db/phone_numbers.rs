@@ -298,8 +298,8 @@ pub struct ListFilter {
     pub start: u32,
 }
 
-/// One page of `owner`'s numbers, newest first, and the total matching the filter.
-pub async fn list(db: &Db, owner: &Owner, f: &ListFilter) -> Result<(Vec<NumberRow>, i64), DbError> {
+/// One page of `owner`'s numbers, newest first, and (when `count`) the total matching the filter.
+pub async fn list(db: &Db, owner: &Owner, f: &ListFilter, count: bool) -> Result<(Vec<NumberRow>, Option<i64>), DbError> {
     let mut cond = String::from("owner = type::record('user', $owner)");
     if f.status.is_some() {
         cond.push_str(" AND status = $status");
@@ -313,19 +313,34 @@ pub async fn list(db: &Db, owner: &Owner, f: &ListFilter) -> Result<(Vec<NumberR
     if f.search.is_some() {
         cond.push_str(" AND string::contains(search, $search)");
     }
-    let sql = format!(
-        "SELECT {VIEW_PROJECTION} FROM phone_number WHERE {cond} ORDER BY created_at DESC LIMIT $limit START $start;
-         SELECT count() AS total FROM phone_number WHERE {cond} GROUP ALL;"
-    );
     let vars = json!({
         "owner": owner.id(), "status": f.status, "agent": f.agent, "provider": f.provider,
         "search": f.search, "limit": f.limit, "start": f.start,
     });
+    // A search reads every row of the owner (no index holds substrings): the matches are found
+    // once and both counted and paged from that one pass.
+    if count && f.search.is_some() {
+        let sql = format!(
+            "LET $all = SELECT VALUE id FROM phone_number WHERE {cond} ORDER BY created_at DESC;
+             SELECT {VIEW_PROJECTION} FROM array::slice($all, $start, $limit) ORDER BY created_at DESC;
+             RETURN [{{ total: array::len($all) }}];"
+        );
+        let mut response = query(db, &sql, vars).await?;
+        let page: Vec<NumberRow> = take(&mut response, 1)?;
+        let totals: Vec<Value> = take(&mut response, 2)?;
+        return Ok((page, Some(totals.first().and_then(|t| t["total"].as_i64()).unwrap_or(0))));
+    }
+    let mut sql = format!("SELECT {VIEW_PROJECTION} FROM phone_number WHERE {cond} ORDER BY created_at DESC LIMIT $limit START $start;");
+    if count {
+        sql.push_str(&format!("SELECT count() AS total FROM phone_number WHERE {cond} GROUP ALL;"));
+    }
     let mut response = query(db, &sql, vars).await?;
     let page: Vec<NumberRow> = take(&mut response, 0)?;
+    if !count {
+        return Ok((page, None));
+    }
     let totals: Vec<Value> = take(&mut response, 1)?;
-    let total = totals.first().and_then(|t| t["total"].as_i64()).unwrap_or(0);
-    Ok((page, total))
+    Ok((page, Some(totals.first().and_then(|t| t["total"].as_i64()).unwrap_or(0))))
 }
 
 /// Deletes `owner`'s number; false when there is none.

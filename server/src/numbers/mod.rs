@@ -219,6 +219,7 @@ pub async fn create_with(
     };
     let new = repo::NewNumber { url_secret: &new_url_secret(), claim: &claim, check: check.as_ref() };
     repo::insert(&state.db, owner, &key, &w, &new, &state.clock.now_rfc3339()).await.map_err(duplicate)?;
+    state.number_counts.forget("phone_number", owner.id());
     tracing::info!(user_id = %owner.id(), phone_id = %key, provider = %w.provider, "phone number imported");
     Ok(key)
 }
@@ -272,6 +273,7 @@ pub async fn update_with(
     if !repo::update(&state.db, owner, id, &w, &now).await.map_err(duplicate)? {
         return Err(DomainError::NotFound("phone number"));
     }
+    state.number_counts.forget("phone_number", owner.id());
     if let Some(c) = check {
         checks::record(&state.db, owner, id, &c, &claim, &now).await.map_err(duplicate)?;
     }
@@ -298,7 +300,13 @@ pub async fn list(state: &AppState, owner: &Owner, q: &PhoneNumberQuery) -> Resu
         limit: page_size,
         start,
     };
-    let (rows, total) = repo::list(&state.db, owner, &filter).await?;
+    let key = format!("{:?}", (&filter.search, filter.status, &filter.agent, filter.provider));
+    let kept = state.number_counts.get("phone_number", owner.id(), &key);
+    let (rows, counted) = repo::list(&state.db, owner, &filter, kept.is_none()).await?;
+    if let Some(t) = counted {
+        state.number_counts.put("phone_number", owner.id(), &key, t);
+    }
+    let total = counted.or(kept).unwrap_or(0);
     Ok(PhoneNumberPage { phone_numbers: rows.into_iter().map(|r| view(state, r)).collect(), page, page_size, total })
 }
 
@@ -307,6 +315,8 @@ pub async fn delete(state: &AppState, owner: &Owner, id: &str) -> Result<(), Dom
     if !repo::delete(&state.db, owner, id).await? {
         return Err(DomainError::NotFound("phone number"));
     }
+    state.number_counts.forget("phone_number", owner.id());
+    state.call_counts.forget("call", owner.id());
     tracing::info!(user_id = %owner.id(), phone_id = %id, "phone number deleted");
     Ok(())
 }

@@ -133,6 +133,9 @@ pub async fn record(state: &AppState, provider: Provider, v: &Verified, params: 
         &now,
     )
     .await?;
+    if created {
+        state.call_counts.forget("call", v.owner.id());
+    }
     // Call ids are global: a row found for another number (or owner) is not ours to answer or change.
     if call.owner_id != v.owner.id() || call.phone_id != v.number.id {
         tracing::warn!(call_sid = %params.call_sid, phone_id = %v.number.id, "call id already recorded for another number");
