@@ -294,10 +294,13 @@ fn owner_cond(f: &ListFilter) -> String {
 pub async fn list(db: &Db, owner: &crate::users::Owner, f: &ListFilter, count: bool) -> Result<(Vec<CallListRow>, Option<i64>), DbError> {
     let cond = owner_cond(f);
     // The bounds are cast once (a cast in the condition runs for every row: 5x slower).
+    // A date range is read through the time index (the range's calls of every owner, filtered
+    // to this one), not through all of the owner's calls.
+    let index = if f.from.is_some() || f.to.is_some() { " WITH INDEX call_started" } else { "" };
     let mut sql =
-        format!("{DATE_BOUNDS} SELECT {LIST_PROJECTION} FROM call WHERE {cond} ORDER BY started_at DESC LIMIT $limit START $start;");
+        format!("{DATE_BOUNDS} SELECT {LIST_PROJECTION} FROM call{index} WHERE {cond} ORDER BY started_at DESC LIMIT $limit START $start;");
     if count {
-        sql.push_str(&format!("SELECT count() AS total FROM call WHERE {cond} GROUP ALL;"));
+        sql.push_str(&format!("SELECT count() AS total FROM call{index} WHERE {cond} GROUP ALL;"));
     }
     let vars = json!({
         "owner": owner.id(), "phone_id": f.phone_id, "agent_id": f.agent_id, "status": f.status,
@@ -343,12 +346,13 @@ pub struct AnalyticsCall {
 pub async fn for_analytics(db: &Db, owner: &crate::users::Owner, from: &str) -> Result<Vec<AnalyticsCall>, DbError> {
     rows(
         db,
-        "SELECT answered_at, phone_id, phone_number, agent_id, status, started_at, duration_ms,
+        "LET $from_at = <datetime>$from;
+         SELECT answered_at, phone_id, phone_number, agent_id, status, started_at, duration_ms,
             (IF agent_id THEN type::record('agent', agent_id).name ELSE NONE END) AS agent_name,
             count(SELECT id FROM turn WHERE call = $parent.id) AS turns,
             (SELECT VALUE (endpointing_ms ?? 0) + first_byte_ms FROM turn
                 WHERE call = $parent.id AND role = $agent AND kind = $speech AND first_byte_ms != NONE) AS voice_to_voice
-         FROM call WHERE owner = type::record('user', $owner) AND started_at >= <datetime>$from ORDER BY started_at",
+         FROM call WITH INDEX call_started WHERE owner = type::record('user', $owner) AND started_at >= $from_at ORDER BY started_at",
         json!({ "owner": owner.id(), "from": from, "agent": Role::Agent, "speech": TurnKind::Speech }),
     )
     .await

@@ -225,6 +225,15 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE INDEX phone_number_claim ON phone_number FIELDS claim UNIQUE;
         ",
     },
+    Migration {
+        version: 13,
+        name: "calls by time",
+        // Call Logs for a date range: SurrealDB scans a compound index by its first field only,
+        // so a day of one owner's calls read all of the owner's calls; this index is read by range.
+        sql: "
+            DEFINE INDEX call_started ON call FIELDS started_at;
+        ",
+    },
 ];
 
 const BOOTSTRAP: &str = "
