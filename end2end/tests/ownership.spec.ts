@@ -97,8 +97,8 @@ test("the provider check lists what would stop a call, with the fix and the guid
   await check("public_url").getByTestId("doctor-guide").click();
   await expect(page).toHaveURL(/\/setup#public-url$/);
   const guide = page.getByTestId("setup-guide");
-  await expect(guide.locator("h3#public-url")).toBeVisible();
-  await expect(guide.locator("h2#exotel")).toHaveCount(1);
+  await expect(guide.locator("h4#public-url")).toBeVisible();
+  await expect(guide.locator("h3#exotel")).toHaveCount(1);
   await expect(guide).toContainText(new URL(page.url()).origin);
   await expect(guide).not.toContainText("voxgate.example.com");
   await expect(page.getByTestId("your-url-row")).toContainText(["+918047491855"]);

@@ -31,7 +31,8 @@ fn level(l: HeadingLevel) -> u8 {
 }
 
 /// The guide as HTML, its examples pointing at `public_url` (an origin such as
-/// `https://voice.acme.com`), every heading carrying its GitHub anchor as its id.
+/// `https://voice.acme.com`), every heading carrying its GitHub anchor as its id and one level
+/// down (the page has its own `h1`).
 pub fn setup_guide_html(public_url: &str) -> String {
     let origin = public_url.trim_end_matches('/');
     let ws = origin.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
@@ -42,7 +43,7 @@ pub fn setup_guide_html(public_url: &str) -> String {
     let mut heading: Option<(u8, Vec<Event>)> = None;
     for event in parser {
         match event {
-            Event::Start(Tag::Heading { level: l, .. }) => heading = Some((level(l), Vec::new())),
+            Event::Start(Tag::Heading { level: l, .. }) => heading = Some(((level(l) + 1).min(6), Vec::new())),
             Event::End(TagEnd::Heading(_)) => {
                 let Some((n, inner)) = heading.take() else { continue };
                 let text: String = inner
@@ -92,5 +93,6 @@ mod tests {
         }
         assert!(html.contains("https://voice.acme.com/"), "examples use the operator's URL");
         assert!(!html.contains("voxgate.example.com"));
+        assert!(!html.contains("<h1"), "the page's own h1 stays the only one");
     }
 }
