@@ -17,47 +17,60 @@ pub const CALLS_TTL: Duration = Duration::from_secs(5);
 /// Totals kept at most (the oldest go first past this).
 pub const MAX_ENTRIES: usize = 10_000;
 
-/// Totals of listings, by (table, owner, filter).
+/// Totals of listings, by (table, owner), then by filter: forgetting an owner's totals is one
+/// removal (it runs whenever a call starts).
 pub struct CountCache {
     ttl: Duration,
-    entries: Mutex<HashMap<String, (i64, Instant)>>,
+    inner: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    by_owner: HashMap<(String, String), HashMap<String, (i64, Instant)>>,
+    len: usize,
 }
 
 impl CountCache {
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, entries: Mutex::new(HashMap::new()) }
+        Self { ttl, inner: Mutex::new(Entries::default()) }
     }
 
-    fn key(table: &str, owner: &str, filter: &str) -> String {
-        format!("{table}\u{0}{owner}\u{0}{filter}")
+    fn owner_key(table: &str, owner: &str) -> (String, String) {
+        (table.to_string(), owner.to_string())
     }
 
     /// The total kept for this listing, if still fresh.
     pub fn get(&self, table: &str, owner: &str, filter: &str) -> Option<i64> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.get(&Self::key(table, owner, filter)).filter(|(_, at)| at.elapsed() < self.ttl).map(|(n, _)| *n)
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (n, at) = inner.by_owner.get(&Self::owner_key(table, owner))?.get(filter)?;
+        (at.elapsed() < self.ttl).then_some(*n)
     }
 
     /// Keeps `total` for this listing.
     pub fn put(&self, table: &str, owner: &str, filter: &str, total: i64) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= MAX_ENTRIES {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.len >= MAX_ENTRIES {
+            // Rare: drop what expired, or else everything (the totals are only counted again).
             let ttl = self.ttl;
-            entries.retain(|_, (_, at)| at.elapsed() < ttl);
-            if entries.len() >= MAX_ENTRIES {
-                let oldest = entries.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| k.clone());
-                if let Some(k) = oldest {
-                    entries.remove(&k);
-                }
+            inner.by_owner.values_mut().for_each(|m| m.retain(|_, (_, at)| at.elapsed() < ttl));
+            inner.by_owner.retain(|_, m| !m.is_empty());
+            if inner.by_owner.values().map(HashMap::len).sum::<usize>() >= MAX_ENTRIES {
+                inner.by_owner.clear();
             }
+            inner.len = inner.by_owner.values().map(HashMap::len).sum();
         }
-        entries.insert(Self::key(table, owner, filter), (total, Instant::now()));
+        let added = inner.by_owner.entry(Self::owner_key(table, owner)).or_default().insert(filter.to_string(), (total, Instant::now()));
+        if added.is_none() {
+            inner.len += 1;
+        }
     }
 
     /// Forgets every total of `owner`'s `table` (a row was added, changed or removed).
     pub fn forget(&self, table: &str, owner: &str) {
-        let prefix = format!("{table}\u{0}{owner}\u{0}");
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).retain(|k, _| !k.starts_with(&prefix));
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(m) = inner.by_owner.remove(&Self::owner_key(table, owner)) {
+            inner.len -= m.len();
+        }
     }
 }
 
@@ -82,6 +95,7 @@ mod tests {
         for i in 0..MAX_ENTRIES + 10 {
             big.put("call", &format!("u{i}"), "", 1);
         }
-        assert!(big.entries.lock().unwrap().len() <= MAX_ENTRIES);
+        assert!(big.inner.lock().unwrap().len <= MAX_ENTRIES);
+        assert_eq!(big.get("call", &format!("u{}", MAX_ENTRIES + 9), ""), Some(1), "the newest total is kept");
     }
 }

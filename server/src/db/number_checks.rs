@@ -14,6 +14,9 @@ pub struct CheckRecord {
     pub status: VerifyStatus,
     pub message: String,
     pub retry_after: Option<u64>,
+    /// Owned, but sending its calls to another application than the number's (Vonage): the
+    /// message says so; not stored apart.
+    pub linked_elsewhere: bool,
 }
 
 /// The claim of a number its provider confirmed: unique across owners.

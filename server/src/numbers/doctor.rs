@@ -87,11 +87,37 @@ async fn account(state: &AppState, owner: &Owner, r: &repo::NumberRow, checker: 
             check("ownership", "Number in the account", CheckStatus::Skip, "Needs the credentials.", "", &own_guide),
         ];
     };
-    let c = checker.check(state, &ask, &r.phone_number).await;
-    let claim = checks::verified_claim(r.provider, &r.phone_number);
-    if let Err(e) = checks::record(&state.db, owner, &r.id, &c, &claim, &state.clock.now_rfc3339()).await {
-        tracing::warn!(phone_id = %r.id, error = %e, "doctor could not store the ownership check");
-    }
+    let c = match verify::check_and_record(state, owner, r, &ask, checker).await {
+        Ok(c) => c,
+        // Another account holds the number verified: these credentials prove nothing here.
+        Err(e @ DomainError::Conflict(_)) => {
+            return vec![
+                check(
+                    "credentials",
+                    "Credentials",
+                    CheckStatus::Skip,
+                    "Another Voxgate account holds this number verified.",
+                    "",
+                    &cred_guide,
+                ),
+                check(
+                    "ownership",
+                    "Number in the account",
+                    CheckStatus::Fail,
+                    e.to_string(),
+                    "Import it with the credentials of the provider account that owns it.",
+                    &own_guide,
+                ),
+            ];
+        }
+        Err(e) => {
+            let message = format!("The check could not be stored: {e}");
+            return vec![
+                check("credentials", "Credentials", CheckStatus::Warn, message.clone(), "Run the check again.", &cred_guide),
+                check("ownership", "Number in the account", CheckStatus::Warn, message, "Run the check again.", &own_guide),
+            ];
+        }
+    };
     let (cred, own) = match c.status {
         VerifyStatus::Credentials => (
             (CheckStatus::Fail, c.message.clone(), "Copy the credentials again from the provider's console and edit the number."),
@@ -101,7 +127,7 @@ async fn account(state: &AppState, owner: &Owner, r: &repo::NumberRow, checker: 
             (CheckStatus::Warn, c.message.clone(), "Run the check again later."),
             (CheckStatus::Warn, c.message.clone(), "Run the check again later."),
         ),
-        VerifyStatus::Verified if c.message.contains("application") => (
+        VerifyStatus::Verified if c.linked_elsewhere => (
             (CheckStatus::Pass, "The provider accepted the credentials.".into(), ""),
             (CheckStatus::Fail, c.message.clone(), "Link the number to the application in the provider's console."),
         ),

@@ -143,17 +143,19 @@ impl Checker {
             Ask::Vonage { api_key, api_secret, .. } => format!("vonage:{api_key}:{api_secret}"),
             Ask::Plivo { auth_id, auth_token } => format!("plivo:{auth_id}:{auth_token}"),
         };
-        if !listings.contains_key(&key) {
-            let mut listing = owned(state, ask, None).await;
-            for _ in 0..BULK_RETRIES {
-                let Err(AccountError::RateLimited { retry_after }) = &listing else { break };
-                tokio::time::sleep(retry_after.unwrap_or(std::time::Duration::from_secs(1)).min(BULK_MAX_WAIT)).await;
-                listing = owned(state, ask, None).await;
+        let listing = match listings.entry(key) {
+            std::collections::hash_map::Entry::Occupied(kept) => kept.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let mut listing = owned(state, ask, None).await;
+                for _ in 0..BULK_RETRIES {
+                    let Err(AccountError::RateLimited { retry_after }) = &listing else { break };
+                    tokio::time::sleep(retry_after.unwrap_or(std::time::Duration::from_secs(1)).min(BULK_MAX_WAIT)).await;
+                    listing = owned(state, ask, None).await;
+                }
+                slot.insert(listing)
             }
-            listings.insert(key.clone(), listing);
-        }
-        let listing = listings.get(&key).map(|l| l.as_deref().map_err(Clone::clone));
-        outcome(ask, number, listing.unwrap_or(Err(AccountError::Protocol("no listing".into()))))
+        };
+        outcome(ask, number, listing.as_deref().map_err(Clone::clone))
     }
 }
 
@@ -165,6 +167,7 @@ pub async fn check(state: &AppState, ask: &Ask, number: &str) -> CheckRecord {
 fn outcome(ask: &Ask, number: &str, listing: Result<&[OwnedNumber], AccountError>) -> CheckRecord {
     let name = ask.provider().label();
     let account = ask.account();
+    let mut linked_elsewhere = false;
     let (status, message, retry_after) = match listing {
         Ok(list) => match list.iter().find(|n| same_number(&n.number, number)) {
             None => (
@@ -175,7 +178,10 @@ fn outcome(ask: &Ask, number: &str, listing: Result<&[OwnedNumber], AccountError
             Some(n) if !n.voice => {
                 (VerifyStatus::NotVoice, format!("{number} is in {name} account {account} but cannot take voice calls."), None)
             }
-            Some(n) => (VerifyStatus::Verified, verified_message(ask, n, name, account), None),
+            Some(n) => {
+                linked_elsewhere = matches!(ask, Ask::Vonage { application_id, .. } if n.app.as_deref() != Some(application_id.as_str()));
+                (VerifyStatus::Verified, verified_message(ask, n, name, account, linked_elsewhere), None)
+            }
         },
         Err(AccountError::Credentials) => (
             VerifyStatus::Credentials,
@@ -194,13 +200,12 @@ fn outcome(ask: &Ask, number: &str, listing: Result<&[OwnedNumber], AccountError
             (VerifyStatus::Unreachable, format!("{name} answered unexpectedly ({why}); verify again later."), None)
         }
     };
-    CheckRecord { status, message, retry_after }
+    CheckRecord { status, message, retry_after, linked_elsewhere }
 }
 
-fn verified_message(ask: &Ask, n: &OwnedNumber, name: &str, account: &str) -> String {
-    let wrong_app = |want: &str| n.app.as_deref().is_none_or(|app| app != want);
+fn verified_message(ask: &Ask, n: &OwnedNumber, name: &str, account: &str, linked_elsewhere: bool) -> String {
     match ask {
-        Ask::Vonage { application_id, .. } if wrong_app(application_id) => format!(
+        Ask::Vonage { application_id, .. } if linked_elsewhere => format!(
             "In {name} account {account}, but linked to {} instead of application {application_id}: calls will not reach Voxgate until you link it.",
             n.app.as_deref().map(|a| format!("application {a}")).unwrap_or_else(|| "no application".into())
         ),
@@ -272,6 +277,23 @@ pub(crate) async fn stored_ask(state: &AppState, owner: &Owner, r: &repo::Number
     })
 }
 
+/// Asks `r`'s provider through `checker` and stores the outcome on the number (a confirmation
+/// takes its claim). Another owner holding the number verified is [`held_elsewhere`].
+pub(crate) async fn check_and_record(
+    state: &AppState,
+    owner: &Owner,
+    r: &repo::NumberRow,
+    ask: &Ask,
+    checker: &mut Checker,
+) -> Result<CheckRecord, DomainError> {
+    let c = checker.check(state, ask, &r.phone_number).await;
+    let claim = checks::verified_claim(r.provider, &r.phone_number);
+    match checks::record(&state.db, owner, &r.id, &c, &claim, &state.clock.now_rfc3339()).await {
+        Err(e) if e.is_unique_violation("phone_number_claim") => Err(held_elsewhere()),
+        other => other.map(|_| c).map_err(DomainError::from),
+    }
+}
+
 /// Asks the provider now (the "Verify" button) and stores the outcome. A refusing answer or an
 /// unreachable provider is an error naming its field, after the outcome is stored.
 pub async fn verify(state: &AppState, owner: &Owner, id: &str) -> Result<domain::phone_number::PhoneNumberView, DomainError> {
@@ -282,15 +304,7 @@ pub async fn verify(state: &AppState, owner: &Owner, id: &str) -> Result<domain:
     let Some(ask) = stored_ask(state, owner, &r).await? else {
         return Err(DomainError::field(credential_field(r.provider), "Add this number's provider credentials first."));
     };
-    let c = check(state, &ask, &r.phone_number).await;
-    let claim = checks::verified_claim(r.provider, &r.phone_number);
-    let recorded = checks::record(&state.db, owner, id, &c, &claim, &state.clock.now_rfc3339()).await;
-    match recorded {
-        Err(e) if e.is_unique_violation("phone_number_claim") => return Err(held_elsewhere()),
-        other => {
-            other?;
-        }
-    }
+    let c = check_and_record(state, owner, &r, &ask, &mut Checker::single()).await?;
     tracing::info!(user_id = %owner.id(), phone_id = %id, outcome = c.status.as_str(), "number ownership checked");
     if let Some(e) = refusal(r.provider, &c) {
         return Err(e);

@@ -205,6 +205,11 @@ async fn a_verified_number_beats_an_importer_without_proof_and_is_held_by_one_ac
     // Now the first importer cannot verify it too, and nobody can import it without proof.
     let (status, _, e) = w.verify(&squatter, first["id"].as_str().unwrap()).await;
     assert_eq!((status, e["error"]["field"].as_str()), (StatusCode::CONFLICT, Some("phoneNumber")), "{e}");
+    // Its provider check says so too, instead of passing on the credentials it was given.
+    let doctor = common::get_json(&w.base, &squatter, &format!("/api/phone-numbers/{}/doctor", first["id"].as_str().unwrap())).await;
+    let own = doctor["checks"].as_array().unwrap().iter().find(|c| c["id"] == "ownership").unwrap();
+    assert_eq!(own["status"], "fail", "{doctor}");
+    assert!(own["message"].as_str().unwrap().contains("Another Voxgate account has verified"), "{own}");
     w.cloud.rate_limit(1, 1);
     let (status, e) = w.import(&late, &plivo_body("+14155552671", PLIVO_ACCOUNT.1)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
