@@ -4,6 +4,7 @@
 
 mod bench;
 mod call;
+mod dial;
 mod numbers;
 
 use std::process::ExitCode;
@@ -119,6 +120,29 @@ enum Command {
         #[arg(long, env = "VOXGATE_TOKEN", hide_env_values = true)]
         token: String,
         /// Voxgate's base URL (default: this configuration's listen address).
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Call someone from one of your numbers with an agent, through the number's provider, in a
+    /// running Voxgate; prints the call and, with --wait, follows it to its end.
+    Dial {
+        /// The number that calls (its id).
+        #[arg(long)]
+        phone: String,
+        /// Whom to call, in international format (+14155550100).
+        #[arg(long)]
+        to: String,
+        /// The agent that talks (default: the number's).
+        #[arg(long)]
+        agent: Option<String>,
+        /// A variable for the agent's greeting and replies, `name=value` (repeatable).
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        variables: Vec<String>,
+        /// Wait for the call to end and print its outcome and transcript.
+        #[arg(long)]
+        wait: bool,
+        #[arg(long, env = "VOXGATE_TOKEN", hide_env_values = true)]
+        token: String,
         #[arg(long)]
         url: Option<String>,
     },
@@ -249,6 +273,10 @@ fn main() -> ExitCode {
             let base = numbers::base_url(&settings, url);
             runtime.block_on(numbers::doctor(&base, &token, number))
         }
+        Command::Dial { phone, to, agent, variables, wait, token, url } => {
+            let base = numbers::base_url(&settings, url);
+            runtime.block_on(dial::dial(&base, &token, dial::Dial { phone, to, agent, variables, wait }))
+        }
         Command::Cloud { accounts, listen } => runtime.block_on(numbers::cloud(listen, accounts)),
         Command::Bench { command } => {
             let dir = std::env::temp_dir().join(format!("voxgate-bench-{}", std::process::id()));
@@ -292,6 +320,8 @@ async fn serve(settings: &mut Settings) -> anyhow::Result<()> {
         .make_span_with(|req: &axum::extract::Request| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path()));
     // Calls whose stream never opened, or whose end was never written, do not stay live.
     server::calls::sweep_stale(state.clone());
+    // Campaigns dial from every node; a lease per campaign keeps one node on each.
+    server::campaigns::dialer::spawn(state.clone());
     let router = app::ssr::router(state.clone(), options).layer(trace);
     tracing::info!(%addr, public_url = %settings.public_url, database = %settings.database_url, "voxgate listening");
     println!("voxgate listening on http://{addr}");

@@ -13,12 +13,12 @@ pub fn base_url(settings: &server::Settings, url: Option<String>) -> String {
     url.unwrap_or_else(|| format!("http://{}", settings.listen_addr)).trim_end_matches('/').to_string()
 }
 
-fn client() -> anyhow::Result<reqwest::Client> {
+pub fn client() -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder().timeout(Duration::from_secs(3600)).build()?)
 }
 
 /// The JSON error's message, or the status.
-async fn failure(r: reqwest::Response) -> anyhow::Error {
+pub async fn failure(r: reqwest::Response) -> anyhow::Error {
     let status = r.status();
     let body: Value = r.json().await.unwrap_or_default();
     let e = &body["error"];

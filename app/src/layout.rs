@@ -8,6 +8,7 @@ const NAV: &[(&str, &str)] = &[
     ("/numbers", "Phone Numbers"),
     ("/agents", "Agents"),
     ("/calls", "Call Logs"),
+    ("/campaigns", "Campaigns"),
     ("/analytics", "Analytics"),
     ("/setup", "Setup Guide"),
 ];

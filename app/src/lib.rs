@@ -5,6 +5,7 @@ pub mod agents;
 pub mod analytics;
 pub mod auth;
 pub mod calls;
+pub mod campaigns;
 pub mod error;
 pub mod form;
 pub mod layout;
@@ -62,6 +63,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/numbers") view=numbers::PhoneNumbersPage/>
                     <Route path=path!("/agents") view=agents::AgentsPage/>
                     <Route path=path!("/calls") view=calls::CallLogsPage/>
+                    <Route path=path!("/campaigns") view=campaigns::CampaignsPage/>
+                    <Route path=path!("/campaigns/:id") view=campaigns::detail::CampaignPage/>
                     <Route path=path!("/analytics") view=analytics::AnalyticsPage/>
                     <Route path=path!("/setup") view=setup::SetupGuidePage/>
                     <Route path=path!("/settings") view=auth::SettingsPage/>

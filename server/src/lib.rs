@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod bench;
 pub mod calls;
+pub mod campaigns;
 pub mod clock;
 pub mod config;
 pub mod db;

@@ -1,5 +1,6 @@
 //! The `voxgate` binary as an operator meets it: bad settings, a real start, SIGTERM.
 
+mod campaign;
 mod numbers;
 mod process;
 

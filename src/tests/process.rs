@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::{operator, start, voxgate};
 
 /// A data directory with one account, and its API token.
-fn account(tag: &str) -> (PathBuf, String, String) {
+pub(super) fn account(tag: &str) -> (PathBuf, String, String) {
     let data = std::env::temp_dir().join(format!("voxgate-{tag}-{}-{}", std::process::id(), rand_suffix()));
     let db = format!("surrealkv://{}", data.join("db").display());
     let added = operator(&data, &db, &["user", "add", "ops@example.com"], "correct horse battery\n");
@@ -28,7 +28,7 @@ fn rand_suffix() -> u128 {
 }
 
 /// `voxgate serve` on `data`, with the repository's offline models when they are there.
-fn serve(data: &Path, db: &str, extra: &[(&str, &str)]) -> (Child, String) {
+pub(super) fn serve(data: &Path, db: &str, extra: &[(&str, &str)]) -> (Child, String) {
     let mut cmd = voxgate();
     cmd.env("VOXGATE_LISTEN_ADDR", "127.0.0.1:0").env("VOXGATE_DATA_DIR", data).env("VOXGATE_DATABASE_URL", db).env("VOXGATE_LOG", "warn");
     let models =

@@ -63,6 +63,12 @@ pub struct CallView {
     pub started_at: String,
     pub ended_at: Option<String>,
     pub duration_ms: Option<i64>,
+    /// Whom an outbound call dialed (our number called them); `None` for inbound calls.
+    #[serde(default)]
+    pub callee: Option<String>,
+    /// How an outbound call ended, as its provider reported it.
+    #[serde(default)]
+    pub outcome: Option<crate::outbound::CallOutcome>,
     /// Turns stored so far (caller and agent).
     #[serde(default)]
     pub turn_count: i64,

@@ -68,6 +68,8 @@ macro_rules! choice_enum {
 
 pub mod agent;
 pub mod call;
+pub mod campaign;
+pub mod outbound;
 pub mod phone_number;
 
 use serde::{Deserialize, Serialize};

@@ -2,6 +2,7 @@
 
 mod bulk;
 mod card;
+mod dial;
 pub mod doctor;
 mod modal;
 mod provider_fields;

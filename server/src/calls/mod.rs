@@ -1,6 +1,7 @@
 //! Calls service: the signed-in user's call logs.
 
 pub mod live;
+pub mod outbound;
 
 use domain::call::{CallDetail, CallPage, CallQuery, CallStatus, CallView};
 
@@ -13,6 +14,7 @@ use crate::users::Owner;
 pub const MAX_PAGE_SIZE: u32 = 200;
 
 fn view(r: CallListRow) -> CallView {
+    let outbound = r.call.direction.as_deref() == Some("outbound");
     CallView {
         id: r.call.id,
         session_id: r.call.session_id,
@@ -28,6 +30,8 @@ fn view(r: CallListRow) -> CallView {
         started_at: r.call.started_at,
         ended_at: r.ended_at,
         duration_ms: r.duration_ms,
+        callee: r.call.callee.filter(|_| outbound),
+        outcome: r.call.outcome,
         turn_count: r.turns,
         lost_turns: r.lost_turns.unwrap_or(0),
     }

@@ -23,10 +23,17 @@ impl ProviderApis {
     pub fn overridden(&self) -> bool {
         self.exotel.is_some() || self.twilio != TWILIO_API || self.vonage != VONAGE_API || self.plivo != PLIVO_API
     }
+
+    /// Vonage's Voice API (placing calls): `api.nexmo.com`, or the operator's Vonage address
+    /// when it was pointed elsewhere (one local server speaks both).
+    pub fn vonage_voice(&self) -> String {
+        if self.vonage == VONAGE_API { VONAGE_VOICE_API.to_string() } else { self.vonage.clone() }
+    }
 }
 
 pub const TWILIO_API: &str = "https://api.twilio.com";
 pub const VONAGE_API: &str = "https://rest.nexmo.com";
+pub const VONAGE_VOICE_API: &str = "https://api.nexmo.com";
 pub const PLIVO_API: &str = "https://api.plivo.com";
 
 /// Exotel credentials from the environment.

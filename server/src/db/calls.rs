@@ -1,6 +1,7 @@
 //! `call` rows: one per provider call, keyed by provider + call id so retries find the same row.
 
 use domain::call::{CallStatus, Role, TurnKind};
+use domain::outbound::CallOutcome;
 use domain::phone_number::Provider;
 use serde::Deserialize;
 use serde_json::json;
@@ -24,10 +25,19 @@ pub struct CallRow {
     pub params_json: String,
     pub reason: Option<String>,
     pub started_at: String,
+    /// The provider's id of an outbound call (whose row is keyed by our dial id).
+    #[serde(default)]
+    pub provider_call_id: Option<String>,
+    /// An outbound call's variables for its agent (a JSON object of strings).
+    #[serde(default)]
+    pub variables_json: Option<String>,
+    #[serde(default)]
+    pub outcome: Option<CallOutcome>,
 }
 
 const PROJECTION: &str = "record::id(id) AS id, record::id(owner) AS owner_id, phone_id, phone_number, agent_id,
-    provider, session_id, status, caller, callee, direction, params_json, reason, started_at";
+    provider, session_id, status, caller, callee, direction, params_json, reason, started_at, provider_call_id,
+    variables_json, outcome";
 
 /// What the first webhook for a call records.
 #[derive(Debug, Clone)]
@@ -90,6 +100,9 @@ pub async fn insert_or_get(db: &Db, c: &NewCall<'_>, now: &str) -> Result<(CallR
                 params_json: c.params_json.to_string(),
                 reason: c.reason.map(str::to_string),
                 started_at: now.to_string(),
+                provider_call_id: None,
+                variables_json: None,
+                outcome: None,
             },
             true,
         )),
@@ -118,13 +131,18 @@ pub async fn count_for_phone(db: &Db, owner: &crate::users::Owner, phone_id: &st
     .unwrap_or(0))
 }
 
-/// The stream of a call began on `node`: it is in progress and counts as answered.
+/// The stream of a call began on `node`: it is in progress and counts as answered (an outbound
+/// call without an outcome yet was answered).
 pub async fn mark_answered(db: &Db, key: &str, node: &str, now: &str) -> Result<(), DbError> {
     rows::<serde_json::Value>(
         db,
-        "UPDATE type::record('call', $key) SET status = $in_progress, answered_at = answered_at ?? <datetime>$now, node = $node
+        "UPDATE type::record('call', $key) SET status = $in_progress, answered_at = answered_at ?? <datetime>$now, node = $node,
+            outcome = IF direction = 'outbound' AND outcome = NONE THEN $answered ELSE outcome END
          WHERE status != $rejected RETURN NONE",
-        json!({ "key": key, "now": now, "node": node, "in_progress": CallStatus::InProgress, "rejected": CallStatus::Rejected }),
+        json!({
+            "key": key, "now": now, "node": node, "in_progress": CallStatus::InProgress, "rejected": CallStatus::Rejected,
+            "answered": CallOutcome::Answered,
+        }),
     )
     .await
     .map(|_| ())
@@ -154,12 +172,15 @@ pub async fn last_seq(db: &Db, key: &str) -> Result<i64, DbError> {
 }
 
 /// Fails the calls `node` left ringing or in progress when it stopped (and those of versions that
-/// recorded no node): run at start, before this process answers anything. Returns their keys.
+/// recorded no node): run at start, before this process answers anything. Returns their keys. An
+/// outbound call its provider took and is still ringing is left to its callbacks (or, silent,
+/// to the stale sweep): the callee may yet answer, and its stream reach any node.
 pub async fn fail_interrupted(db: &Db, node: &str, now: &str) -> Result<Vec<String>, DbError> {
     rows(
         db,
         "UPDATE call SET status = $failed, reason = 'server restarted', ended_at = <datetime>$now
-            WHERE status IN [$ringing, $in_progress] AND (node = $node OR node = NONE) RETURN VALUE record::id(id)",
+            WHERE status IN [$ringing, $in_progress] AND (node = $node OR node = NONE)
+                AND NOT (status = $ringing AND direction = 'outbound' AND provider_call_id != NONE) RETURN VALUE record::id(id)",
         json!({
             "node": node, "now": now, "failed": CallStatus::Failed, "ringing": CallStatus::Ringing, "in_progress": CallStatus::InProgress,
         }),
@@ -267,6 +288,7 @@ pub struct CallListRow {
 
 const LIST_PROJECTION: &str = "record::id(id) AS id, record::id(owner) AS owner_id, phone_id, phone_number, agent_id,
     provider, session_id, status, caller, callee, direction, params_json, reason, started_at, ended_at, duration_ms, lost_turns,
+    provider_call_id, variables_json, outcome,
     (IF agent_id THEN type::record('agent', agent_id).name ELSE NONE END) AS agent_name,
     count(SELECT id FROM turn WHERE call = $parent.id) AS turns";
 

@@ -2,10 +2,13 @@
 
 pub mod agents;
 pub mod calls;
+pub mod campaigns;
+pub mod contacts;
 pub mod counts;
 pub mod invites;
 pub mod migrations;
 pub mod number_checks;
+pub mod outbound;
 pub mod phone_numbers;
 pub mod system_checks;
 pub mod turns;

@@ -70,6 +70,8 @@ pub struct SealedCredentials {
     pub exotel_api_token_sealed: Option<String>,
     pub twilio_auth_token_sealed: Option<String>,
     pub vonage_api_secret_sealed: Option<String>,
+    #[serde(default)]
+    pub vonage_private_key_sealed: Option<String>,
     pub plivo_auth_token_sealed: Option<String>,
 }
 
@@ -78,7 +80,7 @@ pub async fn sealed_credentials(db: &Db, owner: &Owner, id: &str) -> Result<Opti
     row(
         db,
         "SELECT exotel_api_key_sealed, exotel_api_token_sealed, twilio_auth_token_sealed, vonage_api_secret_sealed,
-            plivo_auth_token_sealed FROM phone_number
+            vonage_private_key_sealed, plivo_auth_token_sealed FROM phone_number
             WHERE id = type::record('phone_number', $id) AND owner = type::record('user', $owner)",
         json!({ "id": id, "owner": owner.id() }),
     )

@@ -8,14 +8,14 @@ use domain::call::{CallDetail, CallPage, CallQuery};
 use futures_util::{Stream, StreamExt};
 
 use super::ApiError;
-use super::json::QueryArgs;
+use super::json::{JsonBody, QueryArgs};
 use crate::state::AppState;
 use crate::users::CurrentUser;
 
 /// Call log routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/calls", get(list))
+        .route("/api/calls", get(list).post(place))
         .route("/api/calls/live", get(live))
         .route("/api/calls/{id}", get(read))
         .route("/api/analytics", get(analytics))
@@ -23,6 +23,28 @@ pub fn router() -> Router<AppState> {
 
 async fn list(State(state): State<AppState>, user: CurrentUser, QueryArgs(q): QueryArgs<CallQuery>) -> Result<Json<CallPage>, ApiError> {
     Ok(Json(crate::calls::list(&state, &user.owner, &q).await?))
+}
+
+/// `POST /api/calls` `{phoneId, to, agentId?, variables?}`: the number's provider calls `to` with
+/// the agent; 201 with the call (ringing). A provider's refusal is its error (the field, 429 with
+/// `Retry-After`, 502) naming the failed call it recorded (`callId`).
+async fn place(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(input): JsonBody<domain::outbound::PlaceCall>,
+) -> Result<(axum::http::StatusCode, Json<CallDetail>), ApiError> {
+    use crate::calls::outbound::{self, PlaceError};
+    match outbound::place(&state, &user.owner, &input).await {
+        Ok(placed) => Ok((axum::http::StatusCode::CREATED, Json(crate::calls::get(&state, &user.owner, &placed.call_id).await?))),
+        Err(PlaceError::Rejected(e)) => Err(e.into()),
+        Err(PlaceError::Provider { call_id, error, .. }) => {
+            let provider = crate::calls::get(&state, &user.owner, &call_id)
+                .await
+                .map(|c| c.call.provider)
+                .unwrap_or(domain::phone_number::Provider::Other);
+            Err(ApiError { call_id: Some(call_id), ..ApiError::from(outbound::to_domain(provider, &error)) })
+        }
+    }
 }
 
 async fn read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<CallDetail>, ApiError> {

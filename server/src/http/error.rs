@@ -15,6 +15,8 @@ pub struct ApiError {
     pub errors: Vec<domain::FieldError>,
     /// Seconds for a `Retry-After` header (a provider's 429 passed on).
     pub retry_after: Option<u64>,
+    /// The call an error is about (an outbound call its provider refused, recorded as failed).
+    pub call_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -30,12 +32,14 @@ struct Inner<'a> {
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     errors: &'a [domain::FieldError],
+    #[serde(rename = "callId", skip_serializing_if = "Option::is_none")]
+    call_id: Option<&'a str>,
 }
 
 impl ApiError {
     /// An error with no field.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None, errors: Vec::new(), retry_after: None }
+        Self { status, code, message: message.into(), field: None, errors: Vec::new(), retry_after: None, call_id: None }
     }
 
     /// 400 for a field the client got wrong.
@@ -47,6 +51,7 @@ impl ApiError {
             field: Some(field.into()),
             errors: Vec::new(),
             retry_after: None,
+            call_id: None,
         }
     }
 
@@ -75,7 +80,15 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body { error: Inner { code: self.code, message: &self.message, field: self.field.as_deref(), errors: &self.errors } };
+        let body = Body {
+            error: Inner {
+                code: self.code,
+                message: &self.message,
+                field: self.field.as_deref(),
+                errors: &self.errors,
+                call_id: self.call_id.as_deref(),
+            },
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));

@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod auth;
 pub mod calls;
+pub mod campaigns;
 pub mod client_ip;
 pub mod error;
 pub mod headers;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(agents::router())
         .merge(calls::router())
+        .merge(campaigns::router())
         .merge(phone_numbers::router())
         .merge(number_import::router())
 }

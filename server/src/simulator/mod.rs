@@ -77,6 +77,13 @@ pub struct CallOptions {
     pub record: Option<PathBuf>,
     /// Keep the agent's audio in the report (off for load tests).
     pub keep_audio: bool,
+    /// The call was placed by us through the provider's Calls API: the webhook says so
+    /// (`Direction` `outbound-api` or `outbound`, `CallStatus` `in-progress`); `from` is then
+    /// our number and `to` the callee.
+    pub outbound: bool,
+    /// More webhook parameters (form or query), replacing defaults of the same name: Twilio's
+    /// `AnsweredBy`, Plivo's `ALegRequestUUID`, Vonage's `conversation_uuid`.
+    pub extra: Vec<(String, String)>,
 }
 
 impl CallOptions {
@@ -94,6 +101,8 @@ impl CallOptions {
             frame: Duration::from_millis(100),
             record: None,
             keep_audio: true,
+            outbound: false,
+            extra: Vec::new(),
         }
     }
 
@@ -228,8 +237,27 @@ pub fn stream_of(body: &str) -> Option<(String, BTreeMap<String, String>)> {
 
 /// Places the call and runs the steps; ends with `stop` unless the server closes first.
 pub async fn run(opts: CallOptions) -> Result<CallReport, SimError> {
+    let body = ask_answer(&opts).await?;
+    run_answer(opts, &body).await
+}
+
+/// Runs the call from an answer already in hand, without the webhook: Twilio's inline `Twiml`,
+/// Vonage's inline `ncco` (as JSON text).
+pub async fn run_answer(opts: CallOptions, answer: &str) -> Result<CallReport, SimError> {
+    let answered = wire::read_answer(&opts.provider, answer)?;
+    stream(opts, answered).await
+}
+
+/// Runs the call straight on `stream_url`, without a webhook or an answer: Exotel's outbound
+/// `StreamUrl`, which Exotel opens itself once the callee answers.
+pub async fn run_stream(opts: CallOptions, stream_url: &str) -> Result<CallReport, SimError> {
+    stream(opts, wire::Answered { url: stream_url.to_string(), ..Default::default() }).await
+}
+
+/// Posts the webhook; the answer's body.
+async fn ask_answer(opts: &CallOptions) -> Result<String, SimError> {
     let client = reqwest::Client::new();
-    let hook = wire::webhook_request(&opts.provider, &opts.webhook, &opts.call_sid, &opts.from, &opts.to);
+    let hook = wire::webhook_request(opts);
     let mut request = if hook.get { client.get(&hook.url) } else { client.post(&hook.url).form(&hook.form) };
     for (name, value) in hook.headers {
         request = request.header(name, value);
@@ -240,7 +268,11 @@ pub async fn run(opts: CallOptions) -> Result<CallReport, SimError> {
     if !status.is_success() {
         return Err(SimError::Webhook(format!("HTTP {status}: {body}")));
     }
-    let answered = wire::read_answer(&opts.provider, &body)?;
+    Ok(body)
+}
+
+/// Opens the answer's stream and runs the steps on it.
+async fn stream(opts: CallOptions, answered: wire::Answered) -> Result<CallReport, SimError> {
     let mut url = url::Url::parse(&answered.url).map_err(|e| SimError::Webhook(e.to_string()))?;
     if let (Some(rate), Provider::Exotel) = (opts.rate, &opts.provider) {
         let pairs: Vec<(String, String)> =

@@ -5,32 +5,41 @@
 
 use tokio_tungstenite::tungstenite::Message;
 
-use super::SimError;
-use super::wire::{Answered, Webhook};
+use super::wire::{Answered, Pairs, Webhook, overlay};
+use super::{CallOptions, SimError};
 use crate::telephony::exotel::stream::{Inbound, Outbound};
 use crate::telephony::plivo::media::{self, AudioFormat};
 use crate::telephony::plivo::signature;
 use crate::voice::audio::{bytes_to_i16, i16_to_bytes};
 
-/// The answer webhook as Plivo sends it: a signed form POST.
-pub(super) fn webhook(auth_id: &str, auth_token: &str, url: &str, call_uuid: &str, from: &str, to: &str) -> Webhook {
+/// The answer webhook as Plivo sends it: a signed form POST, inbound or (`opts.outbound`) once
+/// the callee of a call we placed has answered; `opts.extra` laid over its parameters.
+pub(super) fn webhook(auth_id: &str, auth_token: &str, opts: &CallOptions) -> Webhook {
     let digits = |n: &str| n.trim_start_matches('+').to_string();
-    let form: Vec<(String, String)> = [
-        ("CallUUID", call_uuid.to_string()),
-        ("From", digits(from)),
-        ("To", digits(to)),
-        ("Direction", "inbound".into()),
-        ("CallStatus", "ringing".into()),
+    let (direction, status) = if opts.outbound { ("outbound", "in-progress") } else { ("inbound", "ringing") };
+    let form: Pairs = [
+        ("CallUUID", opts.call_sid.clone()),
+        ("From", digits(&opts.from)),
+        ("To", digits(&opts.to)),
+        ("Direction", direction.into()),
+        ("CallStatus", status.into()),
         ("Event", "StartApp".into()),
         ("ParentAuthID", auth_id.into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    let form = overlay(form, &opts.extra);
+    let headers = signed_headers(auth_token, &opts.webhook, &form);
+    Webhook { get: false, url: opts.webhook.clone(), form, headers }
+}
+
+/// The V3 signature headers of a form POST of `form` to `url` (a fresh nonce each time; the
+/// account is its own main account, so both signatures use `auth_token`).
+pub(super) fn signed_headers(auth_token: &str, url: &str, form: &[(String, String)]) -> Pairs {
     let nonce = crate::secrets::random_string(b"0123456789", 20);
-    let sig = signature::signature(auth_token, &signature::signed_string("POST", url, &form), &nonce);
-    let headers = vec![(signature::HEADER.to_string(), sig), (signature::NONCE.to_string(), nonce)];
-    Webhook { get: false, url: url.to_string(), form, headers }
+    let sig = signature::signature(auth_token, &signature::signed_string("POST", url, form), &nonce);
+    vec![(signature::HEADER.to_string(), sig.clone()), (signature::HEADER_MAIN.to_string(), sig), (signature::NONCE.to_string(), nonce)]
 }
 
 /// The answer's `<Stream>`: its URL (the element's text) and `contentType`.
@@ -39,6 +48,7 @@ pub(super) fn read_answer(body: &str) -> Result<Answered, SimError> {
     let mut reader = quick_xml::Reader::from_str(body);
     let mut content_type = None;
     let mut inside = false;
+    let mut url = String::new();
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) if e.name().as_ref() == b"Stream" => {
@@ -50,10 +60,19 @@ pub(super) fn read_answer(body: &str) -> Result<Answered, SimError> {
                     .and_then(|a| a.unescape_value().ok())
                     .map(|v| v.to_string());
             }
+            // The URL's text comes in pieces: text, then each entity (`&amp;`) on its own.
             Ok(Event::Text(t)) if inside => {
-                let url = t.decode().ok().map(|u| quick_xml::escape::unescape(&u).map(|u| u.trim().to_string()));
-                let url = url.and_then(Result::ok).ok_or_else(|| SimError::Webhook("the stream URL is not text".into()))?;
-                return Ok(Answered { url, parameters: Default::default(), content_type });
+                let part = t.decode().map_err(|_| SimError::Webhook("the stream URL is not text".into()))?;
+                url.push_str(&part);
+            }
+            Ok(Event::GeneralRef(r)) if inside => {
+                let name = r.decode().map_err(|_| SimError::Webhook("the stream URL is not text".into()))?;
+                let written = format!("&{name};");
+                let entity = quick_xml::escape::unescape(&written).map_err(|_| SimError::Webhook(format!("unknown entity {written}")))?;
+                url.push_str(&entity);
+            }
+            Ok(Event::End(e)) if inside && e.name().as_ref() == b"Stream" => {
+                return Ok(Answered { url: url.trim().to_string(), parameters: Default::default(), content_type });
             }
             Ok(Event::Eof) | Err(_) => return Err(SimError::Webhook(format!("no <Stream> URL in the answer: {body}"))),
             _ => {}

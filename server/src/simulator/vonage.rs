@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::SimError;
-use super::wire::{Answered, Webhook};
+use super::wire::{Answered, Pairs, Webhook, overlay};
 use crate::telephony::exotel::stream::{Inbound, Outbound};
 use crate::telephony::stream::{WireIn, WireOut};
 use crate::telephony::vonage::{media, signature};
@@ -20,26 +20,43 @@ fn digits(number: &str) -> String {
     number.trim_start_matches('+').to_string()
 }
 
-/// The answer webhook as Vonage sends it by default: GET with the call in the query.
-pub(super) fn webhook(api_key: &str, secret: &str, application_id: &str, url: &str, uuid: &str, from: &str, to: &str) -> Webhook {
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("to", &digits(to))
-        .append_pair("from", &digits(from))
-        .append_pair("uuid", uuid)
-        .append_pair("conversation_uuid", &format!("CON-{uuid}"))
-        .append_pair("endpoint_type", "phone")
-        .finish();
+/// Who signs as Vonage: the account, its signature secret and the application.
+pub(super) struct App<'a> {
+    pub api_key: &'a str,
+    pub secret: &'a str,
+    pub application_id: &'a str,
+}
+
+/// The answer webhook as Vonage sends it by default: GET with the call in the query (`extra`
+/// laid over it). Inbound and outbound look alike: `from` calls `to`.
+pub(super) fn webhook(app: &App<'_>, url: &str, uuid: &str, from: &str, to: &str, extra: &[(String, String)]) -> Webhook {
+    let pairs: Pairs = [
+        ("to", digits(to)),
+        ("from", digits(from)),
+        ("uuid", uuid.to_string()),
+        ("conversation_uuid", format!("CON-{uuid}")),
+        ("endpoint_type", "phone".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let query: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(overlay(pairs, extra)).finish();
+    let bearer = bearer(app, b"");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Webhook { get: true, url: format!("{url}{sep}{query}"), form: Vec::new(), headers: vec![("Authorization".into(), bearer)] }
+}
+
+/// The `Authorization` header value Vonage signs a request with `body` with.
+pub(super) fn bearer(app: &App<'_>, body: &[u8]) -> String {
     let claims = signature::Claims {
         iat: chrono::Utc::now().timestamp(),
         jti: crate::secrets::random_string(crate::secrets::ALPHANUMERIC, 24),
         iss: signature::ISSUER.into(),
-        payload_hash: Some(signature::payload_hash(b"")),
-        api_key: Some(api_key.into()),
-        application_id: Some(application_id.into()),
+        payload_hash: Some(signature::payload_hash(body)),
+        api_key: Some(app.api_key.into()),
+        application_id: Some(app.application_id.into()),
     };
-    let bearer = format!("Bearer {}", signature::sign(secret, &claims));
-    let sep = if url.contains('?') { '&' } else { '?' };
-    Webhook { get: true, url: format!("{url}{sep}{query}"), form: Vec::new(), headers: vec![("Authorization".into(), bearer)] }
+    format!("Bearer {}", signature::sign(app.secret, &claims))
 }
 
 /// The NCCO's `connect` to a websocket: its URI, headers and content type.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{SimError, plivo, vonage};
+use super::{CallOptions, SimError, plivo, vonage};
 use crate::telephony::exotel::stream::{self as exotel, Inbound, Outbound};
 use crate::telephony::g711;
 use crate::telephony::twilio::{media as twilio, signature};
@@ -49,28 +49,36 @@ pub(super) struct Webhook {
     pub headers: Pairs,
 }
 
-/// The webhook request the provider sends for a call.
-pub(super) fn webhook_request(p: &Provider, url: &str, call_sid: &str, from: &str, to: &str) -> Webhook {
-    let pairs = |list: &[(&str, &str)]| list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Pairs>();
+/// The webhook request the provider sends for a call: inbound, or (`opts.outbound`) once the
+/// callee of a call we placed has answered; `opts.extra` laid over its parameters.
+pub(super) fn webhook_request(opts: &CallOptions) -> Webhook {
+    let (url, call_sid, from, to, extra) =
+        (opts.webhook.as_str(), opts.call_sid.as_str(), opts.from.as_str(), opts.to.as_str(), &opts.extra);
+    let pairs = |list: &[(&str, &str)]| overlay(list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), extra);
     let post = |(form, headers): (Pairs, Pairs)| Webhook { get: false, url: url.to_string(), form, headers };
-    match p {
+    match &opts.provider {
         Provider::Vonage { api_key, signature_secret, application_id } => {
-            vonage::webhook(api_key, signature_secret, application_id, url, call_sid, from, to)
+            let app = vonage::App { api_key, secret: signature_secret, application_id };
+            vonage::webhook(&app, url, call_sid, from, to, extra)
         }
-        Provider::Plivo { auth_id, auth_token } => plivo::webhook(auth_id, auth_token, url, call_sid, from, to),
-        Provider::Exotel => post((
-            pairs(&[
-                ("CallSid", call_sid),
-                ("CallFrom", from),
-                ("CallTo", to),
-                ("From", from),
-                ("To", to),
-                ("Direction", "incoming"),
-                ("CallType", "call-attempt"),
-            ]),
-            Vec::new(),
-        )),
+        Provider::Plivo { auth_id, auth_token } => plivo::webhook(auth_id, auth_token, opts),
+        Provider::Exotel => {
+            let direction = if opts.outbound { "outbound-api" } else { "incoming" };
+            post((
+                pairs(&[
+                    ("CallSid", call_sid),
+                    ("CallFrom", from),
+                    ("CallTo", to),
+                    ("From", from),
+                    ("To", to),
+                    ("Direction", direction),
+                    ("CallType", "call-attempt"),
+                ]),
+                Vec::new(),
+            ))
+        }
         Provider::Twilio { account_sid, auth_token } => {
+            let (status, direction) = if opts.outbound { ("in-progress", "outbound-api") } else { ("ringing", "inbound") };
             let form = pairs(&[
                 ("CallSid", call_sid),
                 ("AccountSid", account_sid),
@@ -78,14 +86,21 @@ pub(super) fn webhook_request(p: &Provider, url: &str, call_sid: &str, from: &st
                 ("To", to),
                 ("Called", to),
                 ("Caller", from),
-                ("CallStatus", "ringing"),
-                ("Direction", "inbound"),
+                ("CallStatus", status),
+                ("Direction", direction),
                 ("ApiVersion", "2010-04-01"),
             ]);
             let sig = signature::signature(auth_token, url, &form);
             post((form, vec![(signature::HEADER.to_string(), sig)]))
         }
     }
+}
+
+/// `pairs` with `extra` laid over: a name in `extra` replaces every value of that name.
+pub(super) fn overlay(mut pairs: Pairs, extra: &[(String, String)]) -> Pairs {
+    pairs.retain(|(name, _)| !extra.iter().any(|(k, _)| k == name));
+    pairs.extend(extra.iter().cloned());
+    pairs
 }
 
 /// Reads the answer: the stream URL and `<Parameter>`s of TwiML/ExoML, or Exotel's JSON `url`.

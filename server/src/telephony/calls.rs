@@ -113,6 +113,15 @@ pub async fn record(state: &AppState, provider: Provider, v: &Verified, params: 
     touch_last_used(state, &v.number.id, &now).await?;
     let active = v.active();
     let params_json = serde_json::to_string(&params.raw).map_err(DbError::from)?;
+    // An outbound call's requests name the row made when it was dialed; one that does not (a
+    // provider's own callback) is found by the provider's id of the call.
+    let found = match params.dial_id() {
+        None if params.direction.as_deref().is_some_and(|d| d.starts_with("outbound")) => {
+            db::outbound::session_of(&state.db, provider, &params.call_sid).await?
+        }
+        _ => None,
+    };
+    let session = params.dial_id().or(found.as_deref()).unwrap_or(&params.call_sid);
     let (call, created) = db::calls::insert_or_get(
         &state.db,
         &db::calls::NewCall {
@@ -121,7 +130,7 @@ pub async fn record(state: &AppState, provider: Provider, v: &Verified, params: 
             phone_number: &v.number.phone_number,
             agent_id: v.agent.as_ref().map(|a| a.id.as_str()),
             provider,
-            session_id: &params.call_sid,
+            session_id: session,
             status: if active { CallStatus::Ringing } else { CallStatus::Rejected },
             caller: params.from.as_deref(),
             callee: params.to.as_deref(),
@@ -143,6 +152,10 @@ pub async fn record(state: &AppState, provider: Provider, v: &Verified, params: 
     }
     if created {
         tracing::info!(call_sid = %params.call_sid, phone_id = %v.number.id, user_id = %v.owner.id(), active, "call answered");
+    }
+    // The provider's own id of an outbound call (Plivo's arrives only now, after its request id).
+    if session != params.call_sid && call.provider_call_id.as_deref() != Some(params.call_sid.as_str()) {
+        db::outbound::set_provider_call_id(&state.db, &call.id, &params.call_sid).await?;
     }
     if created && active {
         // Render the greeting now, while the provider connects the stream, so its first audio
@@ -200,6 +213,9 @@ pub async fn progress(
     let json = serde_json::to_string(&merged).map_err(DbError::from)?;
     let now = state.clock.now_rfc3339();
     db::calls::merge_params(&state.db, &recorded.call.id, &json, end, None, &now).await?;
+    if let Some(outcome) = super::outcome::of(&params.raw) {
+        db::outbound::set_outcome(&state.db, &recorded.call.id, outcome).await?;
+    }
     if live && end == Some(CallStatus::Failed) {
         let reason = format!("{}: {}", provider.label(), reason.chars().take(200).collect::<String>());
         db::calls::set_status(&state.db, &recorded.call.id, CallStatus::Failed, Some(&reason), Some(&now), None).await?;

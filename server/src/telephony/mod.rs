@@ -9,8 +9,10 @@
 
 pub mod accounts;
 pub mod calls;
+pub mod dial;
 pub mod exotel;
 pub mod g711;
+pub mod outcome;
 pub mod params;
 pub mod peer;
 pub mod plivo;
@@ -64,6 +66,47 @@ pub fn urls_for(state: &AppState, provider: Provider, id: &str, secret: &str) ->
         Provider::Vonage => vonage::urls::urls(&origin, id),
         Provider::Plivo => plivo::urls::urls(&origin, id),
         Provider::Exotel | Provider::Other => exotel::urls::urls(&origin, id, secret),
+    }
+}
+
+/// The URLs a provider is given for one outbound call of `number` (see [`dial`]): each names the
+/// call by our `dial_id`.
+pub struct DialUrls {
+    pub answer: String,
+    pub events: String,
+    pub ring: String,
+    pub stream: String,
+}
+
+/// The URLs of outbound call `dial_id` of `number`, talked by agent `agent_id`.
+pub fn dial_urls(state: &AppState, number: &NumberRow, dial_id: &str, agent_id: &str) -> DialUrls {
+    let origin = state.settings.public_link("");
+    let (id, tag) = (number.id.as_str(), |url: String| dial::with_param(&url, dial::DIAL_PARAMETER, dial_id));
+    match number.provider {
+        Provider::Twilio => {
+            let events = tag(twilio::urls::status(&origin, id));
+            DialUrls { answer: tag(twilio::urls::voice(&origin, id)), ring: events.clone(), events, stream: String::new() }
+        }
+        Provider::Vonage => {
+            let u = vonage::urls::urls(&origin, id);
+            DialUrls { answer: tag(u.webhook), events: tag(u.events.clone()), ring: tag(u.events), stream: String::new() }
+        }
+        Provider::Plivo => DialUrls {
+            answer: tag(plivo::urls::answer(&origin, id)),
+            events: tag(plivo::urls::hangup(&origin, id)),
+            ring: tag(plivo::urls::status(&origin, id)),
+            stream: String::new(),
+        },
+        Provider::Exotel | Provider::Other => {
+            let u = exotel::urls::urls(&origin, id, &number.url_secret);
+            let events = tag(exotel::urls::status(&origin, id, &number.url_secret));
+            DialUrls {
+                answer: String::new(),
+                ring: events.clone(),
+                events,
+                stream: exotel::urls::stream_url(&u.websocket, dial_id, Some(agent_id)),
+            }
+        }
     }
 }
 

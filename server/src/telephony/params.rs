@@ -78,7 +78,18 @@ pub fn plus_digits(number: &str) -> String {
     }
 }
 
+/// Whether `id` can be a call id: letters, digits, `-` and `_`, at most 64.
+pub fn id_ok(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 impl CallParams {
+    /// Our id of an outbound call, when the request names one (crate::telephony::dial) and it
+    /// can be an id.
+    pub fn dial_id(&self) -> Option<&str> {
+        self.raw.get(super::dial::DIAL_PARAMETER).map(String::as_str).filter(|d| id_ok(d))
+    }
+
     /// Parses a request; `CallSid` is required.
     pub fn parse(query: &str, content_type: Option<&str>, body: &[u8]) -> Result<Self, ParamError> {
         Self::from_raw(collect(query, content_type, body)?)
@@ -88,7 +99,7 @@ impl CallParams {
     pub fn from_raw(raw: BTreeMap<String, String>) -> Result<Self, ParamError> {
         let get = |names: &[&str]| names.iter().find_map(|n| raw.get(*n)).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let call_sid = get(&["CallSid", "call_sid", "callSid", "CallUUID", "uuid"]).ok_or(ParamError::MissingCallSid)?;
-        if call_sid.len() > 64 || !call_sid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if !id_ok(&call_sid) {
             return Err(ParamError::BadCallSid(call_sid.chars().take(80).collect()));
         }
         Ok(Self {

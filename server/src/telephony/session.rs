@@ -318,8 +318,11 @@ async fn begin<C: StreamCodec>(
     // The conversation starts now; the socket's sending half goes to its writer.
     let (out_tx, out_rx) = mpsc::channel::<AgentFrame>(64);
     let (caller_tx, caller_rx) = mpsc::channel::<Queued>(256);
-    let settings = ctx.verified.agent.as_ref().map(|a| a.settings.clone()).unwrap_or_default();
-    let api_key = match &ctx.verified.agent {
+    // An outbound call talks with the agent it was dialed with, its variables filled in.
+    let agent = crate::calls::outbound::agent_for(state, &ctx.verified, &recorded.call).await;
+    let variables = crate::calls::outbound::variables_of(&recorded.call);
+    let settings = crate::calls::outbound::with_variables(agent.as_ref().map(|a| a.settings.clone()).unwrap_or_default(), &variables);
+    let api_key = match &agent {
         Some(a) => crate::agents::api_key(state, &ctx.verified.owner, a).await,
         None => None,
     };

@@ -21,6 +21,9 @@ async fn each_number_gets_a_checklist_with_the_fix_for_every_failure() {
         key: TWILIO_SID.into(),
         secret: TWILIO_TOKEN.into(),
         numbers: vec![CloudNumber { number: "+14155552671".into(), voice: true, app: None }],
+        application_id: None,
+        public_key: None,
+        signature_secret: None,
     }];
     let (cloud, state, base) = common::cloud_server(accounts, |_| {}).await;
     let (user, token) = common::user_with_token(&state, "doctor@example.com").await;

@@ -22,13 +22,25 @@ struct World {
 async fn world(exotel_numbers: usize) -> World {
     let numbers = (0..exotel_numbers).map(|i| CloudNumber { number: format!("+9180{i:08}"), voice: true, app: None }).collect();
     let cloud = vec![
-        CloudAccount { provider: Provider::Exotel, id: EXOTEL.0.into(), key: EXOTEL.1.into(), secret: EXOTEL.2.into(), numbers },
+        CloudAccount {
+            provider: Provider::Exotel,
+            id: EXOTEL.0.into(),
+            key: EXOTEL.1.into(),
+            secret: EXOTEL.2.into(),
+            numbers,
+            application_id: None,
+            public_key: None,
+            signature_secret: None,
+        },
         CloudAccount {
             provider: Provider::Twilio,
             id: TWILIO_SID.into(),
             key: TWILIO_SID.into(),
             secret: TWILIO_TOKEN.into(),
             numbers: vec![CloudNumber { number: "+14155552671".into(), voice: true, app: None }],
+            application_id: None,
+            public_key: None,
+            signature_secret: None,
         },
     ];
     let (cloud, state, base) = common::cloud_server(cloud, |_| {}).await;

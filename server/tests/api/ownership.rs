@@ -32,6 +32,9 @@ fn accounts() -> Vec<CloudAccount> {
             key: EXOTEL.1.into(),
             secret: EXOTEL.2.into(),
             numbers: exotel_numbers,
+            application_id: None,
+            public_key: None,
+            signature_secret: None,
         },
         CloudAccount {
             provider: Provider::Twilio,
@@ -39,6 +42,9 @@ fn accounts() -> Vec<CloudAccount> {
             key: TWILIO_SID.into(),
             secret: TWILIO_TOKEN.into(),
             numbers: twilio_numbers,
+            application_id: None,
+            public_key: None,
+            signature_secret: None,
         },
         CloudAccount {
             provider: Provider::Vonage,
@@ -46,6 +52,9 @@ fn accounts() -> Vec<CloudAccount> {
             key: VONAGE_ACCOUNT.api_key.into(),
             secret: VONAGE_ACCOUNT.api_secret.into(),
             numbers: vec![owned("442079460958", Some(VONAGE_ACCOUNT.application_id)), owned("442079460959", Some("another-app"))],
+            application_id: None,
+            public_key: None,
+            signature_secret: None,
         },
         CloudAccount {
             provider: Provider::Plivo,
@@ -53,6 +62,9 @@ fn accounts() -> Vec<CloudAccount> {
             key: PLIVO_ACCOUNT.0.into(),
             secret: PLIVO_ACCOUNT.1.into(),
             numbers: vec![owned("14155552671", Some("29981234"))],
+            application_id: None,
+            public_key: None,
+            signature_secret: None,
         },
     ]
 }

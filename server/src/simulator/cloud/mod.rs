@@ -1,18 +1,31 @@
-//! A local "provider cloud": one HTTP server that answers the number-listing REST APIs of
-//! Exotel, Twilio, Vonage and Plivo as shared/protocols/ describes them (HTTP Basic auth, paging,
-//! the providers' error bodies, 429 with `Retry-After` on demand), so the ownership check can be
-//! exercised on loopback without the real clouds.
+//! A local "provider cloud": one HTTP server that answers the number-listing and place-call
+//! REST APIs of Exotel, Twilio, Vonage and Plivo as shared/protocols/ describes them (their
+//! auth, paging, error bodies, 429 with `Retry-After` on demand), and plays the callee of every
+//! call placed and the provider's callbacks about it, so ownership checks, outbound calls and
+//! campaigns can be exercised on loopback without the real clouds.
 //!
-//! - `exotel`, `twilio`, `vonage`, `plivo`: one provider's routes, answers and errors each.
+//! - `exotel`, `twilio`, `vonage` (and `vonage_calls`), `plivo`: one provider's routes, answers
+//!   and errors each.
+//! - `calls`: what outbound calls share: the callee knobs, the dial rate, the dial log.
+//! - `callee`: the callee and the callbacks of one call, in a spawned task.
 //! - here: the accounts, the knobs (rate limiting, request count), routing and what they share.
 
+mod callee;
+mod calls;
 mod exotel;
 mod plivo;
 mod twilio;
 mod vonage;
+mod vonage_calls;
 
 #[cfg(test)]
+mod callee_tests;
+#[cfg(test)]
+mod calls_tests;
+#[cfg(test)]
 mod tests;
+
+pub use calls::{Callee, Dialed};
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -31,7 +44,9 @@ use sha2::{Digest, Sha256};
 ///
 /// Exotel: `id` = account SID (in the path), `key` = API key, `secret` = API token. Twilio:
 /// `id` = `key` = Account SID (`AC…`), `secret` = auth token. Vonage: `id` = `key` = api_key,
-/// `secret` = api_secret. Plivo: `id` = `key` = auth id (`MA…`/`SA…`), `secret` = auth token.
+/// `secret` = api_secret, and the application (`application_id`, `public_key`) and
+/// `signature_secret` for calls. Plivo: `id` = `key` = auth id (`MA…`/`SA…`), `secret` = auth
+/// token.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CloudAccount {
@@ -45,6 +60,17 @@ pub struct CloudAccount {
     pub secret: String,
     /// The numbers the account owns, in listing order.
     pub numbers: Vec<CloudNumber>,
+    /// Vonage: the application whose JWTs place calls (their `application_id` claim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_id: Option<String>,
+    /// Vonage: the application's public key (PEM). When set, a place-call JWT must be signed
+    /// (RS256) with its private key; when not, any well-formed JWT naming the application does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// Vonage: the account's signature secret, which signs the callbacks (HS256); without it
+    /// they go unsigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_secret: Option<String>,
 }
 
 /// One number an account owns.
@@ -63,6 +89,14 @@ pub struct CloudNumber {
     pub app: Option<String>,
 }
 
+impl CloudAccount {
+    /// An account with these credentials and numbers, and no Vonage application.
+    pub fn new(provider: Provider, id: &str, key: &str, secret: &str, numbers: Vec<CloudNumber>) -> Self {
+        let (id, key, secret) = (id.to_string(), key.to_string(), secret.to_string());
+        Self { provider, id, key, secret, numbers, application_id: None, public_key: None, signature_secret: None }
+    }
+}
+
 fn yes() -> bool {
     true
 }
@@ -75,6 +109,8 @@ struct Inner {
     throttle: u32,
     retry_after: u64,
     requests: u64,
+    /// Outbound calls: knobs, dial log, live calls.
+    calls: calls::Ledger,
 }
 
 /// The cloud's state, shared by its handlers and whoever started it (cheap to clone).
@@ -115,15 +151,23 @@ impl Cloud {
         self.lock().requests
     }
 
-    /// The four providers' routes, counted and rate limited.
+    /// The four providers' routes, counted and rate limited (place-call routes also by
+    /// [`Cloud::dial_rate`]).
     pub fn router(&self) -> Router {
         let gated =
             |routes: Router<Cloud>, refuse: Refuse| routes.route_layer(middleware::from_fn_with_state((self.clone(), refuse), gate));
+        let dialing = |routes: Router<Cloud>, refuse: Refuse| {
+            gated(routes.route_layer(middleware::from_fn_with_state((self.clone(), refuse), calls::dial_gate)), refuse)
+        };
         Router::new()
             .merge(gated(exotel::routes(), exotel::too_many))
+            .merge(dialing(exotel::calls(), exotel::too_many))
             .merge(gated(twilio::routes(), twilio::too_many))
+            .merge(dialing(twilio::calls(), twilio::too_many))
             .merge(gated(vonage::routes(), vonage::too_many))
+            .merge(dialing(vonage_calls::calls(), vonage_calls::too_many_calls))
             .merge(gated(plivo::routes(), plivo::too_many))
+            .merge(dialing(plivo::calls(), plivo::too_many))
             .layer(middleware::from_fn_with_state(self.clone(), count))
             .with_state(self.clone())
     }
@@ -201,7 +245,21 @@ struct Params(Vec<(String, String)>);
 
 impl Params {
     fn parse(raw: Option<&str>) -> Self {
-        Self(form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect())
+        Self::form(raw.unwrap_or_default().as_bytes())
+    }
+
+    /// A form body's parameters.
+    fn form(body: &[u8]) -> Self {
+        Self(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// Every value of parameters whose name is `name` or starts with `name[` (Exotel's
+    /// `StatusCallbackEvents[0]`), in order.
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name || k.strip_prefix(name).is_some_and(|rest| rest.starts_with('[')))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The first value under any of `names` (a provider's alternative spellings).

@@ -18,7 +18,7 @@ fn numbers(list: &[(&str, bool, Option<&str>)]) -> Vec<CloudNumber> {
 }
 
 fn account(provider: Provider, id: &str, key: &str, secret: &str, list: &[(&str, bool, Option<&str>)]) -> CloudAccount {
-    CloudAccount { provider, id: id.into(), key: key.into(), secret: secret.into(), numbers: numbers(list) }
+    CloudAccount::new(provider, id, key, secret, numbers(list))
 }
 
 /// One account per provider with three numbers each, served on loopback.

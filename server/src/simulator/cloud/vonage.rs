@@ -1,7 +1,8 @@
 //! Vonage's owned numbers (VONAGE.md §5): `GET /account/numbers`, HTTP Basic api_key : api_secret
 //! (or `api_key`/`api_secret` in the query, as Vonage also takes), `pattern` with `search_pattern`
 //! (0 starts with, 1 contains, 2 ends with), `size` (10 by default, at most 100), 1-based `index`,
-//! and the filters `application_id`, `has_application`, `country`.
+//! and the filters `application_id`, `has_application`, `country`. The Voice API's
+//! `POST /v1/calls` lives in `vonage_calls`.
 
 use axum::Router;
 use axum::extract::{RawQuery, State};

@@ -6,6 +6,7 @@ pub mod account;
 pub mod answer;
 pub mod auth;
 pub mod codec;
+pub mod dial;
 pub mod routes;
 pub mod stream;
 pub mod urls;

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/telephony/exotel/voicebot/{id}", get(voicebot).post(voicebot))
         .route("/api/telephony/exotel/greeting/{id}", get(greeting))
         .route("/api/telephony/exotel/passthru/{id}", get(passthru).post(passthru))
+        .route("/api/telephony/exotel/status/{id}", get(status).post(status))
         .layer(DefaultBodyLimit::max(MAX_INPUT))
 }
 
@@ -165,6 +166,27 @@ async fn passthru(
     db::calls::merge_params(&state.db, &recorded.call.id, &json, stream_end, duration_ms, &state.clock.now_rfc3339())
         .await
         .map_err(AnswerError::from)?;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// An outbound call's StatusCallback (EXOTEL.md §3): `answered`, then `terminal` with `Status`
+/// (`completed`, `busy`, `no-answer`, `failed`), kept on the call; a failure ends it.
+#[tracing::instrument(skip_all, fields(phone_id = %id))]
+async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (verified, params) = incoming(&state, &id, query.as_deref(), &headers, &body).await?;
+    let status = params.raw.get("Status").map(String::as_str);
+    let end = match status {
+        Some("completed") => Some(CallStatus::Completed),
+        Some("busy" | "no-answer" | "failed" | "canceled") => Some(CallStatus::Failed),
+        _ => None,
+    };
+    calls::progress(&state, Provider::Exotel, &verified, &params, end, status.unwrap_or("unknown")).await?;
     Ok(StatusCode::OK.into_response())
 }
 

@@ -14,6 +14,11 @@ pub fn urls(http: &str, id: &str, secret: &str) -> NumberUrls {
     }
 }
 
+/// The StatusCallback of number `id` with secret `secret` (outbound calls).
+pub fn status(http: &str, id: &str, secret: &str) -> String {
+    format!("{http}/api/telephony/exotel/status/{id}?key={secret}")
+}
+
 /// The stream URL for one call: the number's WebSocket URL plus the call and its agent.
 pub fn stream_url(websocket: &str, session_id: &str, agent_id: Option<&str>) -> String {
     let mut url = format!("{websocket}&session={session_id}");

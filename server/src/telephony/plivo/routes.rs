@@ -19,6 +19,7 @@ use crate::http::ApiError;
 use crate::numbers::PLIVO_TOKEN_CONTEXT;
 use crate::state::AppState;
 use crate::telephony::calls;
+use crate::telephony::dial::DIAL_PARAMETER;
 use crate::telephony::params::MAX_INPUT;
 use crate::telephony::session::{self, StreamContext};
 use crate::telephony::signed::{self, Webhook, WebhookCheck};
@@ -77,7 +78,10 @@ async fn answer_call(State(state): State<AppState>, call: SignedCall) -> Result<
         let origin = state.settings.public_link("");
         let stream_token = token::issue(&verified.number.url_secret, Provider::Plivo, &id, &params.call_sid, state.clock.now().timestamp());
         // Plivo keeps the stream URL's query: the token travels there.
-        let ws = format!("{}?{}={stream_token}", urls::urls(&origin, &id).websocket, token::PARAMETER);
+        let mut ws = format!("{}?{}={stream_token}", urls::urls(&origin, &id).websocket, token::PARAMETER);
+        if let Some(dial) = params.dial_id() {
+            ws = crate::telephony::dial::with_param(&ws, DIAL_PARAMETER, dial);
+        }
         answer::stream(&ws, format(&verified.number).content_type(), &urls::status(&origin, &id))
     } else {
         answer::speak_and_hang_up(not_in_service(language), language)
@@ -137,7 +141,9 @@ async fn stream(
         now: state.clock.now().timestamp(),
     };
     let codec = PlivoCodec::new(auth, presented, format(&verified.number), verified.number.plivo_auth_id.clone());
-    let ctx = StreamContext { verified, session: None };
+    // An outbound call's stream names the row made when it was dialed.
+    let session = query.get(DIAL_PARAMETER).filter(|d| crate::telephony::params::id_ok(d)).cloned();
+    let ctx = StreamContext { verified, session };
     // Plivo's messages are 20 ms of audio in base64 JSON (under 2 KB): a 64 KiB cap on a message.
     let upgrade = session::sized(upgrade, 64 * 1024);
     Ok(upgrade.on_upgrade(move |socket| session::run(state, ctx, codec, socket)).into_response())

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod answer;
 pub mod codec;
+pub mod dial;
 pub mod media;
 pub mod routes;
 pub mod signature;

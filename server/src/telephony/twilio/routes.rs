@@ -21,6 +21,7 @@ use crate::http::ApiError;
 use crate::numbers::TWILIO_TOKEN_CONTEXT;
 use crate::state::AppState;
 use crate::telephony::calls::{self, AnswerError, Verified};
+use crate::telephony::dial::DIAL_PARAMETER;
 use crate::telephony::params::MAX_INPUT;
 use crate::telephony::session::{self, StreamContext};
 use crate::telephony::signed::{self, Webhook, WebhookCheck};
@@ -78,11 +79,12 @@ async fn voice(State(state): State<AppState>, call: SignedCall) -> Result<Respon
             token::issue(&verified.number.url_secret, Provider::Twilio, &id, &params.call_sid, state.clock.now().timestamp());
         let agent_id = verified.agent.as_ref().map(|a| a.id.as_str()).unwrap_or_default();
         // The stream speaks the greeting (cached audio, within ~200 ms of `start`).
-        answer::stream(
-            &urls::urls(&origin, &id).websocket,
-            &urls::status(&origin, &id),
-            &[("agent_id", agent_id), (token::PARAMETER, &stream_token)],
-        )
+        let mut parameters = vec![("agent_id", agent_id), (token::PARAMETER, stream_token.as_str())];
+        // Twilio drops a stream URL's query: an outbound call's id travels as a parameter.
+        if let Some(dial) = params.dial_id() {
+            parameters.push((DIAL_PARAMETER, dial));
+        }
+        answer::stream(&urls::urls(&origin, &id).websocket, &urls::status(&origin, &id), &parameters)
     } else {
         answer::say_and_hang_up(not_in_service(language), language)
     };

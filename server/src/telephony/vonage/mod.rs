@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod codec;
+pub mod dial;
 pub mod media;
 pub mod ncco;
 pub mod routes;

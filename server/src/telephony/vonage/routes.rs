@@ -21,6 +21,7 @@ use crate::http::ApiError;
 use crate::numbers::VONAGE_SIGNATURE_CONTEXT;
 use crate::state::AppState;
 use crate::telephony::calls::{self, AnswerError, Verified};
+use crate::telephony::dial::DIAL_PARAMETER;
 use crate::telephony::params::MAX_INPUT;
 use crate::telephony::session::{self, StreamContext};
 use crate::telephony::signed::{self, Webhook, WebhookCheck};
@@ -97,8 +98,14 @@ async fn answer(State(state): State<AppState>, call: SignedCall) -> Result<Respo
             token::issue(&verified.number.url_secret, Provider::Vonage, &id, &params.call_sid, state.clock.now().timestamp());
         let agent_id = verified.agent.as_ref().map(|a| a.id.as_str()).unwrap_or_default();
         let digits: String = verified.number.phone_number.chars().filter(char::is_ascii_digit).collect();
-        let headers = [("call_uuid", params.call_sid.as_str()), ("agent_id", agent_id), (token::PARAMETER, stream_token.as_str())];
-        ncco::connect(&u.websocket, rate(&verified.number), &u.events, Some(&digits), &headers)
+        let mut headers = vec![("call_uuid", params.call_sid.as_str()), ("agent_id", agent_id), (token::PARAMETER, stream_token.as_str())];
+        let mut events = u.events.clone();
+        // An outbound call's id rides with its stream and with the stream leg's events.
+        if let Some(dial) = params.dial_id() {
+            headers.push((DIAL_PARAMETER, dial));
+            events = crate::telephony::dial::with_param(&events, DIAL_PARAMETER, dial);
+        }
+        ncco::connect(&u.websocket, rate(&verified.number), &events, Some(&digits), &headers)
     } else {
         ncco::talk_and_end(not_in_service(language), language)
     };
