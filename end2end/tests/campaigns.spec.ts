@@ -5,7 +5,7 @@ import { keepScreenshot, open, signUp } from "./helpers";
 // each callee (a person who answers, hears the agent's greeting and hangs up).
 const SID = "AC0123456789abcdef0123456789abcdef";
 const TOKEN = "f00dfacef00dfacef00dfacef00dface";
-const OUR_NUMBER = "+14155552671";
+const OUR_NUMBER = "+14155550130";
 const GREETING = "Hello {{name}}, this is a reminder from Acme.";
 
 function base() {
@@ -19,12 +19,13 @@ async function reminderAgent(page: Page, name = "Reminder desk"): Promise<string
   return (await res.json()).id;
 }
 
-/** Imports the cloud's Twilio number linked to `agentId`; its id. */
-async function twilioNumber(page: Page, agentId: string): Promise<string> {
+/** Imports one of the cloud's Twilio numbers kept for these journeys (one per test: a number
+ * verified by one account cannot be imported by another), linked to `agentId`; its id. */
+async function twilioNumber(page: Page, agentId: string, number: string): Promise<string> {
   const res = await page.request.post("/api/phone-numbers", {
     headers: { origin: base() },
     data: {
-      phoneNumber: OUR_NUMBER,
+      phoneNumber: number,
       provider: "twilio",
       displayName: "Outbound line",
       twilioConfig: { accountSid: SID, authToken: TOKEN },
@@ -39,7 +40,7 @@ test("a number's card calls someone: a bad number is refused next to its field, 
   test.setTimeout(60_000);
   await signUp(page);
   const agentId = await reminderAgent(page);
-  await twilioNumber(page, agentId);
+  await twilioNumber(page, agentId, "+14155550130");
 
   await open(page, "/numbers");
   const card = page.getByTestId("number-card");
@@ -88,7 +89,7 @@ test("a campaign: a CSV with a bad row, the rejected row by line, live progress 
   await signUp(page);
   await reminderAgent(page);
   const agentId = await reminderAgent(page, "Campaign desk");
-  await twilioNumber(page, agentId);
+  await twilioNumber(page, agentId, "+14155550131");
 
   await open(page, "/campaigns");
   await expect(page.getByTestId("empty-state")).toBeVisible();
@@ -152,7 +153,7 @@ test("a campaign: a CSV with a bad row, the rejected row by line, live progress 
 test("the campaign form: no number chosen, then a bad time zone, each refused next to its field", async ({ page }) => {
   await signUp(page);
   const agentId = await reminderAgent(page);
-  await twilioNumber(page, agentId);
+  await twilioNumber(page, agentId, "+14155550132");
 
   await open(page, "/campaigns");
   await page.getByTestId("new-campaign").click();
@@ -179,7 +180,7 @@ test("the campaign form: no number chosen, then a bad time zone, each refused ne
 test("a scheduled campaign can be paused and canceled from its page", async ({ page }) => {
   await signUp(page);
   const agentId = await reminderAgent(page);
-  const phoneId = await twilioNumber(page, agentId);
+  const phoneId = await twilioNumber(page, agentId, "+14155550133");
   const created = await page.request.post("/api/campaigns", {
     headers: { origin: base() },
     data: { name: "Next year", agentId, phoneIds: [phoneId], contactsCsv: "phone\n+14155550191\n+14155550192", startAt: "2099-01-01T09:00:00Z" },
