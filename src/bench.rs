@@ -60,6 +60,20 @@ pub enum BenchCommand {
     /// The offline voice end to end on 20 phone utterances at 8 kHz: voice-to-voice latency
     /// with its breakdown per stage, and the word error rate.
     Voice,
+    /// A campaign of N contacts through the local provider cloud (which plays every callee and
+    /// refuses dials past --provider-rate with 429): dial rate held, 429s, peak concurrency,
+    /// double-dials and contacts lost.
+    Campaign {
+        #[arg(long, default_value_t = 1000)]
+        contacts: usize,
+        #[arg(long, default_value_t = 20)]
+        concurrent: u32,
+        #[arg(long, default_value_t = 10.0)]
+        calls_per_second: f64,
+        /// The provider's dials a second (429 past it); 0 for no limit.
+        #[arg(long, default_value_t = 5)]
+        provider_rate: u32,
+    },
 }
 
 /// Runs the benchmark with its embedded database under `dir` and prints a title and its figures.
@@ -90,6 +104,19 @@ pub async fn run(dir: &std::path::Path, settings: &Settings, command: BenchComma
             println!("{report}");
             return Ok(());
         }
+        BenchCommand::Campaign { contacts, concurrent, calls_per_second, provider_rate } => (
+            format!("campaign ({profile}, embedded SurrealKV file, local provider cloud as Twilio, loopback)"),
+            server::bench::campaign::run(
+                dir,
+                server::bench::campaign::CampaignBench {
+                    contacts,
+                    concurrent,
+                    calls_per_second,
+                    provider_rate: (provider_rate > 0).then_some(provider_rate),
+                },
+            )
+            .await,
+        ),
         BenchCommand::Voice => (
             format!("voice ({profile}, Silero + Whisper {} + scripted agent + Piper, one call over loopback)", settings.stt_model),
             server::bench::voice(dir).await,

@@ -138,6 +138,10 @@ test("a campaign: a CSV with a bad row, the rejected row by line, live progress 
   expect(rows).toHaveLength(3);
   expect(rows.filter((r) => r[2] === "done" && r[3] === "answered")).toHaveLength(3);
   expect(rows.map((r) => r[1]).sort()).toEqual(["+14155550191", "+14155550192", "+14155550193"]);
+  // One page of contacts: the pager's buttons are buttons, both disabled.
+  await expect(page.getByTestId("contacts-next")).toHaveText("Next");
+  await expect(page.getByTestId("contacts-next")).toBeDisabled();
+  await expect(page.getByTestId("contacts-previous")).toBeDisabled();
   await keepScreenshot(page, "campaign-detail");
 
   // The list shows it finished.
@@ -206,4 +210,20 @@ test("a scheduled campaign can be paused and canceled from its page", async ({ p
   await expect(page.getByTestId("campaign-cancel")).toHaveCount(0);
   await expect(page.getByTestId("campaign-resume")).toHaveCount(0);
   await expect(page.getByTestId("contact-state")).toHaveText(["Canceled", "Canceled"]);
+});
+
+test("an agent's answering-machine setting: leave a message after the beep, saved and read back", async ({ page }) => {
+  await signUp(page);
+  await open(page, "/agents");
+  await page.getByTestId("new-agent").click();
+  const form = page.getByRole("dialog", { name: "New agent" });
+  await form.getByLabel("Name").fill("Voicemail desk");
+  await form.getByLabel("Outbound calls a machine answers").selectOption({ label: "Leave a message after the beep" });
+  await form.getByLabel("Voicemail message (the greeting when empty)").fill("Sorry we missed you, {{name}}.");
+  await form.getByTestId("save-agent").click();
+  await expect(form).toHaveCount(0);
+  const agents = await (await page.request.get("/api/agents")).json();
+  const saved = agents.find((a: { name: string }) => a.name === "Voicemail desk");
+  expect(saved.onMachine).toBe("leave_message");
+  expect(saved.voicemailMessage).toBe("Sorry we missed you, {{name}}.");
 });

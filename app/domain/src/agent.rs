@@ -15,6 +15,9 @@ pub const LLM_PROVIDERS: &[(&str, &str)] =
 pub const TTS_PROVIDERS: &[(&str, &str)] =
     &[("piper-local", "Piper (offline)"), ("espeak", "eSpeak NG (offline)"), ("openai", "OpenAI-compatible")];
 
+/// What an outbound call does when an answering machine takes it.
+pub const ON_MACHINE: &[(&str, &str)] = &[("hang_up", "Hang up"), ("leave_message", "Leave a message after the beep")];
+
 /// A keyword rule of the scripted agent: any keyword heard -> reply.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -70,6 +73,10 @@ pub struct AgentInput {
     pub voice: String,
     pub providers: Providers,
     pub end_of_speech_ms: u32,
+    /// Outbound calls a machine answers: `hang_up` or `leave_message` ([`ON_MACHINE`]).
+    pub on_machine: String,
+    /// The message left after the beep (the greeting when empty); `{{name}}` variables work.
+    pub voicemail_message: String,
 }
 
 impl Default for AgentInput {
@@ -85,6 +92,8 @@ impl Default for AgentInput {
             voice: "en_US-joe-medium".into(),
             providers: Providers::default(),
             end_of_speech_ms: 700,
+            on_machine: "hang_up".into(),
+            voicemail_message: String::new(),
         }
     }
 }
@@ -99,8 +108,16 @@ fn one_of(errors: &mut Vec<FieldError>, field: &str, value: &str, allowed: &[(&s
 impl AgentInput {
     /// Trims text fields and drops empty rules/keywords.
     pub fn normalized(mut self) -> Self {
-        for s in [&mut self.name, &mut self.greeting, &mut self.system_prompt, &mut self.default_reply, &mut self.goodbye, &mut self.voice]
-        {
+        for s in [
+            &mut self.name,
+            &mut self.greeting,
+            &mut self.system_prompt,
+            &mut self.default_reply,
+            &mut self.goodbye,
+            &mut self.voice,
+            &mut self.on_machine,
+            &mut self.voicemail_message,
+        ] {
             *s = s.trim().to_string();
         }
         self.language = self.language.trim().to_lowercase();
@@ -151,6 +168,8 @@ impl AgentInput {
                 e.push(FieldError::new(&format!("rules.{i}.reply"), "Enter the reply for these keywords."));
             }
         }
+        one_of(&mut e, "onMachine", &self.on_machine, ON_MACHINE);
+        check_len(&mut e, "voicemailMessage", &self.voicemail_message, 0, 500, "");
         if !(100..=5000).contains(&self.end_of_speech_ms) {
             e.push(FieldError::new("endOfSpeechMs", "Use a silence between 100 and 5000 ms."));
         }
@@ -169,6 +188,10 @@ mod tests {
     #[test]
     fn defaults_with_a_name_are_valid() {
         assert!(good().validate().is_empty());
+        assert_eq!(good().on_machine, "hang_up");
+        // Agents saved before the machine setting read back with its default.
+        let old: AgentInput = serde_json::from_str(r#"{"name":"Old"}"#).unwrap();
+        assert_eq!((old.on_machine.as_str(), old.voicemail_message.as_str()), ("hang_up", ""));
     }
 
     #[test]
@@ -179,8 +202,9 @@ mod tests {
         a.end_of_speech_ms = 50;
         a.providers.llm = "openai".into();
         a.rules = vec![ScriptRule { keywords: vec![], reply: "x".into() }];
+        a.on_machine = "shout".into();
         let fields: Vec<String> = a.normalized().validate().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["name", "language", "providers.baseUrl", "providers.model", "rules.0.keywords", "endOfSpeechMs"]);
+        assert_eq!(fields, ["name", "language", "providers.baseUrl", "providers.model", "rules.0.keywords", "onMachine", "endOfSpeechMs"]);
     }
 
     #[test]

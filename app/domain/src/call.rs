@@ -156,6 +156,11 @@ pub struct AnalyticsRow {
     pub calls: i64,
     /// Calls whose audio stream began (a conversation took place), not rejected or unanswered.
     pub answered: i64,
+    /// Outbound calls among `calls`, and those an answering machine took.
+    #[serde(default)]
+    pub outbound: i64,
+    #[serde(default)]
+    pub machine: i64,
     pub avg_duration_ms: Option<i64>,
     pub turns_per_call: Option<f64>,
     pub voice_to_voice_p50_ms: Option<i64>,

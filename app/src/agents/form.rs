@@ -1,6 +1,6 @@
 //! The agent editor: every setting, validated live with the same rules as the server.
 
-use domain::agent::{AgentInput, AgentView, LANGUAGES, LLM_PROVIDERS, STT_PROVIDERS, ScriptRule, TTS_PROVIDERS};
+use domain::agent::{AgentInput, AgentView, LANGUAGES, LLM_PROVIDERS, ON_MACHINE, STT_PROVIDERS, ScriptRule, TTS_PROVIDERS};
 use leptos::prelude::*;
 
 use super::SaveAgent;
@@ -43,6 +43,8 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
     let api_key = RwSignal::new(String::new());
     let key_hint = s.providers.api_key_hint.clone();
     let eos = RwSignal::new(s.end_of_speech_ms.to_string());
+    let on_machine = RwSignal::new(s.on_machine.clone());
+    let voicemail = RwSignal::new(s.voicemail_message.clone());
 
     let input = move || AgentInput {
         name: name.get(),
@@ -64,6 +66,8 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
             clear_api_key: false,
         },
         end_of_speech_ms: eos.get().trim().parse().unwrap_or(0),
+        on_machine: on_machine.get(),
+        voicemail_message: voicemail.get(),
     };
     let save = ServerAction::<SaveAgent>::new();
     let touched = RwSignal::new(Vec::<&'static str>::new());
@@ -115,6 +119,10 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
                 <div class="grid gap-x-4 md:grid-cols-2">
                     <TextInput label="Default reply" name="defaultReply" value=default_reply error=error("defaultReply") on_edit/>
                     <TextInput label="Goodbye" name="goodbye" value=goodbye error=error("goodbye") on_edit/>
+                </div>
+                <div class="grid gap-x-4 md:grid-cols-2">
+                    <Select label="Outbound calls a machine answers" name="onMachine" value=on_machine options=options(ON_MACHINE) error=error("onMachine") on_edit/>
+                    <TextInput label="Voicemail message (the greeting when empty)" name="voicemailMessage" value=voicemail error=error("voicemailMessage") on_edit/>
                 </div>
                 <div class="grid gap-x-4 md:grid-cols-3">
                     <Select label="Speech to text" name="providers.stt" value=stt options=options(STT_PROVIDERS) error=error("providers.stt") on_edit/>

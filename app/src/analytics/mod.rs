@@ -56,6 +56,7 @@ fn table(title: &'static str, testid: &'static str, rows: Vec<AnalyticsRow>) -> 
                     <thead class="bg-slate-50 text-xs uppercase text-slate-500">
                         <tr>
                             <th class="px-4 py-2">"Name"</th><th class="px-4 py-2">"Calls"</th><th class="px-4 py-2">"Answered"</th>
+                            <th class="px-4 py-2">"Outbound"</th><th class="px-4 py-2">"Machine"</th>
                             <th class="px-4 py-2">"Avg duration"</th><th class="px-4 py-2">"Turns / call"</th>
                             <th class="px-4 py-2">"Voice-to-voice p50"</th><th class="px-4 py-2">"p90"</th>
                         </tr>
@@ -66,6 +67,8 @@ fn table(title: &'static str, testid: &'static str, rows: Vec<AnalyticsRow>) -> 
                                 <td class="px-4 py-2 font-medium">{r.label.clone()}</td>
                                 <td class="px-4 py-2" data-testid="analytics-calls">{r.calls}</td>
                                 <td class="px-4 py-2">{rate(&r)}</td>
+                                <td class="px-4 py-2" data-testid="analytics-outbound">{r.outbound}</td>
+                                <td class="px-4 py-2" data-testid="analytics-machine">{r.machine}</td>
                                 <td class="px-4 py-2">{ms(r.avg_duration_ms)}</td>
                                 <td class="px-4 py-2">{r.turns_per_call.map(|t| format!("{t:.1}")).unwrap_or_else(|| "—".into())}</td>
                                 <td class="px-4 py-2" data-testid="analytics-p50">{ms(r.voice_to_voice_p50_ms)}</td>

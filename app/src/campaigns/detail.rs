@@ -195,9 +195,9 @@ pub fn CampaignPage() -> impl IntoView {
                     view! {
                         <Contacts page=p/>
                         <nav class="mt-4 flex items-center justify-center gap-3 text-sm" aria-label="Pages">
-                            <button class=SECONDARY disabled=move || page.get() <= 1 on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
+                            <button class=SECONDARY disabled=move || { page.get() <= 1 } data-testid="contacts-previous" on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
                             <span data-testid="contacts-pages">"Page " {move || page.get()} " of " {pages} " · " {total} " contacts"</span>
-                            <button class=SECONDARY disabled=move || page.get() >= pages data-testid="contacts-next" on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+                            <button class=SECONDARY disabled=move || { page.get() >= pages } data-testid="contacts-next" on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
                         </nav>
                     }.into_any()
                 }

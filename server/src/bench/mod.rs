@@ -8,6 +8,7 @@
 
 mod call_logs;
 mod calls;
+pub mod campaign;
 mod numbers;
 mod voice;
 mod webhook;

@@ -112,6 +112,8 @@ pub async fn analytics(
             label: label.to_string(),
             calls: calls.len() as i64,
             answered: answered.len() as i64,
+            outbound: calls.iter().filter(|c| c.direction.as_deref() == Some("outbound")).count() as i64,
+            machine: calls.iter().filter(|c| c.outcome == Some(domain::outbound::CallOutcome::Machine)).count() as i64,
             avg_duration_ms: (!durations.is_empty()).then(|| durations.iter().sum::<i64>() / durations.len() as i64),
             turns_per_call: (!answered.is_empty()).then(|| answered.iter().map(|c| c.turns as f64).sum::<f64>() / answered.len() as f64),
             voice_to_voice_p50_ms: q(0.5),

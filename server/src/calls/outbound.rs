@@ -142,7 +142,7 @@ pub async fn dial_valid(
         events_url: urls.events,
         ring_url: urls.ring,
         stream_url: urls.stream,
-        machine_detection: true,
+        machine: dial::Machine::of_agent(&agent.settings.on_machine),
         ring_timeout: RING_TIMEOUT,
         time_limit: TIME_LIMIT,
         dial_id,
@@ -180,7 +180,7 @@ fn warm_greeting(state: &AppState, owner: &Owner, agent: &domain::agent::AgentVi
 }
 
 /// The agent's settings with `{{name}}` filled in from the call's variables: the greeting, the
-/// instructions, every scripted reply and the goodbye.
+/// instructions, every scripted reply, the goodbye and the voicemail message.
 pub fn with_variables(mut a: domain::agent::AgentInput, variables: &BTreeMap<String, String>) -> domain::agent::AgentInput {
     use domain::outbound::fill;
     if variables.is_empty() {
@@ -190,6 +190,7 @@ pub fn with_variables(mut a: domain::agent::AgentInput, variables: &BTreeMap<Str
     a.system_prompt = fill(&a.system_prompt, variables);
     a.default_reply = fill(&a.default_reply, variables);
     a.goodbye = fill(&a.goodbye, variables);
+    a.voicemail_message = fill(&a.voicemail_message, variables);
     for rule in &mut a.rules {
         rule.reply = fill(&rule.reply, variables);
     }
@@ -256,4 +257,46 @@ pub async fn agent_for(
 /// An outbound call's variables (none for inbound calls).
 pub fn variables_of(call: &crate::db::calls::CallRow) -> BTreeMap<String, String> {
     call.variables_json.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default()
+}
+
+/// An outbound call's answer when the provider says a machine took it (Twilio's `AnsweredBy`
+/// on the answer webhook): its outcome stored, then TwiML that hangs up, or that leaves the
+/// agent's voicemail message (after the beep: the dial asked Twilio to wait for it) and hangs
+/// up. `None` for a person, an inbound call, or no verdict.
+pub async fn on_machine(
+    state: &AppState,
+    v: &crate::telephony::calls::Verified,
+    call: &crate::db::calls::CallRow,
+    params: &crate::telephony::params::CallParams,
+) -> Result<Option<String>, crate::telephony::calls::AnswerError> {
+    if call.direction.as_deref() != Some("outbound")
+        || crate::telephony::outcome::of(&params.raw) != Some(domain::outbound::CallOutcome::Machine)
+    {
+        return Ok(None);
+    }
+    crate::db::outbound::set_outcome(&state.db, &call.id, domain::outbound::CallOutcome::Machine).await?;
+    let agent = with_variables(agent_for(state, v, call).await.map(|a| a.settings).unwrap_or_default(), &variables_of(call));
+    tracing::info!(call = %call.id, on_machine = %agent.on_machine, "an answering machine took the call");
+    Ok(Some(match dial::Machine::of_agent(&agent.on_machine) {
+        dial::Machine::LeaveMessage => {
+            let message = if agent.voicemail_message.is_empty() { &agent.greeting } else { &agent.voicemail_message };
+            crate::telephony::twilio::answer::say_and_hang_up(message, &agent.language)
+        }
+        _ => crate::telephony::twilio::answer::hang_up(),
+    }))
+}
+
+/// How the stream of `call` is screened for an answering machine: outbound calls of providers
+/// that do not detect one themselves (Exotel's protocol), with the agent's policy and message.
+pub fn screening(
+    provider: Provider,
+    call: &crate::db::calls::CallRow,
+    agent: &domain::agent::AgentInput,
+) -> Option<crate::telephony::session::Screening> {
+    let theirs = matches!(provider, Provider::Twilio | Provider::Vonage | Provider::Plivo);
+    if theirs || call.direction.as_deref() != Some("outbound") {
+        return None;
+    }
+    let message = if agent.voicemail_message.is_empty() { agent.greeting.clone() } else { agent.voicemail_message.clone() };
+    Some(crate::telephony::session::Screening { policy: dial::Machine::of_agent(&agent.on_machine), message })
 }

@@ -362,6 +362,10 @@ pub struct AnalyticsCall {
     pub turns: i64,
     #[serde(default)]
     pub voice_to_voice: Vec<Option<i64>>,
+    #[serde(default)]
+    pub direction: Option<String>,
+    #[serde(default)]
+    pub outcome: Option<CallOutcome>,
 }
 
 /// `owner`'s calls since `from` (RFC 3339), oldest first, with their reply latencies.
@@ -369,7 +373,7 @@ pub async fn for_analytics(db: &Db, owner: &crate::users::Owner, from: &str) -> 
     rows(
         db,
         "LET $from_at = <datetime>$from;
-         SELECT answered_at, phone_id, phone_number, agent_id, status, started_at, duration_ms,
+         SELECT answered_at, phone_id, phone_number, agent_id, status, started_at, duration_ms, direction, outcome,
             (IF agent_id THEN type::record('agent', agent_id).name ELSE NONE END) AS agent_name,
             count(SELECT id FROM turn WHERE call = $parent.id) AS turns,
             (SELECT VALUE (endpointing_ms ?? 0) + first_byte_ms FROM turn

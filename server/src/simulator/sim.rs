@@ -91,8 +91,9 @@ impl Sim {
         self.started = Instant::now();
         self.begin_wait();
         let steps = std::mem::take(&mut self.opts.steps);
-        // The greeting plays first, unless the caller talks over it.
-        if !matches!(steps.first(), Some(Step::BargeIn { .. })) {
+        // The greeting plays first, unless the caller talks over it (or, called, speaks first).
+        let speaks_first = self.opts.outbound && matches!(steps.first(), Some(Step::Ask { .. }));
+        if !speaks_first && !matches!(steps.first(), Some(Step::BargeIn { .. })) {
             self.wait_reply().await?;
             self.take_greeting();
         }

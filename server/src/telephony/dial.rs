@@ -41,14 +41,33 @@ pub struct DialRequest {
     pub ring_url: String,
     /// The media stream URL (Exotel connects the call straight to it).
     pub stream_url: String,
-    /// Ask the provider to tell a person from an answering machine.
-    pub machine_detection: bool,
+    /// Whether to ask the provider to tell a person from an answering machine, and what to do
+    /// with a machine.
+    pub machine: Machine,
     /// Longest ring before the provider gives up.
     pub ring_timeout: Duration,
     /// Longest call.
     pub time_limit: Duration,
     /// Our id of the call (Exotel's `CustomField`).
     pub dial_id: String,
+}
+
+/// What an outbound call asks of the provider's answering-machine detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Machine {
+    /// No detection.
+    Off,
+    /// Detect, and hang up on a machine (the provider does, where it can).
+    HangUp,
+    /// Detect, and wait for the machine's beep to leave a message.
+    LeaveMessage,
+}
+
+impl Machine {
+    /// The policy an agent's `onMachine` names.
+    pub fn of_agent(on_machine: &str) -> Self {
+        if on_machine == "leave_message" { Self::LeaveMessage } else { Self::HangUp }
+    }
 }
 
 /// The credentials a provider's Calls API takes (opened; never logged: `Debug` prints none).
@@ -240,7 +259,7 @@ pub(crate) mod tests_support {
             events_url: "https://vox.example/events/p1?vg_dial=og1".into(),
             ring_url: "https://vox.example/ring/p1?vg_dial=og1".into(),
             stream_url: "wss://vox.example/ws/p1?key=k&session=og1".into(),
-            machine_detection: true,
+            machine: Machine::HangUp,
             ring_timeout: Duration::from_secs(30),
             time_limit: Duration::from_secs(3600),
             dial_id: "og1".into(),

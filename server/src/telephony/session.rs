@@ -18,6 +18,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+pub use self::screen::Screening;
 use self::writer::{Sender, writer};
 use super::calls::{self, Verified};
 use super::params::CallParams;
@@ -339,7 +340,12 @@ async fn begin<C: StreamCodec>(
         owner_id: ctx.verified.owner.id().to_string(),
         last_seq,
     };
-    let task = tokio::spawn(conversation::run(state.voice.clone(), pipeline, audio, Some(store), caller_rx, out_tx));
+    // An outbound call on a provider that cannot tell a machine (Exotel) is screened first.
+    let screening = crate::calls::outbound::screening(codec.provider(), &recorded.call, &settings);
+    let task = match screening {
+        Some(screening) => tokio::spawn(screen::run(state.voice.clone(), pipeline, audio, Some(store), caller_rx, out_tx, screening)),
+        None => tokio::spawn(conversation::run(state.voice.clone(), pipeline, audio, Some(store), caller_rx, out_tx)),
+    };
     let running = Running {
         call_key: recorded.call.id,
         started: Instant::now(),
@@ -391,6 +397,7 @@ async fn finish<S: Sink<Message> + Send + 'static>(
     }
 }
 
+mod screen;
 mod writer;
 
 #[cfg(test)]

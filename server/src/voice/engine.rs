@@ -73,6 +73,8 @@ pub struct Pipeline {
     /// Whose call this is (its owner's id), charged for greeting renderings; None for the
     /// process's own work (start-up warm-up, benchmarks).
     pub tenant: Option<String>,
+    /// Hang up once the greeting has been heard (a message left on an answering machine).
+    pub hang_up_after_greeting: bool,
 }
 
 /// How long each step may take before the fallback line: the configured provider timeout for
@@ -185,6 +187,7 @@ impl VoiceEngine {
                 tts: if p.tts == "openai" { self.provider_timeout } else { LOCAL_TIMEOUT },
             },
             tenant: None,
+            hang_up_after_greeting: false,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod conversation;
 pub mod engine;
 pub mod frames;
 pub mod greetings;
+pub mod machine;
 pub mod models;
 pub mod openai;
 pub mod piper;

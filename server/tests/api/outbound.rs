@@ -163,6 +163,10 @@ async fn busy_unanswered_and_machine_callees_give_their_outcomes() {
             assert!(ended["reason"].as_str().is_some_and(|r| r.starts_with("Twilio: ")), "{ended}");
         }
     }
+    // Analytics counts the outbound calls and the one a machine took.
+    let a = common::get_json(&w.base, &w.token, "/api/analytics?days=1").await;
+    assert_eq!((a["total"]["outbound"].as_i64(), a["total"]["machine"].as_i64()), (Some(4), Some(1)), "{a}");
+    assert_eq!(a["total"]["calls"], 4);
 }
 
 #[tokio::test]
@@ -272,4 +276,100 @@ async fn bad_requests_name_their_field_and_write_nothing() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_answering_machine_is_hung_up_on_or_left_the_agents_message() {
+    use server::telephony::twilio::signature;
+    let w = world().await;
+    let phone = w.number(Provider::Twilio).await;
+    w.cloud.callee("+14155550150", Callee::Machine);
+    // The default: hang up on a machine; no stream, no turn.
+    let (_, call) = w.post("/api/calls", json!({ "phoneId": phone, "to": "+14155550150" })).await;
+    let ended = w.ended(call["id"].as_str().unwrap(), 30).await;
+    assert_eq!((ended["outcome"].as_str(), ended["status"].as_str()), (Some("machine"), Some("completed")), "{ended}");
+    assert_eq!(ended["turns"].as_array().unwrap().len(), 0, "nobody talked to the machine");
+    assert_eq!(ended["providerParams"]["AnsweredBy"], "machine_start", "hang up: Twilio was asked to decide at once");
+    // An agent that leaves a message: Twilio waits for the beep, the answer says the message.
+    let input = domain::agent::AgentInput {
+        name: "Reminders".into(),
+        greeting: "Hello {{name}}.".into(),
+        on_machine: "leave_message".into(),
+        voicemail_message: "Sorry we missed you, {{name}}. Call us back.".into(),
+        ..Default::default()
+    };
+    server::agents::update(&w.state, &w.user.owner, &w.agent, input).await.unwrap();
+    let (_, call) = w.post("/api/calls", json!({ "phoneId": phone, "to": "+14155550150", "variables": { "name": "Asha" } })).await;
+    let ended = w.ended(call["id"].as_str().unwrap(), 30).await;
+    assert_eq!(ended["outcome"], "machine", "{ended}");
+    assert_eq!(ended["providerParams"]["AnsweredBy"], "machine_end_beep", "leave a message: Twilio waited for the beep");
+    // The answer Twilio got for that webhook, asked again (a retry finds the same call).
+    let url = format!("{}/api/telephony/twilio/voice/{phone}?vg_dial={}", w.base, ended["sessionId"].as_str().unwrap());
+    let form: Vec<(String, String)> = [
+        ("CallSid", ended["providerParams"]["CallSid"].as_str().unwrap()),
+        ("AccountSid", TWILIO_SID),
+        ("Direction", "outbound-api"),
+        ("AnsweredBy", "machine_end_beep"),
+        ("CallStatus", "in-progress"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let res =
+        w.http.post(&url).header(signature::HEADER, signature::signature(TWILIO_TOKEN, &url, &form)).form(&form).send().await.unwrap();
+    let twiml = res.text().await.unwrap();
+    assert!(twiml.contains(">Sorry we missed you, Asha. Call us back.</Say><Hangup/>"), "{twiml}");
+    assert!(!twiml.contains("<Stream"), "no stream to a machine");
+}
+
+#[tokio::test]
+async fn exotel_calls_are_screened_a_person_gets_the_agent_and_a_machine_the_agents_policy() {
+    let _voice = common::voice_lock().await;
+    let w = world().await;
+    let tts = w.state.voice.pipeline(&domain::agent::AgentInput { name: "Callee".into(), ..Default::default() }, None).tts;
+    let silence = |ms: usize| vec![0i16; 8 * ms];
+    let beep: Vec<i16> = (0..3200).map(|i| (8000.0 * (2.0 * std::f64::consts::PI * 1000.0 * i as f64 / 8000.0).sin()) as i16).collect();
+    let hello = [silence(200), tts.synthesize("Hello?", 8000).await.unwrap()].concat();
+    let greeting = "Hi, you have reached Asha. I cannot take your call right now. Please leave a message after the tone.";
+    let voicemail = [silence(200), tts.synthesize(greeting, 8000).await.unwrap(), silence(300), beep].concat();
+    w.cloud.voices(server::simulator::cloud::Voices { hello: hello.into(), voicemail: voicemail.into() });
+    w.cloud.callee("+14155550161", Callee::Machine);
+    let phone = w.number(Provider::Exotel).await;
+    let call = |to: &'static str| {
+        let (w, phone) = (&w, phone.clone());
+        async move {
+            let (status, call) = w.post("/api/calls", json!({ "phoneId": phone, "to": to, "variables": { "name": "Asha" } })).await;
+            assert_eq!(status, StatusCode::CREATED, "{call}");
+            w.ended(call["id"].as_str().unwrap(), 60).await
+        }
+    };
+    let said = |call: &Value| {
+        call["turns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["role"] == "agent")
+            .map(|t| t["text"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    // A person says hello and waits: the agent greets them.
+    let person = call("+14155550160").await;
+    assert_eq!(person["outcome"], "answered", "{person}");
+    assert_eq!(said(&person), ["Hello Asha, this is your reminder."]);
+    // A voicemail greeting: the default policy hangs up, saying nothing.
+    let machine = call("+14155550161").await;
+    assert_eq!((machine["outcome"].as_str(), machine["status"].as_str()), (Some("machine"), Some("completed")), "{machine}");
+    assert!(said(&machine).is_empty(), "nothing said to the machine: {machine}");
+    // An agent that leaves a message waits for the beep, says it, and hangs up.
+    let input = domain::agent::AgentInput {
+        name: "Reminders".into(),
+        greeting: "Hello {{name}}, this is your reminder.".into(),
+        on_machine: "leave_message".into(),
+        voicemail_message: "Sorry we missed you, {{name}}.".into(),
+        ..Default::default()
+    };
+    server::agents::update(&w.state, &w.user.owner, &w.agent, input).await.unwrap();
+    let message = call("+14155550161").await;
+    assert_eq!(message["outcome"], "machine", "{message}");
+    assert_eq!(said(&message), ["Sorry we missed you, Asha."], "{message}");
 }

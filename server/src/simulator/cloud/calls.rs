@@ -71,6 +71,43 @@ pub(super) struct Ledger {
     finished: usize,
     callback_failures: u64,
     refused_dials: u64,
+    voices: Option<Voices>,
+}
+
+/// What callees say when the provider cannot tell a machine itself (Exotel: the callee speaks
+/// first and Voxgate listens): a person's "hello?", a voicemail's greeting and beep; 16-bit
+/// samples at 8 kHz (the rate of Exotel's stream).
+#[derive(Debug, Clone)]
+pub struct Voices {
+    pub hello: std::sync::Arc<[i16]>,
+    pub voicemail: std::sync::Arc<[i16]>,
+}
+
+impl Default for Voices {
+    /// Speech-shaped noise: 0.6 s of "hello", and a 4.5 s greeting, a pause and a 1 kHz beep.
+    fn default() -> Self {
+        let rate = 8000.0;
+        let noise = |secs: f64, seed: u32| {
+            let mut x = seed;
+            (0..(rate * secs) as usize)
+                .map(move |i| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    // 120 ms syllables with 40 ms dips.
+                    let level = if (i * 1000 / rate as usize) % 160 < 120 { 4000.0 } else { 300.0 };
+                    ((f64::from(x) / f64::from(u32::MAX) - 0.5) * 2.0 * level) as i16
+                })
+                .collect::<Vec<i16>>()
+        };
+        let silence = |secs: f64| vec![0i16; (rate * secs) as usize];
+        let beep: Vec<i16> =
+            (0..(rate * 0.4) as usize).map(|i| (8000.0 * (2.0 * std::f64::consts::PI * 1000.0 * i as f64 / rate).sin()) as i16).collect();
+        Self {
+            hello: [silence(0.2), noise(0.6, 7)].concat().into(),
+            voicemail: [silence(0.2), noise(4.5, 11), silence(0.3), beep].concat().into(),
+        }
+    }
 }
 
 /// A call between its acceptance and its end; dropping it ends the call.
@@ -119,6 +156,16 @@ impl Cloud {
     /// (300 ms unless set; a dial's own ring timeout cuts it short as no answer).
     pub fn ring(&self, ring: Duration) {
         self.lock().calls.ring = Some(ring);
+    }
+
+    /// What callees say on streams where they speak first (Exotel's); see [`Voices`].
+    pub fn voices(&self, voices: Voices) {
+        self.lock().calls.voices = Some(voices);
+    }
+
+    /// The callees' voices ([`Voices::default`] unless set).
+    pub(super) fn voices_now(&self) -> Voices {
+        self.lock().calls.voices.clone().unwrap_or_default()
     }
 
     /// Place-call requests beyond `per_second` in any rolling second get the provider's 429

@@ -25,7 +25,7 @@ mod calls_tests;
 #[cfg(test)]
 mod tests;
 
-pub use calls::{Callee, Dialed};
+pub use calls::{Callee, Dialed, Voices};
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

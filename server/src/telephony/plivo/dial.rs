@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::account::Credentials;
 use crate::net::guard::GuardedClient;
 use crate::telephony::accounts::endpoint;
-use crate::telephony::dial::{Answer, DialError, DialRequest, Placed, send};
+use crate::telephony::dial::{Answer, DialError, DialRequest, Machine, Placed, send};
 
 fn digits(number: &str) -> String {
     number.chars().filter(char::is_ascii_digit).collect()
@@ -29,8 +29,9 @@ pub fn body(req: &DialRequest) -> Value {
         "ring_timeout": req.ring_timeout.as_secs().clamp(1, 120),
         "time_limit": req.time_limit.as_secs().clamp(1, 14_400),
     });
-    if req.machine_detection {
-        body["machine_detection"] = json!("true");
+    // `hangup`: Plivo ends a call a machine took; `true`: it reports the machine and goes on.
+    if req.machine != Machine::Off {
+        body["machine_detection"] = json!(if req.machine == Machine::HangUp { "hangup" } else { "true" });
         body["machine_detection_url"] = json!(req.ring_url);
         body["machine_detection_method"] = json!("POST");
     }
@@ -83,8 +84,9 @@ mod tests {
         assert_eq!(b["answer_url"], req.answer_url.as_str());
         assert_eq!(b["hangup_url"], req.events_url.as_str());
         assert_eq!(b["ring_url"], req.ring_url.as_str());
-        assert_eq!(b["machine_detection"], "true");
-        assert!(body(&DialRequest { machine_detection: false, ..req }).get("machine_detection").is_none());
+        assert_eq!(b["machine_detection"], "hangup");
+        assert_eq!(body(&DialRequest { machine: Machine::LeaveMessage, ..req.clone() })["machine_detection"], "true");
+        assert!(body(&DialRequest { machine: Machine::Off, ..req }).get("machine_detection").is_none());
     }
 
     #[test]

@@ -23,6 +23,13 @@ pub fn stream(url: &str, status_callback: &str, parameters: &[(&str, &str)]) -> 
     r.finish()
 }
 
+/// Hangs up.
+pub fn hang_up() -> String {
+    let mut r = Response::new();
+    r.empty("Hangup", &[]);
+    r.finish()
+}
+
 /// Says `message` and hangs up.
 pub fn say_and_hang_up(message: &str, language: &str) -> String {
     let mut r = Response::new();

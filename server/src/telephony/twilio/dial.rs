@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::account::Credentials;
 use crate::net::guard::GuardedClient;
 use crate::telephony::accounts::endpoint;
-use crate::telephony::dial::{Answer, DialError, DialRequest, Placed, send};
+use crate::telephony::dial::{Answer, DialError, DialRequest, Machine, Placed, send};
 
 /// The form Twilio is sent for `req` (`StatusCallbackEvent` repeats, one event each).
 pub fn form(req: &DialRequest) -> Vec<(&'static str, String)> {
@@ -25,9 +25,12 @@ pub fn form(req: &DialRequest) -> Vec<(&'static str, String)> {
     for event in ["initiated", "ringing", "answered", "completed"] {
         form.push(("StatusCallbackEvent", event.into()));
     }
-    if req.machine_detection {
-        // The answer webhook waits for the verdict (`AnsweredBy`), so the agent never talks to a machine unknowingly.
-        form.push(("MachineDetection", "Enable".into()));
+    // The answer webhook waits for the verdict (`AnsweredBy`): at once to hang up, after the
+    // greeting's beep to leave a message.
+    match req.machine {
+        Machine::Off => {}
+        Machine::HangUp => form.push(("MachineDetection", "Enable".into())),
+        Machine::LeaveMessage => form.push(("MachineDetection", "DetectMessageEnd".into())),
     }
     form
 }
@@ -88,7 +91,9 @@ mod tests {
         assert_eq!(get("MachineDetection"), Some("Enable"));
         let events: Vec<&str> = sent.iter().filter(|(n, _)| *n == "StatusCallbackEvent").map(|(_, v)| v.as_str()).collect();
         assert_eq!(events, ["initiated", "ringing", "answered", "completed"]);
-        let plain = form(&DialRequest { machine_detection: false, ..req });
+        let message = form(&DialRequest { machine: Machine::LeaveMessage, ..req.clone() });
+        assert!(message.iter().any(|(n, v)| *n == "MachineDetection" && v == "DetectMessageEnd"));
+        let plain = form(&DialRequest { machine: Machine::Off, ..req });
         assert!(plain.iter().all(|(n, _)| *n != "MachineDetection"));
     }
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::net::guard::GuardedClient;
 use crate::telephony::accounts::endpoint;
-use crate::telephony::dial::{Answer, DialError, DialRequest, Placed, send};
+use crate::telephony::dial::{Answer, DialError, DialRequest, Machine, Placed, send};
 
 /// How long our application token is good for (Vonage's own libraries use 15 minutes).
 const TOKEN_SECS: i64 = 15 * 60;
@@ -48,9 +48,12 @@ pub fn body(req: &DialRequest) -> Value {
         "ringing_timer": req.ring_timeout.as_secs().clamp(1, 120),
         "length_timer": req.time_limit.as_secs().clamp(1, 86_400),
     });
-    if req.machine_detection {
-        // `continue`: the call goes on and a `machine` event says what answered.
-        body["machine_detection"] = json!("continue");
+    // `hangup`: Vonage ends a call a machine took; `continue`: the call goes on (the agent's
+    // greeting is the message) and a `machine` event says what answered.
+    match req.machine {
+        Machine::Off => {}
+        Machine::HangUp => body["machine_detection"] = json!("hangup"),
+        Machine::LeaveMessage => body["machine_detection"] = json!("continue"),
     }
     body
 }
@@ -142,8 +145,9 @@ mod tests {
         assert_eq!(b["from"], json!({ "type": "phone", "number": "14155552671" }));
         assert_eq!(b["answer_url"][0], req.answer_url.as_str());
         assert_eq!(b["event_url"][0], req.events_url.as_str());
-        assert_eq!(b["machine_detection"], "continue");
-        assert!(body(&DialRequest { machine_detection: false, ..req }).get("machine_detection").is_none());
+        assert_eq!(b["machine_detection"], "hangup");
+        assert_eq!(body(&DialRequest { machine: Machine::LeaveMessage, ..req.clone() })["machine_detection"], "continue");
+        assert!(body(&DialRequest { machine: Machine::Off, ..req }).get("machine_detection").is_none());
     }
 
     #[test]

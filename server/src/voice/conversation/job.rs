@@ -88,7 +88,8 @@ pub(super) async fn greeting_job(job: Job) {
         }
         Err(e) => tracing::warn!(error = %e, "cannot render the greeting"),
     }
-    let _ = tx.send(JobMsg::Finished { id, text, after: AfterReply::Listen, fallback: false }).await;
+    let after = if pipeline.hang_up_after_greeting { AfterReply::HangUp } else { AfterReply::Listen };
+    let _ = tx.send(JobMsg::Finished { id, text, after, fallback: false }).await;
 }
 
 /// One reply: STT for speech, the agent, TTS sentence by sentence.

@@ -105,6 +105,7 @@ fn call_with_limit(stt: FakeStt, agent: FakeAgent, limit: Duration) -> Call {
         fallback_voice_key: "fake".into(),
         timeouts: Timeouts { stt: limit, agent: limit, tts: limit },
         tenant: None,
+        hang_up_after_greeting: false,
     };
     let (out_tx, out) = mpsc::channel(64);
     let (input, inbound) = mpsc::channel::<Input>(64);

@@ -122,9 +122,18 @@ impl Call {
     /// either side hangs up or the dial's time limit; how long the call lasted. A failed answer
     /// or stream is logged: the call then just ends.
     pub(super) async fn converse(&self, mut opts: CallOptions, answer: Answer<'_>) -> Duration {
-        // The simulator waits for the agent's greeting before any step: a person then hangs
-        // up, a voicemail keeps listening a while.
-        opts.steps = if self.callee == Callee::Machine { vec![Step::Silence(MACHINE_LISTENS)] } else { Vec::new() };
+        // Where the provider detects machines (or none is asked for), the simulator waits for the
+        // agent's greeting before any step: a person then hangs up, a voicemail keeps listening a
+        // while. On Exotel's stream Voxgate listens first: the callee speaks first (a person's
+        // "hello?", a voicemail's greeting and beep) and then hears the agent out.
+        let speaks_first = matches!(answer, Answer::Stream(_));
+        let voices = if speaks_first { Some(self.cloud.voices_now()) } else { None };
+        opts.steps = match (self.callee, voices) {
+            (Callee::Machine, Some(v)) => vec![Step::Ask { label: "voicemail".into(), audio: v.voicemail }, Step::WaitReply],
+            (_, Some(v)) => vec![Step::Ask { label: "hello".into(), audio: v.hello }, Step::WaitReply],
+            (Callee::Machine, None) => vec![Step::Silence(MACHINE_LISTENS)],
+            (_, None) => Vec::new(),
+        };
         opts.keep_audio = false;
         opts.outbound = true;
         let call_id = opts.call_sid.clone();
