@@ -1,7 +1,8 @@
-//! A campaign through a real `voxgate serve` process, killed with `kill -9` in the middle and
-//! started again on the same data: the local provider cloud (in this test process) plays
-//! Twilio's Calls API and every callee, refusing some dials with 429. Reports the dial rate
-//! held, double-dials (must be 0) and contacts lost (must be 0).
+//! Outbound calls through a real `voxgate serve` process, the local provider cloud (in this test
+//! process) playing Twilio's Calls API and every callee: `voxgate dial` followed to the call's
+//! end, and a campaign killed with `kill -9` in the middle and started again on the same data,
+//! the provider refusing some dials with 429. Reports the dial rate held, double-dials (must be
+//! 0) and contacts lost (must be 0).
 
 use std::time::{Duration, Instant};
 
@@ -44,8 +45,8 @@ fn a_campaign_killed_mid_run_resumes_without_double_dialing_or_losing_a_contact(
         signature_secret: None,
     }]);
     let api = format!("http://{}", rt.block_on(server::simulator::cloud::start(cloud.clone())).unwrap());
-    // A provider that takes 3 dials a second (Vonage documents as much): the campaign asks for 20.
-    cloud.dial_rate(Some(3));
+    // A provider that takes 5 dials a second while the campaign asks for 20.
+    cloud.dial_rate(Some(5));
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let public = format!("http://{listen}");
@@ -137,5 +138,56 @@ fn a_campaign_killed_mid_run_resumes_without_double_dialing_or_losing_a_contact(
     assert_eq!(settled, contacts as i64, "{counts}");
     assert!(cloud.peak_live() <= 20, "at most 20 calls at once, saw {}", cloud.peak_live());
     assert!(counts["answered"].as_i64().unwrap() as usize >= contacts * 8 / 10, "most contacts were reached: {counts}");
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn voxgate_dial_places_a_call_and_follows_it_to_its_end() {
+    let (data, db, token) = account("dial");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let cloud = Cloud::new(vec![CloudAccount::new(
+        Provider::Twilio,
+        SID,
+        SID,
+        TOKEN,
+        vec![CloudNumber { number: "+14155552671".into(), voice: true, app: None }],
+    )]);
+    let api = format!("http://{}", rt.block_on(server::simulator::cloud::start(cloud.clone())).unwrap());
+    let listen = format!("127.0.0.1:{}", free_port());
+    let public = format!("http://{listen}");
+    let env = [("VOXGATE_LISTEN_ADDR", listen.as_str()), ("VOXGATE_PUBLIC_URL", public.as_str()), ("VOXGATE_TWILIO_API_URL", api.as_str())];
+    let (mut child, base) = serve(&data, &db, &env);
+    let http = reqwest::Client::new();
+    let phone = rt.block_on(async {
+        let agent = post(&http, &base, &token, "/api/agents", json!({ "name": "Reminders", "greeting": "Hello {{name}}." })).await;
+        let number = post(
+            &http,
+            &base,
+            &token,
+            "/api/phone-numbers",
+            json!({
+            "phoneNumber": "+14155552671", "provider": "twilio", "linkedAgentId": agent["id"],
+            "twilioConfig": { "accountSid": SID, "authToken": TOKEN } }),
+        )
+        .await;
+        number["id"].as_str().unwrap().to_string()
+    });
+    let dial = |args: &[&str]| {
+        let out =
+            super::voxgate().args(["dial", "--url", &base, "--phone", &phone]).args(args).env("VOXGATE_TOKEN", &token).output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let (ok, out) = dial(&["--to", "+14155550199", "--var", "name=Asha", "--wait"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("to +14155550199 from +14155552671: ringing"), "{out}");
+    assert!(out.contains("ended completed: outcome answered"), "{out}");
+    assert!(out.contains("agent  Hello Asha."), "{out}");
+    let (ok, out) = dial(&["--to", "12345"]);
+    assert!(!ok && out.contains("to: Use the international format"), "{out}");
+    let (ok, out) = dial(&["--to", "+14155550199", "--var", "oops"]);
+    assert!(!ok && out.contains("write name=value"), "{out}");
+    assert_eq!(cloud.dials().len(), 1, "refused requests dial no one");
+    child.kill().unwrap();
+    child.wait().unwrap();
     let _ = std::fs::remove_dir_all(&data);
 }

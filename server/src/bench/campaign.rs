@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use domain::campaign::CampaignInput;
 
 use super::{TWILIO_ACCOUNT, anyhow_like};
-use crate::config::{DatabaseUrl, Settings};
 use crate::simulator::cloud::{Cloud, CloudAccount, CloudNumber};
-use crate::state::AppState;
 
 /// What to run.
 #[derive(Debug, Clone, Copy)]
@@ -34,24 +32,9 @@ pub async fn run(dir: &std::path::Path, b: CampaignBench) -> anyhow_like::Result
     )]);
     cloud.dial_rate(b.provider_rate);
     let api = format!("http://{}", crate::simulator::cloud::start(cloud.clone()).await?);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let mut settings = Settings::for_tests();
-    settings.database_url = DatabaseUrl::SurrealKv(dir.join("db"));
-    settings.data_dir = dir.to_path_buf();
-    settings.public_url = url::Url::parse(&format!("http://{addr}"))?;
-    settings.provider_apis.twilio = api;
-    (settings.max_calls, settings.max_calls_per_user) = (1000, 1000);
-    if let Ok(live) = Settings::load() {
-        settings.models_dir = live.models_dir;
-    }
-    let state = AppState::connect(settings).await?;
-    let user = crate::users::sign_up(&state, "bench@example.com", "benchmark password").await?;
     let agent = domain::agent::AgentInput { name: "Reminders".into(), greeting: "Hi, a reminder.".into(), ..Default::default() };
-    let agent = crate::agents::create(&state, &user.owner, agent).await?;
-    let number = super::linked_number(&state, &user.owner, &agent.id, domain::phone_number::Provider::Twilio).await?;
-    tokio::spawn(crate::serve::run(listener, crate::routes::router(state.clone(), axum::Router::new()), std::future::pending()));
-    state.voice.warm_up(&[(agent.settings.clone(), None)], true).await;
+    let (state, user, agent, number) =
+        super::call_line_with(dir, agent, 1000, domain::phone_number::Provider::Twilio, |s| s.provider_apis.twilio = api).await?;
     crate::campaigns::dialer::spawn(state.clone());
     let mut csv = String::from("phone,name\n");
     for i in 0..b.contacts {

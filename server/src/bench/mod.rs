@@ -194,6 +194,18 @@ async fn call_line(
     max_calls: usize,
     provider: Provider,
 ) -> anyhow_like::Result<(AppState, String)> {
+    let (state, _, _, number) = call_line_with(dir, agent, max_calls, provider, |_| {}).await?;
+    Ok((state, number.webhook_url))
+}
+
+/// [`call_line`] with settings further changed by `change`; the state, user, agent and number.
+async fn call_line_with(
+    dir: &std::path::Path,
+    agent: domain::agent::AgentInput,
+    max_calls: usize,
+    provider: Provider,
+    change: impl FnOnce(&mut Settings),
+) -> anyhow_like::Result<(AppState, crate::users::CurrentUser, domain::agent::AgentView, domain::phone_number::PhoneNumberView)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let mut settings = Settings::for_tests();
@@ -205,13 +217,14 @@ async fn call_line(
         (settings.models_dir, settings.stt_model, settings.voice_threads) = (live.models_dir, live.stt_model, live.voice_threads);
     }
     (settings.max_calls, settings.max_calls_per_user) = (max_calls.max(1), max_calls.max(1));
+    change(&mut settings);
     let state = AppState::connect(settings).await?;
     let user = crate::users::sign_up(&state, "bench@example.com", "benchmark password").await?;
     let agent = crate::agents::create(&state, &user.owner, agent).await?;
     let number = linked_number(&state, &user.owner, &agent.id, provider).await?;
     tokio::spawn(crate::serve::run(listener, crate::routes::router(state.clone(), axum::Router::new()), std::future::pending()));
-    state.voice.warm_up(&[(agent.settings, None)], true).await;
-    Ok((state, number.webhook_url))
+    state.voice.warm_up(&[(agent.settings.clone(), None)], true).await;
+    Ok((state, user, agent, number))
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {

@@ -149,7 +149,11 @@ pub async fn dial_valid(
     };
     match dial::place(&state.provider_api, &state.settings.provider_apis, &creds, &request).await {
         Ok(placed) => {
-            crate::db::outbound::set_provider_call_id(&state.db, &call_id, &placed.provider_call_id).await.map_err(DomainError::from)?;
+            // The call left: whatever happens to this write, it is not a refusal (its callbacks
+            // name it by the dial id anyway, and a retry here would dial twice).
+            if let Err(e) = crate::db::outbound::set_provider_call_id(&state.db, &call_id, &placed.provider_call_id).await {
+                tracing::warn!(call = %call_id, error = %e, "cannot store the provider's id of the call");
+            }
             tracing::info!(user_id = %owner.id(), phone_id = %number.id, call = %call_id, provider = %number.provider, "outbound call placed");
             Ok(Placed { call_id, provider_call_id: placed.provider_call_id })
         }
@@ -163,7 +167,11 @@ pub async fn dial_valid(
             if let Err(e) = written {
                 tracing::error!(call = %call_id, error = %e, "cannot record the refused call");
             }
-            tracing::warn!(user_id = %owner.id(), phone_id = %number.id, call = %call_id, error = %error, "outbound call refused");
+            if discarded {
+                tracing::debug!(user_id = %owner.id(), phone_id = %number.id, error = %error, "dial refused for now; tried again later");
+            } else {
+                tracing::warn!(user_id = %owner.id(), phone_id = %number.id, call = %call_id, error = %error, "outbound call refused");
+            }
             Err(PlaceError::Provider { call_id, error, discarded })
         }
     }
@@ -197,40 +205,20 @@ pub fn with_variables(mut a: domain::agent::AgentInput, variables: &BTreeMap<Str
     a
 }
 
-/// The number's provider credentials for its Calls API, opened; `None` when incomplete.
+/// The number's provider credentials for its Calls API, opened; `None` when incomplete. Those of
+/// the ownership check serve, but Vonage's Voice API takes the application's private key.
 async fn credentials(state: &AppState, owner: &Owner, r: &NumberRow) -> Result<Option<DialCredentials>, DomainError> {
-    let Some(sealed) = sealed_credentials(&state.db, owner, &r.id).await? else { return Ok(None) };
-    let key = state.secret_key();
-    let open = |context: &str, v: &Option<String>| v.as_deref().and_then(|s| key.open(context, s).ok());
-    use crate::numbers::{API_KEY_CONTEXT, API_TOKEN_CONTEXT, PLIVO_TOKEN_CONTEXT, TWILIO_TOKEN_CONTEXT, VONAGE_PRIVATE_KEY_CONTEXT};
-    Ok(match r.provider {
-        Provider::Exotel => (|| {
-            Some(DialCredentials::Exotel {
-                domain: r.exotel_domain.clone()?,
-                sid: r.exotel_sid.clone()?,
-                api_key: open(API_KEY_CONTEXT, &sealed.exotel_api_key_sealed)?,
-                api_token: open(API_TOKEN_CONTEXT, &sealed.exotel_api_token_sealed)?,
-            })
-        })(),
-        Provider::Twilio => (|| {
-            Some(DialCredentials::Twilio {
-                account_sid: r.twilio_account_sid.clone()?,
-                auth_token: open(TWILIO_TOKEN_CONTEXT, &sealed.twilio_auth_token_sealed)?,
-            })
-        })(),
-        Provider::Vonage => (|| {
-            Some(DialCredentials::Vonage {
-                application_id: r.vonage_application_id.clone()?,
-                private_key: open(VONAGE_PRIVATE_KEY_CONTEXT, &sealed.vonage_private_key_sealed)?,
-            })
-        })(),
-        Provider::Plivo => (|| {
-            Some(DialCredentials::Plivo {
-                auth_id: r.plivo_auth_id.clone()?,
-                auth_token: open(PLIVO_TOKEN_CONTEXT, &sealed.plivo_auth_token_sealed)?,
-            })
-        })(),
-        Provider::Other => None,
+    use crate::numbers::verify::Ask;
+    let Some(ask) = crate::numbers::verify::stored_ask(state, owner, r).await? else { return Ok(None) };
+    Ok(match ask {
+        Ask::Exotel { domain, sid, api_key, api_token } => Some(DialCredentials::Exotel { domain, sid, api_key, api_token }),
+        Ask::Twilio { account_sid, auth_token } => Some(DialCredentials::Twilio { account_sid, auth_token }),
+        Ask::Plivo { auth_id, auth_token } => Some(DialCredentials::Plivo { auth_id, auth_token }),
+        Ask::Vonage { application_id, .. } => {
+            let sealed = sealed_credentials(&state.db, owner, &r.id).await?.and_then(|s| s.vonage_private_key_sealed);
+            let key = sealed.and_then(|s| state.secret_key().open(crate::numbers::VONAGE_PRIVATE_KEY_CONTEXT, &s).ok());
+            key.map(|private_key| DialCredentials::Vonage { application_id, private_key })
+        }
     })
 }
 

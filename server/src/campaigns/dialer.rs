@@ -284,6 +284,11 @@ async fn dial(
         }
         // Refused for this contact: its failed call row settles it (retried or failed).
         Err(PlaceError::Provider { .. }) => {}
+        // A database hiccup (a write conflict between concurrent dials): the contact waits for the next pass.
+        Err(PlaceError::Rejected(crate::errors::DomainError::Db(e))) => {
+            tracing::debug!(campaign = %c.id, error = %e, "dial not written; the contact is tried again");
+            back(None).await;
+        }
         Err(PlaceError::Rejected(e)) => {
             back(None).await;
             let reason = e.to_string().chars().take(200).collect();
