@@ -30,7 +30,7 @@ pub const TICK: Duration = Duration::from_millis(200);
 /// How long a node holds a campaign it dials without renewing.
 pub const LEASE: Duration = Duration::from_secs(15);
 /// A claimed contact whose call row is still missing after this long was never dialed.
-pub const ORPHAN_AFTER: chrono::Duration = chrono::Duration::seconds(60);
+pub const ORPHAN_AFTER: chrono::Duration = chrono::Duration::seconds(30);
 /// A call's line is counted busy this long after its end: the provider is still hanging it up.
 pub const HANG_UP_GRACE: chrono::Duration = chrono::Duration::seconds(1);
 /// Slowest pace a campaign falls to after 429s, in calls a second.
@@ -82,7 +82,10 @@ async fn feedback(state: &AppState, paces: &mut HashMap<String, Pace>, f: Feedba
     match f {
         Feedback::RateLimited { campaign, retry_after } => {
             if let Some(p) = paces.get_mut(&campaign) {
-                p.rate = (p.rate / 2.0).max(MIN_RATE);
+                // One slow-down per wait: the other dials of the same burst met the same limit.
+                if Instant::now() >= p.blocked_until {
+                    p.rate = (p.rate / 2.0).max(MIN_RATE);
+                }
                 p.blocked_until = p.blocked_until.max(Instant::now() + retry_after);
             }
         }
@@ -128,8 +131,8 @@ async fn run_once(state: &AppState, paces: &mut HashMap<String, Pace>, tx: &mpsc
             pool_read: None,
             turn: 0,
         });
-        // A slowed pace recovers by a tenth of the campaign's rate every pass without a 429.
-        pace.rate = (pace.rate + c.calls_per_second / 50.0).min(c.calls_per_second);
+        // A slowed pace creeps back up (a fiftieth of the campaign's rate a second) while no 429 comes.
+        pace.rate = (pace.rate + c.calls_per_second / 250.0).min(c.calls_per_second);
         let free = (c.max_concurrent as usize).saturating_sub(busy);
         if free > 0 && Instant::now() >= pace.blocked_until {
             fill(state, &c, &owner, pace, free, tx).await?;
