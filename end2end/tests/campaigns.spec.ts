@@ -219,7 +219,7 @@ test("an agent's answering-machine setting: leave a message after the beep, save
   const form = page.getByRole("dialog", { name: "New agent" });
   await form.getByLabel("Name").fill("Voicemail desk");
   await form.getByLabel("Outbound calls a machine answers").selectOption({ label: "Leave a message after the beep" });
-  await form.getByLabel("Voicemail message (the greeting when empty)").fill("Sorry we missed you, {{name}}.");
+  await form.getByLabel("Voicemail message").fill("Sorry we missed you, {{name}}.");
   await form.getByTestId("save-agent").click();
   await expect(form).toHaveCount(0);
   const agents = await (await page.request.get("/api/agents")).json();

@@ -31,7 +31,7 @@ async fn get(http: &reqwest::Client, base: &str, token: &str, path: &str) -> Val
 
 #[test]
 fn a_campaign_killed_mid_run_resumes_without_double_dialing_or_losing_a_contact() {
-    let contacts: usize = std::env::var("VOXGATE_TEST_CAMPAIGN_CONTACTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let contacts: usize = std::env::var("VOXGATE_TEST_CAMPAIGN_CONTACTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let (data, db, token) = account("campaign");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let cloud = Cloud::new(vec![CloudAccount {
@@ -45,8 +45,8 @@ fn a_campaign_killed_mid_run_resumes_without_double_dialing_or_losing_a_contact(
         signature_secret: None,
     }]);
     let api = format!("http://{}", rt.block_on(server::simulator::cloud::start(cloud.clone())).unwrap());
-    // A provider that takes 5 dials a second while the campaign asks for 20.
-    cloud.dial_rate(Some(5));
+    // A provider that takes 10 dials a second while the campaign asks for 20.
+    cloud.dial_rate(Some(10));
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let public = format!("http://{listen}");

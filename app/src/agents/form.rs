@@ -122,7 +122,7 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
                 </div>
                 <div class="grid gap-x-4 md:grid-cols-2">
                     <Select label="Outbound calls a machine answers" name="onMachine" value=on_machine options=options(ON_MACHINE) error=error("onMachine") on_edit/>
-                    <TextInput label="Voicemail message (the greeting when empty)" name="voicemailMessage" value=voicemail error=error("voicemailMessage") on_edit/>
+                    <TextInput label="Voicemail message" name="voicemailMessage" value=voicemail error=error("voicemailMessage") placeholder="Empty: the agent says its opening line" on_edit/>
                 </div>
                 <div class="grid gap-x-4 md:grid-cols-3">
                     <Select label="Speech to text" name="providers.stt" value=stt options=options(STT_PROVIDERS) error=error("providers.stt") on_edit/>

@@ -274,17 +274,25 @@ pub async fn on_machine(
     }))
 }
 
-/// How the stream of `call` is screened for an answering machine: outbound calls of providers
-/// that do not detect one themselves (Exotel's protocol), with the agent's policy and message.
+/// How the stream of `call` is screened for an answering machine, with the agent's policy and
+/// message: outbound calls of providers that do not detect one themselves (Exotel's protocol),
+/// and those of Vonage and Plivo that leave a message (their detection reports a machine while
+/// the stream already runs, so Voxgate itself waits for the beep). Twilio waits for the beep
+/// before it asks (`DetectMessageEnd`): never screened.
 pub fn screening(
     provider: Provider,
     call: &crate::db::calls::CallRow,
     agent: &domain::agent::AgentInput,
 ) -> Option<crate::telephony::session::Screening> {
-    let theirs = matches!(provider, Provider::Twilio | Provider::Vonage | Provider::Plivo);
+    let policy = dial::Machine::of_agent(&agent.on_machine);
+    let theirs = match provider {
+        Provider::Twilio => true,
+        Provider::Vonage | Provider::Plivo => policy != dial::Machine::LeaveMessage,
+        Provider::Exotel | Provider::Other => false,
+    };
     if theirs || call.direction.as_deref() != Some("outbound") {
         return None;
     }
     let message = if agent.voicemail_message.is_empty() { agent.greeting.clone() } else { agent.voicemail_message.clone() };
-    Some(crate::telephony::session::Screening { policy: dial::Machine::of_agent(&agent.on_machine), message })
+    Some(crate::telephony::session::Screening { policy, message })
 }

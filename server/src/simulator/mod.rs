@@ -19,6 +19,23 @@ mod wire;
 
 pub use wire::Provider;
 
+/// `step` with its audio at `to` samples a second instead of `from`.
+fn step_at_rate(step: Step, from: u32, to: u32) -> Step {
+    let convert = |audio: Arc<[i16]>| -> Arc<[i16]> {
+        let floats = crate::voice::audio::i16_to_f32(&audio);
+        match crate::voice::audio::resample(&floats, from, to) {
+            Ok(r) => crate::voice::audio::f32_to_i16(&r).into(),
+            Err(_) => audio,
+        }
+    };
+    match step {
+        Step::Say { label, audio } => Step::Say { label, audio: convert(audio) },
+        Step::Ask { label, audio } => Step::Ask { label, audio: convert(audio) },
+        Step::BargeIn { label, audio, after } => Step::BargeIn { label, audio: convert(audio), after },
+        other => other,
+    }
+}
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -84,6 +101,8 @@ pub struct CallOptions {
     /// More webhook parameters (form or query), replacing defaults of the same name: Twilio's
     /// `AnsweredBy`, Plivo's `ALegRequestUUID`, Vonage's `conversation_uuid`.
     pub extra: Vec<(String, String)>,
+    /// The rate the steps' audio was made at, when it is not the stream's (it is resampled).
+    pub audio_rate: Option<u32>,
 }
 
 impl CallOptions {
@@ -103,6 +122,7 @@ impl CallOptions {
             keep_audio: true,
             outbound: false,
             extra: Vec::new(),
+            audio_rate: None,
         }
     }
 

@@ -90,7 +90,10 @@ impl Sim {
         self.send(Inbound::Start(start)).await?;
         self.started = Instant::now();
         self.begin_wait();
-        let steps = std::mem::take(&mut self.opts.steps);
+        let mut steps = std::mem::take(&mut self.opts.steps);
+        if let Some(from) = self.opts.audio_rate.filter(|r| *r != self.rate) {
+            steps = steps.into_iter().map(|s| super::step_at_rate(s, from, self.rate)).collect();
+        }
         // The greeting plays first, unless the caller talks over it (or, called, speaks first).
         let speaks_first = self.opts.outbound && matches!(steps.first(), Some(Step::Ask { .. }));
         if !speaks_first && !matches!(steps.first(), Some(Step::BargeIn { .. })) {

@@ -373,3 +373,27 @@ async fn exotel_calls_are_screened_a_person_gets_the_agent_and_a_machine_the_age
     assert_eq!(message["outcome"], "machine", "{message}");
     assert_eq!(said(&message), ["Sorry we missed you, Asha."], "{message}");
 }
+
+#[tokio::test]
+async fn vonage_and_plivo_leave_the_message_after_the_beep_their_detection_reports() {
+    let _voice = common::voice_lock().await;
+    let w = world().await;
+    let input = domain::agent::AgentInput {
+        name: "Reminders".into(),
+        on_machine: "leave_message".into(),
+        voicemail_message: "Please call us back, {{name}}.".into(),
+        ..Default::default()
+    };
+    server::agents::update(&w.state, &w.user.owner, &w.agent, input).await.unwrap();
+    w.cloud.default_callee(Callee::Machine);
+    for provider in [Provider::Vonage, Provider::Plivo] {
+        let phone = w.number(provider).await;
+        let (status, call) = w.post("/api/calls", json!({ "phoneId": phone, "to": CALLEE, "variables": { "name": "Asha" } })).await;
+        assert_eq!(status, StatusCode::CREATED, "{call}");
+        let ended = w.ended(call["id"].as_str().unwrap(), 60).await;
+        assert_eq!(ended["outcome"], "machine", "{provider}: {ended}");
+        let said: Vec<&str> =
+            ended["turns"].as_array().unwrap().iter().filter(|t| t["role"] == "agent").filter_map(|t| t["text"].as_str()).collect();
+        assert_eq!(said, ["Please call us back, Asha."], "{provider}: the message, after the greeting and beep: {ended}");
+    }
+}

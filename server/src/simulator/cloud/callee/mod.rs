@@ -24,8 +24,6 @@ const CALLBACK_TIMEOUT: Duration = Duration::from_secs(10);
 const RETRIES: u32 = 2;
 /// The longest call when the dial set no time limit (the providers' 4 h default).
 const MAX_CALL: Duration = Duration::from_secs(4 * 3600);
-/// How long the voicemail of a [`Callee::Machine`] listens after the greeting.
-const MACHINE_LISTENS: Duration = Duration::from_millis(1500);
 
 /// The client every callback is sent with.
 static CLIENT: LazyLock<reqwest::Client> =
@@ -122,18 +120,19 @@ impl Call {
     /// either side hangs up or the dial's time limit; how long the call lasted. A failed answer
     /// or stream is logged: the call then just ends.
     pub(super) async fn converse(&self, mut opts: CallOptions, answer: Answer<'_>) -> Duration {
-        // Where the provider detects machines (or none is asked for), the simulator waits for the
-        // agent's greeting before any step: a person then hangs up, a voicemail keeps listening a
-        // while. On Exotel's stream Voxgate listens first: the callee speaks first (a person's
-        // "hello?", a voicemail's greeting and beep) and then hears the agent out.
-        let speaks_first = matches!(answer, Answer::Stream(_));
+        // A person waits for the agent's greeting and hangs up after it, except on Exotel's
+        // stream, where Voxgate listens first: there a person says "hello?" first. A voicemail
+        // always plays its greeting and beep first, then records what it hears.
+        // A voicemail plays its greeting whoever listens.
+        let speaks_first = matches!(answer, Answer::Stream(_)) || self.callee == Callee::Machine;
         let voices = if speaks_first { Some(self.cloud.voices_now()) } else { None };
         opts.steps = match (self.callee, voices) {
             (Callee::Machine, Some(v)) => vec![Step::Ask { label: "voicemail".into(), audio: v.voicemail }, Step::WaitReply],
             (_, Some(v)) => vec![Step::Ask { label: "hello".into(), audio: v.hello }, Step::WaitReply],
-            (Callee::Machine, None) => vec![Step::Silence(MACHINE_LISTENS)],
             (_, None) => Vec::new(),
         };
+        // The voices are at 8 kHz; the simulator resamples them to the stream's rate.
+        opts.audio_rate = Some(8000);
         opts.keep_audio = false;
         opts.outbound = true;
         let call_id = opts.call_sid.clone();
