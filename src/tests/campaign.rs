@@ -29,22 +29,36 @@ async fn get(http: &reqwest::Client, base: &str, token: &str, path: &str) -> Val
     http.get(format!("{base}{path}")).bearer_auth(token).send().await.unwrap().json().await.unwrap()
 }
 
+/// The local cloud as Twilio, owning our number, served on loopback; its API's base URL.
+fn twilio_cloud(rt: &tokio::runtime::Runtime) -> (Cloud, String) {
+    let number = CloudNumber { number: "+14155552671".into(), voice: true, app: None };
+    let cloud = Cloud::new(vec![CloudAccount::new(Provider::Twilio, SID, SID, TOKEN, vec![number])]);
+    let api = format!("http://{}", rt.block_on(server::simulator::cloud::start(cloud.clone())).unwrap());
+    (cloud, api)
+}
+
+/// An agent greeting with `greeting` and our Twilio number linked to it; (agent id, number id).
+async fn agent_and_number(http: &reqwest::Client, base: &str, token: &str, greeting: &str) -> (Value, String) {
+    let agent = post(http, base, token, "/api/agents", json!({ "name": "Reminders", "greeting": greeting })).await;
+    let number = post(
+        http,
+        base,
+        token,
+        "/api/phone-numbers",
+        json!({
+        "phoneNumber": "+14155552671", "provider": "twilio", "linkedAgentId": agent["id"],
+        "twilioConfig": { "accountSid": SID, "authToken": TOKEN } }),
+    )
+    .await;
+    (agent["id"].clone(), number["id"].as_str().unwrap().to_string())
+}
+
 #[test]
 fn a_campaign_killed_mid_run_resumes_without_double_dialing_or_losing_a_contact() {
     let contacts: usize = std::env::var("VOXGATE_TEST_CAMPAIGN_CONTACTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let (data, db, token) = account("campaign");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let cloud = Cloud::new(vec![CloudAccount {
-        provider: Provider::Twilio,
-        id: SID.into(),
-        key: SID.into(),
-        secret: TOKEN.into(),
-        numbers: vec![CloudNumber { number: "+14155552671".into(), voice: true, app: None }],
-        application_id: None,
-        public_key: None,
-        signature_secret: None,
-    }]);
-    let api = format!("http://{}", rt.block_on(server::simulator::cloud::start(cloud.clone())).unwrap());
+    let (cloud, api) = twilio_cloud(&rt);
     // A provider that takes 10 dials a second while the campaign asks for 20.
     cloud.dial_rate(Some(10));
     let port = free_port();
@@ -60,17 +74,7 @@ fn a_campaign_killed_mid_run_resumes_without_double_dialing_or_losing_a_contact(
     let http = reqwest::Client::new();
     let started = Instant::now();
     let id = rt.block_on(async {
-        let agent = post(&http, &base, &token, "/api/agents", json!({ "name": "Reminders", "greeting": "Hi." })).await;
-        let number = post(
-            &http,
-            &base,
-            &token,
-            "/api/phone-numbers",
-            json!({
-            "phoneNumber": "+14155552671", "provider": "twilio", "linkedAgentId": agent["id"],
-            "twilioConfig": { "accountSid": SID, "authToken": TOKEN } }),
-        )
-        .await;
+        let (agent, phone) = agent_and_number(&http, &base, &token, "Hi.").await;
         let mut csv = String::from("phone,name\n");
         for i in 0..contacts {
             csv.push_str(&format!("+1415{:07},C{i}\n", 2_000_000 + i));
@@ -81,7 +85,7 @@ fn a_campaign_killed_mid_run_resumes_without_double_dialing_or_losing_a_contact(
             &token,
             "/api/campaigns",
             json!({
-            "name": "Kill test", "agentId": agent["id"], "phoneIds": [number["id"]], "contactsCsv": csv,
+            "name": "Kill test", "agentId": agent, "phoneIds": [phone], "contactsCsv": csv,
             "maxConcurrent": 20, "callsPerSecond": 20.0, "maxAttempts": 1, "retryDelaySecs": 60 }),
         )
         .await;
@@ -147,33 +151,13 @@ fn a_campaign_killed_mid_run_resumes_without_double_dialing_or_losing_a_contact(
 fn voxgate_dial_places_a_call_and_follows_it_to_its_end() {
     let (data, db, token) = account("dial");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let cloud = Cloud::new(vec![CloudAccount::new(
-        Provider::Twilio,
-        SID,
-        SID,
-        TOKEN,
-        vec![CloudNumber { number: "+14155552671".into(), voice: true, app: None }],
-    )]);
-    let api = format!("http://{}", rt.block_on(server::simulator::cloud::start(cloud.clone())).unwrap());
+    let (cloud, api) = twilio_cloud(&rt);
     let listen = format!("127.0.0.1:{}", free_port());
     let public = format!("http://{listen}");
     let env = [("VOXGATE_LISTEN_ADDR", listen.as_str()), ("VOXGATE_PUBLIC_URL", public.as_str()), ("VOXGATE_TWILIO_API_URL", api.as_str())];
     let (mut child, base) = serve(&data, &db, &env);
     let http = reqwest::Client::new();
-    let phone = rt.block_on(async {
-        let agent = post(&http, &base, &token, "/api/agents", json!({ "name": "Reminders", "greeting": "Hello {{name}}." })).await;
-        let number = post(
-            &http,
-            &base,
-            &token,
-            "/api/phone-numbers",
-            json!({
-            "phoneNumber": "+14155552671", "provider": "twilio", "linkedAgentId": agent["id"],
-            "twilioConfig": { "accountSid": SID, "authToken": TOKEN } }),
-        )
-        .await;
-        number["id"].as_str().unwrap().to_string()
-    });
+    let (_, phone) = rt.block_on(agent_and_number(&http, &base, &token, "Hello {{name}}."));
     let dial = |args: &[&str]| {
         let out =
             super::voxgate().args(["dial", "--url", &base, "--phone", &phone]).args(args).env("VOXGATE_TOKEN", &token).output().unwrap();

@@ -16,16 +16,10 @@ use crate::form::{INPUT, PRIMARY, SECONDARY};
 /// provider's refusal is its error: the field it is about (`to`, the credentials), or a 429/502.
 #[server(name = PlaceCallFn, endpoint = "calls/place", input = Json)]
 pub async fn place_call(input: domain::outbound::PlaceCall) -> Result<CallView, AppError> {
-    use server::calls::outbound::{self, PlaceError};
     let (state, user) = crate::ssr::signed_in().await?;
-    match outbound::place(&state, &user.owner, &input).await {
+    match server::calls::outbound::place(&state, &user.owner, &input).await {
         Ok(placed) => Ok(server::calls::get(&state, &user.owner, &placed.call_id).await?.call),
-        Err(PlaceError::Rejected(e)) => Err(e.into()),
-        Err(PlaceError::Provider { call_id, error, .. }) => {
-            let provider =
-                server::calls::get(&state, &user.owner, &call_id).await.map_or(domain::phone_number::Provider::Other, |c| c.call.provider);
-            Err(outbound::to_domain(provider, &error).into())
-        }
+        Err(e) => Err(e.into_domain().1.into()),
     }
 }
 

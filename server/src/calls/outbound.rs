@@ -40,7 +40,17 @@ pub enum PlaceError {
     /// The provider refused the call; its row `call_id` records why (and was discarded when
     /// `discarded`: a 429 of a campaign, whose contact is dialed again later).
     #[error("{error}")]
-    Provider { call_id: String, error: DialError, discarded: bool },
+    Provider { call_id: String, provider: Provider, error: DialError, discarded: bool },
+}
+
+impl PlaceError {
+    /// The error as the user sees it, and the failed call it recorded (a provider's refusal).
+    pub fn into_domain(self) -> (Option<String>, DomainError) {
+        match self {
+            Self::Rejected(e) => (None, e),
+            Self::Provider { call_id, provider, error, .. } => (Some(call_id), to_domain(provider, &error)),
+        }
+    }
 }
 
 /// A dial that left: our id of the call (its row's key).
@@ -172,7 +182,7 @@ pub async fn dial_valid(
             } else {
                 tracing::warn!(user_id = %owner.id(), phone_id = %number.id, call = %call_id, error = %error, "outbound call refused");
             }
-            Err(PlaceError::Provider { call_id, error, discarded })
+            Err(PlaceError::Provider { call_id, provider: number.provider, error, discarded })
         }
     }
 }

@@ -33,16 +33,11 @@ async fn place(
     user: CurrentUser,
     JsonBody(input): JsonBody<domain::outbound::PlaceCall>,
 ) -> Result<(axum::http::StatusCode, Json<CallDetail>), ApiError> {
-    use crate::calls::outbound::{self, PlaceError};
-    match outbound::place(&state, &user.owner, &input).await {
+    match crate::calls::outbound::place(&state, &user.owner, &input).await {
         Ok(placed) => Ok((axum::http::StatusCode::CREATED, Json(crate::calls::get(&state, &user.owner, &placed.call_id).await?))),
-        Err(PlaceError::Rejected(e)) => Err(e.into()),
-        Err(PlaceError::Provider { call_id, error, .. }) => {
-            let provider = crate::calls::get(&state, &user.owner, &call_id)
-                .await
-                .map(|c| c.call.provider)
-                .unwrap_or(domain::phone_number::Provider::Other);
-            Err(ApiError { call_id: Some(call_id), ..ApiError::from(outbound::to_domain(provider, &error)) })
+        Err(e) => {
+            let (call_id, error) = e.into_domain();
+            Err(ApiError { call_id, ..ApiError::from(error) })
         }
     }
 }
