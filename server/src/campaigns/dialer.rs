@@ -31,8 +31,9 @@ pub const TICK: Duration = Duration::from_millis(200);
 pub const LEASE: Duration = Duration::from_secs(15);
 /// A claimed contact whose call row is still missing after this long was never dialed.
 pub const ORPHAN_AFTER: chrono::Duration = chrono::Duration::seconds(30);
-/// A call's line is counted busy this long after its end: the provider is still hanging it up.
-pub const HANG_UP_GRACE: chrono::Duration = chrono::Duration::seconds(1);
+/// A call's line is counted busy this long after its end: the provider is still hanging it up (and
+/// after a restart, its last callbacks were still on their way to a server that was down).
+pub const HANG_UP_GRACE: chrono::Duration = chrono::Duration::seconds(2);
 /// Slowest pace a campaign falls to after 429s, in calls a second.
 const MIN_RATE: f64 = 0.2;
 
