@@ -143,6 +143,9 @@ struct Conv {
     speech_started: Option<(Instant, String)>,
     hangup_at: Option<Instant>,
     summary: Summary,
+    /// Turn writes still in flight: the call's end waits for them (`finish`), so a call read
+    /// back as ended already holds every turn.
+    writes: tokio::task::JoinSet<()>,
     /// Every turn written, as (role, kind, text, interrupted), for the state machine's tests.
     #[cfg(test)]
     written: Vec<(Role, TurnKind, String, bool)>,
@@ -184,6 +187,7 @@ impl Conv {
             speech_started: None,
             hangup_at: None,
             summary: Summary::default(),
+            writes: tokio::task::JoinSet::new(),
             #[cfg(test)]
             written: Vec::new(),
         }
@@ -399,5 +403,6 @@ impl Conv {
         }
         self.summary.lateness = self.speaker.lateness.clone();
         self.summary.vad = self.endpointer.stats;
+        self.settle_writes().await;
     }
 }

@@ -241,7 +241,9 @@ impl Conv {
             interrupted,
             timings,
         };
-        tokio::spawn(async move {
+        // Finished writes are reaped here, so the set holds only those in flight.
+        while self.writes.try_join_next().is_some() {}
+        self.writes.spawn(async move {
             // A write that fails is tried twice more; one that never lands is counted on the
             // call (`lostTurns`), so a gap in the transcript is visible, not silent.
             let mut error = None;
@@ -258,5 +260,26 @@ impl Conv {
                 tracing::error!(call = %store.call_key, error = %e, "cannot count a lost turn");
             }
         });
+    }
+
+    /// Waits (bounded) for the turn writes in flight, so a call read back as ended already
+    /// holds every turn. Each write retries for about 1.2 s at most; past the bound they go
+    /// on detached.
+    pub(super) async fn settle_writes(&mut self) {
+        let deadline = Instant::now() + TURN_WRITES;
+        while let Ok(Some(_)) = tokio::time::timeout_at(deadline, self.writes.join_next()).await {}
+        if !self.writes.is_empty() {
+            tracing::warn!(pending = self.writes.len(), "turn writes still pending at the call's end");
+        }
+    }
+}
+
+/// Longest wait at the call's end for its turns to be stored.
+const TURN_WRITES: Duration = Duration::from_secs(5);
+
+impl Drop for Conv {
+    /// A conversation dropped mid-call (its session cancelled) still lets its writes land.
+    fn drop(&mut self) {
+        self.writes.detach_all();
     }
 }

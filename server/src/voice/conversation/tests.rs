@@ -112,7 +112,7 @@ fn call_with_limit(stt: FakeStt, agent: FakeAgent, limit: Duration) -> Call {
     let task = tokio::spawn(async move {
         let mut c = Conv::new(engine, pipeline, CallAudio { rate: RATE, chunks: RULES }, None, out_tx);
         let summary = drive(&mut c, inbound).await;
-        (summary, c.written)
+        (summary, std::mem::take(&mut c.written))
     });
     Call { stt, agent, input, out, task }
 }
