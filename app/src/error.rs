@@ -100,6 +100,10 @@ impl From<server::errors::DomainError> for AppError {
             DomainError::ProviderBusy { message, .. } => Self::Invalid { field: "provider".to_string(), message }.respond_with(429),
             DomainError::ProviderUnreachable(message) => Self::Invalid { field: "provider".to_string(), message }.respond_with(502),
             DomainError::Db(e) => e.into(),
+            DomainError::Storage(e) => {
+                tracing_error(&e);
+                Self::Internal.respond()
+            }
         }
     }
 }

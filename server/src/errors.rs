@@ -24,6 +24,9 @@ pub enum DomainError {
     ProviderUnreachable(String),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A file under the data directory could not be read or written (500; the detail is logged).
+    #[error("storage: {0}")]
+    Storage(String),
 }
 
 impl DomainError {

@@ -77,7 +77,16 @@ pub struct AgentInput {
     pub on_machine: String,
     /// The message left after the beep (the greeting when empty); `{{name}}` variables work.
     pub voicemail_message: String,
+    /// Both sides of every call of this agent kept in a stereo WAV (caller left, agent right).
+    pub record_calls: bool,
+    /// Said before the greeting on recorded calls; none when empty.
+    pub recording_notice: String,
+    /// Days a recording is kept before it is deleted; 0 keeps it until the call is deleted.
+    pub recording_retention_days: u32,
 }
+
+/// Longest recording retention, in days (ten years).
+pub const MAX_RETENTION_DAYS: u32 = 3650;
 
 impl Default for AgentInput {
     fn default() -> Self {
@@ -94,6 +103,9 @@ impl Default for AgentInput {
             end_of_speech_ms: 700,
             on_machine: "hang_up".into(),
             voicemail_message: String::new(),
+            record_calls: false,
+            recording_notice: "This call is recorded.".into(),
+            recording_retention_days: 30,
         }
     }
 }
@@ -117,6 +129,7 @@ impl AgentInput {
             &mut self.voice,
             &mut self.on_machine,
             &mut self.voicemail_message,
+            &mut self.recording_notice,
         ] {
             *s = s.trim().to_string();
         }
@@ -132,6 +145,15 @@ impl AgentInput {
             .filter(|r| !r.keywords.is_empty() || !r.reply.is_empty())
             .collect();
         self
+    }
+
+    /// What the agent says first: the recording notice on recorded calls, then the greeting.
+    pub fn opening(&self) -> String {
+        if self.record_calls && !self.recording_notice.is_empty() {
+            format!("{} {}", self.recording_notice, self.greeting)
+        } else {
+            self.greeting.clone()
+        }
     }
 
     /// Every problem with this input; empty when it may be saved.
@@ -170,6 +192,13 @@ impl AgentInput {
         }
         one_of(&mut e, "onMachine", &self.on_machine, ON_MACHINE);
         check_len(&mut e, "voicemailMessage", &self.voicemail_message, 0, 500, "");
+        check_len(&mut e, "recordingNotice", &self.recording_notice, 0, 300, "");
+        if self.recording_retention_days > MAX_RETENTION_DAYS {
+            e.push(FieldError::new(
+                "recordingRetentionDays",
+                format!("Use at most {MAX_RETENTION_DAYS} days (0 keeps recordings until deleted)."),
+            ));
+        }
         if !(100..=5000).contains(&self.end_of_speech_ms) {
             e.push(FieldError::new("endOfSpeechMs", "Use a silence between 100 and 5000 ms."));
         }
@@ -192,6 +221,9 @@ mod tests {
         // Agents saved before the machine setting read back with its default.
         let old: AgentInput = serde_json::from_str(r#"{"name":"Old"}"#).unwrap();
         assert_eq!((old.on_machine.as_str(), old.voicemail_message.as_str()), ("hang_up", ""));
+        // ... and records nothing until asked.
+        assert!(!old.record_calls);
+        assert_eq!(old.recording_retention_days, 30);
     }
 
     #[test]
@@ -203,8 +235,23 @@ mod tests {
         a.providers.llm = "openai".into();
         a.rules = vec![ScriptRule { keywords: vec![], reply: "x".into() }];
         a.on_machine = "shout".into();
+        a.recording_notice = "x".repeat(301);
+        a.recording_retention_days = MAX_RETENTION_DAYS + 1;
         let fields: Vec<String> = a.normalized().validate().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["name", "language", "providers.baseUrl", "providers.model", "rules.0.keywords", "onMachine", "endOfSpeechMs"]);
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "language",
+                "providers.baseUrl",
+                "providers.model",
+                "rules.0.keywords",
+                "onMachine",
+                "recordingNotice",
+                "recordingRetentionDays",
+                "endOfSpeechMs"
+            ]
+        );
     }
 
     #[test]

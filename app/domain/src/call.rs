@@ -87,6 +87,15 @@ pub struct CallDetail {
     pub provider_params: BTreeMap<String, String>,
     /// The conversation, in order.
     pub turns: Vec<TurnView>,
+    /// Where the call's stereo WAV (caller left, agent right) is fetched, when it was recorded.
+    #[serde(default)]
+    pub recording_url: Option<String>,
+    /// The recording's length, once the call has ended.
+    #[serde(default)]
+    pub recording_ms: Option<i64>,
+    /// When the recording is deleted (its agent's retention); none keeps it with the call.
+    #[serde(default)]
+    pub recording_expires_at: Option<String>,
 }
 
 /// One page of calls.

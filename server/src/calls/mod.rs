@@ -2,6 +2,7 @@
 
 pub mod live;
 pub mod outbound;
+pub mod recordings;
 
 use domain::call::{CallDetail, CallPage, CallQuery, CallStatus, CallView};
 
@@ -80,7 +81,15 @@ pub async fn get(state: &AppState, owner: &Owner, id: &str) -> Result<CallDetail
     let row = repo::get(&state.db, owner, id).await?.ok_or(DomainError::NotFound("call"))?;
     let provider_params = serde_json::from_str(&row.call.params_json).unwrap_or_default();
     let turns = crate::db::turns::for_call(&state.db, owner, id).await?;
-    Ok(CallDetail { call: view(row), provider_params, turns })
+    let recording = crate::db::recordings::get(&state.db, owner, id).await?;
+    Ok(CallDetail {
+        call: view(row),
+        provider_params,
+        turns,
+        recording_url: recording.as_ref().map(|_| recordings::url(id)),
+        recording_ms: recording.as_ref().and_then(|r| r.duration_ms),
+        recording_expires_at: recording.and_then(|r| r.expires_at),
+    })
 }
 
 /// Calls, answer rate, duration, turns and voice-to-voice latency of `owner`'s calls over the
@@ -197,6 +206,11 @@ pub fn sweep_stale(state: AppState) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(calls = n, "ended stale calls"),
                 Err(e) => tracing::warn!(error = %e, "cannot end stale calls"),
+            }
+            match recordings::sweep_expired(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(recordings = n, "deleted recordings past their retention"),
+                Err(e) => tracing::warn!(error = %e, "cannot delete expired recordings"),
             }
         }
     });

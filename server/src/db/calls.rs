@@ -383,3 +383,19 @@ pub async fn for_analytics(db: &Db, owner: &crate::users::Owner, from: &str) -> 
     )
     .await
 }
+
+/// Deletes `owner`'s call `id` with its turns and recording row in one transaction (the
+/// caller has checked that the call has ended).
+pub async fn delete(db: &Db, owner: &crate::users::Owner, id: &str) -> Result<(), DbError> {
+    super::query(
+        db,
+        "BEGIN TRANSACTION;
+         DELETE turn WHERE call = type::record('call', $id) AND owner = type::record('user', $owner);
+         DELETE recording WHERE id = type::record('recording', $id) AND owner = type::record('user', $owner);
+         DELETE call WHERE id = type::record('call', $id) AND owner = type::record('user', $owner);
+         COMMIT TRANSACTION;",
+        json!({ "id": id, "owner": owner.id() }),
+    )
+    .await
+    .map(|_| ())
+}

@@ -294,6 +294,24 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE INDEX contact_campaign ON contact FIELDS campaign;
         ",
     },
+    Migration {
+        version: 16,
+        name: "call recordings",
+        // One row per recorded call, keyed like the call; `file` is relative to the data
+        // directory. `expires_at` NONE keeps the recording until the call is deleted.
+        sql: "
+            DEFINE TABLE recording SCHEMAFULL;
+            DEFINE FIELD owner ON recording TYPE record<user>;
+            DEFINE FIELD call ON recording TYPE record<call>;
+            DEFINE FIELD file ON recording TYPE string ASSERT string::starts_with($value, 'recordings/');
+            DEFINE FIELD rate ON recording TYPE int ASSERT $value > 0;
+            DEFINE FIELD started_at ON recording TYPE datetime;
+            DEFINE FIELD duration_ms ON recording TYPE option<int>;
+            DEFINE FIELD bytes ON recording TYPE option<int>;
+            DEFINE FIELD expires_at ON recording TYPE option<datetime>;
+            DEFINE INDEX recording_expires ON recording FIELDS expires_at;
+        ",
+    },
 ];
 
 const BOOTSTRAP: &str = "

@@ -10,6 +10,7 @@ pub mod migrations;
 pub mod number_checks;
 pub mod outbound;
 pub mod phone_numbers;
+pub mod recordings;
 pub mod system_checks;
 pub mod turns;
 pub mod users;

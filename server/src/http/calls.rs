@@ -17,7 +17,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/calls", get(list).post(place))
         .route("/api/calls/live", get(live))
-        .route("/api/calls/{id}", get(read))
+        .route("/api/calls/{id}", get(read).delete(delete))
+        .route("/api/calls/{id}/recording", get(recording))
         .route("/api/analytics", get(analytics))
 }
 
@@ -44,6 +45,41 @@ async fn place(
 
 async fn read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<CallDetail>, ApiError> {
     Ok(Json(crate::calls::get(&state, &user.owner, &id).await?))
+}
+
+/// `DELETE /api/calls/{id}`: the ended call, its turns and its recording; 204. A live call is a
+/// conflict (409).
+async fn delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<axum::http::StatusCode, ApiError> {
+    crate::calls::recordings::delete_call(&state, &user.owner, &id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/calls/{id}/recording`: the call's stereo WAV (caller left, agent right), with range
+/// requests (206) for players that seek; only its owner may fetch it.
+async fn recording(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    request: axum::extract::Request,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::{HeaderValue, header};
+    use tower::ServiceExt;
+    let path = crate::calls::recordings::file(&state, &user.owner, &id).await?;
+    let served = tower_http::services::ServeFile::new(path).oneshot(request).await.map_err(ApiError::internal)?;
+    let mut response = served.map(axum::body::Body::new);
+    let ok = response.status().is_success();
+    let headers = response.headers_mut();
+    if ok {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "inline; filename=\"call-{}.wav\"",
+        id.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "")
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }
 
 /// Server-sent events for the caller's calls: `call` (created or status changed) and `turn`

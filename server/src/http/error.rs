@@ -134,6 +134,7 @@ impl From<crate::errors::DomainError> for ApiError {
             DomainError::ProviderUnreachable(message) => Self::new(StatusCode::BAD_GATEWAY, "provider_unreachable", message),
             DomainError::NotFound(what) => Self::not_found(what),
             DomainError::Db(e) => Self::internal(e),
+            DomainError::Storage(e) => Self::internal(e),
         }
     }
 }

@@ -130,7 +130,7 @@ fn errors_of(e: DomainError) -> Result<Vec<FieldError>, DomainError> {
         DomainError::ProviderBusy { message, .. } | DomainError::ProviderUnreachable(message) => {
             Ok(vec![FieldError::new("provider", message)])
         }
-        e @ DomainError::Db(_) => Err(e),
+        e @ (DomainError::Db(_) | DomainError::Storage(_)) => Err(e),
     }
 }
 

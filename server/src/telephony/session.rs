@@ -80,6 +80,7 @@ struct Running {
     /// Bytes of caller audio the conversation has yet to take, at most.
     budget: Arc<Semaphore>,
     conversation: Option<JoinHandle<Summary>>,
+    recording: Option<record::Recording>,
     /// The call's place under the caps, given back when the stream ends.
     _slot: crate::slots::Slot,
 }
@@ -213,7 +214,8 @@ where
             StreamEvent::Start(start) => match begin(&state, &ctx, &codec, start).await {
                 Ok((running, out_rx)) => {
                     if let Sender::Direct(sink) = std::mem::replace(&mut sender, Sender::Gone) {
-                        let (frames, task) = writer(sink, codec.clone(), out_rx);
+                        let tap = running.recording.as_ref().map(record::Recording::tap);
+                        let (frames, task) = writer(sink, codec.clone(), out_rx, tap);
                         sender = Sender::Writer { frames, task };
                     }
                     call = Some(running);
@@ -233,6 +235,9 @@ where
                     CallerEvent::Audio(samples) => {
                         stats.media_frames += 1;
                         stats.media_samples += samples.len() as u64;
+                        if let Some(r) = call.as_ref().and_then(|c| c.recording.as_ref()) {
+                            r.tap().caller(samples);
+                        }
                     }
                     CallerEvent::Dtmf(_) => stats.dtmf += 1,
                     CallerEvent::Played(_) => stats.marks += 1,
@@ -342,6 +347,12 @@ async fn begin<C: StreamCodec>(
     };
     // An outbound call on a provider that cannot tell a machine (Exotel) is screened first.
     let screening = crate::calls::outbound::screening(codec.provider(), &recorded.call, &settings);
+    let recording = match settings.record_calls {
+        true => {
+            record::Recording::start(state, ctx.verified.owner.id(), &recorded.call.id, audio.rate, settings.recording_retention_days).await
+        }
+        false => None,
+    };
     let task = match screening {
         Some(screening) => tokio::spawn(screen::run(state.voice.clone(), pipeline, audio, Some(store), caller_rx, out_tx, screening)),
         None => tokio::spawn(conversation::run(state.voice.clone(), pipeline, audio, Some(store), caller_rx, out_tx)),
@@ -352,6 +363,7 @@ async fn begin<C: StreamCodec>(
         caller: caller_tx,
         budget: Arc::new(Semaphore::new(MAX_QUEUED_AUDIO_BYTES)),
         conversation: Some(task),
+        recording,
         _slot: slot,
     };
     Ok((running, out_rx))
@@ -369,8 +381,9 @@ async fn finish<S: Sink<Message> + Send + 'static>(
     mut sender: Sender<S>,
 ) {
     let mut turns = 0;
+    let mut recorded = None;
     let (call_key, started) = match call {
-        Some(Running { call_key, started, caller, conversation, _slot, .. }) => {
+        Some(Running { call_key, started, caller, conversation, recording, _slot, .. }) => {
             // The caller side is done: the conversation stores its last turn and ends.
             drop(caller);
             if let Some(c) = conversation
@@ -378,11 +391,16 @@ async fn finish<S: Sink<Message> + Send + 'static>(
             {
                 turns = summary.turns;
             }
+            recorded = recording;
             (Some(call_key), started)
         }
         None => (None, Instant::now()),
     };
     sender.close(1000, "call ended").await;
+    // After the close: the writer has handed the recording its last frame.
+    if let Some(r) = recorded {
+        r.finish().await;
+    }
     let seconds = stats.media_samples as f64 / f64::from(rate.max(1));
     tracing::info!(phone_id = %phone_id, ?ending, media_frames = stats.media_frames, dropped = stats.dropped_frames, audio_seconds = seconds, turns, keypad_digits = stats.dtmf, "stream ended");
     let Some(key) = call_key else { return };
@@ -397,6 +415,7 @@ async fn finish<S: Sink<Message> + Send + 'static>(
     }
 }
 
+mod record;
 mod screen;
 mod writer;
 

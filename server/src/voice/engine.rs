@@ -175,7 +175,7 @@ impl VoiceEngine {
             agent: agent_impl,
             tts,
             fallback_tts: local_tts,
-            greeting: agent.greeting.clone(),
+            greeting: agent.opening(),
             fallback_line: fallback_line(&agent.language).to_string(),
             closing_line: closing_line(&agent.language).to_string(),
             vad: VadSettings { end_of_speech_ms: agent.end_of_speech_ms, ..Default::default() },

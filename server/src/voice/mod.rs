@@ -19,6 +19,7 @@ pub mod machine;
 pub mod models;
 pub mod openai;
 pub mod piper;
+pub mod recorder;
 pub mod speaker;
 pub mod stats;
 pub mod vad;

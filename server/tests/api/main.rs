@@ -22,6 +22,7 @@ mod outbound;
 mod ownership;
 mod plivo;
 mod privacy;
+mod recordings;
 mod serve;
 mod session;
 mod stream;

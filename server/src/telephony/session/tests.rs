@@ -10,6 +10,7 @@ fn running(caller: mpsc::Sender<Queued>) -> Running {
         caller,
         budget: Arc::new(Semaphore::new(MAX_QUEUED_AUDIO_BYTES)),
         conversation: None,
+        recording: None,
         _slot: crate::slots::Slots::new(1, 1).take("u").expect("a free slot"),
     }
 }

@@ -53,6 +53,7 @@ pub(super) fn writer<S, C>(
     mut sink: SplitSink<S, Message>,
     mut codec: C,
     mut conversation: mpsc::Receiver<AgentFrame>,
+    recording: Option<super::record::Tap>,
 ) -> (mpsc::Sender<Wire>, JoinHandle<()>)
 where
     S: Sink<Message> + Send + 'static,
@@ -84,6 +85,9 @@ where
                     };
                     if sent.is_err() {
                         break;
+                    }
+                    if let Some(r) = &recording {
+                        r.agent(&f);
                     }
                 }
                 Wire::Close(code, reason) => {
