@@ -45,6 +45,9 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
     let eos = RwSignal::new(s.end_of_speech_ms.to_string());
     let on_machine = RwSignal::new(s.on_machine.clone());
     let voicemail = RwSignal::new(s.voicemail_message.clone());
+    let record_calls = RwSignal::new(s.record_calls);
+    let notice = RwSignal::new(s.recording_notice.clone());
+    let retention = RwSignal::new(s.recording_retention_days.to_string());
 
     let input = move || AgentInput {
         name: name.get(),
@@ -68,6 +71,10 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
         end_of_speech_ms: eos.get().trim().parse().unwrap_or(0),
         on_machine: on_machine.get(),
         voicemail_message: voicemail.get(),
+        record_calls: record_calls.get(),
+        recording_notice: notice.get(),
+        // Not a number: over the limit, so the field says what it takes.
+        recording_retention_days: retention.get().trim().parse().unwrap_or(u32::MAX),
     };
     let save = ServerAction::<SaveAgent>::new();
     let touched = RwSignal::new(Vec::<&'static str>::new());
@@ -124,6 +131,21 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
                     <Select label="Outbound calls a machine answers" name="onMachine" value=on_machine options=options(ON_MACHINE) error=error("onMachine") on_edit/>
                     <TextInput label="Voicemail message" name="voicemailMessage" value=voicemail error=error("voicemailMessage") placeholder="Empty: the agent says its opening line" on_edit/>
                 </div>
+                <fieldset class="rounded-lg border border-slate-200 px-3 py-2">
+                    <label class="flex items-center gap-2 text-sm font-medium">
+                        <input type="checkbox" name="recordCalls" data-testid="record-calls" prop:checked=move || record_calls.get()
+                            on:change=move |ev| record_calls.set(event_target_checked(&ev))/>
+                        "Record calls (stereo WAV: caller left, agent right)"
+                    </label>
+                    <Show when=move || record_calls.get()>
+                        <div class="grid gap-x-4 md:grid-cols-2">
+                            <TextInput label="Recording notice" name="recordingNotice" value=notice error=error("recordingNotice")
+                                placeholder="Empty: no notice" on_edit/>
+                            <TextInput label="Keep recordings (days)" name="recordingRetentionDays" kind="number" value=retention
+                                error=error("recordingRetentionDays") placeholder="0 keeps them until the call is deleted" on_edit/>
+                        </div>
+                    </Show>
+                </fieldset>
                 <div class="grid gap-x-4 md:grid-cols-3">
                     <Select label="Speech to text" name="providers.stt" value=stt options=options(STT_PROVIDERS) error=error("providers.stt") on_edit/>
                     <Select label="Replies" name="providers.llm" value=llm options=options(LLM_PROVIDERS) error=error("providers.llm") on_edit/>

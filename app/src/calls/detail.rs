@@ -96,7 +96,16 @@ fn bubble(t: TurnView, max_ms: i64) -> impl IntoView {
 
 /// The detail panel of a call.
 #[component]
-pub fn CallDetailPanel(detail: CallDetail, on_close: Callback<()>) -> impl IntoView {
+pub fn CallDetailPanel(detail: CallDetail, on_close: Callback<()>, on_deleted: Callback<()>) -> impl IntoView {
+    let delete = ServerAction::<super::DeleteCall>::new();
+    Effect::new(move || {
+        if let Some(Ok(())) = delete.value().get() {
+            on_deleted.run(());
+        }
+    });
+    let id = detail.call.id.clone();
+    let live = detail.call.status.is_live();
+    let recording = detail.recording_url.clone().map(|url| (url, detail.recording_ms, detail.recording_expires_at.clone()));
     let max_ms = detail.turns.iter().map(|t| stages(&t.timings).iter().sum::<i64>()).max().unwrap_or(1);
     let has_latency = detail.turns.iter().any(|t| t.role == Role::Agent && t.timings.first_byte_ms.is_some());
     let empty = detail.turns.is_empty();
@@ -112,8 +121,28 @@ pub fn CallDetailPanel(detail: CallDetail, on_close: Callback<()>) -> impl IntoV
                         {detail.call.reason.clone().map(|r| format!(" · {r}"))}
                     </p>
                 </div>
-                <button class=SECONDARY on:click=move |_| on_close.run(())>"Close"</button>
+                <div class="flex gap-2">
+                    <button class=SECONDARY data-testid="delete-call" disabled=live title="Deletes the call, its conversation and its recording"
+                        on:click=move |_| {
+                            if window().confirm_with_message("Delete this call, its conversation and its recording?").unwrap_or(false) {
+                                delete.dispatch(super::DeleteCall { id: id.clone() });
+                            }
+                        }>"Delete"</button>
+                    <button class=SECONDARY on:click=move |_| on_close.run(())>"Close"</button>
+                </div>
             </div>
+            {move || delete.value().get().and_then(Result::err).map(|e| view! { <p class="mt-2 text-sm text-red-700" role="alert">{e.to_string()}</p> })}
+            {recording.map(|(url, ms, expires)| view! {
+                <div class="mt-4 flex flex-wrap items-center gap-3" data-testid="call-recording">
+                    <audio controls preload="metadata" src=url.clone() data-testid="recording-player" aria-label="Call recording"></audio>
+                    <a class="text-sm text-indigo-700 underline" href=url download="">"Download WAV"</a>
+                    <span class="text-xs text-slate-500">
+                        "Caller left, agent right"
+                        {ms.map(|ms| format!(" · {}:{:02}", ms / 60_000, (ms / 1000) % 60))}
+                        {expires.map(|e| format!(" · kept until {}", e.get(..10).unwrap_or(&e)))}
+                    </span>
+                </div>
+            })}
             <h3 class="mt-4 text-xs font-medium uppercase tracking-wide text-slate-400">"Conversation"</h3>
             {empty.then(|| view! { <p class="mt-2 text-sm text-slate-500">"No turns yet. They appear here while the caller talks."</p> })}
             <ol class="mt-2 space-y-2" data-testid="conversation">

@@ -27,6 +27,13 @@ pub async fn get_call(id: String) -> Result<CallDetail, AppError> {
     Ok(server::calls::get(&state, &user.owner, &id).await?)
 }
 
+/// Deletes an ended call with its turns and recording.
+#[server(endpoint = "calls/delete")]
+pub async fn delete_call(id: String) -> Result<(), AppError> {
+    let (state, user) = crate::ssr::signed_in().await?;
+    Ok(server::calls::recordings::delete_call(&state, &user.owner, &id).await?)
+}
+
 const PAGE_SIZE: u32 = 25;
 
 fn badge(status: CallStatus) -> &'static str {
@@ -175,7 +182,11 @@ pub fn CallLogsPage() -> impl IntoView {
         </Transition>
         <Transition fallback=|| ()>
             {move || detail.get().and_then(Result::ok).flatten().map(|d| view! {
-                <detail::CallDetailPanel detail=d on_close=Callback::new(move |_| selected.set(None))/>
+                <detail::CallDetailPanel detail=d on_close=Callback::new(move |_| selected.set(None))
+                    on_deleted=Callback::new(move |_| {
+                        selected.set(None);
+                        version.update(|v| *v += 1);
+                    })/>
             })}
         </Transition>
     }
