@@ -133,11 +133,13 @@ async fn greeted_understood_answered_interrupted_and_said_goodbye_to(via: Via) {
     let dir = std::env::temp_dir().join(format!("voxgate-call-{}-{via:?}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     opts.record = Some(dir.join("agent.wav"));
+    let rendered = l.state.voice.greetings.rendered();
     let report = simulator::run(opts.clone()).await.expect("the call runs");
 
-    // Greeting: cached audio, out within 200 ms of `start`.
-    let greeting_ms = report.greeting_after_ms.expect("greeted");
-    assert!(greeting_ms < 200.0, "{via:?}: greeting after {greeting_ms} ms");
+    // Greeting: cached audio (no voice synthesis for the call, at most a resampling of the cached
+    // copy; how fast it leaves is measured by `voxgate bench`, not asserted here).
+    assert!(report.greeting_after_ms.is_some(), "{via:?}: greeted");
+    assert_eq!(l.state.voice.greetings.rendered(), rendered, "{via:?}: the greeting came from the cache");
     assert!(report.greeting_audio_ms > 1500.0, "{via:?}: {report:?}");
     // The provider's chunk rules and protocol held for every message; marks were echoed.
     assert_eq!((report.bad_chunks, report.bad_frames), (0, 0), "{via:?}");
@@ -230,12 +232,13 @@ async fn every_sample_rate_is_honoured_both_ways() {
         let said = speech(&l.state, "Testing one two three, can you hear me?", rate).await;
         let mut opts = CallOptions::new(l.webhook.clone(), vec![Step::Say { label: format!("{rate}"), audio: said.clone().into() }]);
         opts.rate = Some(rate);
+        let rendered = l.state.voice.greetings.rendered();
         let report = simulator::run(opts).await.unwrap();
         assert_eq!(report.rate, rate);
         assert_eq!(report.bad_chunks, 0, "{rate} Hz");
-        // Cached at every rate: the greeting's first audio leaves within 200 ms of `start`.
-        let greeted = report.greeting_after_ms.expect("greeted");
-        assert!(greeted < 200.0, "{rate} Hz: greeting after {greeted} ms");
+        // Cached for every rate: no voice synthesis for the call.
+        assert!(report.greeting_after_ms.is_some(), "{rate} Hz: greeted");
+        assert_eq!(l.state.voice.greetings.rendered(), rendered, "{rate} Hz: the greeting came from the cache");
         let turn = &report.turns[0];
         let spoken = turn.spoken_ms;
         assert!(
