@@ -15,6 +15,8 @@ mod hostile;
 mod http;
 mod isolation;
 mod load;
+mod notifications;
+mod notify_email;
 mod number_import;
 mod numbers;
 mod openai;
