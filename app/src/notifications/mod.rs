@@ -13,35 +13,35 @@ use leptos::server_fn::codec::Json;
 use crate::error::AppError;
 
 /// The signed-in user's notification settings (the signing secret masked).
-#[server(endpoint = "notifications/get")]
+#[server(endpoint = "notify/get")]
 pub async fn get_notifications() -> Result<NotificationSettings, AppError> {
     let (state, user) = crate::ssr::signed_in().await?;
     Ok(server::notify::settings::get(&state, &user.owner).await?)
 }
 
 /// Saves the settings; the first webhook's signing secret comes back this once.
-#[server(endpoint = "notifications/save", input = Json)]
+#[server(endpoint = "notify/save", input = Json)]
 pub async fn save_notifications(input: NotificationInput) -> Result<SavedNotifications, AppError> {
     let (state, user) = crate::ssr::signed_in().await?;
     Ok(server::notify::settings::save(&state, &user.owner, input).await?)
 }
 
 /// A new signing secret, shown this once.
-#[server(endpoint = "notifications/rotate-secret")]
+#[server(endpoint = "notify/rotate-secret")]
 pub async fn rotate_signing_secret() -> Result<NewSigningSecret, AppError> {
     let (state, user) = crate::ssr::signed_in().await?;
     Ok(server::notify::settings::rotate_secret(&state, &user.owner).await?)
 }
 
 /// The latest deliveries, newest first.
-#[server(endpoint = "notifications/deliveries")]
+#[server(endpoint = "notify/deliveries")]
 pub async fn list_deliveries() -> Result<Vec<DeliveryView>, AppError> {
     let (state, user) = crate::ssr::signed_in().await?;
     Ok(server::notify::settings::deliveries(&state, &user.owner).await?)
 }
 
 /// Sends a test event to the webhook now; the delivery after its first try.
-#[server(endpoint = "notifications/test")]
+#[server(endpoint = "notify/test")]
 pub async fn send_test_notification() -> Result<DeliveryView, AppError> {
     let (state, user) = crate::ssr::signed_in().await?;
     Ok(server::notify::settings::send_test(&state, &user.owner).await?)

@@ -122,7 +122,7 @@ fn NotificationsForm(initial: NotificationSettings, agents: Vec<AgentView>, save
                         if masked.get_untracked().is_none() || window().confirm_with_message("Make a new signing secret? The old one stops working at once.").unwrap_or(false) {
                             rotate.dispatch(RotateSigningSecret {});
                         }
-                    }>{move || if masked.get().is_some() { "Rotate" } else { "Create" }}</button>
+                    }>{move || if masked.get().is_some() { "Rotate secret" } else { "Make a secret" }}</button>
             </div>
             {move || shown_secret.get().map(|s| view! {
                 <div data-testid="new-secret" class="mt-4 max-w-xl rounded-md border border-amber-300 bg-amber-50 p-4 text-sm">
