@@ -88,7 +88,12 @@ pub fn from_env(env: &HashMap<String, String>) -> Result<NotifySettings, ConfigE
     if let Some(days) = get("VOXGATE_NOTIFY_RETENTION_DAYS") {
         match days.parse::<u64>() {
             Ok(d) if (1..=3650).contains(&d) => settings.retention = Duration::from_secs(d * 86_400),
-            _ => return Err(ConfigError::new("VOXGATE_NOTIFY_RETENTION_DAYS", format!("{days:?} is not a number of days between 1 and 3650"))),
+            _ => {
+                return Err(ConfigError::new(
+                    "VOXGATE_NOTIFY_RETENTION_DAYS",
+                    format!("{days:?} is not a number of days between 1 and 3650"),
+                ));
+            }
         }
     }
     let Some(host) = get("VOXGATE_SMTP_HOST") else {
@@ -109,14 +114,17 @@ pub fn from_env(env: &HashMap<String, String>) -> Result<NotifySettings, ConfigE
             SmtpTls::Tls => 465,
             SmtpTls::None => 25,
         },
-        Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| ConfigError::new("VOXGATE_SMTP_PORT", format!("{p:?} is not a port")))?,
+        Some(p) => {
+            p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| ConfigError::new("VOXGATE_SMTP_PORT", format!("{p:?} is not a port")))?
+        }
     };
     let username = get("VOXGATE_SMTP_USER");
     let password = get("VOXGATE_SMTP_PASSWORD").map(Password);
     if username.is_some() != password.is_some() {
         return Err(ConfigError::new("VOXGATE_SMTP_USER", "VOXGATE_SMTP_USER and VOXGATE_SMTP_PASSWORD must be set together"));
     }
-    let from = get("VOXGATE_SMTP_FROM").ok_or_else(|| ConfigError::new("VOXGATE_SMTP_FROM", "set the From address of alerts, e.g. voxgate@example.com"))?;
+    let from = get("VOXGATE_SMTP_FROM")
+        .ok_or_else(|| ConfigError::new("VOXGATE_SMTP_FROM", "set the From address of alerts, e.g. voxgate@example.com"))?;
     if !domain::notify::looks_like_email(&from) {
         return Err(ConfigError::new("VOXGATE_SMTP_FROM", format!("{from:?} is not an e-mail address")));
     }

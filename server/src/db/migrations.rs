@@ -349,7 +349,6 @@ mod tests {
     use domain::call::{CallStatus, Role, TurnKind};
     use domain::phone_number::{NumberStatus, Provider};
 
-
     /// `['a', 'b']`: every string of `T`, as the schema lists them.
     fn listed<T: Choice>() -> String {
         let quoted: Vec<String> = T::ALL.iter().map(|v| format!("'{}'", v.as_str())).collect();

@@ -26,7 +26,11 @@ async fn read(State(state): State<AppState>, user: CurrentUser) -> Result<Json<N
 }
 
 /// `PUT /api/notifications`: the settings, and `newSecret` when this save made the first one.
-async fn save(State(state): State<AppState>, user: CurrentUser, JsonBody(input): JsonBody<NotificationInput>) -> Result<Json<SavedNotifications>, ApiError> {
+async fn save(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(input): JsonBody<NotificationInput>,
+) -> Result<Json<SavedNotifications>, ApiError> {
     Ok(Json(settings::save(&state, &user.owner, input).await?))
 }
 

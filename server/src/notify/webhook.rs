@@ -25,7 +25,15 @@ pub enum Sent {
 }
 
 /// Posts `body` to `url`, signed with `secret` at `timestamp`.
-pub async fn send(client: &GuardedClient, url: &str, secret: &str, event_id: &str, event_type: &str, body: Vec<u8>, timestamp: i64) -> Sent {
+pub async fn send(
+    client: &GuardedClient,
+    url: &str,
+    secret: &str,
+    event_id: &str,
+    event_type: &str,
+    body: Vec<u8>,
+    timestamp: i64,
+) -> Sent {
     let request = match client.post(url) {
         Ok(r) => r,
         Err(refused) => return Sent::Give { status: None, error: format!("refused: {refused}") },

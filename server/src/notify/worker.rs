@@ -86,7 +86,8 @@ pub async fn try_now(state: &AppState, id: &str) -> bool {
             (DeliveryState::Failed, now, *status, Some(format!("{error} (gave up after {} tries)", row.attempts)))
         }
         Sent::Retry { status, error } => {
-            let wait = state.settings.notify.retries.get(row.attempts.saturating_sub(1) as usize).copied().unwrap_or(Duration::from_secs(3600));
+            let wait =
+                state.settings.notify.retries.get(row.attempts.saturating_sub(1) as usize).copied().unwrap_or(Duration::from_secs(3600));
             let wait = chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
             (DeliveryState::Pending, now + wait, *status, Some(error.clone()))
         }
@@ -122,7 +123,9 @@ async fn send_webhook(state: &AppState, row: &EventRow) -> Sent {
         (EventKind::Test, _) | (_, None) => super::payload::test_event(&row.id, &created),
         (kind, Some(call)) => match crate::calls::get(state, &owner, call).await {
             Ok(detail) => super::payload::call_summary(&row.id, kind, &created, &detail, None),
-            Err(crate::errors::DomainError::NotFound(_)) => return Sent::Give { status: None, error: "the call no longer exists".to_string() },
+            Err(crate::errors::DomainError::NotFound(_)) => {
+                return Sent::Give { status: None, error: "the call no longer exists".to_string() };
+            }
             Err(e) => return Sent::Retry { status: None, error: format!("cannot read the call: {e}") },
         },
     };

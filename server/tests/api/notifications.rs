@@ -138,9 +138,8 @@ async fn a_call_end_reaches_the_webhook_signed_with_its_summary_once() {
     let state = state_with(settings(&[200])).await;
     let receiver = Receiver::start(&[]).await;
     let user = common::user(&state, "ana@example.com").await;
-    let agent = server::agents::create(&state, &user.owner, domain::agent::AgentInput { name: "Desk".into(), ..Default::default() })
-        .await
-        .unwrap();
+    let agent =
+        server::agents::create(&state, &user.owner, domain::agent::AgentInput { name: "Desk".into(), ..Default::default() }).await.unwrap();
     let number = common::linked_number(&state, &user.owner, &agent.id).await;
     let saved = server::notify::settings::save(&state, &user.owner, webhook(&receiver.url)).await.unwrap();
     let secret = saved.new_secret.expect("the first webhook makes the secret");
@@ -407,9 +406,8 @@ async fn bad_input_is_a_field_error_and_writes_nothing() {
     let state = state_with(settings(&[100])).await;
     let (ana, token) = common::user_with_token(&state, "ana@example.com").await;
     let (bo, _) = common::user_with_token(&state, "bo@example.com").await;
-    let theirs = server::agents::create(&state, &bo.owner, domain::agent::AgentInput { name: "Theirs".into(), ..Default::default() })
-        .await
-        .unwrap();
+    let theirs =
+        server::agents::create(&state, &bo.owner, domain::agent::AgentInput { name: "Theirs".into(), ..Default::default() }).await.unwrap();
     server::notify::settings::save(&state, &ana.owner, webhook("https://hooks.example.com/a")).await.unwrap();
     let base = common::serve(state.clone()).await;
     let c = reqwest::Client::new();
@@ -427,7 +425,8 @@ async fn bad_input_is_a_field_error_and_writes_nothing() {
         let res = c.put(format!("{base}/api/notifications")).bearer_auth(&token).json(&body).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
         let err: Value = res.json().await.unwrap();
-        let named = err["error"]["field"] == field || err["error"]["errors"].as_array().is_some_and(|e| e.iter().any(|e| e["field"] == field));
+        let named =
+            err["error"]["field"] == field || err["error"]["errors"].as_array().is_some_and(|e| e.iter().any(|e| e["field"] == field));
         assert!(named || (field == "body" && err["error"]["message"].as_str().unwrap().contains("surprise")), "{body}: {err}");
     }
     let now = server::notify::settings::get(&state, &ana.owner).await.unwrap();
@@ -443,9 +442,8 @@ async fn an_agents_webhook_gets_its_calls_besides_the_users_and_the_queue_is_bou
     let state = state_with(settings(&[100])).await;
     let (mine, agents) = (Receiver::start(&[]).await, Receiver::start(&[]).await);
     let user = common::user(&state, "ana@example.com").await;
-    let agent = server::agents::create(&state, &user.owner, domain::agent::AgentInput { name: "Desk".into(), ..Default::default() })
-        .await
-        .unwrap();
+    let agent =
+        server::agents::create(&state, &user.owner, domain::agent::AgentInput { name: "Desk".into(), ..Default::default() }).await.unwrap();
     let input = NotificationInput {
         webhook_url: mine.url.clone(),
         agent_webhooks: vec![domain::notify::AgentWebhook { agent_id: agent.id.clone(), agent_name: None, url: agents.url.clone() }],
@@ -465,9 +463,16 @@ async fn an_agents_webhook_gets_its_calls_besides_the_users_and_the_queue_is_bou
     server::db::rows::<Value>(&state.db, "UPDATE type::record('call', $k) SET agent_id = $a", json!({ "k": agents_call, "a": agent.id }))
         .await
         .unwrap();
-    server::db::calls::set_status(&state.db, agents_call, domain::call::CallStatus::Failed, Some("x"), Some(&state.clock.now_rfc3339()), None)
-        .await
-        .unwrap();
+    server::db::calls::set_status(
+        &state.db,
+        agents_call,
+        domain::call::CallStatus::Failed,
+        Some("x"),
+        Some(&state.clock.now_rfc3339()),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(server::notify::queue_call_end(&state, agents_call).await.unwrap(), 2, "the user's and the agent's");
     assert_eq!(server::notify::queue_call_end(&state, agents_call).await.unwrap(), 0, "queued once");
     mine.wait_for(2, 10).await;

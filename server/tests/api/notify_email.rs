@@ -116,7 +116,9 @@ async fn chosen_alerts_reach_the_smtp_server_once_each_without_secrets() {
     assert!(!server::notify::transfer_requested(&state, &user.owner, key, "+14155550100").await.unwrap(), "once per call");
     // The call fails.
     let now = state.clock.now_rfc3339();
-    server::db::calls::set_status(&state.db, key, domain::call::CallStatus::Failed, Some("Exotel: network"), Some(&now), None).await.unwrap();
+    server::db::calls::set_status(&state.db, key, domain::call::CallStatus::Failed, Some("Exotel: network"), Some(&now), None)
+        .await
+        .unwrap();
     server::notify::call_ended(&state, key);
 
     let messages = smtp.wait_for(3, 20).await;
@@ -159,11 +161,8 @@ async fn an_unreachable_smtp_server_is_retried_then_given_up() {
     s.notify.smtp = Some(closed);
     let state = state_with(s).await;
     let user = common::user(&state, "ana@example.com").await;
-    let input = NotificationInput {
-        email_to: "ops@example.com".into(),
-        email_events: vec!["transfer_requested".into()],
-        ..Default::default()
-    };
+    let input =
+        NotificationInput { email_to: "ops@example.com".into(), email_events: vec!["transfer_requested".into()], ..Default::default() };
     server::notify::settings::save(&state, &user.owner, input).await.unwrap();
     assert!(server::notify::transfer_requested(&state, &user.owner, "exotel_CA1", "+14155550100").await.unwrap());
     let log = settled(&state, &user.owner, DeliveryState::Failed, 15).await;
