@@ -24,7 +24,7 @@ pub struct SettingsRow {
 
 const PROJECTION: &str = "webhook_url, secret_sealed, secret_last4, email_to, email_events, keywords, agent_webhooks_json";
 
-/// What a save writes (the secret is written by [`set_secret`] only).
+/// What a save writes.
 #[derive(Debug, Clone)]
 pub struct Choices<'a> {
     pub webhook_url: Option<&'a str>,
@@ -32,6 +32,8 @@ pub struct Choices<'a> {
     pub email_events: &'a [String],
     pub keywords: &'a [String],
     pub agent_webhooks_json: &'a str,
+    /// A first signing secret, sealed, and its last 4 (written with the choices, in one statement).
+    pub new_secret: Option<(&'a str, &'a str)>,
 }
 
 /// `owner`'s settings, if saved once.
@@ -39,16 +41,16 @@ pub async fn get(db: &Db, owner: &Owner) -> Result<Option<SettingsRow>, DbError>
     row(db, &format!("SELECT {PROJECTION} FROM type::record('notify_settings', $owner)"), json!({ "owner": owner.id() })).await
 }
 
-/// Saves `owner`'s choices, keeping the signing secret.
+/// Saves `owner`'s choices, keeping the signing secret unless `new_secret` is given.
 pub async fn save(db: &Db, owner: &Owner, c: &Choices<'_>, now: &str) -> Result<(), DbError> {
     rows::<serde_json::Value>(
         db,
         "UPSERT type::record('notify_settings', $owner) SET owner = type::record('user', $owner), webhook_url = $url ?? NONE,
             email_to = $email ?? NONE, email_events = $events, keywords = $keywords, agent_webhooks_json = $agents,
-            updated_at = <datetime>$now RETURN NONE",
+            secret_sealed = $sealed ?? secret_sealed, secret_last4 = $last4 ?? secret_last4, updated_at = <datetime>$now RETURN NONE",
         json!({
             "owner": owner.id(), "url": c.webhook_url, "email": c.email_to, "events": c.email_events, "keywords": c.keywords,
-            "agents": c.agent_webhooks_json, "now": now,
+            "agents": c.agent_webhooks_json, "sealed": c.new_secret.map(|s| s.0), "last4": c.new_secret.map(|s| s.1), "now": now,
         }),
     )
     .await

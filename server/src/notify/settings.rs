@@ -65,18 +65,19 @@ pub async fn save(state: &AppState, owner: &Owner, input: NotificationInput) -> 
         return Err(DomainError::Invalid(errors));
     }
     let agents_json = serde_json::to_string(&input.agent_webhooks).map_err(crate::db::DbError::from)?;
-    let now = state.clock.now_rfc3339();
+    let had_secret = repo::get(&state.db, owner).await?.and_then(|r| r.secret_sealed).is_some();
+    let wants_secret = !input.webhook_url.is_empty() || !input.agent_webhooks.is_empty();
+    let new_secret = (wants_secret && !had_secret).then(signing::new_secret);
+    let sealed = new_secret.as_ref().map(|s| (state.secret_key().seal(SEAL, s), crate::secrets::last4(s)));
     let choices = Choices {
         webhook_url: Some(input.webhook_url.as_str()).filter(|u| !u.is_empty()),
         email_to: Some(input.email_to.as_str()).filter(|u| !u.is_empty()),
         email_events: &input.email_events,
         keywords: &input.keywords,
         agent_webhooks_json: &agents_json,
+        new_secret: sealed.as_ref().map(|(s, l)| (s.as_str(), l.as_str())),
     };
-    let had_secret = repo::get(&state.db, owner).await?.and_then(|r| r.secret_sealed).is_some();
-    let wants_secret = choices.webhook_url.is_some() || !input.agent_webhooks.is_empty();
-    repo::save(&state.db, owner, &choices, &now).await?;
-    let new_secret = if wants_secret && !had_secret { Some(rotate_secret(state, owner).await?.secret) } else { None };
+    repo::save(&state.db, owner, &choices, &state.clock.now_rfc3339()).await?;
     tracing::info!(user_id = %owner.id(), webhook = choices.webhook_url.is_some(), alerts = input.email_events.len(), "notification settings saved");
     Ok(SavedNotifications { settings: get(state, owner).await?, new_secret })
 }

@@ -2,136 +2,14 @@
 //! own HMAC, the queue retries with back-off and resumes after a restart, the guard refuses
 //! private addresses, and owners only see their own settings and log.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use domain::notify::{DeliveryState, DeliveryView, NotificationInput};
-use hmac::{Hmac, Mac};
+use domain::notify::{DeliveryState, NotificationInput};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use server::{AppState, Settings};
 
 use crate::common;
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    pub signature: String,
-    pub event_id: String,
-    pub event_type: String,
-    pub body: Vec<u8>,
-    pub at: Instant,
-}
-
-impl Hit {
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-}
-
-/// A webhook receiver on loopback answering the statuses it was given, then 200.
-#[derive(Clone)]
-pub struct Receiver {
-    pub url: String,
-    pub hits: Arc<Mutex<Vec<Hit>>>,
-}
-
-impl Receiver {
-    pub async fn start(answers: &[u16]) -> Self {
-        let hits: Arc<Mutex<Vec<Hit>>> = Arc::default();
-        let answers = Arc::new(Mutex::new(answers.iter().copied().collect::<VecDeque<u16>>()));
-        let (h, a) = (hits.clone(), answers.clone());
-        let app = axum::Router::new().route(
-            "/hook",
-            axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let (h, a) = (h.clone(), a.clone());
-                async move {
-                    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-                    h.lock().unwrap().push(Hit {
-                        signature: header("voxgate-signature"),
-                        event_id: header("voxgate-event-id"),
-                        event_type: header("voxgate-event-type"),
-                        body: body.to_vec(),
-                        at: Instant::now(),
-                    });
-                    let code = a.lock().unwrap().pop_front().unwrap_or(200);
-                    StatusCode::from_u16(code).unwrap()
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { url, hits }
-    }
-
-    pub fn hits(&self) -> Vec<Hit> {
-        self.hits.lock().unwrap().clone()
-    }
-
-    /// Waits up to `secs` for `n` requests.
-    pub async fn wait_for(&self, n: usize, secs: u64) -> Vec<Hit> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while self.hits.lock().unwrap().len() < n && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        self.hits()
-    }
-}
-
-/// The receiver's side of a signature, computed here without the server's code: HMAC-SHA256
-/// of `<t>.<body>` under the secret, `t` within five minutes.
-pub fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
-    let mut t = None;
-    let mut v1 = None;
-    for part in header.split(',') {
-        match part.split_once('=') {
-            Some(("t", x)) => t = x.parse::<i64>().ok(),
-            Some(("v1", x)) => v1 = hex::decode(x).ok(),
-            _ => {}
-        }
-    }
-    let (Some(t), Some(v1)) = (t, v1) else { return false };
-    if (chrono::Utc::now().timestamp() - t).abs() > 300 {
-        return false;
-    }
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{t}.").as_bytes());
-    mac.update(body);
-    mac.verify_slice(&v1).is_ok()
-}
-
-/// Test settings with fast retries (`waits` in ms).
-pub fn settings(waits: &[u64]) -> Settings {
-    let mut s = Settings::for_tests();
-    s.notify.retries = waits.iter().map(|ms| Duration::from_millis(*ms)).collect();
-    s
-}
-
-/// A state on a fresh database with its delivery worker running.
-pub async fn state_with(settings: Settings) -> AppState {
-    server::telemetry::init("warn,surrealdb=error");
-    let state = AppState::connect(settings).await.expect("test database");
-    server::notify::worker::spawn(state.clone());
-    state
-}
-
-pub fn webhook(url: &str) -> NotificationInput {
-    NotificationInput { webhook_url: url.into(), ..Default::default() }
-}
-
-/// Waits up to `secs` for delivery `id` of `owner` to be in `want`.
-pub async fn settled(state: &AppState, owner: &server::users::Owner, want: DeliveryState, secs: u64) -> Vec<DeliveryView> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let log = server::notify::settings::deliveries(state, owner).await.unwrap();
-        if (!log.is_empty() && log.iter().all(|d| d.state == want)) || Instant::now() > deadline {
-            return log;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use crate::common::webhooks::{Receiver, delivered, settings, settled, state_with, verify, webhook};
 
 #[tokio::test]
 async fn a_call_end_reaches_the_webhook_signed_with_its_summary_once() {
@@ -265,18 +143,6 @@ async fn a_private_address_is_refused_recorded_failed_and_never_called() {
     assert!(d.last_error.as_deref().unwrap().starts_with("refused: localhost:"), "{:?}", d.last_error);
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(receiver.hits().is_empty(), "no request was made");
-}
-
-/// Waits until `n` deliveries of `owner` are delivered.
-async fn delivered(state: &AppState, owner: &server::users::Owner, n: usize, secs: u64) -> Vec<DeliveryView> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let log = server::notify::settings::deliveries(state, owner).await.unwrap();
-        if log.iter().filter(|d| d.state == DeliveryState::Delivered).count() >= n || Instant::now() > deadline {
-            return log;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]
@@ -495,4 +361,40 @@ async fn an_agents_webhook_gets_its_calls_besides_the_users_and_the_queue_is_bou
     assert_eq!(insert(&state.db, &e("evt_cap_2"), 2, &now).await.unwrap(), Inserted::Queued);
     assert_eq!(insert(&state.db, &e("evt_cap_3"), 2, &now).await.unwrap(), Inserted::Full);
     assert!(server::db::notify_events::get(&state.db, &user.owner, "evt_cap_3").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_log_forgets_finished_deliveries_past_the_retention_only() {
+    let state = state_with(settings(&[100])).await;
+    let user = common::user(&state, "ana@example.com").await;
+    let now = state.clock.now_rfc3339();
+    for (key, deliver_state) in
+        [("evt_old_delivered", "delivered"), ("evt_old_failed", "failed"), ("evt_old_pending", "pending"), ("evt_new", "delivered")]
+    {
+        let e = server::db::notify_events::NewEvent {
+            key,
+            owner_id: user.owner.id(),
+            channel: domain::notify::Channel::Webhook,
+            event: domain::notify::EventKind::Test,
+            call_id: None,
+            target: "https://hooks.example.com/x",
+            detail: None,
+            next_at: "2099-01-01T00:00:00Z",
+        };
+        server::db::notify_events::insert(&state.db, &e, 100, &now).await.unwrap();
+        let when = if key == "evt_new" { now.clone() } else { "2020-01-01T00:00:00Z".to_string() };
+        server::db::rows::<Value>(
+            &state.db,
+            "UPDATE type::record('notify_event', $k) SET state = $s, updated_at = <datetime>$at",
+            json!({ "k": key, "s": deliver_state, "at": when }),
+        )
+        .await
+        .unwrap();
+    }
+    let cutoff = server::clock::rfc3339(state.clock.now() - chrono::Duration::days(30));
+    assert_eq!(server::db::notify_events::prune(&state.db, &cutoff).await.unwrap(), 2);
+    let mut left: Vec<String> =
+        server::notify::settings::deliveries(&state, &user.owner).await.unwrap().into_iter().map(|d| d.id).collect();
+    left.sort();
+    assert_eq!(left, ["evt_new", "evt_old_pending"], "a waiting delivery is never pruned");
 }

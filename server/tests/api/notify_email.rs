@@ -9,7 +9,7 @@ use domain::notify::{DeliveryState, NotificationInput};
 use server::config::notify::{SmtpSettings, SmtpTls};
 
 use crate::common;
-use crate::notifications::{Receiver, settings, settled, state_with};
+use crate::common::webhooks::{Receiver, settings, settled, state_with};
 
 /// An aiosmtpd process; killed when dropped.
 struct SmtpServer {
