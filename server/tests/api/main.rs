@@ -16,6 +16,7 @@ mod http;
 mod isolation;
 mod load;
 mod notifications;
+mod notify_calls;
 mod notify_email;
 mod number_import;
 mod numbers;
