@@ -210,6 +210,7 @@ impl fmt::Debug for Settings {
             .field("data_dir", &self.data_dir)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "[set]"))
             .field("outbound_allow", &self.outbound_allow.iter().map(ToString::to_string).collect::<Vec<_>>())
+            .field("notify", &self.notify)
             .finish_non_exhaustive()
     }
 }

@@ -155,6 +155,10 @@ mod tests {
         assert_eq!((smtp.port, smtp.tls), (587, SmtpTls::StartTls));
         assert_eq!(s.retries, [1, 2, 3].map(Duration::from_secs));
         assert!(!format!("{s:?}").contains("hunter2"));
+        let mut all = env(&[("VOXGATE_SMTP_HOST", "smtp.example.com"), ("VOXGATE_SMTP_FROM", "voxgate@example.com")]);
+        all.extend(env(&[("VOXGATE_SMTP_USER", "alerts"), ("VOXGATE_SMTP_PASSWORD", "hunter2-secret")]));
+        let printed = format!("{:?}", super::super::Settings::from_sources(None, &all).unwrap());
+        assert!(printed.contains("smtp.example.com") && !printed.contains("hunter2"), "voxgate config shows SMTP, not its password");
     }
 
     #[test]
