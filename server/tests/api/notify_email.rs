@@ -171,3 +171,37 @@ async fn an_unreachable_smtp_server_is_retried_then_given_up() {
     assert!(error.starts_with("SMTP:") && error.contains("gave up after 2 tries"), "{error}");
     assert!(smtp.messages().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_word_spoken_in_a_real_call_is_e_mailed() {
+    let _voice = common::voice_lock().await;
+    let smtp = SmtpServer::start().await;
+    let settings = smtp.settings();
+    let (state, _base) = common::live_server_with(move |s| {
+        s.notify.smtp = Some(settings);
+        s.notify.retries = vec![Duration::from_millis(200)];
+    })
+    .await;
+    server::notify::worker::spawn(state.clone());
+    let user = common::user(&state, "ana@example.com").await;
+    let input = domain::agent::AgentInput { name: "Clinic".into(), ..Default::default() };
+    let agent = server::agents::create(&state, &user.owner, input.clone()).await.unwrap();
+    let number = common::linked_number(&state, &user.owner, &agent.id).await;
+    let alerts = NotificationInput {
+        email_to: "ops@example.com".into(),
+        email_events: vec!["keyword".into()],
+        keywords: vec!["appointment".into()],
+        ..Default::default()
+    };
+    server::notify::settings::save(&state, &user.owner, alerts).await.unwrap();
+    state.voice.warm_up(&[(input, None)], true).await;
+    // The caller speaks (Piper's voice, heard by Whisper through the real stream).
+    let caller = state.voice.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
+    let audio = caller.tts.synthesize("I would like to book an appointment.", 8000).await.unwrap();
+    let steps = vec![server::simulator::Step::Say { label: "booking".into(), audio: audio.into() }];
+    server::simulator::run(server::simulator::CallOptions::new(number.webhook_url.clone(), steps)).await.expect("the call runs");
+    let messages = smtp.wait_for(1, 20).await;
+    assert_eq!(messages.len(), 1, "one alert for the key word");
+    assert_eq!(header(&messages[0], "Subject"), Some("[Voxgate] \"appointment\" said on +918047491899"));
+    assert!(messages[0].contains("Call: exotel_"), "{}", messages[0]);
+}
