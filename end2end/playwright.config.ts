@@ -72,6 +72,8 @@ export default defineConfig({
       VOXGATE_TWILIO_API_URL: cloudURL,
       VOXGATE_VONAGE_API_URL: cloudURL,
       VOXGATE_PLIVO_API_URL: cloudURL,
+      // The notifications journey's webhook receiver listens on loopback (the guard refuses it otherwise).
+      VOXGATE_OUTBOUND_ALLOW: "127.0.0.1/32",
     },
   }],
 });

@@ -54,6 +54,7 @@ ensure_debian_packages() {
   command -v espeak-ng >/dev/null || missing+=(espeak-ng)  # phonemes for Piper; Hindi speech
   command -v python3 >/dev/null || missing+=(python3)
   python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+  /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)  # the SMTP server of the e-mail alert tests
   if [ "${#missing[@]}" -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq

@@ -322,6 +322,8 @@ async fn serve(settings: &mut Settings) -> anyhow::Result<()> {
     server::calls::sweep_stale(state.clone());
     // Campaigns dial from every node; a lease per campaign keeps one node on each.
     server::campaigns::dialer::spawn(state.clone());
+    // Webhook and e-mail deliveries from the queue in the database; leases keep one node on each.
+    server::notify::worker::spawn(state.clone());
     let router = app::ssr::router(state.clone(), options).layer(trace);
     tracing::info!(%addr, public_url = %settings.public_url, database = %settings.database_url, "voxgate listening");
     println!("voxgate listening on http://{addr}");

@@ -9,6 +9,7 @@ pub mod campaigns;
 pub mod error;
 pub mod form;
 pub mod layout;
+pub mod notifications;
 pub mod numbers;
 pub mod setup;
 #[cfg(feature = "ssr")]

@@ -12,6 +12,7 @@ pub mod errors;
 pub mod http;
 pub mod net;
 pub mod node;
+pub mod notify;
 pub mod numbers;
 pub mod queue;
 pub mod routes;

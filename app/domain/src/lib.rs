@@ -69,6 +69,7 @@ macro_rules! choice_enum {
 pub mod agent;
 pub mod call;
 pub mod campaign;
+pub mod notify;
 pub mod outbound;
 pub mod phone_number;
 

@@ -108,5 +108,6 @@ pub fn SettingsPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        <crate::notifications::NotificationsSection/>
     }
 }

@@ -183,13 +183,16 @@ pub async fn end_stale(state: &AppState) -> Result<usize, DomainError> {
     let now = state.clock.now();
     let live = chrono::Duration::from_std(crate::telephony::session::MAX_SESSION).unwrap_or(chrono::Duration::hours(1))
         + chrono::Duration::minutes(5);
-    Ok(repo::end_stale(&state.db, &rfc3339(now - RINGING_LIMIT), &rfc3339(now - live), &rfc3339(now)).await?)
+    let ended = repo::end_stale(&state.db, &rfc3339(now - RINGING_LIMIT), &rfc3339(now - live), &rfc3339(now)).await?;
+    ended.iter().for_each(|call| crate::notify::call_ended(state, call));
+    Ok(ended.len())
 }
 
 /// Fails the calls this node left live when its last process stopped (killed, crashed, or cut
 /// off by power): their stream is gone with it. Run at start, before serving.
 pub async fn recover(state: &AppState) -> Result<usize, DomainError> {
     let failed = repo::fail_interrupted(&state.db, &state.node, &state.clock.now_rfc3339()).await?;
+    failed.iter().for_each(|call| crate::notify::call_ended(state, call));
     if !failed.is_empty() {
         tracing::warn!(calls = failed.len(), node = %state.node, "calls left live by the previous run failed: server restarted");
     }

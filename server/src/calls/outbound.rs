@@ -176,6 +176,8 @@ pub async fn dial_valid(
             };
             if let Err(e) = written {
                 tracing::error!(call = %call_id, error = %e, "cannot record the refused call");
+            } else if !discarded {
+                crate::notify::call_ended(state, &call_id);
             }
             if discarded {
                 tracing::debug!(user_id = %owner.id(), phone_id = %number.id, error = %error, "dial refused for now; tried again later");

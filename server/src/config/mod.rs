@@ -185,6 +185,8 @@ pub struct Settings {
     pub provider_apis: providers::ProviderApis,
     /// The operator's default provider credentials (used only with sign-up closed).
     pub operator_defaults: providers::OperatorDefaults,
+    /// SMTP for e-mail alerts and the retry schedule of notifications (VOXGATE_SMTP_*, VOXGATE_NOTIFY_*).
+    pub notify: notify::NotifySettings,
 }
 
 /// A password that is never printed.
@@ -208,6 +210,7 @@ impl fmt::Debug for Settings {
             .field("data_dir", &self.data_dir)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "[set]"))
             .field("outbound_allow", &self.outbound_allow.iter().map(ToString::to_string).collect::<Vec<_>>())
+            .field("notify", &self.notify)
             .finish_non_exhaustive()
     }
 }
@@ -327,6 +330,7 @@ impl Settings {
         }
 
         let provider_apis = providers::apis(env)?;
+        let notify = notify::from_env(env)?;
         // Read only where they are used (sign-up closed): elsewhere the same variables may be a
         // simulator's (`voxgate call --provider vonage` reads VONAGE_API_KEY).
         let operator_defaults = if signup == crate::users::signup::SignupMode::Closed {
@@ -335,6 +339,7 @@ impl Settings {
             providers::OperatorDefaults::default()
         };
         Ok(Self {
+            notify,
             provider_apis,
             operator_defaults,
             site,
@@ -418,6 +423,7 @@ fn parse_public_url(v: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+pub mod notify;
 pub mod providers;
 mod vars;
 

@@ -32,4 +32,15 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("VOXGATE_SHUTDOWN_SECONDS", "on SIGTERM, time for calls to say goodbye and record their end before the exit (default 10)"),
     ("VOXGATE_SIGNUP", "who may create an account: open (default) | invite (a code from voxgate invite create) | closed"),
     ("VOXGATE_LOG", "tracing filter (default info,surrealdb=warn)"),
+    ("VOXGATE_SMTP_HOST", "SMTP server for e-mail alerts (default none: e-mail alerts off)"),
+    ("VOXGATE_SMTP_PORT", "SMTP port (default 587 with starttls, 465 with tls, 25 with none)"),
+    ("VOXGATE_SMTP_TLS", "starttls (default) | tls | none (a relay on the same host only)"),
+    ("VOXGATE_SMTP_USER", "SMTP user name (with VOXGATE_SMTP_PASSWORD)"),
+    ("VOXGATE_SMTP_PASSWORD", "SMTP password (never printed)"),
+    ("VOXGATE_SMTP_FROM", "From address of e-mail alerts (required with VOXGATE_SMTP_HOST)"),
+    (
+        "VOXGATE_NOTIFY_RETRY_SECONDS",
+        "waits between tries of a webhook or e-mail delivery (default 10,60,300,1800,7200,21600,43200: 8 tries)",
+    ),
+    ("VOXGATE_NOTIFY_RETENTION_DAYS", "days the delivery log keeps finished deliveries (default 30)"),
 ];

@@ -190,23 +190,23 @@ pub async fn fail_interrupted(db: &Db, node: &str, now: &str) -> Result<Vec<Stri
 
 /// Ends calls that can no longer be live: ringing since before `ringing_before` (the stream
 /// never opened) or in progress since before `live_before` (past the longest stream). Returns
-/// how many were ended.
-pub async fn end_stale(db: &Db, ringing_before: &str, live_before: &str, now: &str) -> Result<usize, DbError> {
+/// the keys of the calls ended.
+pub async fn end_stale(db: &Db, ringing_before: &str, live_before: &str, now: &str) -> Result<Vec<String>, DbError> {
     let mut response = super::query(
         db,
         "UPDATE call SET status = $failed, reason = 'the stream never opened', ended_at = <datetime>$now
-            WHERE status = $ringing_status AND started_at < <datetime>$ringing RETURN record::id(id) AS id;
+            WHERE status = $ringing_status AND started_at < <datetime>$ringing RETURN VALUE record::id(id);
          UPDATE call SET status = $failed, reason = 'the stream ended without a stop', ended_at = <datetime>$now
-            WHERE status = $in_progress AND started_at < <datetime>$live RETURN record::id(id) AS id;",
+            WHERE status = $in_progress AND started_at < <datetime>$live RETURN VALUE record::id(id);",
         json!({
             "ringing": ringing_before, "live": live_before, "now": now, "failed": CallStatus::Failed,
             "ringing_status": CallStatus::Ringing, "in_progress": CallStatus::InProgress,
         }),
     )
     .await?;
-    let ringing: Vec<serde_json::Value> = super::take(&mut response, 0)?;
-    let live: Vec<serde_json::Value> = super::take(&mut response, 1)?;
-    Ok(ringing.len() + live.len())
+    let mut ended: Vec<String> = super::take(&mut response, 0)?;
+    ended.extend(super::take::<String>(&mut response, 1)?);
+    Ok(ended)
 }
 
 /// Replaces the provider parameters of a call. `stream_end` is the status the provider says the

@@ -314,6 +314,16 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+mod notifications;
+
+/// Migrations kept in their own modules, oldest first, applied after [`MIGRATIONS`].
+const LATER: &[Migration] = &[notifications::NOTIFICATIONS];
+
+/// Every migration in order.
+pub fn all() -> impl Iterator<Item = &'static Migration> {
+    MIGRATIONS.iter().chain(LATER.iter())
+}
+
 const BOOTSTRAP: &str = "
     DEFINE TABLE IF NOT EXISTS schema_migration SCHEMAFULL;
     DEFINE FIELD IF NOT EXISTS version ON schema_migration TYPE int;
@@ -327,7 +337,7 @@ pub async fn apply(db: &Db) -> Result<usize, DbError> {
     db.query(BOOTSTRAP).await?.check()?;
     let current = current_version(db).await?;
     let mut ran = 0;
-    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+    for m in all().filter(|m| m.version > current) {
         let sql = format!(
             "BEGIN TRANSACTION;\n{}\nCREATE schema_migration SET version = $version, name = $name, applied_at = time::now();\nCOMMIT TRANSACTION;",
             m.sql
@@ -348,7 +358,7 @@ pub async fn current_version(db: &Db) -> Result<i64, DbError> {
 
 /// The newest version this build knows.
 pub fn latest_version() -> i64 {
-    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+    all().last().map(|m| m.version).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -356,8 +366,6 @@ mod tests {
     use domain::Choice;
     use domain::call::{CallStatus, Role, TurnKind};
     use domain::phone_number::{NumberStatus, Provider};
-
-    use super::MIGRATIONS;
 
     /// `['a', 'b']`: every string of `T`, as the schema lists them.
     fn listed<T: Choice>() -> String {
@@ -367,7 +375,7 @@ mod tests {
 
     #[test]
     fn the_schema_takes_exactly_the_domain_strings() {
-        let sql: String = MIGRATIONS.iter().map(|m| m.sql).collect();
+        let sql: String = super::all().map(|m| m.sql).collect();
         for (field, values) in [
             ("provider ON phone_number", listed::<Provider>()),
             ("status ON phone_number", listed::<NumberStatus>()),

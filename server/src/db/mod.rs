@@ -7,6 +7,8 @@ pub mod contacts;
 pub mod counts;
 pub mod invites;
 pub mod migrations;
+pub mod notify_events;
+pub mod notify_settings;
 pub mod number_checks;
 pub mod outbound;
 pub mod phone_numbers;

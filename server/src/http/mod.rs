@@ -8,6 +8,7 @@ pub mod client_ip;
 pub mod error;
 pub mod headers;
 pub mod json;
+pub mod notifications;
 pub mod number_import;
 pub mod phone_numbers;
 pub mod tokens;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(agents::router())
         .merge(calls::router())
         .merge(campaigns::router())
+        .merge(notifications::router())
         .merge(phone_numbers::router())
         .merge(number_import::router())
 }

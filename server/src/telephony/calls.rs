@@ -145,6 +145,9 @@ pub async fn record(state: &AppState, provider: Provider, v: &Verified, params: 
     if created {
         state.call_counts.forget("call", v.owner.id());
     }
+    if created && !active {
+        crate::notify::call_ended(state, &call.id);
+    }
     // Call ids are global: a row found for another number (or owner) is not ours to answer or change.
     if call.owner_id != v.owner.id() || call.phone_id != v.number.id {
         tracing::warn!(call_sid = %params.call_sid, phone_id = %v.number.id, "call id already recorded for another number");
@@ -219,6 +222,9 @@ pub async fn progress(
     if live && end == Some(CallStatus::Failed) {
         let reason = format!("{}: {}", provider.label(), reason.chars().take(200).collect::<String>());
         db::calls::set_status(&state.db, &recorded.call.id, CallStatus::Failed, Some(&reason), Some(&now), None).await?;
+    }
+    if end.is_some() {
+        crate::notify::call_ended(state, &recorded.call.id);
     }
     Ok(())
 }

@@ -314,6 +314,7 @@ async fn begin<C: StreamCodec>(
             {
                 tracing::error!(call = %recorded.call.id, error = %e, "cannot record the call as rejected");
             }
+            crate::notify::call_ended(state, &recorded.call.id);
             return Err((code, reason));
         }
     };
@@ -413,6 +414,7 @@ async fn finish<S: Sink<Message> + Send + 'static>(
     if let Err(e) = db::calls::set_status(&state.db, &key, status, reason.as_deref(), Some(&now), Some(duration)).await {
         tracing::error!(call = %key, error = %e, "cannot store the call's end");
     }
+    crate::notify::call_ended(state, &key);
 }
 
 mod record;

@@ -166,6 +166,9 @@ async fn passthru(
     db::calls::merge_params(&state.db, &recorded.call.id, &json, stream_end, duration_ms, &state.clock.now_rfc3339())
         .await
         .map_err(AnswerError::from)?;
+    if stream_end.is_some() {
+        crate::notify::call_ended(&state, &recorded.call.id);
+    }
     Ok(StatusCode::OK.into_response())
 }
 

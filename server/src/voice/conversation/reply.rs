@@ -250,7 +250,7 @@ impl Conv {
             for wait in [0, 200, 1000] {
                 tokio::time::sleep(Duration::from_millis(wait)).await;
                 match db::turns::insert(&store.db, &turn).await {
-                    Ok(()) => return,
+                    Ok(()) => return crate::notify::caller_turn(&store.db, &turn),
                     Err(e) => error = Some(e),
                 }
             }

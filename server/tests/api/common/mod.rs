@@ -1,6 +1,8 @@
 //! Shared helpers for integration tests: a fresh database, a real server on loopback.
 #![allow(dead_code)]
 
+pub mod webhooks;
+
 use server::users::CurrentUser;
 use server::{AppState, Settings};
 
