@@ -26,6 +26,7 @@ mod serve;
 mod session;
 mod stream;
 mod telephony;
+mod testcall;
 mod turns;
 mod twilio;
 mod users;
