@@ -398,7 +398,7 @@ async fn finish<S: Sink<Message> + Send + 'static>(
 }
 
 mod screen;
-mod writer;
+pub(crate) mod writer;
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth_http;
+mod browser_call;
 mod call;
 mod calls;
 mod campaigns;
