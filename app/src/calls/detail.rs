@@ -56,7 +56,8 @@ fn LatencyBar(timings: TurnTimings, max_ms: i64) -> impl IntoView {
     }
 }
 
-fn bubble(t: TurnView, max_ms: i64) -> impl IntoView {
+/// One turn of a conversation as a bubble (also the browser test call's live transcript).
+pub fn bubble(t: TurnView, max_ms: i64) -> impl IntoView {
     let caller = t.role == Role::Caller;
     if t.kind == TurnKind::Dtmf {
         return view! {
@@ -107,7 +108,7 @@ pub fn CallDetailPanel(detail: CallDetail, on_close: Callback<()>) -> impl IntoV
                     <h2 class="font-medium">"Call " <span class="font-mono">{detail.call.session_id.clone()}</span></h2>
                     <p class="mt-1 text-sm text-slate-500">
                         {detail.call.caller.clone().unwrap_or_else(|| "unknown caller".into())} " → " {detail.call.phone_number.clone()}
-                        " · via " <span data-testid="detail-provider">{detail.call.provider.label()}</span>
+                        " · via " <span data-testid="detail-provider">{if detail.call.direction.as_deref() == Some("test") { "the browser (test call)" } else { detail.call.provider.label() }}</span>
                         " · " <span data-testid="detail-status">{detail.call.status.as_str().replace('_', " ")}</span>
                         {detail.call.reason.clone().map(|r| format!(" · {r}"))}
                     </p>
