@@ -22,6 +22,10 @@ use crate::users::Owner;
 pub const TEST_LINE: &str = "Hello, I would like to check the status of my order.";
 /// The rate the test line is spoken at (resampled to the stream's).
 const LINE_RATE: u32 = 16_000;
+/// Longest wait for the webhook's answer.
+const WEBHOOK_WAIT: Duration = Duration::from_secs(15);
+/// Longest time for the call itself (greeting, test line, reply, hang-up).
+const CALL_WAIT: Duration = Duration::from_secs(60);
 /// Longest wait for the call's end to be stored after the hang-up.
 const RECORD_WAIT: Duration = Duration::from_secs(8);
 
@@ -89,10 +93,19 @@ pub async fn run(state: &AppState, owner: &Owner, id: &str) -> Result<NumberTest
     let call_sid = opts.call_sid.clone();
 
     let asked = Instant::now();
-    let answer = match simulator::ask_answer(&opts).await {
-        Ok(body) => body,
-        Err(e) => {
+    let answer = match tokio::time::timeout(WEBHOOK_WAIT, simulator::ask_answer(&opts)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => {
             steps.push("webhook", false, refusal(&e.to_string()), Some(elapsed(asked)));
+            return Ok(steps.done());
+        }
+        Err(_) => {
+            let why = format!(
+                "No answer within {} s: is the public URL ({}) reachable from this server?",
+                WEBHOOK_WAIT.as_secs(),
+                state.settings.public_link("")
+            );
+            steps.push("webhook", false, why, Some(elapsed(asked)));
             return Ok(steps.done());
         }
     };
@@ -108,11 +121,15 @@ pub async fn run(state: &AppState, owner: &Owner, id: &str) -> Result<NumberTest
     steps.push("answer", true, format!("{}: stream {stream_url} at {rate} Hz", kind(&answer)), None);
 
     let connected = Instant::now();
-    let ran = simulator::run_answer(CallOptions { audio_rate: Some(LINE_RATE), ..opts }, &answer).await;
+    let ran = tokio::time::timeout(CALL_WAIT, simulator::run_answer(CallOptions { audio_rate: Some(LINE_RATE), ..opts }, &answer)).await;
     let sim = match ran {
-        Ok(r) => r,
-        Err(e) => {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
             steps.push("stream", false, e.to_string(), Some(elapsed(connected)));
+            return Ok(steps.done());
+        }
+        Err(_) => {
+            steps.push("stream", false, format!("The call did not finish within {} s.", CALL_WAIT.as_secs()), Some(elapsed(connected)));
             return Ok(steps.done());
         }
     };

@@ -191,7 +191,7 @@ async fn a_spoken_turn_is_transcribed_and_answered_and_the_call_is_stored_as_a_t
 }
 
 #[tokio::test]
-async fn bad_frames_close_the_call_with_1007_and_it_is_recorded_as_failed() {
+async fn bad_frames_close_with_1007_too_fast_audio_with_1008_and_the_call_is_recorded_as_failed() {
     let d = desk().await;
     for bad in [Message::Binary(vec![1u8, 2, 3].into()), Message::Text("{\"event\":\"dance\"}".into())] {
         let (mut ws, _) =
@@ -214,6 +214,16 @@ async fn bad_frames_close_the_call_with_1007_and_it_is_recorded_as_failed() {
         assert_eq!(call["status"], "failed", "{call}");
         assert!(call["reason"].as_str().unwrap().contains("malformed"), "{call}");
     }
+    // Audio faster than real time (3 s of it at once) breaks the peer rules: 1008.
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(request(&d.base, &d.agent, &[("authorization", &format!("Bearer {}", d.token))])).await.unwrap();
+    ws.next().await.unwrap().unwrap();
+    for _ in 0..6 {
+        let _ = ws.send(Message::Binary(vec![0u8; 16_000].into())).await;
+    }
+    assert_eq!(common::close_of(&mut ws).await.map(|c| c.0), Some(1008));
     let res = reqwest::Client::new().get(format!("{}/api/calls", d.base)).bearer_auth(&d.token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+    let calls: Value = res.json().await.unwrap();
+    assert_eq!(calls["calls"].as_array().unwrap().len(), 3, "each test call is one call: {calls}");
 }

@@ -107,3 +107,20 @@ async fn another_users_number_is_not_found_and_a_third_test_at_once_is_refused()
     let (status, _) = test_number(&base, &other_token, &number.id).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn plivo_and_exotel_protocol_numbers_test_through_every_step() {
+    let _voice = common::voice_lock().await;
+    let (state, base, user, token, agent) = desk().await;
+    let plivo = common::plivo_number(&state, &user.owner, Some(&agent), "audio/x-mulaw;rate=8000").await;
+    let exotel = common::linked_number(&state, &user.owner, &agent).await;
+    for (number, answer) in [(plivo.id, "XML: stream ws://"), (exotel.id, "XML: stream ws://")] {
+        let (status, body) = test_number(&base, &token, &number).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let r: NumberTestReport = serde_json::from_value(body).unwrap();
+        assert!(step(&r, "answer").detail.starts_with(answer), "{r:#?}");
+        // The Exotel stream URL's key is not repeated in the report.
+        assert!(!step(&r, "answer").detail.contains("key="), "{r:#?}");
+        assert_went_through(&r, &common::get_json(&base, &token, "/api/calls").await);
+    }
+}

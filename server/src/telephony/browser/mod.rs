@@ -15,8 +15,9 @@ use axum::routing::get;
 use crate::http::ApiError;
 use crate::state::AppState;
 
-/// The largest message taken: one second of audio is 32,000 bytes.
-pub const MAX_MESSAGE: usize = 64 * 1024;
+/// The largest message taken (half a second of audio; the page sends 100 ms a message), so the
+/// conversation's queue of 64 messages holds at most 1 MiB.
+pub const MAX_MESSAGE: usize = 16 * 1024;
 
 /// The test-call route.
 pub fn router() -> Router<AppState> {
