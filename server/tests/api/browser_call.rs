@@ -87,106 +87,180 @@ struct Heard {
     call_id: Option<String>,
     audio_bytes: usize,
     last_audio: Option<Instant>,
+    /// When the agent's audio received so far has played out (real time, as a loudspeaker).
+    played_until: Option<Instant>,
     marks: usize,
+    clears: usize,
     closed: Option<(u16, String)>,
+}
+
+/// A browser on the test-call socket: it plays the agent's audio in real time (echoing each
+/// mark when the audio before it has played, dropping what is queued on `clear`) and speaks.
+struct Browser {
+    tx: tokio::sync::mpsc::Sender<Message>,
+    heard: Arc<Mutex<Heard>>,
+}
+
+impl Browser {
+    async fn open(d: &Desk) -> Browser {
+        let auth = format!("Bearer {}", d.token);
+        let (ws, _) = tokio_tungstenite::connect_async(request(&d.base, &d.agent, &[("authorization", &auth)])).await.unwrap();
+        let (mut write, mut read) = ws.split();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(64);
+        tokio::spawn(async move {
+            while let Some(m) = rx.recv().await {
+                if write.send(m).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let heard = Arc::new(Mutex::new(Heard::default()));
+        let (h, echo) = (heard.clone(), tx.clone());
+        tokio::spawn(async move {
+            while let Some(Ok(m)) = read.next().await {
+                match m {
+                    Message::Text(t) => {
+                        let v: Value = serde_json::from_str(&t).unwrap();
+                        let mut heard = h.lock().unwrap();
+                        match v["event"].as_str() {
+                            Some("started") => heard.call_id = v["callId"].as_str().map(str::to_string),
+                            Some("mark") => {
+                                heard.marks += 1;
+                                let (h, echo, clears) = (h.clone(), echo.clone(), heard.clears);
+                                let due = heard.played_until.unwrap_or_else(Instant::now);
+                                tokio::spawn(async move {
+                                    while Instant::now() < due && h.lock().unwrap().clears == clears {
+                                        tokio::time::sleep(Duration::from_millis(20)).await;
+                                    }
+                                    let _ = echo.send(Message::Text(t)).await;
+                                });
+                            }
+                            Some("clear") => {
+                                heard.clears += 1;
+                                heard.played_until = Some(Instant::now());
+                            }
+                            _ => {}
+                        }
+                    }
+                    Message::Binary(b) => {
+                        let mut heard = h.lock().unwrap();
+                        let now = Instant::now();
+                        heard.audio_bytes += b.len();
+                        heard.last_audio = Some(now);
+                        let from = heard.played_until.filter(|t| *t > now).unwrap_or(now);
+                        heard.played_until = Some(from + Duration::from_secs_f64(b.len() as f64 / 32_000.0));
+                    }
+                    Message::Close(f) => h.lock().unwrap().closed = f.map(|f| (u16::from(f.code), f.reason.to_string())),
+                    _ => {}
+                }
+            }
+        });
+        Browser { tx, heard }
+    }
+
+    /// Waits until the agent has said more than `from` bytes and its audio has played out.
+    async fn quiet_after(&self, from: usize) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            {
+                let h = self.heard.lock().unwrap();
+                let played = h.played_until.is_some_and(|t| t + Duration::from_millis(800) < Instant::now());
+                if h.audio_bytes > from && played && h.last_audio.is_some_and(|t| t.elapsed() > Duration::from_millis(800)) {
+                    return h.audio_bytes;
+                }
+            }
+            assert!(Instant::now() < deadline, "the agent never went quiet");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Speaks `samples` (16 kHz) in real time, 100 ms a message, then 2 s of silence.
+    async fn speak(&self, samples: &[i16]) {
+        let bytes: Vec<u8> = samples.iter().chain(std::iter::repeat_n(&0i16, 32_000)).flat_map(|s| s.to_le_bytes()).collect();
+        for chunk in bytes.chunks(3200) {
+            self.tx.send(Message::Binary(chunk.to_vec().into())).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Hangs up; the call's id and how the server closed the socket.
+    async fn hang_up(&self) -> (String, Option<(u16, String)>) {
+        self.tx.send(Message::Text(r#"{"event":"stop"}"#.into())).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.heard.lock().unwrap().closed.is_none() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let h = self.heard.lock().unwrap();
+        (h.call_id.clone().expect("started names the call"), h.closed.clone())
+    }
+}
+
+async fn speech(d: &Desk, text: &str) -> Vec<i16> {
+    d.state.voice.pipeline(&domain::agent::AgentInput::default(), None).tts.synthesize(text, 16_000).await.unwrap()
+}
+
+/// The call as stored, and its turns' texts by role (lower case).
+async fn stored(d: &Desk, call_id: &str) -> (Value, Vec<String>, Vec<String>) {
+    let call = common::get_json(&d.base, &d.token, &format!("/api/calls/{call_id}")).await;
+    let turns = call["turns"].as_array().unwrap();
+    let said = |role: &str| turns.iter().filter(|t| t["role"] == role).map(|t| t["text"].as_str().unwrap().to_lowercase()).collect();
+    let (caller, agent) = (said("caller"), said("agent"));
+    (call, caller, agent)
 }
 
 #[tokio::test]
 async fn a_spoken_turn_is_transcribed_and_answered_and_the_call_is_stored_as_a_test() {
     let _voice = common::voice_lock().await;
     let d = desk().await;
-    let speech = d
-        .state
-        .voice
-        .pipeline(&domain::agent::AgentInput::default(), None)
-        .tts
-        .synthesize("What are your opening hours?", 16_000)
-        .await
-        .unwrap();
-    let (ws, _) =
-        tokio_tungstenite::connect_async(request(&d.base, &d.agent, &[("authorization", &format!("Bearer {}", d.token))])).await.unwrap();
-    let (mut write, mut read) = ws.split();
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(64);
-    tokio::spawn(async move {
-        while let Some(m) = rx.recv().await {
-            if write.send(m).await.is_err() {
-                break;
-            }
-        }
-    });
-    let heard = Arc::new(Mutex::new(Heard::default()));
-    let (h, echo) = (heard.clone(), tx.clone());
-    tokio::spawn(async move {
-        while let Some(Ok(m)) = read.next().await {
-            match m {
-                Message::Text(t) => {
-                    let v: Value = serde_json::from_str(&t).unwrap();
-                    match v["event"].as_str() {
-                        Some("started") => h.lock().unwrap().call_id = v["callId"].as_str().map(str::to_string),
-                        // Played at once: the test's browser has no loudspeaker.
-                        Some("mark") => {
-                            h.lock().unwrap().marks += 1;
-                            let _ = echo.send(Message::Text(t)).await;
-                        }
-                        _ => {}
-                    }
-                }
-                Message::Binary(b) => {
-                    let mut h = h.lock().unwrap();
-                    h.audio_bytes += b.len();
-                    h.last_audio = Some(Instant::now());
-                }
-                Message::Close(f) => h.lock().unwrap().closed = f.map(|f| (u16::from(f.code), f.reason.to_string())),
-                _ => {}
-            }
-        }
-    });
-    // The agent speaks (and goes quiet) when the audio has stopped for 800 ms.
-    let quiet_after = |from: usize| {
-        let heard = heard.clone();
-        async move {
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                {
-                    let h = heard.lock().unwrap();
-                    if h.audio_bytes > from && h.last_audio.is_some_and(|t| t.elapsed() > Duration::from_millis(800)) {
-                        return h.audio_bytes;
-                    }
-                }
-                assert!(Instant::now() < deadline, "the agent never spoke");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    };
-    let greeting = quiet_after(0).await;
-    // The caller speaks in real time, 100 ms a message, then 2 s of silence.
-    let bytes: Vec<u8> = speech.iter().chain(std::iter::repeat_n(&0i16, 32_000)).flat_map(|s| s.to_le_bytes()).collect();
-    for chunk in bytes.chunks(3200) {
-        tx.send(Message::Binary(chunk.to_vec().into())).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    quiet_after(greeting).await;
-    tx.send(Message::Text(r#"{"event":"stop"}"#.into())).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while heard.lock().unwrap().closed.is_none() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let (call_id, closed, marks) = {
-        let h = heard.lock().unwrap();
-        (h.call_id.clone().expect("started names the call"), h.closed.clone(), h.marks)
-    };
+    let line = speech(&d, "What are your opening hours?").await;
+    let browser = Browser::open(&d).await;
+    let greeting = browser.quiet_after(0).await;
+    browser.speak(&line).await;
+    browser.quiet_after(greeting).await;
+    let (call_id, closed) = browser.hang_up().await;
     assert_eq!(closed.map(|c| c.0), Some(1000));
-    assert!(marks > 0, "the agent's audio is paced with marks");
-    let call = common::get_json(&d.base, &d.token, &format!("/api/calls/{call_id}")).await;
+    assert!(browser.heard.lock().unwrap().marks > 0, "the agent's audio is paced with marks");
+    let (call, caller, agent) = stored(&d, &call_id).await;
     assert_eq!(call["direction"], "test", "{call}");
     assert_eq!(call["status"], "completed", "{call}");
+    assert_eq!(call["phoneNumber"], "Browser test call", "{call}");
     assert_eq!(call["agentId"], d.agent.as_str());
-    let turns = call["turns"].as_array().unwrap();
-    let said =
-        |role: &str| turns.iter().filter(|t| t["role"] == role).map(|t| t["text"].as_str().unwrap().to_lowercase()).collect::<Vec<_>>();
-    assert!(said("caller").iter().any(|t| t.contains("opening hours")), "{turns:?}");
-    let agent = said("agent");
+    assert!(caller.iter().any(|t| t.contains("opening hours")), "{caller:?}");
     assert!(agent.iter().any(|t| t.contains("hello from the web desk")), "{agent:?}");
+    assert!(agent.iter().any(|t| t.contains("nine to five")), "{agent:?}");
+}
+
+#[tokio::test]
+async fn the_caller_speaking_over_the_agent_clears_its_audio_and_is_answered() {
+    let _voice = common::voice_lock().await;
+    let mut d = desk().await;
+    let long = domain::agent::AgentInput {
+        name: "Chatty desk".into(),
+        greeting: "Hello from the web desk. We can help with your orders, returns, deliveries and payments, \
+                   and we can tell you about our stores and their opening hours. How can I help you today?"
+            .into(),
+        rules: vec![domain::agent::ScriptRule { keywords: vec!["open".into(), "hours".into()], reply: HOURS.into() }],
+        ..Default::default()
+    };
+    d.agent = server::agents::create(&d.state, &d.user.owner, long).await.unwrap().id;
+    let line = speech(&d, "What are your opening hours?").await;
+    let browser = Browser::open(&d).await;
+    // Talk over the greeting once it has played for a second and a half.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while browser.heard.lock().unwrap().audio_bytes == 0 {
+        assert!(Instant::now() < deadline, "no greeting");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = browser.heard.lock().unwrap().audio_bytes;
+    browser.speak(&line).await;
+    assert!(browser.heard.lock().unwrap().clears > 0, "the agent's queued audio is cleared");
+    browser.quiet_after(before).await;
+    let (call_id, _) = browser.hang_up().await;
+    let (call, caller, agent) = stored(&d, &call_id).await;
+    let greeting = &call["turns"].as_array().unwrap().iter().find(|t| t["kind"] == "greeting").cloned().unwrap();
+    assert_eq!(greeting["interrupted"], true, "{call}");
+    assert!(caller.iter().any(|t| t.contains("opening hours")), "{caller:?}");
     assert!(agent.iter().any(|t| t.contains("nine to five")), "{agent:?}");
 }
 
