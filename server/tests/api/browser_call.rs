@@ -208,6 +208,15 @@ async fn stored(d: &Desk, call_id: &str) -> (Value, Vec<String>, Vec<String>) {
     (call, caller, agent)
 }
 
+/// Waits (30 s at most) until the agent's stored turns hold `needle`: a turn is stored once it
+/// has played, later when the machine is busy.
+async fn agent_said(d: &Desk, call_id: &str, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !stored(d, call_id).await.2.iter().any(|t| t.contains(needle)) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_spoken_turn_is_transcribed_and_answered_and_the_call_is_stored_as_a_test() {
     let _voice = common::voice_lock().await;
@@ -217,7 +226,9 @@ async fn a_spoken_turn_is_transcribed_and_answered_and_the_call_is_stored_as_a_t
     let greeting = browser.quiet_after(0).await;
     browser.speak(&line).await;
     browser.quiet_after(greeting).await;
-    let (call_id, closed) = browser.hang_up().await;
+    let call_id = browser.heard.lock().unwrap().call_id.clone().unwrap();
+    agent_said(&d, &call_id, "nine to five").await;
+    let (_, closed) = browser.hang_up().await;
     assert_eq!(closed.map(|c| c.0), Some(1000));
     assert!(browser.heard.lock().unwrap().marks > 0, "the agent's audio is paced with marks");
     let (call, caller, agent) = stored(&d, &call_id).await;
@@ -252,11 +263,11 @@ async fn the_caller_speaking_over_the_agent_clears_its_audio_and_is_answered() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let before = browser.heard.lock().unwrap().audio_bytes;
     browser.speak(&line).await;
     assert!(browser.heard.lock().unwrap().clears > 0, "the agent's queued audio is cleared");
-    browser.quiet_after(before).await;
-    let (call_id, _) = browser.hang_up().await;
+    let call_id = browser.heard.lock().unwrap().call_id.clone().unwrap();
+    agent_said(&d, &call_id, "nine to five").await;
+    browser.hang_up().await;
     let (call, caller, agent) = stored(&d, &call_id).await;
     let greeting = &call["turns"].as_array().unwrap().iter().find(|t| t["kind"] == "greeting").cloned().unwrap();
     assert_eq!(greeting["interrupted"], true, "{call}");
