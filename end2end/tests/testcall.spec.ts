@@ -27,7 +27,6 @@ test("a test call in the browser: the microphone talks to the agent, the transcr
     args: [
       "--no-sandbox",
       "--disable-gpu",
-      "--autoplay-policy=no-user-gesture-required",
       "--use-fake-ui-for-media-stream",
       "--use-fake-device-for-media-stream",
       `--use-file-for-fake-audio-capture=${wav}`,

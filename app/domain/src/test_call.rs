@@ -34,23 +34,6 @@ pub struct NumberTestReport {
     pub steps: Vec<TestStep>,
 }
 
-impl NumberTestReport {
-    /// Every step not yet run, after the one that failed, as skipped.
-    pub fn skip_rest(&mut self, ids: &[(&str, &str)]) {
-        for (id, title) in ids {
-            if !self.steps.iter().any(|s| s.id == *id) {
-                self.steps.push(TestStep {
-                    id: (*id).into(),
-                    title: (*title).into(),
-                    status: CheckStatus::Skip,
-                    detail: "not reached".into(),
-                    ms: None,
-                });
-            }
-        }
-    }
-}
-
 /// A browser test call's sample rate: 16-bit mono PCM both ways, in binary messages.
 pub const BROWSER_RATE: u32 = 16_000;
 

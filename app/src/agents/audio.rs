@@ -99,12 +99,7 @@ impl Shared {
             return;
         }
         self.clear();
-        for track in self.mic.get_tracks().iter() {
-            if let Ok(track) = track.dyn_into::<web_sys::MediaStreamTrack>() {
-                track.stop();
-            }
-        }
-        let _ = self.ctx.close();
+        release(&self.ctx, &self.mic);
         if let (Some(id), Some(window)) = (self.interval.take(), web_sys::window()) {
             window.clear_interval_with_handle(id);
         }
@@ -152,28 +147,66 @@ fn js_error(what: &str) -> impl Fn(JsValue) -> String + '_ {
     move |e| format!("{what}: {}", e.as_string().or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| e.message().into())).unwrap_or_default())
 }
 
-/// Opens the microphone and the socket for a test call with agent `agent_id`.
-pub async fn start(agent_id: &str, on_event: Rc<dyn Fn(CallEvent)>) -> Result<BrowserCall, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let devices = window.navigator().media_devices().map_err(|_| "This browser cannot use a microphone here (HTTPS is needed).")?;
-    let constraints = MediaStreamConstraints::new();
-    constraints.set_audio(&JsValue::TRUE);
-    let asked = devices.get_user_media_with_constraints(&constraints).map_err(mic_error)?;
-    let mic: MediaStream = JsFuture::from(asked).await.map_err(mic_error)?.unchecked_into();
-    let ctx = AudioContext::new().map_err(js_error("audio"))?;
+/// The microphone's capture: the worklet loaded and fed by the microphone.
+async fn capture(ctx: &AudioContext, mic: &MediaStream) -> Result<AudioWorkletNode, String> {
     let loaded =
         ctx.audio_worklet().map_err(js_error("audio worklet"))?.add_module("/mic-worklet.js").map_err(js_error("audio worklet"))?;
     JsFuture::from(loaded).await.map_err(js_error("audio worklet"))?;
     let options = AudioWorkletNodeOptions::new();
     // No outputs: the browser runs the capture without it being played anywhere.
     options.set_number_of_outputs(0);
-    let node = AudioWorkletNode::new_with_options(&ctx, "mic-capture", &options).map_err(js_error("audio worklet"))?;
-    ctx.create_media_stream_source(&mic).map_err(js_error("microphone"))?.connect_with_audio_node(&node).map_err(js_error("microphone"))?;
+    let node = AudioWorkletNode::new_with_options(ctx, "mic-capture", &options).map_err(js_error("audio worklet"))?;
+    ctx.create_media_stream_source(mic).map_err(js_error("microphone"))?.connect_with_audio_node(&node).map_err(js_error("microphone"))?;
+    Ok(node)
+}
 
+/// Stops the microphone (its light goes off) and the audio context.
+fn release(ctx: &AudioContext, mic: &MediaStream) {
+    for track in mic.get_tracks().iter() {
+        if let Ok(track) = track.dyn_into::<web_sys::MediaStreamTrack>() {
+            track.stop();
+        }
+    }
+    let _ = ctx.close();
+}
+
+/// Opens the microphone and the socket for a test call with agent `agent_id`.
+pub async fn start(agent_id: &str, on_event: Rc<dyn Fn(CallEvent)>) -> Result<BrowserCall, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let devices = window.navigator().media_devices().map_err(|_| "This browser cannot use a microphone here (HTTPS is needed).")?;
+    // Made while the click still counts as the user's gesture (answering the microphone prompt
+    // can take longer), so the browser lets it play and capture.
+    let ctx = AudioContext::new().map_err(js_error("audio"))?;
+    let constraints = MediaStreamConstraints::new();
+    constraints.set_audio(&JsValue::TRUE);
+    let mic = match devices.get_user_media_with_constraints(&constraints) {
+        Ok(asked) => JsFuture::from(asked).await,
+        Err(e) => Err(e),
+    };
+    let mic: MediaStream = match mic {
+        Ok(m) => m.unchecked_into(),
+        Err(e) => {
+            let _ = ctx.close();
+            return Err(mic_error(e));
+        }
+    };
+    if let Ok(resumed) = ctx.resume() {
+        let _ = JsFuture::from(resumed).await;
+    }
     let location = window.location();
     let scheme = if location.protocol().unwrap_or_default() == "https:" { "wss" } else { "ws" };
     let url = format!("{scheme}://{}/api/agents/{agent_id}/test-call", location.host().unwrap_or_default());
-    let ws = WebSocket::new(&url).map_err(js_error("socket"))?;
+    let opened = match capture(&ctx, &mic).await {
+        Ok(node) => WebSocket::new(&url).map_err(js_error("socket")).map(|ws| (node, ws)),
+        Err(e) => Err(e),
+    };
+    let (node, ws) = match opened {
+        Ok(both) => both,
+        Err(e) => {
+            release(&ctx, &mic);
+            return Err(e);
+        }
+    };
     ws.set_binary_type(BinaryType::Arraybuffer);
     let shared = Rc::new(RefCell::new(Shared {
         ws: ws.clone(),

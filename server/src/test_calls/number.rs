@@ -125,7 +125,7 @@ pub async fn run(state: &AppState, owner: &Owner, id: &str) -> Result<NumberTest
     let sim = match ran {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => {
-            steps.push("stream", false, e.to_string(), Some(elapsed(connected)));
+            steps.push("stream", false, redact(&e.to_string()), Some(elapsed(connected)));
             return Ok(steps.done());
         }
         Err(_) => {
@@ -237,9 +237,23 @@ async fn recorded(state: &AppState, owner: &Owner, row: &NumberRow, call_sid: &s
     }
 }
 
+/// `text` without the value of any `key=` (an Exotel URL's secret, as a request error quotes it).
+fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("key=") {
+        out.push_str(&rest[..at + 4]);
+        out.push('…');
+        rest = rest[at + 4..].trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A webhook refusal, as the user can act on it.
 fn refusal(error: &str) -> String {
-    let error = error.trim_start_matches("webhook: ");
+    let error = redact(error.trim_start_matches("webhook: "));
+    let error = error.as_str();
     if error.contains("403") {
         format!("{error} — the stored credentials do not sign as this number's provider account")
     } else {
@@ -267,4 +281,19 @@ fn summary(body: &str) -> String {
 
 fn elapsed(since: Instant) -> i64 {
     since.elapsed().as_millis() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_keys_are_left_out_of_what_the_report_says() {
+        let error = "error sending request for url (http://h/api/telephony/webhook/n1?key=Abc-123_x&x=1)";
+        assert_eq!(redact(error), "error sending request for url (http://h/api/telephony/webhook/n1?key=…&x=1)");
+        assert_eq!(redact("no key here"), "no key here");
+        assert!(refusal("webhook: HTTP 403 Forbidden: {}").contains("do not sign"));
+        assert_eq!(kind(" [{\"action\":\"talk\"}]"), "NCCO");
+        assert_eq!(summary("<Response>\n  <Hangup/>\n</Response>"), "XML <Response> <Hangup/> </Response>");
+    }
 }
