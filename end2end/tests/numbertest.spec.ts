@@ -42,6 +42,7 @@ test("a number's Test places a simulated call through its answer URL and stream 
   await expect(page).toHaveURL(/\/calls\?phoneId=.*&call=/);
   const detail = page.getByTestId("call-detail");
   await expect(detail.getByTestId("detail-status")).toHaveText("completed");
+  await expect(detail.getByTestId("detail-provider")).toHaveText("Twilio (test call)");
   await expect(detail.getByTestId("conversation")).toContainText(GREETING);
 
   // An inactive number: its answer hangs up, so the test stops there and says why.

@@ -34,6 +34,11 @@ pub struct NumberTestReport {
     pub steps: Vec<TestStep>,
 }
 
+/// The `direction` of a test call's record (a browser test call, or a number's Test).
+pub const TEST_DIRECTION: &str = "test";
+/// The `phoneId` a browser test call is recorded under (it has no phone number).
+pub const BROWSER_PHONE_ID: &str = "browser";
+
 /// A browser test call's sample rate: 16-bit mono PCM both ways, in binary messages.
 pub const BROWSER_RATE: u32 = 16_000;
 

@@ -95,6 +95,16 @@ pub fn bubble(t: TurnView, max_ms: i64) -> impl IntoView {
     .into_any()
 }
 
+/// What carried the call: its provider, or the browser, marked when it was a test call.
+fn via(call: &domain::call::CallView) -> String {
+    use domain::test_call::{BROWSER_PHONE_ID, TEST_DIRECTION};
+    match (call.direction.as_deref() == Some(TEST_DIRECTION), call.phone_id == BROWSER_PHONE_ID) {
+        (true, true) => "the browser (test call)".into(),
+        (true, false) => format!("{} (test call)", call.provider.label()),
+        _ => call.provider.label().into(),
+    }
+}
+
 /// The detail panel of a call.
 #[component]
 pub fn CallDetailPanel(detail: CallDetail, on_close: Callback<()>) -> impl IntoView {
@@ -108,7 +118,7 @@ pub fn CallDetailPanel(detail: CallDetail, on_close: Callback<()>) -> impl IntoV
                     <h2 class="font-medium">"Call " <span class="font-mono">{detail.call.session_id.clone()}</span></h2>
                     <p class="mt-1 text-sm text-slate-500">
                         {detail.call.caller.clone().unwrap_or_else(|| "unknown caller".into())} " → " {detail.call.phone_number.clone()}
-                        " · via " <span data-testid="detail-provider">{if detail.call.direction.as_deref() == Some("test") { "the browser (test call)" } else { detail.call.provider.label() }}</span>
+                        " · via " <span data-testid="detail-provider">{via(&detail.call)}</span>
                         " · " <span data-testid="detail-status">{detail.call.status.as_str().replace('_', " ")}</span>
                         {detail.call.reason.clone().map(|r| format!(" · {r}"))}
                     </p>

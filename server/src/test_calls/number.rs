@@ -217,6 +217,10 @@ fn options(provider: &simulator::Provider, webhook: String, steps: Vec<Step>) ->
         }
         simulator::Provider::Plivo { auth_id, auth_token } => CallOptions::plivo(webhook, steps, auth_id, auth_token),
     };
+    // Recorded as a test (Calls and Analytics tell it from a caller's call); the provider's
+    // own parameter, so the call still takes the number's real path.
+    let name = if matches!(provider, simulator::Provider::Vonage { .. }) { "direction" } else { "Direction" };
+    opts.extra.push((name.into(), domain::test_call::TEST_DIRECTION.into()));
     opts.reply_timeout = Duration::from_secs(15);
     opts.keep_audio = false;
     opts

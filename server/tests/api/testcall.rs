@@ -41,7 +41,7 @@ fn assert_went_through(r: &NumberTestReport, state_calls: &serde_json::Value) {
     assert!(heard.contains("order"), "the test line is transcribed: {heard}");
     let call = r.call_id.as_deref().expect("the call is named");
     let listed = state_calls["calls"].as_array().unwrap();
-    assert!(listed.iter().any(|c| c["id"] == call && c["status"] == "completed"), "{listed:?}");
+    assert!(listed.iter().any(|c| c["id"] == call && c["status"] == "completed" && c["direction"] == "test"), "{listed:?}");
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::extract::ws::Message;
 use domain::agent::AgentView;
 use domain::call::CallStatus;
-use domain::test_call::BrowserMessage;
+use domain::test_call::{BROWSER_PHONE_ID, BrowserMessage, TEST_DIRECTION};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -30,10 +30,8 @@ pub const MAX_TEST_CALL: Duration = Duration::from_secs(10 * 60);
 pub const IDLE: Duration = Duration::from_secs(20);
 /// Caller events waiting for the conversation, at most (each at most one message's audio).
 const QUEUE: usize = 64;
-/// The number test calls are recorded under.
-pub const PHONE_ID: &str = "browser";
+/// The number shown for a browser test call.
 pub const PHONE_LABEL: &str = "Browser test call";
-pub const DIRECTION: &str = "test";
 
 /// Runs one test call of `owner` with `agent` over `socket`; `slot` is held until it ends.
 pub async fn run<S, E>(state: AppState, owner: Owner, agent: AgentView, slot: Slot, socket: S)
@@ -48,7 +46,7 @@ where
     let now = state.clock.now_rfc3339();
     let new = db::calls::NewCall {
         owner_id: owner.id(),
-        phone_id: PHONE_ID,
+        phone_id: BROWSER_PHONE_ID,
         phone_number: PHONE_LABEL,
         agent_id: Some(&agent.id),
         provider: codec.provider(),
@@ -56,7 +54,7 @@ where
         status: CallStatus::Ringing,
         caller: Some("browser"),
         callee: None,
-        direction: Some(DIRECTION),
+        direction: Some(TEST_DIRECTION),
         params_json: r#"{"Transport":"browser"}"#,
         reason: None,
         node: &state.node,
