@@ -72,6 +72,27 @@ fn cli_steps(spoken: Vec<(String, Arc<[i16]>)>, dtmf: Option<String>, barge_in: 
     steps
 }
 
+/// `voxgate say`: `text` spoken by the offline voice at `rate`, with `pad_ms` of silence each
+/// side, written to `out` as a WAV file.
+pub async fn say(settings: &server::Settings, text: &str, out: &std::path::Path, rate: u32, pad_ms: u32) -> Result<(), String> {
+    if !(8000..=48_000).contains(&rate) {
+        return Err(format!("--rate must be 8000..48000 Hz, not {rate}"));
+    }
+    let engine = server::voice::engine::VoiceEngine::new(
+        server::voice::models::ModelFiles::new(&settings.models_dir, &settings.stt_model),
+        settings.voice_threads,
+        settings.provider_timeout,
+        server::net::GuardedClient::from_settings(settings).map_err(|e| e.to_string())?,
+    );
+    let voice = engine.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
+    let speech = voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?;
+    let pad = vec![0i16; (u64::from(rate) * u64::from(pad_ms.min(60_000)) / 1000) as usize];
+    let samples: Vec<i16> = pad.iter().chain(speech.iter()).chain(pad.iter()).copied().collect();
+    server::voice::audio::write_wav(out, &samples, rate).map_err(|e| e.to_string())?;
+    println!("{} ({:.1} s at {rate} Hz)", out.display(), samples.len() as f64 / f64::from(rate));
+    Ok(())
+}
+
 /// `voxgate call`: places the call, prints the transcript with per-turn latencies.
 pub async fn run(settings: &server::Settings, args: CliCall) -> Result<(), String> {
     // Twilio streams at 8 kHz only; Vonage at 16 kHz unless the number says 8 (--rate 8000).

@@ -155,6 +155,18 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: std::net::SocketAddr,
     },
+    /// Speak `text` with the offline voice (Piper) into a 16-bit mono WAV file, with silence
+    /// around it (a caller's line for tests, e.g. Chromium's fake microphone).
+    Say {
+        text: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long, default_value_t = 16_000)]
+        rate: u32,
+        /// Silence before and after the speech, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        pad_ms: u32,
+    },
     /// Run a benchmark and print its figures.
     Bench {
         #[command(subcommand)]
@@ -278,6 +290,9 @@ fn main() -> ExitCode {
             runtime.block_on(dial::dial(&base, &token, dial::Dial { phone, to, agent, variables, wait }))
         }
         Command::Cloud { accounts, listen } => runtime.block_on(numbers::cloud(listen, accounts)),
+        Command::Say { text, out, rate, pad_ms } => {
+            runtime.block_on(call::say(&settings, &text, &out, rate, pad_ms)).map_err(anyhow::Error::msg)
+        }
         Command::Bench { command } => {
             let dir = std::env::temp_dir().join(format!("voxgate-bench-{}", std::process::id()));
             let result = runtime.block_on(bench::run(&dir, &settings, command));

@@ -99,6 +99,7 @@ impl From<server::errors::DomainError> for AppError {
             DomainError::NotFound(_) => Self::NotFound.respond(),
             DomainError::ProviderBusy { message, .. } => Self::Invalid { field: "provider".to_string(), message }.respond_with(429),
             DomainError::ProviderUnreachable(message) => Self::Invalid { field: "provider".to_string(), message }.respond_with(502),
+            DomainError::Busy(message) => Self::Invalid { field: "test".to_string(), message }.respond_with(429),
             DomainError::Db(e) => e.into(),
             DomainError::Storage(e) => {
                 tracing_error(&e);

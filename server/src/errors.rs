@@ -22,6 +22,9 @@ pub enum DomainError {
     /// A provider's API could not be reached or answered unexpectedly (502).
     #[error("{0}")]
     ProviderUnreachable(String),
+    /// The user is at a cap of things running at once (429), e.g. test calls.
+    #[error("{0}")]
+    Busy(String),
     #[error(transparent)]
     Db(#[from] DbError),
     /// A file under the data directory could not be read or written (500; the detail is logged).

@@ -25,6 +25,7 @@ pub mod state;
 pub mod system;
 pub mod telemetry;
 pub mod telephony;
+pub mod test_calls;
 pub mod users;
 pub mod voice;
 

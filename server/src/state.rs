@@ -52,6 +52,9 @@ pub struct AppState {
     pub node: Arc<str>,
     /// Calls streaming on this node, in all and per user (VOXGATE_MAX_CALLS, _PER_USER).
     pub calls: Arc<Slots>,
+    /// Test calls running (a number's Test button, a browser test call), in all and per user
+    /// (caps in crate::test_calls).
+    pub test_calls: Arc<Slots>,
 }
 
 impl AppState {
@@ -102,6 +105,7 @@ impl AppState {
             shutdown: crate::shutdown::Shutdown::default(),
             node,
             calls,
+            test_calls: Slots::new(crate::test_calls::MAX_TEST_CALLS, crate::test_calls::MAX_TEST_CALLS_PER_USER),
         })
     }
 }

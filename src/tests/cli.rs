@@ -275,3 +275,23 @@ fn call_places_a_simulated_exotel_call_and_prints_the_transcript() {
     assert!(!log.contains(secret), "a number's URL secret reached the log");
     let _ = std::fs::remove_dir_all(data);
 }
+
+#[test]
+fn say_writes_the_offline_voice_to_a_wav_file_with_silence_around_it() {
+    let dir = std::env::temp_dir().join(format!("voxgate-say-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("line.wav");
+    let done = voxgate().args(["say", "What are your opening hours?", "--out"]).arg(&out).args(["--pad-ms", "1000"]).output().unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let (samples, rate) = server::voice::audio::read_wav(&out).unwrap();
+    assert_eq!(rate, 16_000);
+    // One second of silence each side, speech between.
+    assert!(samples.len() > 2 * 16_000 + 8_000, "{} samples", samples.len());
+    assert!(samples[..16_000].iter().all(|s| *s == 0) && samples[samples.len() - 16_000..].iter().all(|s| *s == 0));
+    assert!(samples[16_000..samples.len() - 16_000].iter().any(|s| s.unsigned_abs() > 1000), "speech is heard");
+    let bad = voxgate().args(["say", "hi", "--out"]).arg(dir.join("x.wav")).args(["--rate", "100"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--rate must be 8000..48000 Hz"));
+    assert!(!dir.join("x.wav").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,6 +1,8 @@
 //! Agents: the voice agents that answer calls (server functions and the Agents page).
 
+mod audio;
 mod form;
+mod test_call;
 
 use domain::agent::{AgentInput, AgentView};
 use leptos::prelude::*;
@@ -41,6 +43,8 @@ pub fn AgentsPage() -> impl IntoView {
     let agents = Resource::new(move || version.get(), |_| list_agents());
     // None: closed; Some(None): new agent; Some(Some(a)): editing a.
     let editing = RwSignal::new(None::<Option<AgentView>>);
+    // The agent (id, name) with a test call panel open.
+    let testing = RwSignal::new(None::<(String, String)>);
     let delete = ServerAction::<DeleteAgent>::new();
     Effect::new(move || {
         if delete.value().get().is_some() {
@@ -57,6 +61,9 @@ pub fn AgentsPage() -> impl IntoView {
             <button class=PRIMARY data-testid="new-agent" on:click=move |_| editing.set(Some(None))>"New agent"</button>
         </div>
         {move || editing.get().map(|a| view! { <form::AgentForm agent=a on_saved on_close=Callback::new(move |_| editing.set(None))/> })}
+        {move || testing.get().map(|(agent_id, agent_name)| view! {
+            <test_call::TestCallPanel agent_id agent_name on_close=Callback::new(move |_| testing.set(None))/>
+        })}
         <Transition fallback=|| view! { <div class="grid gap-4 md:grid-cols-2"><div class="h-32 animate-pulse rounded-xl bg-slate-200"></div><div class="h-32 animate-pulse rounded-xl bg-slate-200"></div></div> }>
             {move || agents.get().map(|r| match r {
                 Err(e) => view! { <p class="text-red-600">{e.to_string()}</p> }.into_any(),
@@ -70,6 +77,7 @@ pub fn AgentsPage() -> impl IntoView {
                         {list.into_iter().map(|a| {
                             let for_edit = a.clone();
                             let id = a.id.clone();
+                            let for_test = (a.id.clone(), a.settings.name.clone());
                             let linked = a.linked_numbers;
                             view! {
                                 <article id=format!("agent-{}", a.id) data-testid="agent-card" class="rounded-xl border border-slate-200 bg-white p-5 target:ring-2 target:ring-indigo-400">
@@ -83,6 +91,7 @@ pub fn AgentsPage() -> impl IntoView {
                                     <p class="mt-3 line-clamp-2 text-sm text-slate-600">"“" {a.settings.greeting.clone()} "”"</p>
                                     <div class="mt-4 flex gap-2">
                                         <button class=SECONDARY on:click=move |_| editing.set(Some(Some(for_edit.clone())))>"Edit"</button>
+                                        <button class=SECONDARY data-testid="test-call-agent" on:click=move |_| testing.set(Some(for_test.clone()))>"Test call"</button>
                                         <button class="rounded-md px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50"
                                             on:click=move |_| {
                                                 let msg = if linked > 0 {

@@ -56,7 +56,8 @@ fn LatencyBar(timings: TurnTimings, max_ms: i64) -> impl IntoView {
     }
 }
 
-fn bubble(t: TurnView, max_ms: i64) -> impl IntoView {
+/// One turn of a conversation as a bubble (also the browser test call's live transcript).
+pub fn bubble(t: TurnView, max_ms: i64) -> impl IntoView {
     let caller = t.role == Role::Caller;
     if t.kind == TurnKind::Dtmf {
         return view! {
@@ -94,6 +95,16 @@ fn bubble(t: TurnView, max_ms: i64) -> impl IntoView {
     .into_any()
 }
 
+/// What carried the call: its provider, or the browser, marked when it was a test call.
+fn via(call: &domain::call::CallView) -> String {
+    use domain::test_call::{BROWSER_PHONE_ID, TEST_DIRECTION};
+    match (call.direction.as_deref() == Some(TEST_DIRECTION), call.phone_id == BROWSER_PHONE_ID) {
+        (true, true) => "the browser (test call)".into(),
+        (true, false) => format!("{} (test call)", call.provider.label()),
+        _ => call.provider.label().into(),
+    }
+}
+
 /// The detail panel of a call.
 #[component]
 pub fn CallDetailPanel(detail: CallDetail, on_close: Callback<()>, on_deleted: Callback<()>) -> impl IntoView {
@@ -116,7 +127,7 @@ pub fn CallDetailPanel(detail: CallDetail, on_close: Callback<()>, on_deleted: C
                     <h2 class="font-medium">"Call " <span class="font-mono">{detail.call.session_id.clone()}</span></h2>
                     <p class="mt-1 text-sm text-slate-500">
                         {detail.call.caller.clone().unwrap_or_else(|| "unknown caller".into())} " → " {detail.call.phone_number.clone()}
-                        " · via " <span data-testid="detail-provider">{detail.call.provider.label()}</span>
+                        " · via " <span data-testid="detail-provider">{via(&detail.call)}</span>
                         " · " <span data-testid="detail-status">{detail.call.status.as_str().replace('_', " ")}</span>
                         {detail.call.reason.clone().map(|r| format!(" · {r}"))}
                     </p>

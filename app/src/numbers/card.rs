@@ -168,6 +168,7 @@ pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberVie
                     }>"Rotate secret"</button>
                 <a class=SECONDARY data-testid="number-calls" href=format!("/calls?phoneId={}", number.id)>"Calls"</a>
                 <super::dial::DialButton number=number.clone()/>
+                <super::test_call::TestButton id=number.id.clone() phone_number=number.phone_number.clone()/>
                 <button data-testid="delete-number" class="rounded-md px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50"
                     on:click=move |_| {
                         if window().confirm_with_message("Delete this phone number? Calls to it will no longer be answered.").unwrap_or(false) {

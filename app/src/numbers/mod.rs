@@ -6,6 +6,7 @@ mod dial;
 pub mod doctor;
 mod modal;
 mod provider_fields;
+mod test_call;
 
 use domain::phone_number::{
     ImportProgress, ImportReport, NumberStatus, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView,

@@ -132,6 +132,7 @@ impl From<crate::errors::DomainError> for ApiError {
                 Self { retry_after, ..Self::new(StatusCode::TOO_MANY_REQUESTS, "provider_rate_limited", message) }
             }
             DomainError::ProviderUnreachable(message) => Self::new(StatusCode::BAD_GATEWAY, "provider_unreachable", message),
+            DomainError::Busy(message) => Self::new(StatusCode::TOO_MANY_REQUESTS, "busy", message),
             DomainError::NotFound(what) => Self::not_found(what),
             DomainError::Db(e) => Self::internal(e),
             DomainError::Storage(e) => Self::internal(e),

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::phone_number::{DoctorReport, PhoneNumberInput, PhoneNumberPage, PhoneNumberQuery, PhoneNumberView};
+use domain::test_call::NumberTestReport;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/phone-numbers/{id}/rotate-secret", post(rotate))
         .route("/api/phone-numbers/{id}/verify", post(verify))
         .route("/api/phone-numbers/{id}/doctor", get(doctor))
+        .route("/api/phone-numbers/{id}/test", post(test_call))
         .route("/api/doctor", get(doctor_all))
 }
 
@@ -105,6 +107,11 @@ async fn verify(State(state): State<AppState>, user: CurrentUser, Path(id): Path
 /// The number's checklist: public URL, credentials, ownership, stream settings, agent, status.
 async fn doctor(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<DoctorReport>, ApiError> {
     Ok(Json(numbers::doctor::number(&state, &user.owner, &id).await?))
+}
+
+/// A simulated call through the number's real answer URL and stream, step by step.
+async fn test_call(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<NumberTestReport>, ApiError> {
+    Ok(Json(crate::test_calls::number::run(&state, &user.owner, &id).await?))
 }
 
 /// Every number's checklist (the newest 500), with how many pass.

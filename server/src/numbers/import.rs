@@ -127,7 +127,7 @@ fn errors_of(e: DomainError) -> Result<Vec<FieldError>, DomainError> {
         DomainError::Invalid(v) => Ok(v),
         DomainError::Conflict(f) => Ok(vec![f]),
         DomainError::NotFound(what) => Ok(vec![FieldError::new("body", format!("{what} not found"))]),
-        DomainError::ProviderBusy { message, .. } | DomainError::ProviderUnreachable(message) => {
+        DomainError::ProviderBusy { message, .. } | DomainError::ProviderUnreachable(message) | DomainError::Busy(message) => {
             Ok(vec![FieldError::new("provider", message)])
         }
         e @ (DomainError::Db(_) | DomainError::Storage(_)) => Err(e),

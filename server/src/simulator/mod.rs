@@ -275,7 +275,7 @@ pub async fn run_stream(opts: CallOptions, stream_url: &str) -> Result<CallRepor
 }
 
 /// Posts the webhook; the answer's body.
-async fn ask_answer(opts: &CallOptions) -> Result<String, SimError> {
+pub async fn ask_answer(opts: &CallOptions) -> Result<String, SimError> {
     let client = reqwest::Client::new();
     let hook = wire::webhook_request(opts);
     let mut request = if hook.get { client.get(&hook.url) } else { client.post(&hook.url).form(&hook.form) };
@@ -289,6 +289,16 @@ async fn ask_answer(opts: &CallOptions) -> Result<String, SimError> {
         return Err(SimError::Webhook(format!("HTTP {status}: {body}")));
     }
     Ok(body)
+}
+
+/// The stream URL an answer gives (without its query, which may carry the number's key) and
+/// its rate; an error says why the answer connects no stream.
+pub fn answer_stream(provider: &Provider, answer: &str) -> Result<(String, u32), SimError> {
+    let answered = wire::read_answer(provider, answer)?;
+    let url = url::Url::parse(&answered.url).map_err(|e| SimError::Webhook(format!("bad stream URL: {e}")))?;
+    let rate = wire::rate(provider, &url, &answered);
+    let bare = format!("{}{}", url.origin().ascii_serialization(), url.path());
+    Ok((bare, rate))
 }
 
 /// Opens the answer's stream and runs the steps on it.

@@ -8,6 +8,7 @@
 //! nothing under `voice/` changes.
 
 pub mod accounts;
+pub mod browser;
 pub mod calls;
 pub mod dial;
 pub mod exotel;
@@ -117,4 +118,5 @@ pub fn router() -> Router<AppState> {
         .merge(twilio::routes::router())
         .merge(vonage::routes::router())
         .merge(plivo::routes::router())
+        .merge(browser::router())
 }

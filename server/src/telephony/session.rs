@@ -417,9 +417,9 @@ async fn finish<S: Sink<Message> + Send + 'static>(
     crate::notify::call_ended(state, &key);
 }
 
-mod record;
+pub(crate) mod record;
 mod screen;
-mod writer;
+pub(crate) mod writer;
 
 #[cfg(test)]
 mod tests;

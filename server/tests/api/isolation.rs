@@ -102,6 +102,7 @@ async fn agents_and_phone_numbers_are_isolated() {
         put(format!("{base}/api/phone-numbers/{number_id}"), json!({ "phoneNumber": "+14155552671", "provider": "other" })),
         put(format!("{base}/api/phone-numbers"), json!({ "id": number_id, "phoneNumber": "+14155552671", "provider": "other" })),
         b.post(&c, format!("{base}/api/phone-numbers/{number_id}/rotate-secret"), json!({})),
+        b.post(&c, format!("{base}/api/phone-numbers/{number_id}/test"), json!({})),
         // Deletes.
         b.delete(&c, format!("{base}/api/agents/{agent_id}")),
         b.delete(&c, format!("{base}/api/phone-numbers/{number_id}")),

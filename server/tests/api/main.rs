@@ -4,6 +4,7 @@
 mod common;
 
 mod auth_http;
+mod browser_call;
 mod call;
 mod calls;
 mod campaigns;
@@ -30,6 +31,7 @@ mod serve;
 mod session;
 mod stream;
 mod telephony;
+mod testcall;
 mod turns;
 mod twilio;
 mod users;

@@ -42,7 +42,7 @@ pub(super) struct Recording {
 
 /// Where the session hands what it hears and says.
 #[derive(Clone)]
-pub(super) struct Tap {
+pub(crate) struct Tap {
     tx: mpsc::Sender<Event>,
     dropped: Arc<AtomicU64>,
 }

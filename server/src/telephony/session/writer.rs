@@ -14,13 +14,13 @@ use crate::voice::frames::AgentFrame;
 
 /// The socket's sending half: ours until `start`, then the writer task's (which paces nothing
 /// itself; it only encodes what the conversation sends, so a slow peer blocks only its call).
-pub(super) enum Sender<S> {
+pub(crate) enum Sender<S> {
     Direct(SplitSink<S, Message>),
     Writer { frames: mpsc::Sender<Wire>, task: JoinHandle<()> },
     Gone,
 }
 
-pub(super) enum Wire {
+pub(crate) enum Wire {
     Frame(AgentFrame),
     Close(u16, String),
 }
@@ -29,7 +29,7 @@ impl<S> Sender<S>
 where
     S: Sink<Message> + Send + 'static,
 {
-    pub(super) async fn close(&mut self, code: u16, reason: &str) {
+    pub(crate) async fn close(&mut self, code: u16, reason: &str) {
         match std::mem::replace(self, Sender::Gone) {
             Sender::Direct(mut sink) => {
                 let _ = close(&mut sink, code, reason).await;
@@ -49,7 +49,7 @@ where
 }
 
 /// Encodes the conversation's frames for the provider and closes the socket when told.
-pub(super) fn writer<S, C>(
+pub(crate) fn writer<S, C>(
     mut sink: SplitSink<S, Message>,
     mut codec: C,
     mut conversation: mpsc::Receiver<AgentFrame>,
