@@ -312,6 +312,18 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE INDEX recording_expires ON recording FIELDS expires_at;
         ",
     },
+    Migration {
+        version: 19,
+        name: "transfers",
+        // A transfer's destination and state on its call; the turn kind and outcome it adds.
+        sql: "
+            DEFINE FIELD OVERWRITE kind ON turn TYPE string ASSERT $value IN ['speech', 'dtmf', 'greeting', 'fallback', 'transfer'];
+            DEFINE FIELD OVERWRITE outcome ON call TYPE option<string> ASSERT $value = NONE OR $value IN ['answered', 'machine', 'busy', 'no_answer', 'failed', 'canceled', 'transferred'];
+            DEFINE FIELD transfer_to ON call TYPE option<string>;
+            DEFINE FIELD transfer_summary ON call TYPE option<string>;
+            DEFINE FIELD transfer_state ON call TYPE option<string>;
+        ",
+    },
 ];
 
 const BOOTSTRAP: &str = "

@@ -27,6 +27,7 @@ mod serve;
 mod session;
 mod stream;
 mod telephony;
+mod transfer;
 mod turns;
 mod twilio;
 mod users;
