@@ -83,6 +83,16 @@ pub struct AgentInput {
     pub recording_notice: String,
     /// Days a recording is kept before it is deleted; 0 keeps it until the call is deleted.
     pub recording_retention_days: u32,
+    /// Where a transfer to a person goes (international format); none when empty.
+    pub transfer_to: String,
+    /// Words or phrases of the caller that ask for a person.
+    pub transfer_keywords: Vec<String>,
+    /// The keypad key that asks for a person ("0", "*", ...); none when empty.
+    pub transfer_digit: String,
+    /// What the agent says before it hands the caller over.
+    pub transfer_line: String,
+    /// The person first hears a one-line summary of the call (where the provider can).
+    pub warm_transfer: bool,
 }
 
 /// Longest recording retention, in days (ten years).
@@ -106,6 +116,11 @@ impl Default for AgentInput {
             record_calls: false,
             recording_notice: "This call is recorded.".into(),
             recording_retention_days: 30,
+            transfer_to: String::new(),
+            transfer_keywords: ["a person", "human", "representative", "operator"].map(String::from).to_vec(),
+            transfer_digit: String::new(),
+            transfer_line: "Connecting you to a person now. Please hold.".into(),
+            warm_transfer: false,
         }
     }
 }
@@ -130,9 +145,16 @@ impl AgentInput {
             &mut self.on_machine,
             &mut self.voicemail_message,
             &mut self.recording_notice,
+            &mut self.transfer_to,
+            &mut self.transfer_digit,
+            &mut self.transfer_line,
         ] {
             *s = s.trim().to_string();
         }
+        if let Ok(e164) = crate::phone_number::normalize_e164(&self.transfer_to) {
+            self.transfer_to = e164;
+        }
+        self.transfer_keywords = self.transfer_keywords.iter().map(|k| k.trim().to_lowercase()).filter(|k| !k.is_empty()).collect();
         self.language = self.language.trim().to_lowercase();
         self.providers.base_url = self.providers.base_url.trim().trim_end_matches('/').to_string();
         self.rules = self
@@ -154,6 +176,20 @@ impl AgentInput {
         } else {
             self.greeting.clone()
         }
+    }
+
+    fn validate_transfer(&self, e: &mut Vec<FieldError>) {
+        if !self.transfer_to.is_empty() && crate::phone_number::normalize_e164(&self.transfer_to).is_err() {
+            e.push(FieldError::new("transferTo", "Enter the number in international format, e.g. +14155550100."));
+        }
+        if self.transfer_keywords.len() > 20 || self.transfer_keywords.iter().any(|k| k.chars().count() > 40) {
+            e.push(FieldError::new("transferKeywords", "Use at most 20 phrases of at most 40 characters."));
+        }
+        if !matches!(self.transfer_digit.as_str(), "" | "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "*" | "#") {
+            e.push(FieldError::new("transferDigit", "Use one key: 0-9, * or #."));
+        }
+        let needs_line = !self.transfer_to.is_empty();
+        check_len(e, "transferLine", &self.transfer_line, usize::from(needs_line), 300, "the line said before the transfer");
     }
 
     /// Every problem with this input; empty when it may be saved.
@@ -199,6 +235,7 @@ impl AgentInput {
                 format!("Use at most {MAX_RETENTION_DAYS} days (0 keeps recordings until deleted)."),
             ));
         }
+        self.validate_transfer(&mut e);
         if !(100..=5000).contains(&self.end_of_speech_ms) {
             e.push(FieldError::new("endOfSpeechMs", "Use a silence between 100 and 5000 ms."));
         }
@@ -237,6 +274,9 @@ mod tests {
         a.on_machine = "shout".into();
         a.recording_notice = "x".repeat(301);
         a.recording_retention_days = MAX_RETENTION_DAYS + 1;
+        a.transfer_to = "12".into();
+        a.transfer_digit = "10".into();
+        a.transfer_line = String::new();
         let fields: Vec<String> = a.normalized().validate().into_iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
@@ -249,9 +289,24 @@ mod tests {
                 "onMachine",
                 "recordingNotice",
                 "recordingRetentionDays",
+                "transferTo",
+                "transferDigit",
+                "transferLine",
                 "endOfSpeechMs"
             ]
         );
+    }
+
+    #[test]
+    fn a_transfer_number_is_normalized_and_its_line_required() {
+        let mut a = good();
+        a.transfer_to = " +1 415 555 0100 ".into();
+        a.transfer_keywords = vec![" A Person ".into(), " ".into()];
+        let n = a.normalized();
+        assert_eq!((n.transfer_to.as_str(), n.transfer_keywords.clone()), ("+14155550100", vec!["a person".to_string()]));
+        assert!(n.validate().is_empty());
+        // Without a destination, no line is needed.
+        assert!(AgentInput { transfer_line: String::new(), ..good() }.validate().is_empty());
     }
 
     #[test]

@@ -33,6 +33,8 @@ choice_enum! {
         Dtmf = ("dtmf", "Keypad"),
         Greeting = ("greeting", "Greeting"),
         Fallback = ("fallback", "Fallback line"),
+        /// The agent's line before it hands the caller to a person.
+        Transfer = ("transfer", "Transfer"),
     }
 }
 
@@ -251,7 +253,7 @@ mod tests {
     #[test]
     fn turn_kinds_and_roles_keep_their_strings() {
         let kinds: Vec<&str> = TurnKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(kinds, ["speech", "dtmf", "greeting", "fallback"]);
+        assert_eq!(kinds, ["speech", "dtmf", "greeting", "fallback", "transfer"]);
         let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
         assert_eq!(roles, ["caller", "agent"]);
         for &k in TurnKind::ALL {

@@ -17,8 +17,8 @@ pub const MAX_VARIABLE_NAME: usize = 32;
 pub const MAX_VARIABLE_VALUE: usize = 500;
 
 choice_enum! {
-    /// How an outbound call ended, as the provider reported it (serde: snake_case). Inbound
-    /// calls have none.
+    /// How a call ended: an outbound call's as the provider reported it (serde: snake_case); an
+    /// inbound call has none, unless the agent transferred it.
     pub enum CallOutcome {
         /// A person (or no detection) took the call.
         Answered = ("answered", "Answered"),
@@ -30,6 +30,8 @@ choice_enum! {
         Failed = ("failed", "Failed"),
         /// Cancelled before it was answered.
         Canceled = ("canceled", "Canceled"),
+        /// The agent handed the call to a person.
+        Transferred = ("transferred", "Transferred"),
     }
 }
 
@@ -193,7 +195,7 @@ mod tests {
     #[test]
     fn outcomes_keep_their_strings_and_say_when_to_retry() {
         let wire: Vec<&str> = CallOutcome::ALL.iter().map(|o| o.as_str()).collect();
-        assert_eq!(wire, ["answered", "machine", "busy", "no_answer", "failed", "canceled"]);
+        assert_eq!(wire, ["answered", "machine", "busy", "no_answer", "failed", "canceled", "transferred"]);
         let retry: Vec<CallOutcome> = CallOutcome::ALL.iter().copied().filter(|o| o.retryable()).collect();
         assert_eq!(retry, [CallOutcome::Busy, CallOutcome::NoAnswer, CallOutcome::Failed]);
     }

@@ -48,6 +48,11 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
     let record_calls = RwSignal::new(s.record_calls);
     let notice = RwSignal::new(s.recording_notice.clone());
     let retention = RwSignal::new(s.recording_retention_days.to_string());
+    let transfer_to = RwSignal::new(s.transfer_to.clone());
+    let transfer_words = RwSignal::new(s.transfer_keywords.join(", "));
+    let transfer_digit = RwSignal::new(s.transfer_digit.clone());
+    let transfer_line = RwSignal::new(s.transfer_line.clone());
+    let warm = RwSignal::new(s.warm_transfer);
 
     let input = move || AgentInput {
         name: name.get(),
@@ -75,6 +80,11 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
         recording_notice: notice.get(),
         // Not a number: over the limit, so the field says what it takes.
         recording_retention_days: retention.get().trim().parse().unwrap_or(u32::MAX),
+        transfer_to: transfer_to.get(),
+        transfer_keywords: transfer_words.get().split(',').map(str::to_string).collect(),
+        transfer_digit: transfer_digit.get(),
+        transfer_line: transfer_line.get(),
+        warm_transfer: warm.get(),
     };
     let save = ServerAction::<SaveAgent>::new();
     let touched = RwSignal::new(Vec::<&'static str>::new());
@@ -145,6 +155,23 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
                                 error=error("recordingRetentionDays") placeholder="0 keeps them until the call is deleted" on_edit/>
                         </div>
                     </Show>
+                </fieldset>
+                <fieldset class="rounded-lg border border-slate-200 px-3 py-2">
+                    <legend class="px-1 text-sm font-medium">"Transfer to a person"</legend>
+                    <div class="grid gap-x-4 md:grid-cols-2">
+                        <TextInput label="Transfer to" name="transferTo" value=transfer_to error=error("transferTo")
+                            placeholder="+14155550100 (empty: no transfers)" on_edit/>
+                        <TextInput label="Key that asks for a person" name="transferDigit" value=transfer_digit error=error("transferDigit")
+                            placeholder="e.g. 0" on_edit/>
+                    </div>
+                    <TextInput label="Words that ask for a person" name="transferKeywords" value=transfer_words error=error("transferKeywords")
+                        placeholder="a person, human, operator" on_edit/>
+                    <TextInput label="Line before the transfer" name="transferLine" value=transfer_line error=error("transferLine") on_edit/>
+                    <label class="mt-1 flex items-center gap-2 text-sm">
+                        <input type="checkbox" name="warmTransfer" data-testid="warm-transfer" prop:checked=move || warm.get()
+                            on:change=move |ev| warm.set(event_target_checked(&ev))/>
+                        "Warm transfer: the person hears a one-line summary first (Twilio, Vonage, Plivo, Exotel)"
+                    </label>
                 </fieldset>
                 <div class="grid gap-x-4 md:grid-cols-3">
                     <Select label="Speech to text" name="providers.stt" value=stt options=options(STT_PROVIDERS) error=error("providers.stt") on_edit/>

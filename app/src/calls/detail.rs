@@ -73,6 +73,7 @@ pub fn bubble(t: TurnView, max_ms: i64) -> impl IntoView {
         (_, true) => Some("interrupted by the caller"),
         (TurnKind::Greeting, _) => Some("greeting"),
         (TurnKind::Fallback, _) => Some("fallback line"),
+        (TurnKind::Transfer, _) => Some("handed to a person"),
         _ => None,
     };
     let timings = (!caller && t.timings.first_byte_ms.is_some()).then(|| t.timings.clone());

@@ -219,7 +219,7 @@ pub fn with_variables(mut a: domain::agent::AgentInput, variables: &BTreeMap<Str
 
 /// The number's provider credentials for its Calls API, opened; `None` when incomplete. Those of
 /// the ownership check serve, but Vonage's Voice API takes the application's private key.
-async fn credentials(state: &AppState, owner: &Owner, r: &NumberRow) -> Result<Option<DialCredentials>, DomainError> {
+pub(crate) async fn credentials(state: &AppState, owner: &Owner, r: &NumberRow) -> Result<Option<DialCredentials>, DomainError> {
     use crate::numbers::verify::Ask;
     let Some(ask) = crate::numbers::verify::stored_ask(state, owner, r).await? else { return Ok(None) };
     Ok(match ask {

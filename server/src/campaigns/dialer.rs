@@ -173,12 +173,13 @@ async fn settle(state: &AppState, c: &CampaignRow, d: &Dialing) -> Result<bool, 
     let (state_to, next_at) = if again {
         let wait = u64::from(c.retry_delay_secs).saturating_mul(1 << d.attempts.saturating_sub(1).min(10));
         (ContactState::Pending, now + chrono::Duration::seconds(wait.min(30 * 86_400) as i64))
-    } else if matches!(outcome, CallOutcome::Answered | CallOutcome::Machine) {
+    } else if matches!(outcome, CallOutcome::Answered | CallOutcome::Machine | CallOutcome::Transferred) {
         (ContactState::Done, now)
     } else {
         (ContactState::Failed, now)
     };
-    let reason = d.call_reason.as_deref().filter(|_| !matches!(outcome, CallOutcome::Answered | CallOutcome::Machine));
+    let reason =
+        d.call_reason.as_deref().filter(|_| !matches!(outcome, CallOutcome::Answered | CallOutcome::Machine | CallOutcome::Transferred));
     let next = crate::clock::rfc3339(next_at);
     contacts::settle(&state.db, &c.id, &d.id, d.call_id.as_deref(), state_to, Some(outcome), reason, &next, false, &now_s).await?;
     Ok(true)

@@ -208,7 +208,7 @@ pub async fn counts(db: &Db, id: &str) -> Result<CampaignCounts, DbError> {
             ContactState::Dialing => c.in_progress += g.n,
             ContactState::Canceled => c.canceled += g.n,
             ContactState::Done | ContactState::Failed => match g.outcome {
-                Some(CallOutcome::Answered) => c.answered += g.n,
+                Some(CallOutcome::Answered | CallOutcome::Transferred) => c.answered += g.n,
                 Some(CallOutcome::Machine) => c.machine += g.n,
                 Some(CallOutcome::NoAnswer) => c.no_answer += g.n,
                 Some(CallOutcome::Busy) => c.busy += g.n,

@@ -315,9 +315,10 @@ pub const MIGRATIONS: &[Migration] = &[
 ];
 
 mod notifications;
+mod transfers;
 
 /// Migrations kept in their own modules, oldest first, applied after [`MIGRATIONS`].
-const LATER: &[Migration] = &[notifications::NOTIFICATIONS];
+const LATER: &[Migration] = &[notifications::NOTIFICATIONS, transfers::TRANSFERS];
 
 /// Every migration in order.
 pub fn all() -> impl Iterator<Item = &'static Migration> {

@@ -14,6 +14,7 @@ pub mod outbound;
 pub mod phone_numbers;
 pub mod recordings;
 pub mod system_checks;
+pub mod transfers;
 pub mod turns;
 pub mod users;
 

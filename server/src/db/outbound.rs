@@ -85,14 +85,19 @@ pub async fn set_provider_call_id(db: &Db, key: &str, provider_call_id: &str) ->
 }
 
 /// Stores how an outbound call ended (inbound calls keep none). A machine verdict is not undone
-/// by the `completed` that follows it, nor an answer by a later failure word.
+/// by the `completed` that follows it, nor an answer by a later failure word, nor a transfer
+/// by anything.
 pub async fn set_outcome(db: &Db, key: &str, outcome: CallOutcome) -> Result<(), DbError> {
     rows::<serde_json::Value>(
         db,
         "UPDATE type::record('call', $key) SET outcome = $outcome
-         WHERE direction = 'outbound' AND (outcome = NONE OR (outcome != $machine AND ($outcome = $machine OR outcome != $answered)))
+         WHERE direction = 'outbound' AND outcome != $transferred
+            AND (outcome = NONE OR (outcome != $machine AND ($outcome = $machine OR outcome != $answered)))
          RETURN NONE",
-        json!({ "key": key, "outcome": outcome, "machine": CallOutcome::Machine, "answered": CallOutcome::Answered }),
+        json!({
+            "key": key, "outcome": outcome, "machine": CallOutcome::Machine, "answered": CallOutcome::Answered,
+            "transferred": CallOutcome::Transferred,
+        }),
     )
     .await
     .map(|_| ())

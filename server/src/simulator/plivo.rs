@@ -36,7 +36,7 @@ pub(super) fn webhook(auth_id: &str, auth_token: &str, opts: &CallOptions) -> We
 
 /// The V3 signature headers of a form POST of `form` to `url` (a fresh nonce each time; the
 /// account is its own main account, so both signatures use `auth_token`).
-pub(super) fn signed_headers(auth_token: &str, url: &str, form: &[(String, String)]) -> Pairs {
+pub(crate) fn signed_headers(auth_token: &str, url: &str, form: &[(String, String)]) -> Pairs {
     let nonce = crate::secrets::random_string(b"0123456789", 20);
     let sig = signature::signature(auth_token, &signature::signed_string("POST", url, form), &nonce);
     vec![(signature::HEADER.to_string(), sig.clone()), (signature::HEADER_MAIN.to_string(), sig), (signature::NONCE.to_string(), nonce)]

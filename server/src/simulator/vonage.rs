@@ -21,7 +21,7 @@ fn digits(number: &str) -> String {
 }
 
 /// Who signs as Vonage: the account, its signature secret and the application.
-pub(super) struct App<'a> {
+pub(crate) struct App<'a> {
     pub api_key: &'a str,
     pub secret: &'a str,
     pub application_id: &'a str,
@@ -47,7 +47,7 @@ pub(super) fn webhook(app: &App<'_>, url: &str, uuid: &str, from: &str, to: &str
 }
 
 /// The `Authorization` header value Vonage signs a request with `body` with.
-pub(super) fn bearer(app: &App<'_>, body: &[u8]) -> String {
+pub(crate) fn bearer(app: &App<'_>, body: &[u8]) -> String {
     let claims = signature::Claims {
         iat: chrono::Utc::now().timestamp(),
         jti: crate::secrets::random_string(crate::secrets::ALPHANUMERIC, 24),

@@ -21,6 +21,7 @@ pub mod session;
 pub mod signed;
 pub mod stream;
 pub mod token;
+pub mod transfer;
 pub mod twilio;
 pub mod vonage;
 pub mod xml;

@@ -6,7 +6,7 @@ use domain::agent::ScriptRule;
 use tokio::sync::mpsc;
 
 use super::openai::{self, OpenAi};
-use super::{AfterReply, Agent, AgentInput, ChatTurn, VoiceError};
+use super::{AfterReply, Agent, AgentInput, ChatTurn, TransferRule, VoiceError};
 
 /// Words that end the call when no rule of the agent claims them.
 const GOODBYE_WORDS: &[&str] = &["bye", "goodbye", "good bye", "hang up", "that is all", "that's all"];
@@ -17,6 +17,20 @@ pub struct ScriptedAgent {
     pub rules: Vec<ScriptRule>,
     pub default_reply: String,
     pub goodbye: String,
+    pub transfer: Option<TransferRule>,
+}
+
+impl TransferRule {
+    /// Whether `input` asks for a person.
+    pub fn asked(&self, input: &AgentInput) -> bool {
+        match input {
+            AgentInput::Dtmf(d) => !self.digit.is_empty() && d == &self.digit,
+            AgentInput::Speech(t) => {
+                let words = normalize(t);
+                self.keywords.iter().any(|k| phrase_heard(&words, &normalize(k)))
+            }
+        }
+    }
 }
 
 impl ScriptedAgent {
@@ -26,6 +40,10 @@ impl ScriptedAgent {
             AgentInput::Speech(t) => normalize(t),
             AgentInput::Dtmf(d) => normalize(&d.chars().map(|c| format!("{c} ")).collect::<String>()),
         };
+        // Asking for a person wins over every rule.
+        if let Some(t) = self.transfer.as_ref().filter(|t| t.asked(input)) {
+            return (t.line.clone(), AfterReply::Transfer);
+        }
         let mut best: Option<(usize, &ScriptRule)> = None;
         for rule in &self.rules {
             let hits = rule.keywords.iter().filter(|k| phrase_heard(&words, &normalize(k))).count();
@@ -70,6 +88,8 @@ pub struct LlmAgent {
     pub api: OpenAi,
     pub system_prompt: String,
     pub goodbye: String,
+    /// Offered to the model as its `transfer_call` tool; its key words and key work as well.
+    pub transfer: Option<TransferRule>,
 }
 
 #[async_trait]
@@ -82,8 +102,19 @@ impl Agent for LlmAgent {
             let _ = out.send(self.goodbye.clone()).await;
             return Ok(AfterReply::HangUp);
         }
-        openai::chat_stream(&self.api, &self.system_prompt, history, &input.text(), out).await?;
-        Ok(AfterReply::Listen)
+        if let Some(t) = self.transfer.as_ref().filter(|t| t.asked(input)) {
+            let _ = out.send(t.line.clone()).await;
+            return Ok(AfterReply::Transfer);
+        }
+        let tools = self.transfer.as_ref().map(|_| openai::transfer_tool());
+        let called = openai::chat_stream(&self.api, &self.system_prompt, history, &input.text(), out.clone(), tools.as_ref()).await?;
+        match (called.as_deref(), &self.transfer) {
+            (Some(openai::TRANSFER_TOOL), Some(t)) => {
+                let _ = out.send(format!(" {}", t.line)).await;
+                Ok(AfterReply::Transfer)
+            }
+            _ => Ok(AfterReply::Listen),
+        }
     }
 }
 
@@ -148,7 +179,25 @@ mod tests {
             ],
             default_reply: "Sorry?".into(),
             goodbye: "Goodbye!".into(),
+            transfer: Some(TransferRule {
+                keywords: vec!["a person".into(), "operator".into()],
+                digit: "0".into(),
+                line: "Connecting you.".into(),
+            }),
         }
+    }
+
+    #[test]
+    fn asking_for_a_person_or_its_key_transfers_before_any_rule() {
+        let transfer = ("Connecting you.".to_string(), AfterReply::Transfer);
+        assert_eq!(agent().answer(&AgentInput::Speech("Can I talk to a person about opening hours?".into())), transfer);
+        assert_eq!(agent().answer(&AgentInput::Dtmf("0".into())), transfer);
+        assert_eq!(agent().answer(&AgentInput::Speech("Operator!".into())), transfer);
+        // Words that only contain a phrase's words do not.
+        assert_eq!(agent().answer(&AgentInput::Speech("A personal question about opening hours".into())).1, AfterReply::Listen);
+        assert_eq!(agent().answer(&AgentInput::Dtmf("1".into())).1, AfterReply::Listen);
+        let no_transfer = ScriptedAgent { transfer: None, ..agent() };
+        assert_eq!(no_transfer.answer(&AgentInput::Dtmf("0".into())).1, AfterReply::Listen);
     }
 
     fn say(t: &str) -> String {

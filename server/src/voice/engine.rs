@@ -159,15 +159,24 @@ impl VoiceEngine {
             "openai" => Arc::new(OpenAiStt(api("whisper-1"))),
             _ => Arc::new(WhisperStt { engine: self.clone() }),
         };
+        let transfer = (!agent.transfer_to.is_empty()).then(|| super::TransferRule {
+            keywords: agent.transfer_keywords.clone(),
+            digit: agent.transfer_digit.clone(),
+            line: agent.transfer_line.clone(),
+        });
         let agent_impl: Arc<dyn Agent> = match p.llm.as_str() {
-            "openai" => {
-                Arc::new(LlmAgent { api: api(&p.model), system_prompt: agent.system_prompt.clone(), goodbye: agent.goodbye.clone() })
-            }
+            "openai" => Arc::new(LlmAgent {
+                api: api(&p.model),
+                system_prompt: agent.system_prompt.clone(),
+                goodbye: agent.goodbye.clone(),
+                transfer,
+            }),
             "echo" => Arc::new(EchoAgent),
             _ => Arc::new(ScriptedAgent {
                 rules: agent.rules.clone(),
                 default_reply: agent.default_reply.clone(),
                 goodbye: agent.goodbye.clone(),
+                transfer,
             }),
         };
         Pipeline {

@@ -98,6 +98,25 @@ pub enum AfterReply {
     #[default]
     Listen,
     HangUp,
+    /// Hand the caller to a person once the reply has been heard (the transport does it).
+    Transfer,
+}
+
+impl AfterReply {
+    /// Whether the conversation ends once the reply has been heard.
+    pub fn ends_call(self) -> bool {
+        matches!(self, Self::HangUp | Self::Transfer)
+    }
+}
+
+/// When an agent hands the caller to a person: what asks for it, and what it says first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TransferRule {
+    /// Phrases of the caller (normalized like the scripted agent's key words).
+    pub keywords: Vec<String>,
+    /// The keypad key; none when empty.
+    pub digit: String,
+    pub line: String,
 }
 
 /// Speech to text: 16 kHz mono audio in, text out.

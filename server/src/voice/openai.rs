@@ -105,14 +105,31 @@ async fn body_within(resp: reqwest::Response, limit: usize, path: &str, err: fn(
     Ok(body)
 }
 
-/// Streams the chat model's reply into `out`, one content delta at a time.
+/// The name of the tool that hands the caller to a person.
+pub const TRANSFER_TOOL: &str = "transfer_call";
+
+/// The `transfer_call` tool, as chat completions take tools.
+pub fn transfer_tool() -> Value {
+    json!([{
+        "type": "function",
+        "function": {
+            "name": TRANSFER_TOOL,
+            "description": "Hand the caller to a person: when they ask for a human, or you cannot help them.",
+            "parameters": {"type": "object", "properties": {}, "required": []}
+        }
+    }])
+}
+
+/// Streams the chat model's reply into `out`, one content delta at a time; the name of the tool
+/// the model called, if it called one of `tools`.
 pub async fn chat_stream(
     api: &OpenAi,
     system: &str,
     history: &[ChatTurn],
     input: &str,
     out: mpsc::Sender<String>,
-) -> Result<(), VoiceError> {
+    tools: Option<&Value>,
+) -> Result<Option<String>, VoiceError> {
     let mut messages = Vec::new();
     if !system.trim().is_empty() {
         messages.push(json!({"role": "system", "content": system}));
@@ -122,7 +139,11 @@ pub async fn chat_stream(
         messages.push(json!({"role": role, "content": t.text}));
     }
     messages.push(json!({"role": "user", "content": input}));
-    let body = json!({"model": api.model, "messages": messages, "stream": true});
+    let mut body = json!({"model": api.model, "messages": messages, "stream": true});
+    if let Some(tools) = tools {
+        body["tools"] = tools.clone();
+    }
+    let mut called: Option<String> = None;
     let resp = api.send("chat/completions", |r| r.json(&body), VoiceError::Agent).await?;
     let mut bytes = resp.bytes_stream();
     let mut buf = Vec::new();
@@ -138,18 +159,24 @@ pub async fn chat_stream(
             let Some(data) = line.trim().strip_prefix("data:") else { continue };
             let data = data.trim();
             if data == "[DONE]" {
-                return Ok(());
+                return Ok(called);
             }
             let v: Value = serde_json::from_str(data).map_err(|_| VoiceError::Agent("chat/completions: malformed event".into()))?;
+            // A streamed tool call names its function in its first delta.
+            if let Some(name) = v.pointer("/choices/0/delta/tool_calls/0/function/name").and_then(Value::as_str)
+                && called.is_none()
+            {
+                called = Some(name.chars().take(64).collect());
+            }
             if let Some(delta) = v.pointer("/choices/0/delta/content").and_then(Value::as_str)
                 && !delta.is_empty()
                 && out.send(delta.to_string()).await.is_err()
             {
-                return Ok(()); // the listener went away (barge-in)
+                return Ok(called); // the listener went away (barge-in)
             }
         }
     }
-    Ok(())
+    Ok(called)
 }
 
 /// OpenAI-compatible transcription.

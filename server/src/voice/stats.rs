@@ -17,6 +17,8 @@ pub struct Summary {
     pub vad: VadStats,
     /// Per reply: speech end detected -> first byte out, minus provider time (ms).
     pub server_added_ms: Vec<f64>,
+    /// The agent handed the caller to a person: a one-line summary of the call for them.
+    pub transfer: Option<String>,
 }
 
 /// Totals over finished conversations.

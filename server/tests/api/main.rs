@@ -32,6 +32,7 @@ mod session;
 mod stream;
 mod telephony;
 mod testcall;
+mod transfer;
 mod turns;
 mod twilio;
 mod users;

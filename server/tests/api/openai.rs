@@ -51,8 +51,21 @@ async fn chat(State(seen): State<Fake>, headers: HeaderMap, body: Bytes) -> Resp
         _ => {}
     }
     assert_eq!(req["stream"], true);
-    // One SSE event per word, as the API streams deltas.
     let mut sse = String::new();
+    // A model that hands the caller over whenever it is offered the transfer tool.
+    if req["model"] == "transfers" && req["tools"][0]["function"]["name"] == "transfer_call" {
+        let call = json!({"index":0,"id":"call_1","type":"function","function":{"name":"transfer_call","arguments":""}});
+        for delta in [
+            json!({"content":"Of course."}),
+            json!({"tool_calls":[call]}),
+            json!({"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}),
+        ] {
+            sse.push_str(&format!("data: {}\n\n", json!({"choices":[{"index":0,"delta":delta}]})));
+        }
+        sse.push_str("data: [DONE]\n\n");
+        return ([("content-type", "text/event-stream")], sse).into_response();
+    }
+    // One SSE event per word, as the API streams deltas.
     sse.push_str(&format!("data: {}\n\n", json!({"choices":[{"index":0,"delta":{"role":"assistant"}}]})));
     for (i, w) in REPLY.split(' ').enumerate() {
         let piece = if i == 0 { w.to_string() } else { format!(" {w}") };
@@ -286,4 +299,35 @@ async fn unreachable_cloud_speech_falls_back_to_the_offline_voice() {
         let fallbacks = t.iter().filter(|t| t.kind == TurnKind::Fallback).count();
         assert_eq!(fallbacks, 2, "{providers:?}: {t:?}");
     }
+}
+
+#[tokio::test]
+async fn an_llm_agent_offered_the_transfer_tool_hands_the_caller_over_when_the_model_calls_it() {
+    let (base, seen) = fake_openai().await;
+    let state = common::state().await;
+    let mut input = AgentInput { name: "Desk".into(), transfer_to: "+14155550100".into(), ..Default::default() };
+    input.providers.llm = "openai".into();
+    input.providers.base_url = base;
+    input.providers.model = "transfers".into();
+    let ask = |input: AgentInput| {
+        let pipeline = state.voice.pipeline(&input, Some(KEY.into()));
+        async move {
+            let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+            let after = pipeline.agent.reply(&[], &server::voice::AgentInput::Speech("Something odd happened.".into()), tx).await.unwrap();
+            let mut said = String::new();
+            while let Ok(piece) = rx.try_recv() {
+                said.push_str(&piece);
+            }
+            (after, said)
+        }
+    };
+    let (after, said) = ask(input.clone()).await;
+    assert_eq!(after, server::voice::AfterReply::Transfer);
+    assert_eq!(said, "Of course. Connecting you to a person now. Please hold.");
+    assert_eq!(seen.lock().unwrap().chats[0]["tools"][0]["function"]["name"], "transfer_call");
+    // Without a destination the tool is not offered, and nothing is handed over.
+    let (after, said) = ask(AgentInput { transfer_to: String::new(), ..input }).await;
+    assert_eq!(after, server::voice::AfterReply::Listen);
+    assert!(said.starts_with("We are open"), "{said}");
+    assert!(seen.lock().unwrap().chats[1].get("tools").is_none());
 }

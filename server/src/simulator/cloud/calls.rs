@@ -72,6 +72,8 @@ pub(super) struct Ledger {
     callback_failures: u64,
     refused_dials: u64,
     voices: Option<Voices>,
+    /// What a person says once the agent has greeted them (8 kHz), if anything.
+    person_says: Option<std::sync::Arc<[i16]>>,
 }
 
 /// What callees say when the provider cannot tell a machine itself (Exotel: the callee speaks
@@ -161,6 +163,16 @@ impl Cloud {
     /// What callees say on streams where they speak first (Exotel's); see [`Voices`].
     pub fn voices(&self, voices: Voices) {
         self.lock().calls.voices = Some(voices);
+    }
+
+    /// What every person who answers says after the agent's greeting (16-bit samples at 8 kHz),
+    /// waiting for the agent's reply; `None`: they just listen and hang up.
+    pub fn person_says(&self, audio: Option<std::sync::Arc<[i16]>>) {
+        self.lock().calls.person_says = audio;
+    }
+
+    pub(super) fn person_says_now(&self) -> Option<std::sync::Arc<[i16]>> {
+        self.lock().calls.person_says.clone()
     }
 
     /// The callees' voices ([`Voices::default`] unless set).

@@ -14,6 +14,7 @@ mod callee;
 mod calls;
 mod exotel;
 mod plivo;
+mod transfers;
 mod twilio;
 mod vonage;
 mod vonage_calls;
@@ -26,6 +27,7 @@ mod calls_tests;
 mod tests;
 
 pub use calls::{Callee, Dialed, Voices};
+pub use transfers::Transfer;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -111,6 +113,8 @@ struct Inner {
     requests: u64,
     /// Outbound calls: knobs, dial log, live calls.
     calls: calls::Ledger,
+    /// Calls handed to a person.
+    transfers: Vec<Transfer>,
 }
 
 /// The cloud's state, shared by its handlers and whoever started it (cheap to clone).
@@ -168,6 +172,7 @@ impl Cloud {
             .merge(dialing(vonage_calls::calls(), vonage_calls::too_many_calls))
             .merge(gated(plivo::routes(), plivo::too_many))
             .merge(dialing(plivo::calls(), plivo::too_many))
+            .merge(transfers::routes())
             .layer(middleware::from_fn_with_state(self.clone(), count))
             .with_state(self.clone())
     }

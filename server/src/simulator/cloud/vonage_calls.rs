@@ -67,7 +67,7 @@ struct AppClaims {
 /// The account whose application signed the bearer JWT: named by its `application_id` claim,
 /// and, when the account has the application's public key, verified with it (RS256, `exp`
 /// when present).
-fn authorise(cloud: &Cloud, headers: &HeaderMap) -> Option<CloudAccount> {
+pub(super) fn authorise(cloud: &Cloud, headers: &HeaderMap) -> Option<CloudAccount> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();

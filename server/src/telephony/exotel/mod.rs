@@ -9,4 +9,5 @@ pub mod codec;
 pub mod dial;
 pub mod routes;
 pub mod stream;
+pub mod transfer;
 pub mod urls;

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/telephony/exotel/greeting/{id}", get(greeting))
         .route("/api/telephony/exotel/passthru/{id}", get(passthru).post(passthru))
         .route("/api/telephony/exotel/status/{id}", get(status).post(status))
+        .route("/api/telephony/exotel/connect/{id}", get(connect).post(connect))
         .layer(DefaultBodyLimit::max(MAX_INPUT))
 }
 
@@ -169,7 +170,29 @@ async fn passthru(
     if stream_end.is_some() {
         crate::notify::call_ended(&state, &recorded.call.id);
     }
+    // A call the agent handed over takes the flow's second branch, to its Connect applet.
+    if crate::telephony::transfer::requested(&state, &id, &recorded.call.id).await.is_some() {
+        return Ok(StatusCode::FOUND.into_response());
+    }
     Ok(StatusCode::OK.into_response())
+}
+
+/// The Connect applet's dynamic URL: where the agent handed the call (`destination`), and the
+/// summary the person hears first on a warm transfer; 404 for a call without a transfer.
+#[tracing::instrument(skip_all, fields(phone_id = %id))]
+async fn connect(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (_, params) = incoming(&state, &id, query.as_deref(), &headers, &body).await?;
+    let key = db::calls::key(Provider::Exotel, &params.call_sid);
+    match crate::telephony::transfer::requested(&state, &id, &key).await {
+        Some(t) => Ok(Json(super::transfer::connect(&t.to, t.summary.as_deref())).into_response()),
+        None => Err(ApiError::not_found("transfer")),
+    }
 }
 
 /// An outbound call's StatusCallback (EXOTEL.md §3): `answered`, then `terminal` with `Status`

@@ -37,6 +37,13 @@ pub fn stream(ws_url: &str, content_type: &str, status_callback: &str) -> String
     r.finish()
 }
 
+/// Hangs up.
+pub fn hang_up() -> String {
+    let mut r = Response::new();
+    r.empty("Hangup", &[]);
+    r.finish()
+}
+
 /// Speaks `message` in the agent's `language` and hangs up.
 pub fn speak_and_hang_up(message: &str, language: &str) -> String {
     let mut r = Response::new();

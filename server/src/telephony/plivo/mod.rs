@@ -11,4 +11,5 @@ pub mod dial;
 pub mod media;
 pub mod routes;
 pub mod signature;
+pub mod transfer;
 pub mod urls;

@@ -33,6 +33,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/telephony/plivo/hangup/{id}", get(hangup).post(hangup))
         .route("/api/telephony/plivo/status/{id}", get(status).post(status))
         .route("/api/telephony/plivo/stream/{id}", get(stream))
+        .route("/api/telephony/plivo/transfer/{id}", get(transfer).post(transfer))
+        .route("/api/telephony/plivo/whisper/{id}", get(whisper).post(whisper))
         .layer(DefaultBodyLimit::max(MAX_INPUT))
 }
 
@@ -66,6 +68,32 @@ impl WebhookCheck for PlivoCheck {
 }
 
 type SignedCall = signed::SignedCall<PlivoCheck>;
+
+fn xml(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/xml")], body).into_response()
+}
+
+/// The transfer's `aleg_url`: XML that dials the person the agent handed the call to (with the
+/// whisper as its `confirmSound` on a warm transfer); a hang-up for a call without a transfer.
+async fn transfer(State(state): State<AppState>, call: SignedCall) -> Response {
+    let key = call.params.raw.get("call").cloned().unwrap_or_default();
+    let phone_id = &call.verified.number.id;
+    match crate::telephony::transfer::requested(&state, phone_id, &key).await {
+        Some(t) => {
+            let whisper =
+                t.summary.is_some().then(|| state.settings.public_link(&format!("/api/telephony/plivo/whisper/{phone_id}?call={key}")));
+            xml(super::transfer::dial(&t.phone_number, &t.to, whisper.as_deref()))
+        }
+        None => xml(answer::hang_up()),
+    }
+}
+
+/// A warm transfer's whisper (`confirmSound`): the summary the person hears when they answer.
+async fn whisper(State(state): State<AppState>, call: SignedCall) -> Response {
+    let key = call.params.raw.get("call").cloned().unwrap_or_default();
+    let summary = crate::telephony::transfer::requested(&state, &call.verified.number.id, &key).await.and_then(|t| t.summary);
+    xml(summary.map(|s| super::transfer::whisper(&s)).unwrap_or_else(|| crate::telephony::xml::Response::new().finish()))
+}
 
 /// The answer URL: records the call and answers Plivo XML whose bidirectional `<Stream>`
 /// connects it to our WebSocket (or, for an inactive number, says so and hangs up).

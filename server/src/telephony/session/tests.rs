@@ -11,6 +11,7 @@ fn running(caller: mpsc::Sender<Queued>) -> Running {
         budget: Arc::new(Semaphore::new(MAX_QUEUED_AUDIO_BYTES)),
         conversation: None,
         recording: None,
+        handover: None,
         _slot: crate::slots::Slots::new(1, 1).take("u").expect("a free slot"),
     }
 }

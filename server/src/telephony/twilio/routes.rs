@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/telephony/twilio/voice/{id}", get(voice).post(voice))
         .route("/api/telephony/twilio/status/{id}", post(status))
         .route("/api/telephony/twilio/stream/{id}", get(stream))
+        .route("/api/telephony/twilio/whisper/{id}", post(whisper))
         .layer(DefaultBodyLimit::max(MAX_INPUT))
 }
 
@@ -65,6 +66,18 @@ impl WebhookCheck for TwilioCheck {
 }
 
 type SignedCall = signed::SignedCall<TwilioCheck>;
+
+/// A warm transfer's whisper (`<Number url>`): the summary the person hears before they are
+/// connected; an empty answer for a call without one.
+async fn whisper(State(state): State<AppState>, call: SignedCall) -> Response {
+    let key = call.params.raw.get("call").cloned().unwrap_or_default();
+    let summary = crate::telephony::transfer::requested(&state, &call.verified.number.id, &key).await.and_then(|t| t.summary);
+    let xml = match summary {
+        Some(s) => super::transfer::whisper(&s),
+        None => crate::telephony::xml::Response::new().finish(),
+    };
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response()
+}
 
 /// "A call comes in": records the call and answers TwiML that connects it to our stream (or,
 /// for an inactive number, says so and hangs up).

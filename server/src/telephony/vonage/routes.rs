@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/telephony/vonage/answer/{id}", get(answer).post(answer))
         .route("/api/telephony/vonage/event/{id}", get(event).post(event))
         .route("/api/telephony/vonage/stream/{id}", get(stream))
+        .route("/api/telephony/vonage/whisper/{id}", get(whisper).post(whisper))
         .layer(DefaultBodyLimit::max(MAX_INPUT))
 }
 
@@ -83,6 +84,15 @@ impl WebhookCheck for VonageCheck {
 }
 
 type SignedCall = signed::SignedCall<VonageCheck>;
+
+/// A warm transfer's whisper (the phone endpoint's `onAnswer`): an NCCO that says the summary
+/// to the person before they are connected; an empty NCCO for a call without one.
+async fn whisper(State(state): State<AppState>, call: SignedCall) -> Response {
+    let key = call.params.raw.get("call").cloned().unwrap_or_default();
+    let summary = crate::telephony::transfer::requested(&state, &call.verified.number.id, &key).await.and_then(|t| t.summary);
+    let ncco = summary.map(|s| super::transfer::whisper(&s)).unwrap_or_else(|| serde_json::json!([]));
+    axum::Json(ncco).into_response()
+}
 
 /// The answer URL: records the call and answers an NCCO that connects it to our WebSocket
 /// (or, for an inactive number, says so).

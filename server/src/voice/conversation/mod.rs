@@ -104,6 +104,9 @@ async fn drive<I: Into<Input>>(c: &mut Conv, mut inbound: mpsc::Receiver<I>) -> 
             _ = sleep_until_opt(due) => {}
             _ = sleep_until_opt(hangup) => {
                 c.summary.agent_hung_up = true;
+                if c.ending == AfterReply::Transfer {
+                    c.summary.transfer = Some(c.transfer_summary());
+                }
                 break;
             }
         }
@@ -142,6 +145,8 @@ struct Conv {
     carry: Vec<i16>,
     speech_started: Option<(Instant, String)>,
     hangup_at: Option<Instant>,
+    /// What `hangup_at` does: hang up, or hand the caller to a person.
+    ending: AfterReply,
     summary: Summary,
     /// Turn writes still in flight: the call's end waits for them (`finish`), so a call read
     /// back as ended already holds every turn.
@@ -186,6 +191,7 @@ impl Conv {
             carry: Vec::new(),
             speech_started: None,
             hangup_at: None,
+            ending: AfterReply::HangUp,
             summary: Summary::default(),
             writes: tokio::task::JoinSet::new(),
             #[cfg(test)]
@@ -273,43 +279,6 @@ impl Conv {
     async fn on_speech_start(&mut self) {
         self.speech_started = Some((Instant::now(), now_wall()));
         self.interrupt().await;
-    }
-
-    async fn interrupt(&mut self) {
-        let now = Instant::now();
-        let frames = self.speaker.clear(now);
-        let speaking = !frames.is_empty();
-        for f in frames {
-            // Bounded like every send: a peer that stopped reading ends the call (see `pump`).
-            if !matches!(tokio::time::timeout(PEER_STALL, self.out.send(f)).await, Ok(Ok(()))) {
-                self.summary.peer_stalled = true;
-                break;
-            }
-        }
-        let Some(mut r) = self.reply.take() else { return };
-        if let Some(t) = r.task.take() {
-            t.abort();
-        }
-        if r.audio_done && !speaking {
-            // Played in full; the caller spoke after it (the mark may not have come back).
-            self.store_reply(r, false, None);
-            return;
-        }
-        if r.first_byte.is_none() && !speaking && r.kind == TurnKind::Speech {
-            // Nothing said yet: the caller was only pausing. Unless already transcribed,
-            // their words join the next turn.
-            if r.stt_ms.is_none() {
-                self.carry = Arc::unwrap_or_clone(std::mem::take(&mut r.caller_audio));
-            }
-            self.hangup_at = None;
-            return;
-        }
-        if r.first_byte.is_some() || speaking {
-            self.summary.barge_ins += 1;
-            tracing::debug!(reply = r.id, "barge-in: agent audio cleared");
-            self.hangup_at = None;
-            self.store_reply(r, true, None);
-        }
     }
 
     /// The caller paused: start the reply early on what they said so far. Its output is

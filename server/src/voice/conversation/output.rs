@@ -1,10 +1,12 @@
 //! What the caller hears: the speaker's due chunks sent to the transport (bounded: a peer that
-//! stops reading ends the call), and what each send means for the reply being played.
+//! stops reading ends the call), what each send means for the reply being played, and a
+//! barge-in clearing it.
+
+use std::sync::Arc;
 
 use tokio::time::Instant;
 
 use super::{Conv, HANGUP_GRACE, PEER_STALL};
-use crate::voice::AfterReply;
 use crate::voice::speaker::Sent;
 use domain::call::TurnKind;
 
@@ -48,14 +50,54 @@ impl Conv {
                         && r.finished
                     {
                         r.audio_done = true;
-                        if r.after == AfterReply::HangUp {
+                        if r.after.ends_call() {
                             // Hang up once the caller has heard the goodbye (or a little after, if the mark never comes).
-                            self.hangup_at = Some(now + HANGUP_GRACE);
+                            let after = r.after;
+                            self.end_after(after, now + HANGUP_GRACE);
                         }
                     }
                 }
             }
         }
         true
+    }
+
+    /// The caller spoke over the agent (or pressed a key): what was queued for them is cleared,
+    /// and the reply being said is stored as interrupted (or its words carried to the next turn).
+    pub(super) async fn interrupt(&mut self) {
+        let now = Instant::now();
+        let frames = self.speaker.clear(now);
+        let speaking = !frames.is_empty();
+        for f in frames {
+            // Bounded like every send: a peer that stopped reading ends the call (see `pump`).
+            if !matches!(tokio::time::timeout(PEER_STALL, self.out.send(f)).await, Ok(Ok(()))) {
+                self.summary.peer_stalled = true;
+                break;
+            }
+        }
+        let Some(mut r) = self.reply.take() else { return };
+        if let Some(t) = r.task.take() {
+            t.abort();
+        }
+        if r.audio_done && !speaking {
+            // Played in full; the caller spoke after it (the mark may not have come back).
+            self.store_reply(r, false, None);
+            return;
+        }
+        if r.first_byte.is_none() && !speaking && r.kind == TurnKind::Speech {
+            // Nothing said yet: the caller was only pausing. Unless already transcribed,
+            // their words join the next turn.
+            if r.stt_ms.is_none() {
+                self.carry = Arc::unwrap_or_clone(std::mem::take(&mut r.caller_audio));
+            }
+            self.hangup_at = None;
+            return;
+        }
+        if r.first_byte.is_some() || speaking {
+            self.summary.barge_ins += 1;
+            tracing::debug!(reply = r.id, "barge-in: agent audio cleared");
+            self.hangup_at = None;
+            self.store_reply(r, true, None);
+        }
     }
 }

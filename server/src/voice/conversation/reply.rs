@@ -135,8 +135,8 @@ impl Conv {
                 if r.first_audio.is_none() {
                     // Nothing to say (no words recognised, or no voice to say a goodbye with):
                     // the turn is over, and a hang-up is due now.
-                    if after == AfterReply::HangUp {
-                        self.hangup_at = Some(now);
+                    if after.ends_call() {
+                        self.end_after(after, now);
                     }
                     self.reply = None;
                 }
@@ -148,10 +148,10 @@ impl Conv {
     /// The reply was heard in full (its mark came back).
     pub(super) fn complete_reply(&mut self, heard: Option<Duration>) {
         let Some(r) = self.reply.take() else { return };
-        let hang = r.after == AfterReply::HangUp;
+        let after = r.after;
         self.store_reply(r, false, heard);
-        if hang {
-            self.hangup_at = Some(Instant::now());
+        if after.ends_call() {
+            self.end_after(after, Instant::now());
         }
     }
 
@@ -187,7 +187,11 @@ impl Conv {
             return;
         }
         self.history.push(ChatTurn { role: Role::Agent, text: text.clone() });
-        let kind = if r.fallback { TurnKind::Fallback } else { r.kind };
+        let kind = match (r.fallback, r.after) {
+            (true, _) => TurnKind::Fallback,
+            (false, AfterReply::Transfer) => TurnKind::Transfer,
+            _ => r.kind,
+        };
         let seq = self.next_seq();
         self.write_turn(seq, Role::Agent, kind, text, r.started_wall.clone(), now_wall(), interrupted, timings);
     }
@@ -260,6 +264,24 @@ impl Conv {
                 tracing::error!(call = %store.call_key, error = %e, "cannot count a lost turn");
             }
         });
+    }
+
+    /// The call ends at `at` (the reply has been heard), hung up or handed to a person.
+    pub(super) fn end_after(&mut self, after: AfterReply, at: Instant) {
+        self.hangup_at = Some(at);
+        self.ending = after;
+    }
+
+    /// For the person a call is handed to: what the caller said last (about 200 characters).
+    pub(super) fn transfer_summary(&self) -> String {
+        let said: Vec<&str> = self.history.iter().filter(|t| t.role == Role::Caller).map(|t| t.text.as_str()).collect();
+        let recent = said.iter().rev().take(2).rev().copied().collect::<Vec<_>>().join(" ");
+        let recent: String = recent.chars().take(200).collect();
+        if recent.is_empty() {
+            "A caller asked for a person.".to_string()
+        } else {
+            format!("A caller asked for a person. They said: {recent}")
+        }
     }
 
     /// Waits (bounded) for the turn writes in flight, so a call read back as ended already

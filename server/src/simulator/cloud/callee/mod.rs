@@ -131,6 +131,9 @@ impl Call {
             (_, Some(v)) => vec![Step::Ask { label: "hello".into(), audio: v.hello }, Step::WaitReply],
             (_, None) => Vec::new(),
         };
+        if let (Callee::Human, Some(audio)) = (self.callee, self.cloud.person_says_now()) {
+            opts.steps.push(Step::Say { label: "person".into(), audio });
+        }
         // The voices are at 8 kHz; the simulator resamples them to the stream's rate.
         opts.audio_rate = Some(8000);
         opts.keep_audio = false;
