@@ -71,6 +71,7 @@ pub mod call;
 pub mod campaign;
 pub mod outbound;
 pub mod phone_number;
+pub mod routing;
 
 use serde::{Deserialize, Serialize};
 
