@@ -2,6 +2,8 @@
 
 use super::{Db, DbError, rows};
 
+mod routing;
+
 /// One schema step; `sql` runs inside a transaction with its version record.
 pub struct Migration {
     pub version: i64,
@@ -312,6 +314,7 @@ pub const MIGRATIONS: &[Migration] = &[
             DEFINE INDEX recording_expires ON recording FIELDS expires_at;
         ",
     },
+    routing::ROUTING,
 ];
 
 const BOOTSTRAP: &str = "

@@ -11,6 +11,7 @@ pub mod number_checks;
 pub mod outbound;
 pub mod phone_numbers;
 pub mod recordings;
+pub mod routing;
 pub mod system_checks;
 pub mod turns;
 pub mod users;
