@@ -135,6 +135,10 @@ async fn put_routing(
 }
 
 /// Removes the number's routing: its linked agent answers every call again.
-async fn remove_routing(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<PhoneNumberView>, ApiError> {
+async fn remove_routing(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<PhoneNumberView>, ApiError> {
     Ok(Json(numbers::routing::set(&state, &user.owner, &id, None).await?))
 }
