@@ -42,6 +42,7 @@ test("a number's routing is edited on its card, checked by its fields, saved, dr
 
   // The menu inside hours (1 sales, 2 support), the night agent outside, Christmas closed.
   await form.getByLabel("Time zone").fill("Asia/Kolkata");
+  await expect(form.getByTestId("error-routing-timezone")).toHaveText("");
   await form.getByTestId("routing-input-routing-holidays").fill("2026-12-25 Christmas\n2026-02-30 Nonsense");
   await form.getByTestId("routing-menu-on").check();
   await form.getByLabel("What the menu says").fill("Press 1 for sales, 2 for support.");
@@ -56,6 +57,9 @@ test("a number's routing is edited on its card, checked by its fields, saved, dr
   await expect(form.getByTestId("error-routing-holidays")).toContainText("Holiday 2 (2026-02-30)");
   await form.getByTestId("routing-input-routing-menu-options-1-digit").fill("2");
   await form.getByTestId("routing-input-routing-holidays").fill("2026-12-25 Christmas");
+  // Fixed fields lose their errors at once.
+  await expect(form.getByTestId("error-routing-menu-options-1-digit")).toHaveText("");
+  await expect(form.getByTestId("error-routing-holidays")).toHaveText("");
   await form.getByTestId("routing-input-routing-menu-defaultDigit").selectOption("1");
   // The preview follows the form.
   await expect(form.getByTestId("diagram-option-2")).toContainText("Agent Support");

@@ -328,7 +328,7 @@ async fn begin<C: StreamCodec>(
     // menu first; an outbound call talks with the agent it was dialed with, variables filled in.
     let plan = route::plan(state, &ctx.verified, &recorded.call).await;
     let agent = match &plan {
-        Some(route::Plan::Agent(Some(a))) => Some(a.clone()),
+        Some(route::Plan::Agent(Some(a))) => Some(a.as_ref().clone()),
         _ => crate::calls::outbound::agent_for(state, &ctx.verified, &recorded.call).await,
     };
     let variables = crate::calls::outbound::variables_of(&recorded.call);

@@ -14,16 +14,19 @@ pub fn dashed(field: &str) -> String {
     field.replace('.', "-")
 }
 
-/// The form's errors: the browser's check of the last submit, then the server's answer.
+/// The form's errors: the browser's check (live once the form was submitted), then the
+/// server's answer to the last save.
 #[derive(Clone, Copy)]
 pub struct Errors {
-    pub local: RwSignal<Vec<FieldError>>,
+    pub local: Memo<Vec<FieldError>>,
     pub server: RwSignal<Option<AppError>>,
 }
 
 impl Errors {
-    pub fn new() -> Self {
-        Self { local: RwSignal::new(Vec::new()), server: RwSignal::new(None) }
+    /// Errors from `check`, shown once `submitted`.
+    pub fn new(submitted: RwSignal<bool>, check: impl Fn() -> Vec<FieldError> + Send + Sync + 'static) -> Self {
+        let local = Memo::new(move |_| if submitted.get() { check() } else { Vec::new() });
+        Self { local, server: RwSignal::new(None) }
     }
 
     /// The message for `field`, if any.

@@ -66,7 +66,10 @@ pub fn RoutingPanel(number: PhoneNumberView, on_changed: Callback<()>) -> impl I
 fn RoutingForm(number: PhoneNumberView, names: Signal<Names>, on_saved: Callback<()>, on_close: Callback<()>) -> impl IntoView {
     let stored = number.routing.is_some();
     let r = RwSignal::new(number.routing.clone().unwrap_or_else(|| starter(number.linked_agent_id.clone())));
-    let errors = Errors::new();
+    let submitted = RwSignal::new(false);
+    let errors = Errors::new(submitted, move || r.with(Routing::check));
+    // An answer about an older version of the form says nothing about this one.
+    Effect::watch(move || r.track(), move |_, _, _| errors.server.set(None), false);
     let save = ServerAction::<SaveRouting>::new();
     let agents = Signal::derive(move || names.get().into_iter().collect::<Vec<_>>());
     Effect::new(move || match save.value().get() {
@@ -80,11 +83,10 @@ fn RoutingForm(number: PhoneNumberView, names: Signal<Names>, on_saved: Callback
         ev.prevent_default();
         errors.server.set(None);
         let routing = r.get_untracked();
-        // The server's rules, in the browser: each problem beside its field at once.
-        let problems = routing.check();
-        let ok = problems.is_empty();
-        errors.local.set(problems);
-        if ok {
+        // The server's rules, in the browser: each problem beside its field at once, and
+        // gone as soon as it is fixed.
+        submitted.set(true);
+        if routing.check().is_empty() {
             save.dispatch(SaveRouting { id: id.clone(), routing: Some(routing) });
         }
     };

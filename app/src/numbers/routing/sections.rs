@@ -215,7 +215,7 @@ fn OptionRow(r: RwSignal<Routing>, i: usize, agents: Signal<Vec<(String, String)
                 value=Signal::derive(move || option().map(|o| o.target).unwrap_or(Target::Menu))
                 set=Callback::new(move |t: Target| edit(Box::new(move |o| o.target = t)))/>
             <button type="button" class=format!("{SECONDARY} mt-5") data-testid=format!("routing-remove-option-{i}")
-                on:click=move |_| r.update(|r| if let Some(m) = r.menu.as_mut() { if i < m.options.len() { m.options.remove(i); } })>"Remove"</button>
+                on:click=move |_| r.update(|r| if let Some(m) = r.menu.as_mut() && i < m.options.len() { m.options.remove(i); })>"Remove"</button>
         </div>
     }
 }

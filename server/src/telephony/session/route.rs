@@ -26,7 +26,7 @@ pub const NO_CHOICE: &str = "Sorry, we did not get a choice. Goodbye.";
 /// What a routed call does first.
 pub enum Plan {
     /// An agent answers (`None`: the agent is gone; the number's linked agent answers).
-    Agent(Option<AgentView>),
+    Agent(Option<Box<AgentView>>),
     /// A message, then the call ends.
     Message(String),
     /// The menu, then what its key leads to.
@@ -41,7 +41,8 @@ pub async fn plan(state: &AppState, v: &Verified, call: &crate::db::calls::CallR
     let routing = crate::numbers::routing::of(&v.number)?;
     if call.route.is_some() {
         // A stream that reconnects goes on with the agent its route reached.
-        return Some(Plan::Agent(agent(state, &v.owner, call.agent_id.as_deref()).await.or_else(|| v.agent.clone())));
+        let resumed = agent(state, &v.owner, call.agent_id.as_deref()).await.or_else(|| v.agent.clone());
+        return Some(Plan::Agent(resumed.map(Box::new)));
     }
     let (opening, target) = crate::numbers::routing::decide(&routing, state.clock.now());
     let opening = opening.as_str();
@@ -50,7 +51,7 @@ pub async fn plan(state: &AppState, v: &Verified, call: &crate::db::calls::CallR
             let found = agent(state, &v.owner, Some(agent_id)).await;
             let note = if found.is_some() { format!("{opening}/agent") } else { format!("{opening}/agent-missing") };
             set_route(state, &call.id, &note, found.as_ref().or(v.agent.as_ref())).await;
-            Plan::Agent(found)
+            Plan::Agent(found.map(Box::new))
         }
         Target::Message { text } => {
             set_route(state, &call.id, &format!("{opening}/message"), None).await;
