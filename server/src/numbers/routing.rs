@@ -65,7 +65,29 @@ pub async fn set(state: &AppState, owner: &Owner, id: &str, routing: Option<&Rou
         None => None,
     };
     write(state, owner, id, prepared).await?;
-    super::get(state, owner, id).await
+    let view = super::get(state, owner, id).await?;
+    if let Some(menu) = routing.and_then(|r| r.menu.as_ref()) {
+        warm_prompt(state, owner, view.linked_agent_id.clone(), menu.prompt.clone());
+    }
+    Ok(view)
+}
+
+/// Renders the menu's prompt in the background (in the voice its calls use, charged to
+/// `owner`), so the first call hears it at once.
+fn warm_prompt(state: &AppState, owner: &Owner, linked: Option<String>, prompt: String) {
+    let (state, owner) = (state.clone(), owner.clone());
+    tokio::spawn(async move {
+        let agent = crate::agents::for_call(&state, &owner, linked.as_deref()).await.ok().flatten();
+        let mut pipeline = state.voice.pipeline(&agent.map(|a| a.settings).unwrap_or_default(), None);
+        pipeline.tenant = Some(owner.id().to_string());
+        // The providers' usual stream rates (the others resample the same rendering).
+        for rate in [8_000, 16_000] {
+            if let Err(e) = state.voice.offline_line(&pipeline, &prompt, rate).await {
+                tracing::warn!(user_id = %owner.id(), error = %e, "cannot render a menu prompt ahead");
+                break;
+            }
+        }
+    });
 }
 
 /// Stores what [`prepare`] gave (or removes the routing).

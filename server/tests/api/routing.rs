@@ -15,6 +15,7 @@ use server::simulator::{self, CallOptions, Step};
 
 const MENU: &str = "Press 1 for sales, 2 for support.";
 const CLOSED: &str = "We are closed for the holiday. Goodbye.";
+const ADDRESS: &str = "We are at 1 Main Street. Goodbye.";
 
 struct Desk {
     state: server::AppState,
@@ -57,6 +58,7 @@ impl Desk {
                 "options": [
                     { "digit": "1", "target": { "type": "agent", "agentId": self.agents[0] } },
                     { "digit": "2", "target": { "type": "agent", "agentId": self.agents[1] } },
+                    { "digit": "3", "target": { "type": "message", "text": ADDRESS } },
                 ],
             },
         })
@@ -123,6 +125,8 @@ fn fields(body: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn routing_is_checked_whole_saved_read_back_and_keeps_its_agents() {
+    // Saving a menu renders its prompt in the background: not while another test times a call.
+    let _serial = common::voice_lock().await;
     let d = desk().await;
     // Wrong fields: each named, nothing written.
     let mut bad = d.routing();
@@ -148,10 +152,19 @@ async fn routing_is_checked_whole_saved_read_back_and_keeps_its_agents() {
     assert_eq!(d.stored().await, Value::Null);
 
     // Saved, and read back the same through the number too.
+    let rendered = d.state.voice.greetings.rendered();
     let (status, view) = d.put_routing(d.routing()).await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["routing"]["menu"]["options"][1]["target"]["agentId"], json!(d.agents[1]));
     assert_eq!(d.stored().await, d.routing());
+    // The menu's prompt is rendered ahead, for the first caller.
+    for _ in 0..100 {
+        if d.state.voice.greetings.rendered() > rendered {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(d.state.voice.greetings.rendered() > rendered, "the prompt was rendered on save");
     // The other user sees no such number.
     let owner_only = reqwest::Client::new()
         .get(format!("{}/api/phone-numbers/{}/routing", d.base, d.number.id))
@@ -215,6 +228,12 @@ async fn calls_follow_the_hours_the_menu_and_the_holidays_at_the_clocks_time() {
     let (_, said, _) = d.call(vec![Step::Dtmf("7".into()), Step::Dtmf("2".into())]).await;
     let kinds: Vec<&str> = said.iter().map(|t| t.2.as_str()).collect();
     assert_eq!(kinds, [MENU, "7", MENU, "2", "Support desk, how can I help?"]);
+
+    // 3 is a message: said, then the call ends from our side.
+    let (report, said, call) = d.call(vec![Step::Dtmf("3".into()), Step::Silence(Duration::from_secs(2))]).await;
+    assert_eq!(said, [turn("agent", "greeting", MENU), turn("caller", "dtmf", "3"), turn("agent", "greeting", ADDRESS)]);
+    assert_eq!(report.closed_by_server.as_ref().map(|c| c.0), Some(1000), "{report:?}");
+    assert_eq!((call.route.as_deref(), call.agent_id.as_deref()), (Some("open/menu:3/message"), None));
 
     // Monday 17:00 in Kolkata: closed, the night agent answers at once.
     d.at(Utc.with_ymd_and_hms(2026, 12, 7, 11, 30, 0).unwrap());
