@@ -71,6 +71,9 @@ pub struct CallView {
     /// How an outbound call ended, as its provider reported it.
     #[serde(default)]
     pub outcome: Option<crate::outbound::CallOutcome>,
+    /// The route an inbound call took through its number's routing (`open/menu:2/agent`).
+    #[serde(default)]
+    pub route: Option<String>,
     /// Turns stored so far (caller and agent).
     #[serde(default)]
     pub turn_count: i64,

@@ -72,6 +72,7 @@ pub mod campaign;
 pub mod notify;
 pub mod outbound;
 pub mod phone_number;
+pub mod routing;
 pub mod test_call;
 
 use serde::{Deserialize, Serialize};

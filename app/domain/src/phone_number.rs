@@ -387,6 +387,9 @@ pub struct PhoneNumberView {
     /// The credentials are the operator's defaults (never shown).
     #[serde(default)]
     pub credentials_from_env: bool,
+    /// How calls are routed (hours, menu); none: the linked agent answers every call.
+    #[serde(default)]
+    pub routing: Option<crate::routing::Routing>,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -158,6 +158,7 @@ pub fn PhoneNumberCard(number: PhoneNumberView, on_edit: Callback<PhoneNumberVie
                 }.into_any()}
             }}
             <super::doctor::CheckNumber id=number.id.clone()/>
+            <super::routing::RoutingPanel number=number.clone() on_changed/>
             <div class="mt-4 flex flex-wrap gap-2">
                 <button class=SECONDARY data-testid="edit-number" on:click=move |_| on_edit.run(for_edit.clone())>"Edit"</button>
                 <button class=SECONDARY title=if signed { "New stream-token key; calls in progress are not affected" } else { "New secret in the URLs; paste them into Exotel again" }

@@ -6,6 +6,7 @@ mod dial;
 pub mod doctor;
 mod modal;
 mod provider_fields;
+pub mod routing;
 mod test_call;
 
 use domain::phone_number::{
@@ -124,6 +125,12 @@ pub fn PhoneNumbersPage() -> impl IntoView {
     });
     let on_edit = Callback::new(move |n: PhoneNumberView| editing.set(Some(Some(n))));
     let filtering = move || !search.get().is_empty() || !status.get().is_empty();
+    // Agent names for the routing diagrams and editors of every card.
+    let agents = Resource::new(move || version.get(), |_| crate::agents::list_agents());
+    let names = Signal::derive(move || {
+        agents.get().and_then(Result::ok).map(|l| l.into_iter().map(|a| (a.id, a.settings.name)).collect()).unwrap_or_default()
+    });
+    provide_context::<Signal<routing::Names>>(names);
     view! {
         <div class="flex items-start justify-between">
             <PageHeader title="Phone Numbers" subtitle="Numbers imported from Exotel, Twilio, Vonage or Plivo, each answered by an agent."/>

@@ -149,6 +149,14 @@ pub async fn list(state: &AppState, owner: &Owner) -> Result<Vec<AgentView>, Dom
 /// Deletes `owner`'s agent and unlinks the numbers that used it; returns how many were linked.
 pub async fn delete(state: &AppState, owner: &Owner, id: &str) -> Result<i64, DomainError> {
     let linked = get(state, owner, id).await?.linked_numbers;
+    // A route never points at nothing: the numbers whose routing names the agent change first.
+    let routed = db::routing::numbers_routing_to(&state.db, owner, id).await?;
+    if !routed.is_empty() {
+        return Err(DomainError::Conflict(FieldError::new(
+            "id",
+            format!("Calls to {} are routed to this agent; change their routing first.", routed.join(", ")),
+        )));
+    }
     if !repo::delete(&state.db, owner, id, &state.clock.now_rfc3339()).await? {
         return Err(DomainError::NotFound("agent"));
     }

@@ -33,6 +33,7 @@ fn view(r: CallListRow) -> CallView {
         duration_ms: r.duration_ms,
         callee: r.call.callee.filter(|_| outbound),
         outcome: r.call.outcome,
+        route: r.call.route,
         turn_count: r.turns,
         lost_turns: r.lost_turns.unwrap_or(0),
     }

@@ -33,11 +33,14 @@ pub struct CallRow {
     pub variables_json: Option<String>,
     #[serde(default)]
     pub outcome: Option<CallOutcome>,
+    /// The route an inbound call took through its number's routing (crate::numbers::routing).
+    #[serde(default)]
+    pub route: Option<String>,
 }
 
 const PROJECTION: &str = "record::id(id) AS id, record::id(owner) AS owner_id, phone_id, phone_number, agent_id,
     provider, session_id, status, caller, callee, direction, params_json, reason, started_at, provider_call_id,
-    variables_json, outcome";
+    variables_json, outcome, route";
 
 /// What the first webhook for a call records.
 #[derive(Debug, Clone)]
@@ -103,6 +106,7 @@ pub async fn insert_or_get(db: &Db, c: &NewCall<'_>, now: &str) -> Result<(CallR
                 provider_call_id: None,
                 variables_json: None,
                 outcome: None,
+                route: None,
             },
             true,
         )),
@@ -288,7 +292,7 @@ pub struct CallListRow {
 
 const LIST_PROJECTION: &str = "record::id(id) AS id, record::id(owner) AS owner_id, phone_id, phone_number, agent_id,
     provider, session_id, status, caller, callee, direction, params_json, reason, started_at, ended_at, duration_ms, lost_turns,
-    provider_call_id, variables_json, outcome,
+    provider_call_id, variables_json, outcome, route,
     (IF agent_id THEN type::record('agent', agent_id).name ELSE NONE END) AS agent_name,
     count(SELECT id FROM turn WHERE call = $parent.id) AS turns";
 

@@ -13,6 +13,7 @@ pub mod number_checks;
 pub mod outbound;
 pub mod phone_numbers;
 pub mod recordings;
+pub mod routing;
 pub mod system_checks;
 pub mod transfers;
 pub mod turns;

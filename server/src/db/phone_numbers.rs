@@ -64,6 +64,9 @@ pub struct NumberRow {
     /// The credentials are the operator's defaults (never shown).
     #[serde(default)]
     pub credentials_from_env: bool,
+    /// The number's routing (domain::routing::Routing as JSON); none: its linked agent answers.
+    #[serde(default)]
+    pub routing_json: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -91,7 +94,7 @@ macro_rules! projection {
     twilio_account_sid, twilio_auth_token_last4, vonage_api_key, vonage_application_id, vonage_sample_rate,
     vonage_api_secret_last4, vonage_private_key_last4, vonage_signature_secret_last4, plivo_auth_id, plivo_content_type,
     plivo_auth_token_last4, linked_agent, linked_agent.name AS linked_agent_name, status, last_used, url_secret, created_at, updated_at,
-    verified_at, verify_status, verify_message, verify_retry_after, verify_checked_at, credentials_from_env"
+    verified_at, verify_status, verify_message, verify_retry_after, verify_checked_at, credentials_from_env, routing_json"
     };
 }
 

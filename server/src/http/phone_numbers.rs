@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/phone-numbers/{id}", get(read).put(update).patch(update).delete(remove))
         .route("/api/phone-numbers/{id}/rotate-secret", post(rotate))
         .route("/api/phone-numbers/{id}/verify", post(verify))
+        .route("/api/phone-numbers/{id}/routing", get(read_routing).put(put_routing).delete(remove_routing))
         .route("/api/phone-numbers/{id}/doctor", get(doctor))
         .route("/api/phone-numbers/{id}/test", post(test_call))
         .route("/api/doctor", get(doctor_all))
@@ -119,4 +120,32 @@ async fn doctor_all(State(state): State<AppState>, user: CurrentUser) -> Result<
     let reports = numbers::doctor::all(&state, &user.owner).await?;
     let ok = reports.iter().filter(|r| r.ok).count();
     Ok(Json(json!({ "numbers": reports, "ok": ok, "failing": reports.len() - ok })))
+}
+
+/// The number's routing (`null` when its linked agent answers every call).
+async fn read_routing(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let n = numbers::get(&state, &user.owner, &id).await?;
+    Ok(Json(json!({ "routing": n.routing })))
+}
+
+/// Replaces the number's routing (`null` removes it); a wrong field is a 400 naming it, and
+/// nothing is written.
+async fn put_routing(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(sent): JsonBody<Value>,
+) -> Result<Json<PhoneNumberView>, ApiError> {
+    numbers::get(&state, &user.owner, &id).await?;
+    let routing = numbers::routing::parse(sent)?;
+    Ok(Json(numbers::routing::set(&state, &user.owner, &id, routing.as_ref()).await?))
+}
+
+/// Removes the number's routing: its linked agent answers every call again.
+async fn remove_routing(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<PhoneNumberView>, ApiError> {
+    Ok(Json(numbers::routing::set(&state, &user.owner, &id, None).await?))
 }

@@ -12,6 +12,7 @@ pub mod doctor;
 pub mod import;
 pub mod import_jobs;
 pub mod partial;
+pub mod routing;
 pub mod verify;
 
 pub use partial::patch;
@@ -43,6 +44,7 @@ pub const OPERATOR_DEFAULT: &str = "operator default";
 
 fn view(state: &AppState, r: repo::NumberRow) -> PhoneNumberView {
     let u = crate::telephony::urls(state, &r);
+    let routing = routing::of(&r);
     let env = r.credentials_from_env;
     let mask_last4 = |v: &str| if env { OPERATOR_DEFAULT.to_string() } else { mask_last4(v) };
     let exotel_config = (r.provider == Provider::Exotel).then(|| ExotelConfigView {
@@ -93,6 +95,7 @@ fn view(state: &AppState, r: repo::NumberRow) -> PhoneNumberView {
         verification,
         last_verified: r.verified_at,
         credentials_from_env: env,
+        routing,
         created_at: r.created_at,
         updated_at: r.updated_at,
     }

@@ -77,10 +77,25 @@ pub fn merged(current: &PhoneNumberView, sent: Value) -> Result<PhoneNumberInput
 }
 
 /// Changes the fields of `owner`'s number `id` that `sent` names; the rest keep their values.
-pub async fn patch(state: &AppState, owner: &Owner, id: &str, sent: Value) -> Result<PhoneNumberView, DomainError> {
+/// `routing` (when sent) replaces the routing whole (`null` removes it); it is checked before
+/// anything is written.
+pub async fn patch(state: &AppState, owner: &Owner, id: &str, mut sent: Value) -> Result<PhoneNumberView, DomainError> {
     let current = super::get(state, owner, id).await?;
+    let routing = sent.as_object_mut().and_then(|o| o.remove("routing"));
+    let prepared = match routing.map(super::routing::parse).transpose()? {
+        Some(Some(r)) => Some(Some(super::routing::prepare(state, owner, &r).await?)),
+        Some(None) => Some(None),
+        None => None,
+    };
     let input = merged(&current, sent)?;
-    super::update(state, owner, id, &input).await
+    let view = super::update(state, owner, id, &input).await?;
+    match prepared {
+        Some(p) => {
+            super::routing::write(state, owner, id, p).await?;
+            super::get(state, owner, id).await
+        }
+        None => Ok(view),
+    }
 }
 
 #[cfg(test)]

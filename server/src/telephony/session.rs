@@ -327,6 +327,7 @@ async fn finish<S: Sink<Message> + Send + 'static>(
 
 mod begin;
 pub(crate) mod record;
+mod route;
 mod screen;
 pub(crate) mod writer;
 

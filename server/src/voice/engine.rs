@@ -271,6 +271,11 @@ impl VoiceEngine {
         self.cached(pipeline, &pipeline.fallback_tts, &pipeline.fallback_voice_key, &pipeline.closing_line, rate).await
     }
 
+    /// Any fixed line (a menu's prompt, a route's message) in the offline voice, cached like a greeting.
+    pub async fn offline_line(&self, pipeline: &Pipeline, text: &str, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
+        self.cached(pipeline, &pipeline.fallback_tts, &pipeline.fallback_voice_key, text, rate).await
+    }
+
     /// The fallback line in the offline voice, rendered once per voice and rate.
     pub async fn fallback(&self, pipeline: &Pipeline, rate: u32) -> Result<Arc<Vec<i16>>, VoiceError> {
         self.cached(pipeline, &pipeline.fallback_tts, &pipeline.fallback_voice_key, &pipeline.fallback_line, rate).await

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod frames;
 pub mod greetings;
 pub mod machine;
+pub mod menu;
 pub mod models;
 pub mod openai;
 pub mod piper;

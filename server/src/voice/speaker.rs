@@ -155,6 +155,11 @@ impl Speaker {
         !self.queue.is_empty() || now < self.playing_until
     }
 
+    /// When the caller will have heard everything sent so far.
+    pub fn heard_by(&self) -> Instant {
+        self.playing_until
+    }
+
     /// Drops everything not yet heard; the caller is talking.
     pub fn clear(&mut self, now: Instant) -> Vec<AgentFrame> {
         let had = self.is_speaking(now);

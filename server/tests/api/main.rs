@@ -27,6 +27,7 @@ mod ownership;
 mod plivo;
 mod privacy;
 mod recordings;
+mod routing;
 mod serve;
 mod session;
 mod stream;

@@ -85,7 +85,13 @@ where
     let mut pipeline = state.voice.pipeline(&agent.settings, api_key);
     pipeline.tenant = Some(owner.id().to_string());
     let last_seq = 0;
-    let store = conversation::TurnStore { db: state.db.clone(), call_key: call_key.clone(), owner_id: owner.id().to_string(), last_seq };
+    let store = conversation::TurnStore {
+        db: state.db.clone(),
+        call_key: call_key.clone(),
+        owner_id: owner.id().to_string(),
+        last_seq,
+        greeted: last_seq > 0,
+    };
     let mut talk = tokio::spawn(conversation::run(state.voice.clone(), pipeline, audio, Some(store), caller_rx, out_tx));
     let (frames, task) = writer(sink, codec, out_rx, None);
     let mut sender: Sender<S> = Sender::Writer { frames, task };

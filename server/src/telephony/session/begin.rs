@@ -59,8 +59,13 @@ pub(super) async fn begin<C: StreamCodec>(
     // The conversation starts now; the socket's sending half goes to its writer.
     let (out_tx, out_rx) = mpsc::channel::<AgentFrame>(64);
     let (caller_tx, caller_rx) = mpsc::channel::<Queued>(256);
-    // An outbound call talks with the agent it was dialed with, its variables filled in.
-    let agent = crate::calls::outbound::agent_for(state, &ctx.verified, &recorded.call).await;
+    // An inbound call through its number's routing may reach another agent, a message or the
+    // menu first; an outbound call talks with the agent it was dialed with, variables filled in.
+    let plan = route::plan(state, &ctx.verified, &recorded.call).await;
+    let agent = match &plan {
+        Some(route::Plan::Agent(Some(a))) => Some(a.as_ref().clone()),
+        _ => crate::calls::outbound::agent_for(state, &ctx.verified, &recorded.call).await,
+    };
     let variables = crate::calls::outbound::variables_of(&recorded.call);
     let settings = crate::calls::outbound::with_variables(agent.as_ref().map(|a| a.settings.clone()).unwrap_or_default(), &variables);
     let api_key = match &agent {
@@ -72,6 +77,9 @@ pub(super) async fn begin<C: StreamCodec>(
     let settings = domain::agent::AgentInput { transfer_to: handover.as_ref().map(|h| h.to.clone()).unwrap_or_default(), ..settings };
     let mut pipeline = state.voice.pipeline(&settings, api_key);
     pipeline.tenant = Some(ctx.verified.owner.id().to_string());
+    if let Some(route::Plan::Message(text)) = &plan {
+        pipeline = route::saying(pipeline, text.clone());
+    }
     // A stream that reconnects for the same call goes on from its last stored turn.
     let last_seq = db::calls::last_seq(&state.db, &recorded.call.id).await.unwrap_or_else(|e| {
         tracing::warn!(call = %recorded.call.id, error = %e, "cannot read the call's last turn; numbering from 0");
@@ -82,6 +90,7 @@ pub(super) async fn begin<C: StreamCodec>(
         call_key: recorded.call.id.clone(),
         owner_id: ctx.verified.owner.id().to_string(),
         last_seq,
+        greeted: last_seq > 0,
     };
     // An outbound call on a provider that cannot tell a machine (Exotel) is screened first.
     let screening = crate::calls::outbound::screening(codec.provider(), &recorded.call, &settings);
@@ -91,9 +100,13 @@ pub(super) async fn begin<C: StreamCodec>(
         }
         false => None,
     };
-    let task = match screening {
-        Some(screening) => tokio::spawn(screen::run(state.voice.clone(), pipeline, audio, Some(store), caller_rx, out_tx, screening)),
-        None => tokio::spawn(conversation::run(state.voice.clone(), pipeline, audio, Some(store), caller_rx, out_tx)),
+    let task = match (screening, plan) {
+        (Some(screening), _) => tokio::spawn(screen::run(state.voice.clone(), pipeline, audio, Some(store), caller_rx, out_tx, screening)),
+        (None, Some(route::Plan::Menu { menu, opening })) => {
+            let (owner, call_key) = (ctx.verified.owner.clone(), recorded.call.id.clone());
+            tokio::spawn(route::run_menu(state.clone(), owner, agent, call_key, menu, opening, audio, Some(store), caller_rx, out_tx))
+        }
+        (None, _) => tokio::spawn(conversation::run(state.voice.clone(), pipeline, audio, Some(store), caller_rx, out_tx)),
     };
     let running = Running {
         call_key: recorded.call.id,

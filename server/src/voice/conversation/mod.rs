@@ -39,8 +39,10 @@ pub struct TurnStore {
     pub call_key: String,
     pub owner_id: String,
     /// The last turn number already stored for this call (a stream that reconnects goes on
-    /// from it, and does not greet again); 0 for a new call.
+    /// from it); 0 for a new call.
     pub last_seq: i64,
+    /// The caller has heard this agent's greeting already (a stream that reconnects): no new one.
+    pub greeted: bool,
 }
 
 /// How long the writer may be unable to take a frame before the peer counts as gone.
@@ -88,7 +90,7 @@ impl From<Queued> for Input {
 async fn drive<I: Into<Input>>(c: &mut Conv, mut inbound: mpsc::Receiver<I>) -> Summary {
     let (job_tx, mut job_rx) = mpsc::channel::<JobMsg>(64);
     c.job_tx = Some(job_tx);
-    if c.seq == 0 {
+    if c.greet {
         c.start_greeting();
     }
     loop {
@@ -147,6 +149,8 @@ struct Conv {
     hangup_at: Option<Instant>,
     /// What `hangup_at` does: hang up, or hand the caller to a person.
     ending: AfterReply,
+    /// Whether the conversation opens with the greeting.
+    greet: bool,
     summary: Summary,
     /// Turn writes still in flight: the call's end waits for them (`finish`), so a call read
     /// back as ended already holds every turn.
@@ -173,6 +177,7 @@ impl Conv {
         };
         let resampler = FrameResampler::new(audio.rate).map_err(|e| tracing::error!(error = %e, "no resampler for the call's rate")).ok();
         let last_seq = store.as_ref().map_or(0, |s| s.last_seq);
+        let greet = store.as_ref().is_none_or(|s| !s.greeted);
         Self {
             endpointer: Endpointer::new(pipeline.vad.clone(), silero),
             engine,
@@ -192,6 +197,7 @@ impl Conv {
             speech_started: None,
             hangup_at: None,
             ending: AfterReply::HangUp,
+            greet,
             summary: Summary::default(),
             writes: tokio::task::JoinSet::new(),
             #[cfg(test)]
