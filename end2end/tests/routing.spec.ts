@@ -105,6 +105,16 @@ test("a number's routing is edited on its card, checked by its fields, saved, dr
   await form.getByTestId("routing-save").click();
   await expect(form).toHaveCount(0);
   await expect(card.getByTestId("diagram-closed-target")).toHaveText("→ Say “We are closed. Goodbye.”, hang up");
+  // Or to a person: a transfer to their number, checked like any field.
+  await card.getByTestId("routing-open").click();
+  await form.getByTestId("routing-input-routing-closed-type").selectOption("person");
+  await form.getByTestId("routing-input-routing-closed-number").fill("12");
+  await form.getByTestId("routing-save").click();
+  await expect(form.getByTestId("error-routing-closed-number")).toContainText("international format");
+  await form.getByTestId("routing-input-routing-closed-number").fill("+14155550100");
+  await form.getByTestId("routing-save").click();
+  await expect(form).toHaveCount(0);
+  await expect(card.getByTestId("diagram-closed-target")).toHaveText("→ Transfer to +14155550100");
   await card.getByTestId("routing-open").click();
   await form.getByTestId("routing-remove").click();
   await expect(form).toHaveCount(0);

@@ -77,8 +77,7 @@ pub struct Holiday {
     pub name: String,
 }
 
-/// Where a call goes. (A person — a transfer to a human's number — is meant to join as one more
-/// variant; transfers are built elsewhere.)
+/// Where a call goes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Target {
@@ -89,6 +88,9 @@ pub enum Target {
     Menu,
     /// A spoken message, then the call ends.
     Message { text: String },
+    /// A person: the agent's transfer line, then the call is handed to `number` (international
+    /// format) like an agent's transfer.
+    Person { number: String },
 }
 
 /// A keypad menu.
@@ -219,6 +221,10 @@ fn check_target(e: &mut Vec<FieldError>, field: &str, t: &Target, has_menu: bool
         Target::Menu if !has_menu => e.push(FieldError::new(&format!("{field}.type"), "Set up the menu first, or choose an agent.")),
         Target::Menu => {}
         Target::Message { text } => crate::check_len(e, &format!("{field}.text"), text, 1, MAX_SPOKEN, "the message to say"),
+        Target::Person { number } if crate::phone_number::normalize_e164(number).is_err() => {
+            e.push(FieldError::new(&format!("{field}.number"), "Enter the person's number in international format, e.g. +14155550100."));
+        }
+        Target::Person { .. } => {}
     }
 }
 

@@ -175,8 +175,12 @@ where
                     sender.close(1011, "peer stopped reading").await;
                     break Ending::Failed("the peer stopped reading our audio".into());
                 }
-                if let (Some(line), Some(h)) = (summary.transfer, call.as_ref().and_then(|c| c.handover.as_ref())) {
-                    let handed = crate::telephony::transfer::hand_over(&state, &ctx.verified, h, &line).await;
+                let handover = call.as_ref().and_then(|c| c.handover.clone()).map(|h| crate::telephony::transfer::Handover {
+                    to: summary.transfer_to.clone().unwrap_or(h.to.clone()),
+                    ..h
+                });
+                if let (Some(line), Some(h)) = (summary.transfer, handover.filter(|h| !h.to.is_empty())) {
+                    let handed = crate::telephony::transfer::hand_over(&state, &ctx.verified, &h, &line).await;
                     sender.close(1000, "transferred").await;
                     break Ending::Completed(Some(handed.map_or_else(|e| format!("transfer failed: {e}"), |()| "transferred to a person".into())));
                 }

@@ -29,11 +29,12 @@ pub struct Handover {
 }
 
 impl Handover {
-    /// The agent's transfer settings for a call through `provider`; none when the agent has no
-    /// destination, or the call cannot be handed over (an Exotel API call runs no flow).
+    /// How a call through `provider` is handed over, to the agent's destination (`to` empty when
+    /// it has none: only a route's person can then be reached); none when the call cannot be
+    /// handed over at all (an Exotel API call runs no flow).
     pub fn of(agent: &domain::agent::AgentInput, provider: Provider, call: &CallRow) -> Option<Self> {
         let exotel_api_call = matches!(provider, Provider::Exotel | Provider::Other) && call.direction.as_deref() == Some("outbound");
-        (!agent.transfer_to.is_empty() && !exotel_api_call).then(|| Self {
+        (!exotel_api_call).then(|| Self {
             to: agent.transfer_to.clone(),
             warm: agent.warm_transfer,
             call_key: call.id.clone(),

@@ -75,6 +75,8 @@ pub struct Pipeline {
     pub tenant: Option<String>,
     /// Hang up once the greeting has been heard (a message left on an answering machine).
     pub hang_up_after_greeting: bool,
+    /// Hand the caller to this person once the greeting has been heard (a route's person).
+    pub transfer_after_greeting: Option<String>,
 }
 
 /// How long each step may take before the fallback line: the configured provider timeout for
@@ -197,6 +199,7 @@ impl VoiceEngine {
             },
             tenant: None,
             hang_up_after_greeting: false,
+            transfer_after_greeting: None,
         }
     }
 

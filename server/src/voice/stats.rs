@@ -19,6 +19,9 @@ pub struct Summary {
     pub server_added_ms: Vec<f64>,
     /// The agent handed the caller to a person: a one-line summary of the call for them.
     pub transfer: Option<String>,
+    /// Where that transfer goes when the conversation itself says (a route's person); else the
+    /// agent's own destination.
+    pub transfer_to: Option<String>,
 }
 
 /// Totals over finished conversations.

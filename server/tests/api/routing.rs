@@ -59,6 +59,7 @@ impl Desk {
                     { "digit": "1", "target": { "type": "agent", "agentId": self.agents[0] } },
                     { "digit": "2", "target": { "type": "agent", "agentId": self.agents[1] } },
                     { "digit": "3", "target": { "type": "message", "text": ADDRESS } },
+                    { "digit": "0", "target": { "type": "person", "number": "+91 98765 00000" } },
                 ],
             },
         })
@@ -137,11 +138,15 @@ async fn routing_is_checked_whole_saved_read_back_and_keeps_its_agents() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(fields(&body), ["routing.hours.0.to", "routing.menu.options.1.digit", "routing.timezone"], "{body}");
     assert_eq!(d.stored().await, Value::Null);
-    // A shape serde cannot read names its path.
+    // A shape serde cannot read names its path; a person needs a real number.
+    let mut shape = d.routing();
+    shape["closed"] = json!({ "type": "robot" });
+    let (status, body) = d.put_routing(shape).await;
+    assert_eq!((status, fields(&body)), (StatusCode::BAD_REQUEST, vec!["routing.closed.type".to_string()]), "{body}");
     let mut person = d.routing();
     person["closed"] = json!({ "type": "person", "number": "+15550100" });
     let (status, body) = d.put_routing(person).await;
-    assert_eq!((status, fields(&body)), (StatusCode::BAD_REQUEST, vec!["routing.closed.type".to_string()]), "{body}");
+    assert_eq!((status, fields(&body)), (StatusCode::BAD_REQUEST, vec!["routing.closed.number".to_string()]), "{body}");
     // Another user's agent is refused like a missing one.
     let other = common::user(&d.state, "other@example.com").await;
     let theirs = server::agents::create(&d.state, &other.owner, AgentInput { name: "Theirs".into(), ..Default::default() }).await.unwrap();
@@ -234,6 +239,16 @@ async fn calls_follow_the_hours_the_menu_and_the_holidays_at_the_clocks_time() {
     assert_eq!(said, [turn("agent", "greeting", MENU), turn("caller", "dtmf", "3"), turn("agent", "greeting", ADDRESS)]);
     assert_eq!(report.closed_by_server.as_ref().map(|c| c.0), Some(1000), "{report:?}");
     assert_eq!((call.route.as_deref(), call.agent_id.as_deref()), (Some("open/menu:3/message"), None));
+
+    // 0 is a person: the transfer line, then the call goes on in Exotel's flow to them.
+    let (report, said, call) = d.call(vec![Step::Dtmf("0".into())]).await;
+    let line = AgentInput::default().transfer_line;
+    assert_eq!(said, [turn("agent", "greeting", MENU), turn("caller", "dtmf", "0"), turn("agent", "transfer", &line)]);
+    assert_eq!(report.closed_by_server.as_ref().map(|c| c.0), Some(1000), "{report:?}");
+    assert_eq!((call.route.as_deref(), call.outcome), (Some("open/menu:0/person"), Some(domain::outbound::CallOutcome::Transferred)));
+    let connect = d.number.webhook_url.replace("/api/telephony/webhook/", "/api/telephony/exotel/connect/");
+    let answer: Value = reqwest::get(format!("{connect}&CallSid={}", report.call_sid)).await.unwrap().json().await.unwrap();
+    assert_eq!(answer["destination"]["numbers"], json!(["+919876500000"]), "{answer}");
 
     // Monday 17:00 in Kolkata: closed, the night agent answers at once.
     d.at(Utc.with_ymd_and_hms(2026, 12, 7, 11, 30, 0).unwrap());

@@ -39,6 +39,7 @@ pub fn target_label(t: &Target, names: &Names) -> String {
         Target::Agent { agent_id } => format!("Agent {}", names.get(agent_id.trim()).cloned().unwrap_or_else(|| agent_id.clone())),
         Target::Menu => "Menu".to_string(),
         Target::Message { text } => format!("Say “{}”, hang up", text.trim()),
+        Target::Person { number } => format!("Transfer to {}", number.trim()),
     }
 }
 
@@ -117,5 +118,6 @@ mod tests {
         assert_eq!(target_label(&Target::Agent { agent_id: "a1".into() }, &names), "Agent Sales");
         assert_eq!(target_label(&Target::Agent { agent_id: "gone".into() }, &names), "Agent gone");
         assert_eq!(target_label(&Target::Message { text: " Closed. ".into() }, &names), "Say “Closed.”, hang up");
+        assert_eq!(target_label(&Target::Person { number: "+14155550100".into() }, &names), "Transfer to +14155550100");
     }
 }

@@ -90,11 +90,12 @@ fn kind(t: &Target) -> &'static str {
         Target::Agent { .. } => "agent",
         Target::Menu => "menu",
         Target::Message { .. } => "message",
+        Target::Person { .. } => "person",
     }
 }
 
-/// Where a call goes: an agent (chosen from the user's), the menu (when `allow_menu`), or a
-/// message then hang-up.
+/// Where a call goes: an agent (chosen from the user's), the menu (when `allow_menu`), a
+/// message then hang-up, or a person (a transfer to their number).
 #[component]
 pub fn TargetEditor(
     label: String,
@@ -111,6 +112,7 @@ pub fn TargetEditor(
     let tf = type_field.clone();
     let agent_field = format!("{field}.agentId");
     let text_field = format!("{field}.text");
+    let number_field = format!("{field}.number");
     let shown = label.clone();
     view! {
         <div class="min-w-0 flex-1 space-y-1">
@@ -120,11 +122,13 @@ pub fn TargetEditor(
                 on:change=move |ev| set.run(match event_target_value(&ev).as_str() {
                     "menu" => Target::Menu,
                     "message" => Target::Message { text: String::new() },
+                    "person" => Target::Person { number: String::new() },
                     _ => Target::Agent { agent_id: String::new() },
                 })>
                 <option value="agent" selected=move || current.get() == "agent">"An agent"</option>
                 {allow_menu.then(|| view! { <option value="menu" selected=move || current.get() == "menu">"The keypad menu"</option> })}
                 <option value="message" selected=move || current.get() == "message">"A message, then hang up"</option>
+                <option value="person" selected=move || current.get() == "person">"A person (transfer)"</option>
             </select>
             <ErrorLine field=type_field errors/>
             {move || match current.get() {
@@ -156,6 +160,18 @@ pub fn TargetEditor(
                             aria-invalid=move || errors.get(&f).is_some().to_string()
                             on:input=move |ev| set.run(Target::Message { text: event_target_value(&ev) })></textarea>
                         <ErrorLine field=text_field.clone() errors/>
+                    }.into_any()
+                }
+                "person" => {
+                    let id = format!("routing-input-{}", dashed(&number_field));
+                    let f = number_field.clone();
+                    view! {
+                        <label class="sr-only" for=id.clone()>{format!("{label}: person's number")}</label>
+                        <input id=id.clone() data-testid=id class=INPUT placeholder="+14155550100"
+                            prop:value=move || match value.get() { Target::Person { number } => number, _ => String::new() }
+                            aria-invalid=move || errors.get(&f).is_some().to_string()
+                            on:input=move |ev| set.run(Target::Person { number: event_target_value(&ev) })/>
+                        <ErrorLine field=number_field.clone() errors/>
                     }.into_any()
                 }
                 _ => view! { <p class="text-xs text-slate-500">"The menu below answers."</p> }.into_any(),

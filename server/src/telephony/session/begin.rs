@@ -77,8 +77,10 @@ pub(super) async fn begin<C: StreamCodec>(
     let settings = domain::agent::AgentInput { transfer_to: handover.as_ref().map(|h| h.to.clone()).unwrap_or_default(), ..settings };
     let mut pipeline = state.voice.pipeline(&settings, api_key);
     pipeline.tenant = Some(ctx.verified.owner.id().to_string());
-    if let Some(route::Plan::Message(text)) = &plan {
-        pipeline = route::saying(pipeline, text.clone());
+    match &plan {
+        Some(route::Plan::Message(text)) => pipeline = route::saying(pipeline, text.clone()),
+        Some(route::Plan::Person(number)) => pipeline = route::handing(pipeline, settings.transfer_line.clone(), number),
+        _ => {}
     }
     // A stream that reconnects for the same call goes on from its last stored turn.
     let last_seq = db::calls::last_seq(&state.db, &recorded.call.id).await.unwrap_or_else(|e| {

@@ -31,6 +31,8 @@ pub enum Plan {
     Message(String),
     /// The menu, then what its key leads to.
     Menu { menu: Menu, opening: &'static str },
+    /// The agent's transfer line, then the caller is handed to this person.
+    Person(String),
 }
 
 /// The plan for `call` through its number's routing (none: no routing, or an outbound call).
@@ -56,6 +58,10 @@ pub async fn plan(state: &AppState, v: &Verified, call: &crate::db::calls::CallR
         Target::Message { text } => {
             set_route(state, &call.id, &format!("{opening}/message"), None).await;
             Plan::Message(text.clone())
+        }
+        Target::Person { number } => {
+            set_route(state, &call.id, &format!("{opening}/person"), None).await;
+            Plan::Person(number.clone())
         }
         Target::Menu => match routing.menu.clone() {
             Some(menu) => Plan::Menu { menu, opening },
@@ -108,6 +114,11 @@ pub async fn run_menu(
             set_route(&state, &call_key, &format!("{note}/message"), None).await;
             saying(house, text)
         }
+        Some(Target::Person { number }) => {
+            set_route(&state, &call_key, &format!("{note}/person"), None).await;
+            let line = house_agent.as_ref().map(|a| a.settings.transfer_line.clone()).unwrap_or_default();
+            handing(house, line, &number)
+        }
         _ => {
             set_route(&state, &call_key, &format!("{note}/hangup"), None).await;
             saying(house, NO_CHOICE.to_string())
@@ -120,6 +131,13 @@ pub async fn run_menu(
 pub fn saying(mut house: Pipeline, text: String) -> Pipeline {
     house.greeting = text;
     house.hang_up_after_greeting = true;
+    house
+}
+
+/// `house` saying the transfer `line` as its greeting, then handing the caller to `number`.
+pub fn handing(mut house: Pipeline, line: String, number: &str) -> Pipeline {
+    house.greeting = if line.is_empty() { domain::agent::AgentInput::default().transfer_line } else { line };
+    house.transfer_after_greeting = Some(domain::phone_number::normalize_e164(number).unwrap_or_else(|_| number.to_string()));
     house
 }
 

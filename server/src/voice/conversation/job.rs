@@ -88,7 +88,11 @@ pub(super) async fn greeting_job(job: Job) {
         }
         Err(e) => tracing::warn!(error = %e, "cannot render the greeting"),
     }
-    let after = if pipeline.hang_up_after_greeting { AfterReply::HangUp } else { AfterReply::Listen };
+    let after = match (&pipeline.transfer_after_greeting, pipeline.hang_up_after_greeting) {
+        (Some(_), _) => AfterReply::Transfer,
+        (None, true) => AfterReply::HangUp,
+        (None, false) => AfterReply::Listen,
+    };
     let _ = tx.send(JobMsg::Finished { id, text, after, fallback: false }).await;
 }
 

@@ -108,6 +108,7 @@ async fn drive<I: Into<Input>>(c: &mut Conv, mut inbound: mpsc::Receiver<I>) -> 
                 c.summary.agent_hung_up = true;
                 if c.ending == AfterReply::Transfer {
                     c.summary.transfer = Some(c.transfer_summary());
+                    c.summary.transfer_to = c.pipeline.transfer_after_greeting.clone();
                 }
                 break;
             }

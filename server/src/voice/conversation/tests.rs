@@ -106,6 +106,7 @@ fn call_with_limit(stt: FakeStt, agent: FakeAgent, limit: Duration) -> Call {
         timeouts: Timeouts { stt: limit, agent: limit, tts: limit },
         tenant: None,
         hang_up_after_greeting: false,
+        transfer_after_greeting: None,
     };
     let (out_tx, out) = mpsc::channel(64);
     let (input, inbound) = mpsc::channel::<Input>(64);
