@@ -12,7 +12,7 @@ test("a number's Test places a simulated call through its answer URL and stream 
   const base = test.info().project.use.baseURL!;
   const twilio = await page.request.post("/api/phone-numbers", {
     headers: { origin: base },
-    data: { phoneNumber: "+14155552671", provider: "twilio", displayName: "Twilio line", twilioConfig: { accountSid: SID, authToken: TOKEN } },
+    data: { phoneNumber: "+14155550140", provider: "twilio", displayName: "Twilio line", twilioConfig: { accountSid: SID, authToken: TOKEN } },
   });
   expect(twilio.status()).toBe(201);
   const idle = await page.request.post("/api/phone-numbers", {

@@ -8,17 +8,13 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common;
-use crate::common::webhooks::{Receiver, settings, state_with, verify, webhook};
+use crate::common::webhooks::{Receiver, desk, settings, state_with, verify};
 
 #[tokio::test]
 async fn a_streamed_call_sends_its_end_with_the_turns_it_stored() {
     let state = state_with(settings(&[200])).await;
     let receiver = Receiver::start(&[]).await;
-    let user = common::user(&state, "ana@example.com").await;
-    let agent =
-        server::agents::create(&state, &user.owner, domain::agent::AgentInput { name: "Desk".into(), ..Default::default() }).await.unwrap();
-    let number = common::linked_number(&state, &user.owner, &agent.id).await;
-    let secret = server::notify::settings::save(&state, &user.owner, webhook(&receiver.url)).await.unwrap().new_secret.unwrap();
+    let (_user, number, secret) = desk(&state, &receiver).await;
     let base = common::serve(state.clone()).await;
     let url = format!("{}{}", base.replace("http://", "ws://"), number.websocket_url.trim_start_matches("ws://127.0.0.1:0"));
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();

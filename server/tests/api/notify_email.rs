@@ -96,18 +96,7 @@ async fn chosen_alerts_reach_the_smtp_server_once_each_without_secrets() {
     let key = "exotel_CA2001";
 
     // A key word in a stored caller turn (the hook the conversation calls after each write).
-    let turn = |text: &str| server::db::turns::NewTurn {
-        call_key: key.into(),
-        owner_id: user.owner.id().into(),
-        seq: 2,
-        role: domain::call::Role::Caller,
-        kind: domain::call::TurnKind::Speech,
-        text: text.into(),
-        started_at: state.clock.now_rfc3339(),
-        ended_at: state.clock.now_rfc3339(),
-        interrupted: false,
-        timings: Default::default(),
-    };
+    let turn = |text: &str| common::webhooks::speech_turn(&state, key, &user.owner, 2, domain::call::Role::Caller, text);
     server::notify::caller_turn(&state.db, &turn("I was promised a REFUND, you know."));
     server::notify::caller_turn(&state.db, &turn("About that refund..."));
     server::notify::caller_turn(&state.db, &turn("Refunded twice? No."));

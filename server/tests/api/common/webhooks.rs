@@ -141,3 +141,37 @@ pub async fn delivered(state: &AppState, owner: &server::users::Owner, n: usize,
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A speech turn of call `call_key` (owned by `owner`) saying `text`, stamped with the state's time.
+pub fn speech_turn(
+    state: &AppState,
+    call_key: &str,
+    owner: &server::users::Owner,
+    seq: i64,
+    role: domain::call::Role,
+    text: &str,
+) -> server::db::turns::NewTurn {
+    server::db::turns::NewTurn {
+        call_key: call_key.into(),
+        owner_id: owner.id().into(),
+        seq,
+        role,
+        kind: domain::call::TurnKind::Speech,
+        text: text.into(),
+        started_at: state.clock.now_rfc3339(),
+        ended_at: state.clock.now_rfc3339(),
+        interrupted: false,
+        timings: Default::default(),
+    }
+}
+
+/// A user ("ana@example.com") with agent "Desk" on a linked number, whose webhook is
+/// `receiver`'s: the user, the number and the signing secret shown once.
+pub async fn desk(state: &AppState, receiver: &Receiver) -> (server::users::CurrentUser, domain::phone_number::PhoneNumberView, String) {
+    let user = crate::common::user(state, "ana@example.com").await;
+    let agent =
+        server::agents::create(state, &user.owner, domain::agent::AgentInput { name: "Desk".into(), ..Default::default() }).await.unwrap();
+    let number = crate::common::linked_number(state, &user.owner, &agent.id).await;
+    let saved = server::notify::settings::save(state, &user.owner, webhook(&receiver.url)).await.unwrap();
+    (user, number, saved.new_secret.expect("the first webhook makes the secret"))
+}
