@@ -205,6 +205,22 @@ pub async fn place(client: &GuardedClient, apis: &ProviderApis, creds: &DialCred
     }
 }
 
+/// A call-update answer: fine when 2xx, else the refusal it means, with the provider's own words
+/// from the JSON error body's `field` (Twilio's `message`, Vonage's `title`, Plivo's `error`).
+pub(crate) fn accepted(answer: &Answer, field: &str) -> Result<(), DialError> {
+    if answer.status.is_success() {
+        return Ok(());
+    }
+    let body = serde_json::from_slice::<serde_json::Value>(&answer.body).ok();
+    let message = body.and_then(|v| v[field].as_str().map(str::to_string));
+    Err(DialError::from_reply(answer.status, answer.retry_after.as_ref(), message))
+}
+
+/// A number as Vonage and Plivo write it: its digits, without `+`.
+pub fn digits(number: &str) -> String {
+    number.chars().filter(char::is_ascii_digit).collect()
+}
+
 /// `url` with `name=value` added to its query.
 pub fn with_param(url: &str, name: &str, value: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
@@ -218,6 +234,16 @@ mod tests {
     use reqwest::header::HeaderValue;
 
     use super::*;
+
+    #[test]
+    fn a_call_update_is_accepted_or_refused_in_the_providers_words() {
+        let answer =
+            |status: u16, body: &str| Answer { status: StatusCode::from_u16(status).unwrap(), retry_after: None, body: body.into() };
+        assert_eq!(accepted(&answer(204, ""), "title"), Ok(()));
+        assert_eq!(accepted(&answer(404, r#"{"title":"Not Found"}"#), "title"), Err(DialError::Refused { message: "Not Found".into() }));
+        assert_eq!(accepted(&answer(401, r#"{"error":"bad"}"#), "error"), Err(DialError::Credentials));
+        assert_eq!(digits("+1 (415) 555-0100"), "14155550100");
+    }
 
     #[test]
     fn refusals_keep_the_providers_words_and_statuses_their_meaning() {

@@ -248,7 +248,7 @@ where
                         stats.media_frames += 1;
                         stats.media_samples += samples.len() as u64;
                         if let Some(r) = call.as_ref().and_then(|c| c.recording.as_ref()) {
-                            r.tap().caller(samples);
+                            r.caller(samples);
                         }
                     }
                     CallerEvent::Dtmf(_) => stats.dtmf += 1,

@@ -75,11 +75,10 @@ pub async fn hand_over(state: &AppState, v: &Verified, h: &Handover, summary: &s
         Provider::Exotel | Provider::Other => Ok(()),
         _ => ask(state, v, h).await.map_err(|e| e.to_string()),
     };
-    let outcome = match &asked {
-        Ok(()) => "requested".to_string(),
-        Err(e) => format!("failed: {e}"),
-    };
-    if let Err(e) = crate::db::transfers::set(&state.db, key, &h.to, summary, &outcome).await {
+    // Already stored as requested; only a refusal changes the state.
+    if let Err(why) = &asked
+        && let Err(e) = crate::db::transfers::set(&state.db, key, &h.to, summary, &format!("failed: {why}")).await
+    {
         tracing::error!(call = %key, error = %e, "cannot store the transfer's state");
     }
     match &asked {
@@ -119,6 +118,13 @@ async fn ask(state: &AppState, v: &Verified, h: &Handover) -> Result<(), DialErr
         }
         DialCredentials::Exotel { .. } => Ok(()),
     }
+}
+
+/// The summary a warm transfer's person hears, for a signed whisper request of number
+/// `phone_id` naming its call in `call`; none for a cold transfer or another number's call.
+pub async fn whisper(state: &AppState, phone_id: &str, params: &super::params::CallParams) -> Option<String> {
+    let key = params.raw.get("call")?;
+    requested(state, phone_id, key).await.and_then(|t| t.summary)
 }
 
 /// The call of number `phone_id` a whisper or dial request names, with its transfer; none when

@@ -9,11 +9,7 @@ use serde_json::{Value, json};
 use super::account::Credentials;
 use crate::net::guard::GuardedClient;
 use crate::telephony::accounts::endpoint;
-use crate::telephony::dial::{Answer, DialError, DialRequest, Machine, Placed, send};
-
-fn digits(number: &str) -> String {
-    number.chars().filter(char::is_ascii_digit).collect()
-}
+use crate::telephony::dial::{Answer, DialError, DialRequest, Machine, Placed, digits, send};
 
 /// The JSON body Plivo is sent for `req`.
 pub fn body(req: &DialRequest) -> Value {

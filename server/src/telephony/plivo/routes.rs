@@ -90,8 +90,7 @@ async fn transfer(State(state): State<AppState>, call: SignedCall) -> Response {
 
 /// A warm transfer's whisper (`confirmSound`): the summary the person hears when they answer.
 async fn whisper(State(state): State<AppState>, call: SignedCall) -> Response {
-    let key = call.params.raw.get("call").cloned().unwrap_or_default();
-    let summary = crate::telephony::transfer::requested(&state, &call.verified.number.id, &key).await.and_then(|t| t.summary);
+    let summary = crate::telephony::transfer::whisper(&state, &call.verified.number.id, &call.params).await;
     xml(summary.map(|s| super::transfer::whisper(&s)).unwrap_or_else(|| crate::telephony::xml::Response::new().finish()))
 }
 

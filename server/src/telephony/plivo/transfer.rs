@@ -8,13 +8,12 @@ use serde_json::json;
 use super::account::Credentials;
 use crate::net::guard::GuardedClient;
 use crate::telephony::accounts::endpoint;
-use crate::telephony::dial::{DialError, send};
+use crate::telephony::dial::{DialError, accepted, digits, send};
 use crate::telephony::transfer::Request;
 use crate::telephony::xml::Response;
 
 /// The XML that dials the person (the `aleg_url`'s answer), our number as the caller id.
 pub fn dial(from: &str, to: &str, whisper_url: Option<&str>) -> String {
-    let digits = |n: &str| n.chars().filter(char::is_ascii_digit).collect::<String>();
     let from = digits(from);
     let mut attrs = vec![("callerId", from.as_str())];
     if let Some(url) = whisper_url {
@@ -37,12 +36,7 @@ pub async fn ask(client: &GuardedClient, base: &str, creds: &Credentials<'_>, re
     let url = endpoint(base, &["v1", "Account", creds.auth_id, "Call", req.call_id, ""])?;
     let http = client.post(&url).map_err(|refused| DialError::Unreachable(refused.to_string()))?;
     let body = json!({ "legs": "aleg", "aleg_url": req.dial_url, "aleg_method": "POST" });
-    let answer = send(http.basic_auth(creds.auth_id, Some(creds.auth_token)).json(&body)).await?;
-    if answer.status.is_success() {
-        return Ok(());
-    }
-    let message = serde_json::from_slice::<serde_json::Value>(&answer.body).ok().and_then(|v| v["error"].as_str().map(str::to_string));
-    Err(DialError::from_reply(answer.status, answer.retry_after.as_ref(), message))
+    accepted(&send(http.basic_auth(creds.auth_id, Some(creds.auth_token)).json(&body)).await?, "error")
 }
 
 #[cfg(test)]

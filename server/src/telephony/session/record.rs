@@ -105,9 +105,14 @@ impl Recording {
         Some(Self { tap: Tap { tx, dropped }, task })
     }
 
-    /// What the session and the writer feed.
+    /// What the writer feeds (its own handle, taken once).
     pub(super) fn tap(&self) -> Tap {
         self.tap.clone()
+    }
+
+    /// The caller's audio, as received.
+    pub(super) fn caller(&self, samples: &[i16]) {
+        self.tap.caller(samples);
     }
 
     /// The call is over: the rest is written and the file completed (bounded wait).

@@ -70,9 +70,7 @@ type SignedCall = signed::SignedCall<TwilioCheck>;
 /// A warm transfer's whisper (`<Number url>`): the summary the person hears before they are
 /// connected; an empty answer for a call without one.
 async fn whisper(State(state): State<AppState>, call: SignedCall) -> Response {
-    let key = call.params.raw.get("call").cloned().unwrap_or_default();
-    let summary = crate::telephony::transfer::requested(&state, &call.verified.number.id, &key).await.and_then(|t| t.summary);
-    let xml = match summary {
+    let xml = match crate::telephony::transfer::whisper(&state, &call.verified.number.id, &call.params).await {
         Some(s) => super::transfer::whisper(&s),
         None => crate::telephony::xml::Response::new().finish(),
     };

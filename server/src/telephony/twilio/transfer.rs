@@ -6,7 +6,7 @@
 use super::account::Credentials;
 use crate::net::guard::GuardedClient;
 use crate::telephony::accounts::endpoint;
-use crate::telephony::dial::{DialError, send};
+use crate::telephony::dial::{DialError, accepted, send};
 use crate::telephony::transfer::Request;
 use crate::telephony::xml::Response;
 
@@ -33,12 +33,7 @@ pub fn whisper(summary: &str) -> String {
 pub async fn ask(client: &GuardedClient, base: &str, creds: &Credentials<'_>, req: &Request<'_>) -> Result<(), DialError> {
     let url = endpoint(base, &["2010-04-01", "Accounts", creds.account_sid, "Calls", &format!("{}.json", req.call_id)])?;
     let http = client.post(&url).map_err(|refused| DialError::Unreachable(refused.to_string()))?;
-    let answer = send(http.basic_auth(creds.account_sid, Some(creds.auth_token)).form(&[("Twiml", dial(req))])).await?;
-    if answer.status.is_success() {
-        return Ok(());
-    }
-    let message = serde_json::from_slice::<serde_json::Value>(&answer.body).ok().and_then(|v| v["message"].as_str().map(str::to_string));
-    Err(DialError::from_reply(answer.status, answer.retry_after.as_ref(), message))
+    accepted(&send(http.basic_auth(creds.account_sid, Some(creds.auth_token)).form(&[("Twiml", dial(req))])).await?, "message")
 }
 
 #[cfg(test)]

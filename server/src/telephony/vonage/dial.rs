@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::net::guard::GuardedClient;
 use crate::telephony::accounts::endpoint;
-use crate::telephony::dial::{Answer, DialError, DialRequest, Machine, Placed, send};
+use crate::telephony::dial::{Answer, DialError, DialRequest, Machine, Placed, digits, send};
 
 /// How long our application token is good for (Vonage's own libraries use 15 minutes).
 const TOKEN_SECS: i64 = 15 * 60;
@@ -30,10 +30,6 @@ pub fn app_token(application_id: &str, private_key_pem: &str, now: i64) -> Resul
         AppClaims { application_id, iat: now, exp: now + TOKEN_SECS, jti: crate::secrets::random_string(crate::secrets::ALPHANUMERIC, 24) };
     jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key)
         .map_err(|_| DialError::Refused { message: "the number's Vonage private key cannot sign".into() })
-}
-
-fn digits(number: &str) -> String {
-    number.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// The JSON body Vonage is sent for `req`.

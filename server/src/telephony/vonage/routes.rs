@@ -88,8 +88,7 @@ type SignedCall = signed::SignedCall<VonageCheck>;
 /// A warm transfer's whisper (the phone endpoint's `onAnswer`): an NCCO that says the summary
 /// to the person before they are connected; an empty NCCO for a call without one.
 async fn whisper(State(state): State<AppState>, call: SignedCall) -> Response {
-    let key = call.params.raw.get("call").cloned().unwrap_or_default();
-    let summary = crate::telephony::transfer::requested(&state, &call.verified.number.id, &key).await.and_then(|t| t.summary);
+    let summary = crate::telephony::transfer::whisper(&state, &call.verified.number.id, &call.params).await;
     let ncco = summary.map(|s| super::transfer::whisper(&s)).unwrap_or_else(|| serde_json::json!([]));
     axum::Json(ncco).into_response()
 }

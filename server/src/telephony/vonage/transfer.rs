@@ -8,12 +8,8 @@ use serde_json::{Value, json};
 use super::dial::app_token;
 use crate::net::guard::GuardedClient;
 use crate::telephony::accounts::endpoint;
-use crate::telephony::dial::{DialError, send};
+use crate::telephony::dial::{DialError, accepted, digits, send};
 use crate::telephony::transfer::Request;
-
-fn digits(number: &str) -> String {
-    number.chars().filter(char::is_ascii_digit).collect()
-}
 
 /// The transfer's body: an NCCO that connects the caller to the person.
 pub fn body(req: &Request) -> Value {
@@ -37,12 +33,7 @@ pub async fn ask(client: &GuardedClient, base: &str, application_id: &str, priva
     let token = app_token(application_id, private_key, chrono::Utc::now().timestamp())?;
     let url = endpoint(base, &["v1", "calls", req.call_id])?;
     let http = client.request(reqwest::Method::PUT, &url).map_err(|refused| DialError::Unreachable(refused.to_string()))?;
-    let answer = send(http.bearer_auth(token).json(&body(req))).await?;
-    if answer.status.is_success() {
-        return Ok(());
-    }
-    let message = serde_json::from_slice::<Value>(&answer.body).ok().and_then(|v| v["title"].as_str().map(str::to_string));
-    Err(DialError::from_reply(answer.status, answer.retry_after.as_ref(), message))
+    accepted(&send(http.bearer_auth(token).json(&body(req))).await?, "title")
 }
 
 #[cfg(test)]
