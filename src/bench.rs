@@ -58,8 +58,38 @@ pub enum BenchCommand {
         provider: String,
     },
     /// The offline voice end to end on 20 phone utterances at 8 kHz: voice-to-voice latency
-    /// with its breakdown per stage, and the word error rate.
-    Voice,
+    /// with its breakdown per stage, and the word error rate; then 8 utterances with a pause
+    /// where the words trail off: callers cut off.
+    Voice {
+        /// The caller's line: clean, or g711-noise (line noise, then μ-law).
+        #[arg(long, default_value = "clean", value_parser = ["clean", "g711-noise"])]
+        line: String,
+        /// Turn-taking as before finished words ended turns: only the end-of-speech silence
+        /// ends a turn, Whisper reads 30 s, the early reply waits 300 ms (before/after figures).
+        #[arg(long)]
+        before: bool,
+    },
+    /// Whisper alone on the 20 utterances, clean and through G.711 with line noise: word error
+    /// rate, key words, run time and the encoder's share.
+    Stt {
+        /// tiny.en or base (base needs VOXGATE_STT_MODEL=base at set-up).
+        #[arg(long, default_value = "tiny.en")]
+        model: String,
+        #[arg(long, default_value = "int8", value_parser = ["int8", "int8_float32", "int16", "float32"])]
+        compute: String,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long, default_value_t = 1)]
+        beam: usize,
+        /// Always read Whisper's full 30 s window (the old behaviour).
+        #[arg(long)]
+        full_window: bool,
+        /// Prompt Whisper with the utterances' key words.
+        #[arg(long)]
+        prompt: bool,
+        #[arg(long, default_value_t = 0.8)]
+        no_speech: f32,
+    },
     /// A campaign of N contacts through the local provider cloud (which plays every callee and
     /// refuses dials past --provider-rate with 429): dial rate held, 429s, peak concurrency,
     /// double-dials and contacts lost.
@@ -117,9 +147,39 @@ pub async fn run(dir: &std::path::Path, settings: &Settings, command: BenchComma
             )
             .await,
         ),
-        BenchCommand::Voice => (
-            format!("voice ({profile}, Silero + Whisper {} + scripted agent + Piper, one call over loopback)", settings.stt_model),
-            server::bench::voice(dir).await,
+        BenchCommand::Voice { line, before } => (
+            format!("voice ({profile}, Silero + Whisper {} + scripted agent + Piper, calls over loopback)", settings.stt_model),
+            server::bench::voice(
+                dir,
+                server::bench::VoiceBench {
+                    line: server::bench::Line::parse(&line).unwrap_or(server::bench::Line::Clean),
+                    tuning: if before {
+                        server::voice::engine::Tuning::before_smart_turns()
+                    } else {
+                        server::voice::engine::Tuning::default()
+                    },
+                },
+            )
+            .await,
+        ),
+        BenchCommand::Stt { model, compute, threads, beam, full_window, prompt, no_speech } => (
+            format!("stt ({profile}, Whisper alone on 20 utterances at 8 kHz)"),
+            server::bench::stt(
+                &settings.models_dir,
+                server::bench::SttBench {
+                    model,
+                    compute,
+                    threads,
+                    decoding: server::voice::whisper::Decoding {
+                        beam_size: beam,
+                        short_window: !full_window,
+                        no_speech,
+                        ..Default::default()
+                    },
+                    prompt_key_words: prompt,
+                },
+            )
+            .await,
         ),
     };
     let lines = lines.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -4,19 +4,23 @@
 //! - `call_logs`: Call Logs and Analytics over many calls.
 //! - `webhook`: the answer webhook at a fixed request rate.
 //! - `calls`: many simulated callers at once (`callers` is their side, in a child process).
-//! - `voice`: the offline voice end to end, with its word error rate.
+//! - `voice`: the offline voice end to end, with its word error rate and the pause set.
+//! - `stt`: Whisper alone: word error rate clean and through G.711, and where its time goes.
 
 mod call_logs;
 mod calls;
 pub mod campaign;
+mod machine;
 mod numbers;
+mod stt;
 mod voice;
 mod webhook;
 
 pub use call_logs::call_logs;
 pub use calls::{callers, calls};
 pub use numbers::numbers;
-pub use voice::{UTTERANCES, voice, word_error_rate};
+pub use stt::{SttBench, stt};
+pub use voice::{Line, UTTERANCES, VoiceBench, voice, word_error_rate};
 pub use webhook::webhook;
 
 use std::time::Duration;

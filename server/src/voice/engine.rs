@@ -38,6 +38,32 @@ pub struct VoiceEngine {
     greeting_rates: Mutex<std::collections::BTreeSet<u32>>,
     /// Figures of the calls this process has run (benchmarks, logs).
     pub stats: Mutex<CallStats>,
+    /// How turns end and Whisper reads them; benchmarks change it to compare.
+    tuning: Mutex<Tuning>,
+}
+
+/// How turns end and how Whisper reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// A pause's transcript that sounds finished ends the turn (see [`super::turn_end`]).
+    pub smart_end: bool,
+    /// Whisper reads short turns in a 10 s window (see [`whisper`]).
+    pub short_window: bool,
+    /// The pause after which the reply starts early.
+    pub early_ms: u32,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self { smart_end: true, short_window: true, early_ms: VadSettings::default().early_ms }
+    }
+}
+
+impl Tuning {
+    /// Turn-taking as it was before finished words ended turns (for before/after figures).
+    pub fn before_smart_turns() -> Self {
+        Self { smart_end: false, short_window: false, early_ms: 300 }
+    }
 }
 
 /// How an engine is set up beyond its models.
@@ -120,7 +146,13 @@ impl VoiceEngine {
             options,
             greeting_rates: Mutex::new([GREETING_RATE].into()),
             stats: Mutex::default(),
+            tuning: Mutex::new(Tuning::default()),
         })
+    }
+
+    /// How later pipelines end turns and read them.
+    pub fn set_tuning(&self, tuning: Tuning) {
+        *self.tuning.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = tuning;
     }
 
     /// The Silero model (loaded on first use).
@@ -130,6 +162,7 @@ impl VoiceEngine {
 
     /// The providers for `agent` (`api_key` for its OpenAI-compatible providers).
     pub fn pipeline(self: &Arc<Self>, agent: &AgentInput, api_key: Option<String>) -> Pipeline {
+        let tuning = *self.tuning.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let p = &agent.providers;
         let api = |model: &str| OpenAi {
             base_url: p.base_url.clone(),
@@ -159,7 +192,10 @@ impl VoiceEngine {
         };
         let stt: Arc<dyn SpeechToText> = match p.stt.as_str() {
             "openai" => Arc::new(OpenAiStt(api("whisper-1"))),
-            _ => Arc::new(WhisperStt { engine: self.clone() }),
+            _ => Arc::new(WhisperStt {
+                engine: self.clone(),
+                decoding: whisper::Decoding { short_window: tuning.short_window, ..Default::default() },
+            }),
         };
         let transfer = (!agent.transfer_to.is_empty()).then(|| super::TransferRule {
             keywords: agent.transfer_keywords.clone(),
@@ -189,7 +225,13 @@ impl VoiceEngine {
             greeting: agent.opening(),
             fallback_line: fallback_line(&agent.language).to_string(),
             closing_line: closing_line(&agent.language).to_string(),
-            vad: VadSettings { end_of_speech_ms: agent.end_of_speech_ms, ..Default::default() },
+            vad: VadSettings {
+                end_of_speech_ms: agent.end_of_speech_ms,
+                smart_end: tuning.smart_end,
+                early_ms: tuning.early_ms,
+                end_words: end_words(agent),
+                ..Default::default()
+            },
             voice_key,
             fallback_voice_key,
             timeouts: Timeouts {
@@ -316,6 +358,17 @@ impl VoiceEngine {
     }
 }
 
+/// The words of `agent`'s rules and transfer that name a request (normalised, at most 256):
+/// a caller's pause after one of them can end the turn.
+fn end_words(agent: &AgentInput) -> Vec<String> {
+    let phrases = agent.rules.iter().flat_map(|r| r.keywords.iter()).chain(agent.transfer_keywords.iter());
+    let mut words: Vec<String> = phrases.flat_map(|k| super::agent::normalize(k)).collect();
+    words.sort();
+    words.dedup();
+    words.truncate(256);
+    words
+}
+
 /// The voice file name for an agent's voice setting (the default when it names no Piper voice).
 fn piper_voice(voice: &str) -> String {
     if voice.contains('_') { voice.to_string() } else { piper::DEFAULT_VOICE.to_string() }
@@ -340,17 +393,19 @@ pub fn fallback_line(language: &str) -> &'static str {
 /// Whisper on this machine.
 struct WhisperStt {
     engine: Arc<VoiceEngine>,
+    decoding: whisper::Decoding,
 }
 
 #[async_trait]
 impl SpeechToText for WhisperStt {
     async fn transcribe(&self, audio_16k: Vec<i16>) -> Result<String, VoiceError> {
         let engine = self.engine.clone();
+        let decoding = self.decoding.clone();
         // The blocking run starts only once the queue gives it a slot.
         let job = async move {
             tokio::task::spawn_blocking(move || {
                 let model = whisper::shared(&engine.files, engine.threads)?;
-                model.transcribe(&audio::i16_to_f32(&audio_16k))
+                model.transcribe(&audio::i16_to_f32(&audio_16k), &decoding)
             })
             .await
             .map_err(|e| VoiceError::Stt(e.to_string()))?

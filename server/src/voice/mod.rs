@@ -23,6 +23,7 @@ pub mod piper;
 pub mod recorder;
 pub mod speaker;
 pub mod stats;
+pub mod turn_end;
 pub mod vad;
 pub mod whisper;
 

@@ -17,6 +17,8 @@ pub struct Summary {
     pub vad: VadStats,
     /// Per reply: speech end detected -> first byte out, minus provider time (ms).
     pub server_added_ms: Vec<f64>,
+    /// Caller turns ended early because their words sounded finished ([`super::turn_end`]).
+    pub ended_on_words: u32,
     /// The agent handed the caller to a person: a one-line summary of the call for them.
     pub transfer: Option<String>,
     /// Where that transfer goes when the conversation itself says (a route's person); else the

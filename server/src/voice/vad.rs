@@ -130,8 +130,14 @@ pub struct VadSettings {
     /// Silero probability that confirms speech.
     pub threshold: f32,
     /// A pause this long inside a turn lets the reply start early (speculatively); it is
-    /// kept if the silence reaches `end_of_speech_ms`, dropped if the caller goes on.
+    /// kept if the silence reaches `end_of_speech_ms` or its transcript sounds finished
+    /// ([`super::turn_end`]), dropped if the caller goes on.
     pub early_ms: u32,
+    /// Whether a pause's transcript that sounds finished ends the turn before
+    /// `end_of_speech_ms` (off: only the silence ends it).
+    pub smart_end: bool,
+    /// The agent's key words (normalised): a pause's transcript naming one sounds finished.
+    pub end_words: Vec<String>,
 }
 
 impl Default for VadSettings {
@@ -143,7 +149,9 @@ impl Default for VadSettings {
             preroll_ms: 300,
             max_turn_ms: 15_000,
             threshold: 0.5,
-            early_ms: 300,
+            early_ms: 160,
+            smart_end: true,
+            end_words: Vec::new(),
         }
     }
 }
@@ -308,6 +316,16 @@ impl Endpointer {
         Ok(None)
     }
 
+    /// Ends the current turn now (its words sounded finished at a pause); returns the
+    /// silence heard so far, or None when no turn was open. Later speech starts a new turn.
+    pub fn end_turn(&mut self) -> Option<u32> {
+        self.turn.take()?;
+        let silence = self.silence_ms;
+        self.reset_onset();
+        self.paused = false;
+        Some(silence)
+    }
+
     fn reset_onset(&mut self) {
         self.onset_ms = 0;
         self.onset_confirmed = false;
@@ -369,6 +387,20 @@ mod tests {
             }
             other => panic!("expected the end of the turn, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_turn_ended_at_its_pause_gives_no_second_end_and_new_speech_starts_a_new_turn() {
+        let mut ep = Endpointer::new(VadSettings::default(), None);
+        feed(&mut ep, &voiced(600));
+        let events = feed(&mut ep, &vec![0; FRAME * 20]);
+        assert!(matches!(events[..], [VadEvent::Pause { .. }]), "{events:?}");
+        let waited = ep.end_turn().expect("a turn was open");
+        assert!((160..700).contains(&waited), "{waited}");
+        assert!(!ep.is_in_turn());
+        assert_eq!(ep.end_turn(), None);
+        assert!(feed(&mut ep, &vec![0; FRAME * 60]).is_empty(), "the silence after it ends nothing");
+        assert_eq!(feed(&mut ep, &voiced(400)), vec![VadEvent::SpeechStart]);
     }
 
     #[test]

@@ -230,6 +230,7 @@ impl Conv {
             committed: true,
             buffered: Vec::new(),
             job_started: origin,
+            endpointing_ms: self.pipeline.vad.end_of_speech_ms,
         });
         self.next_id
     }
@@ -318,26 +319,40 @@ impl Conv {
     fn on_speech_end(&mut self, audio: Vec<i16>) {
         let now = Instant::now();
         let started = self.speech_started.take().map(|(_, w)| w).unwrap_or_else(now_wall);
-        if let Some(r) = &mut self.reply
-            && !r.committed
-        {
-            // The pause was the end: the early reply stands; its held output goes out now.
-            self.carry.clear();
-            r.committed = true;
-            r.origin = now;
-            // The agent's turn begins where the caller's ends: at the detected end of speech.
-            r.started_wall = now_wall();
-            if let Some((_, _, ended)) = &mut r.caller_turn {
-                *ended = r.started_wall.clone();
-            }
-            for msg in std::mem::take(&mut r.buffered) {
-                self.on_job(msg);
-            }
+        if self.reply.as_ref().is_some_and(|r| !r.committed) {
+            self.commit_early_reply(now, self.pipeline.vad.end_of_speech_ms);
             return;
         }
         let mut turn_audio = std::mem::take(&mut self.carry);
         turn_audio.extend(audio);
         self.start_reply_with_turn(AgentInput::Speech(String::new()), turn_audio, now, Some(started));
+    }
+
+    /// The pause was the end of the turn (`waited_ms` of silence): the early reply stands and
+    /// its held output goes out now.
+    fn commit_early_reply(&mut self, now: Instant, waited_ms: u32) {
+        let Some(r) = &mut self.reply else { return };
+        self.carry.clear();
+        r.committed = true;
+        r.origin = now;
+        r.endpointing_ms = waited_ms;
+        // The agent's turn begins where the caller's ends: at the detected end of speech.
+        r.started_wall = now_wall();
+        if let Some((_, _, ended)) = &mut r.caller_turn {
+            *ended = r.started_wall.clone();
+        }
+        for msg in std::mem::take(&mut r.buffered) {
+            self.on_job(msg);
+        }
+    }
+
+    /// An early reply's transcript sounds finished: end the caller's turn now instead of
+    /// waiting out the end-of-speech silence.
+    fn end_turn_on_words(&mut self) {
+        let Some(waited) = self.endpointer.end_turn() else { return };
+        self.speech_started = None;
+        self.summary.ended_on_words += 1;
+        self.commit_early_reply(Instant::now(), waited);
     }
 
     fn start_reply(&mut self, input: AgentInput, turn_audio: Vec<i16>, origin: Instant) {

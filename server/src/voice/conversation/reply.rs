@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use super::Conv;
 use crate::db;
+use crate::voice::turn_end::{self, Finish};
 use crate::voice::{AfterReply, ChatTurn};
 
 /// A reply task's progress report.
@@ -72,6 +73,8 @@ pub(super) struct Reply {
     pub committed: bool,
     pub buffered: Vec<JobMsg>,
     pub job_started: Instant,
+    /// Silence waited before the caller's turn counted as ended (ms).
+    pub endpointing_ms: u32,
 }
 
 /// Now on the wall clock, as stored on turns.
@@ -84,8 +87,14 @@ impl Conv {
         let now = Instant::now();
         let Some(r) = &mut self.reply else { return };
         if !r.committed {
-            if msg.id() == r.id {
-                r.buffered.push(msg);
+            if msg.id() != r.id {
+                return;
+            }
+            let finished = matches!(&msg, JobMsg::Transcript { text, .. }
+                if self.pipeline.vad.smart_end && turn_end::finish(text, &self.pipeline.vad.end_words) == Finish::Complete);
+            r.buffered.push(msg);
+            if finished {
+                self.end_turn_on_words();
             }
             return;
         }
@@ -96,11 +105,8 @@ impl Conv {
                 if let Some((started, kind, ended)) = r.caller_turn.take()
                     && !text.is_empty()
                 {
-                    let timings = TurnTimings {
-                        endpointing_ms: Some(self.pipeline.vad.end_of_speech_ms as i64),
-                        stt_ms: Some(stt_ms),
-                        ..Default::default()
-                    };
+                    let timings =
+                        TurnTimings { endpointing_ms: Some(i64::from(r.endpointing_ms)), stt_ms: Some(stt_ms), ..Default::default() };
                     self.history.push(ChatTurn { role: Role::Caller, text: text.clone() });
                     let seq = self.next_seq();
                     self.write_turn(seq, Role::Caller, kind, text, started, ended, false, timings);
@@ -174,7 +180,7 @@ impl Conv {
             TurnTimings {
                 // The silence waited before the reply began (speech turns), so that
                 // endpointing + first byte is the caller's voice-to-voice wait.
-                endpointing_ms: r.stt_ms.map(|_| self.pipeline.vad.end_of_speech_ms as i64),
+                endpointing_ms: r.stt_ms.map(|_| i64::from(r.endpointing_ms)),
                 stt_ms: ms(Some(r.origin), r.stt_done),
                 agent_ms: ms(after_stt, r.first_token.or(r.first_audio)),
                 tts_ms: ms(r.first_token.or(after_stt), r.first_audio),

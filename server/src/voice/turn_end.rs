@@ -1,0 +1,87 @@
+//! Whether a caller's words so far sound finished: read from the transcript of a pause, to
+//! end the turn sooner than the full end-of-speech silence when the caller has clearly
+//! finished ("What are your opening hours?"), and to keep waiting when the words trail off
+//! ("I'd like to book a table for…"). Pure: text in, a verdict out.
+
+use super::agent::normalize;
+
+/// What the words say about the turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// A complete question or sentence, or a request naming one of the agent's key words:
+    /// the turn ends now.
+    Complete,
+    /// Nothing tells: wait for the end-of-speech silence.
+    Unsure,
+    /// The words trail off (a comma, an ellipsis, "and", "for", "um", a number being read
+    /// out): wait for the end-of-speech silence.
+    Trailing,
+}
+
+/// Words a finished sentence rarely ends on: conjunctions, prepositions, articles,
+/// possessives, auxiliaries, fillers.
+const TRAILING: &[&str] = &[
+    "a", "about", "after", "am", "an", "and", "are", "as", "at", "be", "because", "before", "but", "by", "can", "could", "did", "do",
+    "does", "er", "erm", "for", "from", "had", "has", "have", "her", "his", "hmm", "i", "id", "if", "ill", "im", "in", "into", "is", "its",
+    "like", "may", "might", "mm", "must", "my", "of", "on", "or", "our", "shall", "should", "so", "than", "that", "the", "their", "then",
+    "these", "this", "those", "to", "uh", "um", "umm", "was", "we", "were", "when", "where", "which", "who", "will", "with", "would",
+    "your",
+];
+
+/// Digits as said (`normalize` spells 0-10 out).
+const DIGITS: &[&str] = &["zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+
+/// Reads `text` (a transcript with Whisper's punctuation); `key_words` are the agent's
+/// (normalised) words that name a request.
+pub fn finish(text: &str, key_words: &[String]) -> Finish {
+    let t = text.trim();
+    let words = normalize(t);
+    let Some(last) = words.last() else { return Finish::Unsure };
+    if t.ends_with([',', '-', '–', '—', ':', ';', '…']) || t.ends_with("..") || TRAILING.contains(&last.as_str()) {
+        return Finish::Trailing;
+    }
+    // Digits are read out in groups with pauses between ("five five five… one two three").
+    if last.chars().all(|c| c.is_ascii_digit()) || DIGITS.contains(&last.as_str()) {
+        return Finish::Trailing;
+    }
+    if t.ends_with(['?', '.', '!', '।']) {
+        return Finish::Complete;
+    }
+    if words.iter().any(|w| key_words.iter().any(|k| k == w)) { Finish::Complete } else { Finish::Unsure }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finished_questions_and_sentences_end_the_turn() {
+        for t in ["What are your opening hours?", "Yes.", "No.", "Operator, please.", "Thank you, goodbye!", "मुझे समय बताइए।"]
+        {
+            assert_eq!(finish(t, &[]), Finish::Complete, "{t}");
+        }
+        // Without punctuation, an agent's key word tells.
+        assert_eq!(finish("cancel my booking", &["booking".into()]), Finish::Complete);
+        assert_eq!(finish("cancel my booking", &[]), Finish::Unsure);
+        assert_eq!(finish("", &[]), Finish::Unsure);
+    }
+
+    #[test]
+    fn words_that_trail_off_keep_the_turn_open() {
+        for t in [
+            "I'd like to book a table for...",
+            "I'd like to book a table for.",
+            "My name is",
+            "Can we do it on…",
+            "I want to cancel my",
+            "My number is 555,",
+            "My number is five five five.",
+            "My number is 555.",
+            "Um.",
+            "So I was wondering if -",
+            "and",
+        ] {
+            assert_eq!(finish(t, &["book".into(), "cancel".into()]), Finish::Trailing, "{t}");
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Offline speech-to-text: Whisper (CTranslate2 format) through ct2rs's low-level API.
+//!
+//! The high-level `ct2rs::Whisper` always prompts with `<|en|><|transcribe|>`, which makes
+//! English-only (`.en`) models answer "." for some utterances; the low-level API lets the
+//! prompt match the model (shared/OFFLINE_VOICE.md). Features are Whisper's log-mel
+//! spectrogram ([`mel`]); tokens are decoded from, and prompts encoded with, the model's own
+//! byte-level BPE ([`tokens`]).
+//!
+//! Speed: Whisper's encoder reads a 30 s window whatever the audio's length, and on a phone
+//! turn of 1-3 s almost all of that work is padding. A turn of up to 9 s is read in a 10 s
+//! window instead (CTranslate2 takes any window up to 30 s): the same words on the 20 bench
+//! utterances at about a quarter of the time. Shorter windows made the decoder repeat
+//! itself, so a transcript that repeats is decoded again in the full window (the fallback
+//! Whisper itself uses for degenerate output is a temperature; here it is the window).
+
+mod mel;
+mod tokens;
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use super::VoiceError;
+use super::audio::MODEL_RATE;
+use super::models::ModelFiles;
+use mel::{HOP, N_FRAMES, N_MELS};
+pub use tokens::decode_tokens;
+
+/// The short window: 10 s.
+const SHORT_FRAMES: usize = 1000;
+/// Audio up to this many frames (9 s) is read in the short window (1 s of it stays padding).
+const SHORT_MAX_AUDIO: usize = SHORT_FRAMES - 100;
+
+/// How one utterance is decoded.
+#[derive(Debug, Clone)]
+pub struct Decoding {
+    /// 1 is greedy; more keeps that many hypotheses (slower).
+    pub beam_size: usize,
+    /// Read short turns in the 10 s window (else always 30 s).
+    pub short_window: bool,
+    /// Above this no-speech probability the transcript is dropped (noise, breathing).
+    pub no_speech: f32,
+    /// Text given to Whisper as what came before (the agent's words: names, key words).
+    pub prompt: String,
+    /// Most tokens decoded (Whisper's own limit is 224).
+    pub max_tokens: usize,
+}
+
+impl Default for Decoding {
+    fn default() -> Self {
+        Self { beam_size: 1, short_window: true, no_speech: 0.8, prompt: String::new(), max_tokens: 224 }
+    }
+}
+
+/// What one run did (for `voxgate bench stt`).
+#[derive(Debug, Clone, Default)]
+pub struct Run {
+    pub text: String,
+    /// Frames of the window read (1000 or 3000).
+    pub window: usize,
+    /// The short window's transcript repeated itself and the full window was read.
+    pub fell_back: bool,
+}
+
+/// A loaded Whisper model.
+pub struct WhisperModel {
+    model: ct2rs::sys::Whisper,
+    multilingual: bool,
+    filters: Vec<f32>,
+    encoder: Option<tokens::Encoder>,
+}
+
+impl WhisperModel {
+    /// Loads `models/whisper-<size>/` with `threads` CPU threads.
+    pub fn load(files: &ModelFiles, threads: usize) -> Result<Arc<Self>, VoiceError> {
+        Self::load_as(&files.whisper_dir(), threads, ct2rs::ComputeType::INT8)
+    }
+
+    /// Loads the model in `dir` computing in `compute` (benchmarks compare them).
+    pub fn load_as(dir: &Path, threads: usize, compute: ct2rs::ComputeType) -> Result<Arc<Self>, VoiceError> {
+        for f in ["model.bin", "config.json", "vocabulary.txt"] {
+            ModelFiles::require(&dir.join(f))?;
+        }
+        let config = ct2rs::Config { compute_type: compute, num_threads_per_replica: threads.max(1), ..Default::default() };
+        let model = ct2rs::sys::Whisper::new(dir, config).map_err(|e| VoiceError::Model(format!("{}: {e}", dir.display())))?;
+        let multilingual = model.is_multilingual();
+        // Without its tokenizer a model still transcribes; it only cannot take a prompt.
+        let encoder = tokens::Encoder::load(&dir.join("tokenizer.json"))
+            .map_err(|e| tracing::warn!(error = %e, "Whisper prompts are off: no tokenizer"))
+            .ok();
+        let me = Self { model, multilingual, filters: mel::mel_filters(), encoder };
+        // The first run allocates the model's working memory: do it now, not on a caller's turn.
+        me.run(&[0.0; MODEL_RATE as usize / 2], &Decoding::default())?;
+        Ok(Arc::new(me))
+    }
+
+    /// Transcribes 16 kHz mono audio (at most 30 s is read). Blocking: call from a blocking thread.
+    pub fn transcribe(&self, audio: &[f32], decoding: &Decoding) -> Result<String, VoiceError> {
+        Ok(self.run(audio, decoding)?.text)
+    }
+
+    /// [`Self::transcribe`], saying which window was read.
+    pub fn run(&self, audio: &[f32], decoding: &Decoding) -> Result<Run, VoiceError> {
+        let audio_frames = audio.len() / HOP + 1;
+        if decoding.short_window && audio_frames <= SHORT_MAX_AUDIO {
+            let text = self.decode(audio, SHORT_FRAMES, decoding)?;
+            if !repeats(&text) {
+                return Ok(Run { text, window: SHORT_FRAMES, fell_back: false });
+            }
+            let text = self.decode(audio, N_FRAMES, decoding)?;
+            return Ok(Run { text, window: N_FRAMES, fell_back: true });
+        }
+        Ok(Run { text: self.decode(audio, N_FRAMES, decoding)?, window: N_FRAMES, fell_back: false })
+    }
+
+    fn decode(&self, audio: &[f32], frames: usize, decoding: &Decoding) -> Result<String, VoiceError> {
+        let mut mel = mel::log_mel(audio, &self.filters, frames);
+        let features =
+            ct2rs::sys::StorageView::new(&[1, N_MELS, frames], &mut mel, Default::default()).map_err(|e| VoiceError::Stt(e.to_string()))?;
+        let mut prompt: Vec<String> = Vec::new();
+        if let Some(enc) = &self.encoder
+            && !decoding.prompt.trim().is_empty()
+        {
+            prompt.push("<|startofprev|>".into());
+            prompt.extend(enc.encode(&format!(" {}", decoding.prompt.trim())));
+        }
+        prompt.push("<|startoftranscript|>".into());
+        if self.multilingual {
+            prompt.extend(["<|en|>".into(), "<|transcribe|>".into()]);
+        }
+        prompt.push("<|notimestamps|>".into());
+        let prompt: Vec<&str> = prompt.iter().map(String::as_str).collect();
+        let options = ct2rs::sys::WhisperOptions {
+            beam_size: decoding.beam_size.max(1),
+            max_length: decoding.max_tokens.clamp(1, 224),
+            return_no_speech_prob: true,
+            ..Default::default()
+        };
+        let result = self.model.generate(&features, &[prompt], &options).map_err(|e| VoiceError::Stt(e.to_string()))?;
+        let Some(first) = result.first() else { return Ok(String::new()) };
+        if first.no_speech_prob > decoding.no_speech {
+            return Ok(String::new());
+        }
+        Ok(first.sequences.first().map(|t| decode_tokens(t)).unwrap_or_default())
+    }
+}
+
+/// Whether a transcript repeats itself: a sentence said twice in a row, or the same word
+/// four times running (what a decoder that lost its place produces).
+fn repeats(text: &str) -> bool {
+    let sentences: Vec<String> =
+        text.split_inclusive(['.', '?', '!']).map(|s| s.trim().trim_end_matches(['.', '?', '!']).to_lowercase()).collect();
+    if sentences.windows(2).any(|w| !w[0].is_empty() && w[0] == w[1]) {
+        return true;
+    }
+    let words: Vec<String> = text.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).collect();
+    words.windows(4).any(|w| !w[0].is_empty() && w.iter().all(|x| *x == w[0]))
+}
+
+/// The model loaded by this process and the directory it came from.
+type Loaded = std::sync::Mutex<Option<(std::path::PathBuf, Arc<WhisperModel>)>>;
+
+/// The models loaded by this process, by directory (loaded on first use).
+pub fn shared(files: &ModelFiles, threads: usize) -> Result<Arc<WhisperModel>, VoiceError> {
+    static MODEL: OnceLock<Loaded> = OnceLock::new();
+    let slot = MODEL.get_or_init(Default::default);
+    let mut slot = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = files.whisper_dir();
+    if let Some((d, m)) = slot.as_ref()
+        && d == &dir
+    {
+        return Ok(m.clone());
+    }
+    let m = WhisperModel::load(files, threads)?;
+    *slot = Some((dir, m.clone()));
+    Ok(m)
+}
+
+/// Whisper's configured model directory exists (for a clear error before a call starts).
+pub fn present(dir: &Path) -> bool {
+    dir.join("model.bin").is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transcript_that_loops_is_caught() {
+        assert!(repeats("What about Saturday? What about Saturday? What about"));
+        assert!(repeats("yes yes yes yes yes"));
+        assert!(repeats("Is Monday possible. Is Monday possible."));
+        assert!(!repeats("My phone number is 555-123-4599."));
+        assert!(!repeats("No, no. That is not it."));
+        assert!(!repeats("Thank you. Goodbye."));
+        assert!(!repeats(""));
+    }
+}
