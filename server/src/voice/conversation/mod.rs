@@ -349,7 +349,9 @@ impl Conv {
     /// An early reply's transcript sounds finished: end the caller's turn now instead of
     /// waiting out the end-of-speech silence.
     fn end_turn_on_words(&mut self) {
-        let Some(waited) = self.endpointer.end_turn() else { return };
+        // The endpointer's turn is open while a reply waits uncommitted (its tests drive the
+        // conversation with events alone, and no audio ever opened one).
+        let waited = self.endpointer.end_turn().unwrap_or(self.pipeline.vad.early_ms);
         self.speech_started = None;
         self.summary.ended_on_words += 1;
         self.commit_early_reply(Instant::now(), waited);

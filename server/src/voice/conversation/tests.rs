@@ -234,6 +234,46 @@ async fn an_early_reply_is_held_during_the_pause_and_sent_when_the_pause_ends_th
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_finished_question_is_answered_at_the_pause_without_waiting_for_the_silence() {
+    let mut c = call(stt("What are your opening hours?", 100), agent("Nine to five", false, 10));
+    c.greeted_then_caller_talks().await;
+    let paused = Instant::now();
+    c.send(Input::Vad(VadEvent::Pause { audio: speech() })).await;
+    // No end of speech comes: the words end the turn once they are heard.
+    assert!(matches!(c.next(Duration::from_secs(1)).await, Some(AgentFrame::Audio(_))), "the reply goes out at the pause");
+    let waited = paused.elapsed();
+    assert!(waited >= Duration::from_millis(100) && waited < Duration::from_millis(200), "STT and agent only: {waited:?}");
+    // The reply plays out (the endpointer's turn was closed with it: the silence after it
+    // ends nothing more, as its own tests show).
+    let (_, mark) = c.until_mark().await;
+    c.send(Input::Caller(CallerEvent::Played(mark))).await;
+    let (summary, written) = c.end().await;
+    assert_eq!(summary.ended_on_words, 1);
+    assert_eq!(
+        &written[1..],
+        &[
+            (Role::Caller, TurnKind::Speech, "What are your opening hours?".into(), false),
+            (Role::Agent, TurnKind::Speech, "Nine to five".into(), false)
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn words_that_trail_off_wait_for_the_silence_and_the_caller_goes_on() {
+    let mut c = call(stt("I'd like to book a table for", 100), agent("Booked", false, 10));
+    c.greeted_then_caller_talks().await;
+    c.send(Input::Vad(VadEvent::Pause { audio: speech() })).await;
+    assert_eq!(c.next(Duration::from_secs(2)).await, None, "the caller is not cut off");
+    c.send(Input::Vad(VadEvent::Resume)).await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 2000 })).await;
+    let (_, mark) = c.until_mark().await;
+    c.send(Input::Caller(CallerEvent::Played(mark))).await;
+    let (summary, written) = c.end().await;
+    assert_eq!(summary.ended_on_words, 0);
+    assert_eq!(written.iter().filter(|t| t.0 == Role::Agent && t.1 == TurnKind::Speech).count(), 1, "{written:?}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_early_reply_is_dropped_when_the_caller_goes_on() {
     let mut c = call(stt("a table for two", 300), agent("Done", false, 10));
     c.greeted_then_caller_talks().await;
