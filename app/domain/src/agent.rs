@@ -93,7 +93,13 @@ pub struct AgentInput {
     pub transfer_line: String,
     /// The person first hears a one-line summary of the call (where the provider can).
     pub warm_transfer: bool,
+    /// Names and words callers will say (the business, its people, products, places): offline
+    /// Whisper is prompted with them, so it spells them as the business does.
+    pub vocabulary: String,
 }
+
+/// Longest vocabulary, in characters (Whisper reads at most 224 prompt tokens).
+pub const MAX_VOCABULARY: usize = 400;
 
 /// Longest recording retention, in days (ten years).
 pub const MAX_RETENTION_DAYS: u32 = 3650;
@@ -121,6 +127,7 @@ impl Default for AgentInput {
             transfer_digit: String::new(),
             transfer_line: "Connecting you to a person now. Please hold.".into(),
             warm_transfer: false,
+            vocabulary: String::new(),
         }
     }
 }
@@ -148,6 +155,7 @@ impl AgentInput {
             &mut self.transfer_to,
             &mut self.transfer_digit,
             &mut self.transfer_line,
+            &mut self.vocabulary,
         ] {
             *s = s.trim().to_string();
         }
@@ -190,6 +198,7 @@ impl AgentInput {
         }
         let needs_line = !self.transfer_to.is_empty();
         check_len(e, "transferLine", &self.transfer_line, usize::from(needs_line), 300, "the line said before the transfer");
+        check_len(e, "vocabulary", &self.vocabulary, 0, MAX_VOCABULARY, "the words callers will say");
     }
 
     /// Every problem with this input; empty when it may be saved.
@@ -277,6 +286,7 @@ mod tests {
         a.transfer_to = "12".into();
         a.transfer_digit = "10".into();
         a.transfer_line = String::new();
+        a.vocabulary = "Okonkwo ".repeat(60);
         let fields: Vec<String> = a.normalized().validate().into_iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
@@ -292,6 +302,7 @@ mod tests {
                 "transferTo",
                 "transferDigit",
                 "transferLine",
+                "vocabulary",
                 "endOfSpeechMs"
             ]
         );

@@ -53,6 +53,7 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
     let transfer_digit = RwSignal::new(s.transfer_digit.clone());
     let transfer_line = RwSignal::new(s.transfer_line.clone());
     let warm = RwSignal::new(s.warm_transfer);
+    let vocabulary = RwSignal::new(s.vocabulary.clone());
 
     let input = move || AgentInput {
         name: name.get(),
@@ -85,6 +86,7 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
         transfer_digit: transfer_digit.get(),
         transfer_line: transfer_line.get(),
         warm_transfer: warm.get(),
+        vocabulary: vocabulary.get(),
     };
     let save = ServerAction::<SaveAgent>::new();
     let touched = RwSignal::new(Vec::<&'static str>::new());
@@ -133,6 +135,8 @@ pub fn AgentForm(agent: Option<AgentView>, on_saved: Callback<AgentView>, on_clo
                 <TextArea label="System prompt (LLM agents)" name="systemPrompt" value=system_prompt error=error("systemPrompt") rows=3 on_edit/>
                 <TextArea label="Scripted replies" name="rules" value=rules error=error("rules") rows=4
                     hint="One rule per line: keyword, keyword => reply. Keywords match tolerantly." on_edit/>
+                <TextInput label="Words callers will say" name="vocabulary" value=vocabulary error=error("vocabulary")
+                    placeholder="e.g. Brightsmile Dental, Dr. Okonkwo, Zephyrine (helps offline speech recognition spell them)" on_edit/>
                 <div class="grid gap-x-4 md:grid-cols-2">
                     <TextInput label="Default reply" name="defaultReply" value=default_reply error=error("defaultReply") on_edit/>
                     <TextInput label="Goodbye" name="goodbye" value=goodbye error=error("goodbye") on_edit/>

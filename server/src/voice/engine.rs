@@ -194,7 +194,7 @@ impl VoiceEngine {
             "openai" => Arc::new(OpenAiStt(api("whisper-1"))),
             _ => Arc::new(WhisperStt {
                 engine: self.clone(),
-                decoding: whisper::Decoding { short_window: tuning.short_window, ..Default::default() },
+                decoding: whisper::Decoding { short_window: tuning.short_window, prompt: agent.vocabulary.clone(), ..Default::default() },
             }),
         };
         let transfer = (!agent.transfer_to.is_empty()).then(|| super::TransferRule {

@@ -52,6 +52,24 @@ async fn whisper_understands_piper_at_8_khz() {
 }
 
 #[tokio::test]
+async fn an_agents_vocabulary_teaches_whisper_the_businesss_words_and_long_turns_read_the_full_window() {
+    let _serial = common::voice_lock().await;
+    let engine = engine();
+    let with_words = engine.pipeline(&domain::agent::AgentInput { vocabulary: "Dr. Okonkwo, Brightsmile Dental".into(), ..agent() }, None);
+    for (said, word) in [("Can I see Doctor Okonkwo tomorrow?", "okonkwo"), ("Is this Brightsmile Dental?", "brightsmile")] {
+        let heard = with_words.stt.transcribe(phone_speech(&engine, said).await).await.expect("whisper transcribes");
+        assert!(heard.to_lowercase().contains(word), "said {said:?}, heard {heard:?}");
+    }
+    // A turn longer than the short window (here 12 s: words, a long pause, words) is read whole.
+    let plain = engine.pipeline(&agent(), None);
+    let mut long = phone_speech(&engine, "What are your opening hours?").await;
+    long.extend(vec![0i16; MODEL_RATE as usize * 10]);
+    long.extend(phone_speech(&engine, "I would like to book an appointment for tomorrow.").await);
+    let heard = plain.stt.transcribe(long).await.expect("whisper transcribes").to_lowercase();
+    assert!(heard.contains("hours") && heard.contains("tomorrow"), "heard {heard:?}");
+}
+
+#[tokio::test]
 async fn two_stage_vad_finds_speech_and_ignores_noise() {
     // Whole-call tests measure latency; the speech models must not run beside them.
     let _serial = common::voice_lock().await;
