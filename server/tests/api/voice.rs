@@ -18,6 +18,14 @@ fn engine() -> Arc<VoiceEngine> {
     VoiceEngine::new(files, 2, std::time::Duration::from_secs(8), http)
 }
 
+/// [`engine`] whose voice says the same text the same way every time (no sampled noise).
+fn steady_engine() -> Arc<VoiceEngine> {
+    let e = engine();
+    let http = server::net::GuardedClient::new(Arc::default(), server::net::guard::CONNECT_TIMEOUT).unwrap();
+    let options = server::voice::engine::EngineOptions { sampled_voice: false };
+    VoiceEngine::with_options(e.files.clone(), 2, std::time::Duration::from_secs(8), options, http)
+}
+
 fn agent() -> domain::agent::AgentInput {
     domain::agent::AgentInput { name: "Test".into(), ..Default::default() }
 }
@@ -54,7 +62,14 @@ async fn whisper_understands_piper_at_8_khz() {
 #[tokio::test]
 async fn an_agents_vocabulary_teaches_whisper_the_businesss_words_and_long_turns_read_the_full_window() {
     let _serial = common::voice_lock().await;
-    let engine = engine();
+    // The caller's voice is not sampled here: the same audio each run, so the same words.
+    let engine = steady_engine();
+    // The prompt is the model's own BPE: the tokens Hugging Face's tokenizer gives for it.
+    let model = server::voice::whisper::shared(&engine.files, 1).expect("whisper loads");
+    assert_eq!(
+        model.prompt_tokens("Dr. Okonkwo, Brightsmile Dental"),
+        ["ĠDr", ".", "ĠOk", "on", "k", "wo", ",", "ĠBr", "ights", "mile", "ĠD", "ental"]
+    );
     let with_words = engine.pipeline(&domain::agent::AgentInput { vocabulary: "Dr. Okonkwo, Brightsmile Dental".into(), ..agent() }, None);
     for (said, word) in [("Can I see Doctor Okonkwo tomorrow?", "okonkwo"), ("Is this Brightsmile Dental?", "brightsmile")] {
         let heard = with_words.stt.transcribe(phone_speech(&engine, said).await).await.expect("whisper transcribes");

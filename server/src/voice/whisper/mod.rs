@@ -112,16 +112,23 @@ impl WhisperModel {
         Ok(Run { text: self.decode(audio, N_FRAMES, decoding)?, window: N_FRAMES, fell_back: false })
     }
 
+    /// The model's tokens for `text` given as what came before (none without a tokenizer).
+    pub fn prompt_tokens(&self, text: &str) -> Vec<String> {
+        match &self.encoder {
+            Some(enc) if !text.trim().is_empty() => enc.encode(&format!(" {}", text.trim())),
+            _ => Vec::new(),
+        }
+    }
+
     fn decode(&self, audio: &[f32], frames: usize, decoding: &Decoding) -> Result<String, VoiceError> {
         let mut mel = mel::log_mel(audio, &self.filters, frames);
         let features =
             ct2rs::sys::StorageView::new(&[1, N_MELS, frames], &mut mel, Default::default()).map_err(|e| VoiceError::Stt(e.to_string()))?;
         let mut prompt: Vec<String> = Vec::new();
-        if let Some(enc) = &self.encoder
-            && !decoding.prompt.trim().is_empty()
-        {
+        let previous = self.prompt_tokens(&decoding.prompt);
+        if !previous.is_empty() {
             prompt.push("<|startofprev|>".into());
-            prompt.extend(enc.encode(&format!(" {}", decoding.prompt.trim())));
+            prompt.extend(previous);
         }
         prompt.push("<|startoftranscript|>".into());
         if self.multilingual {
