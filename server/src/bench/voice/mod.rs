@@ -216,9 +216,27 @@ pub async fn voice(dir: &std::path::Path, bench: VoiceBench) -> anyhow_like::Res
         ),
         wer_line,
     ];
+    lines.extend(cut_off(&report, &turns).into_iter().map(|i| format!("  answered before the caller finished: {:?}", UTTERANCES[i].0)));
     lines.extend(misheard);
     lines.extend(pause_set(&state, &webhook, bench.line).await?);
     Ok(lines)
+}
+
+/// The utterances (by index) the agent began to answer before the caller had finished them.
+fn cut_off(report: &crate::simulator::CallReport, turns: &[serde_json::Value]) -> Vec<usize> {
+    let replies: Vec<chrono::DateTime<chrono::Utc>> =
+        turns.iter().filter(|t| t["role"] == "agent" && t["kind"] != "greeting").filter_map(at).collect();
+    report
+        .turns
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| {
+            // The last 100 ms of an utterance is the voice's own trailing silence.
+            let end = t.began_at + chrono::Duration::milliseconds(t.spoken_ms as i64 - 100);
+            replies.iter().any(|r| *r > t.began_at && *r < end)
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// The [`PAUSED`] utterances in one call: how many callers the agent answered in their pause.
@@ -231,15 +249,8 @@ async fn pause_set(state: &AppState, webhook: &str, line: Line) -> anyhow_like::
         said.push((format!("{before} ... {after}"), line.carry(&audio, 8000)));
     }
     let (report, turns) = one_call(state, webhook, said).await?;
-    let replies: Vec<chrono::DateTime<chrono::Utc>> =
-        turns.iter().filter(|t| t["role"] == "agent" && t["kind"] != "greeting").filter_map(at).collect();
-    let mut cut = Vec::new();
-    for (t, (before, after, _)) in report.turns.iter().zip(PAUSED) {
-        let end = t.began_at + chrono::Duration::milliseconds(t.spoken_ms as i64 - 100);
-        if replies.iter().any(|r| *r > t.began_at && *r < end) {
-            cut.push(format!("  cut off: {before:?} … {after:?}"));
-        }
-    }
+    let cut: Vec<String> =
+        cut_off(&report, &turns).into_iter().map(|i| format!("  cut off: {:?} … {:?}", PAUSED[i].0, PAUSED[i].1)).collect();
     let caller: Vec<&serde_json::Value> = turns.iter().filter(|t| t["role"] == "caller").collect();
     let began: Vec<chrono::DateTime<chrono::Utc>> = report.turns.iter().map(|t| t.began_at).collect();
     let heard = heard_per_utterance(&began, &caller);
