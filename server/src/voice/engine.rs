@@ -158,7 +158,7 @@ impl VoiceEngine {
             _ => (local_tts.clone(), fallback_voice_key.clone()),
         };
         let stt: Arc<dyn SpeechToText> = match p.stt.as_str() {
-            "openai" => Arc::new(OpenAiStt(api("whisper-1"))),
+            "openai" => Arc::new(OpenAiStt { api: api("whisper-1"), language: agent.language.clone() }),
             _ => Arc::new(WhisperStt { engine: self.clone() }),
         };
         let transfer = (!agent.transfer_to.is_empty()).then(|| super::TransferRule {
