@@ -103,6 +103,9 @@ pub struct CallOptions {
     pub extra: Vec<(String, String)>,
     /// The rate the steps' audio was made at, when it is not the stream's (it is resampled).
     pub audio_rate: Option<u32>,
+    /// Told the milliseconds of agent audio received so far, as each chunk comes (a test
+    /// watching the call while it runs).
+    pub audio_heard: Option<Arc<tokio::sync::watch::Sender<f64>>>,
 }
 
 impl CallOptions {
@@ -123,6 +126,7 @@ impl CallOptions {
             outbound: false,
             extra: Vec::new(),
             audio_rate: None,
+            audio_heard: None,
         }
     }
 
