@@ -76,7 +76,14 @@ fn cli_steps(spoken: Vec<(String, Arc<[i16]>)>, dtmf: Option<String>, barge_in: 
 
 /// `voxgate say`: `text` spoken by the offline voice at `rate`, with `pad_ms` of silence each
 /// side, written to `out` as a WAV file.
-pub async fn say(settings: &server::Settings, text: &str, language: &str, out: &std::path::Path, rate: u32, pad_ms: u32) -> Result<(), String> {
+pub async fn say(
+    settings: &server::Settings,
+    text: &str,
+    language: &str,
+    out: &std::path::Path,
+    rate: u32,
+    pad_ms: u32,
+) -> Result<(), String> {
     if !(8000..=48_000).contains(&rate) {
         return Err(format!("--rate must be 8000..48000 Hz, not {rate}"));
     }

@@ -235,8 +235,12 @@ mod tests {
         assert_eq!(normalize("क्\u{200D}ष"), ["क्ष"]);
         let hindi = ScriptedAgent {
             rules: vec![
-                ScriptRule { keywords: vec!["समय".into(), "खुले".into()], reply: "हम सुबह नौ बजे से शाम पाँच बजे तक खुले हैं।".into() },
-                ScriptRule { keywords: vec!["अपॉइंटमेंट".into()], reply: "कौन सा दिन ठीक रहेगा?".into() },
+                ScriptRule {
+                    keywords: vec!["समय".into(), "खुले".into()], reply: "हम सुबह नौ बजे से शाम पाँच बजे तक खुले हैं।".into()
+                },
+                ScriptRule {
+                    keywords: vec!["अपॉइंटमेंट".into()], reply: "कौन सा दिन ठीक रहेगा?".into()
+                },
             ],
             default_reply: "माफ़ कीजिए?".into(),
             goodbye: "नमस्ते!".into(),

@@ -67,7 +67,11 @@ pub struct StreamResampler {
 impl StreamResampler {
     /// From `from` Hz to `to` Hz (a pass-through when they are the same).
     pub fn new(from: u32, to: u32) -> Result<Self, VoiceError> {
-        let inner = if from == to { None } else { Some(FftFixedIn::<f32>::new(from as usize, to as usize, 1024, 2, 1).map_err(VoiceError::resample)?) };
+        let inner = if from == to {
+            None
+        } else {
+            Some(FftFixedIn::<f32>::new(from as usize, to as usize, 1024, 2, 1).map_err(VoiceError::resample)?)
+        };
         let skip = inner.as_ref().map(|r| r.output_delay()).unwrap_or(0);
         Ok(Self { inner, pending: Vec::new(), skip, fed: 0, emitted: 0, from, to })
     }

@@ -40,7 +40,9 @@ async fn a_hindi_caller_is_greeted_heard_and_answered_in_hindi() {
         language: "hi".into(),
         greeting: GREETING.into(),
         rules: vec![
-            ScriptRule { keywords: vec!["अपॉइंटमेंट".into()], reply: "कौन सा दिन आपके लिए ठीक रहेगा?".into() },
+            ScriptRule {
+                keywords: vec!["अपॉइंटमेंट".into()], reply: "कौन सा दिन आपके लिए ठीक रहेगा?".into()
+            },
             ScriptRule { keywords: vec!["समय".into(), "खुले".into()], reply: HOURS.into() },
         ],
         default_reply: "माफ़ कीजिए, मैं समझ नहीं पाई।".into(),

@@ -68,18 +68,15 @@ fn api_error(status: StatusCode, message: &str, param: Option<&str>, code: Optio
         .into_response()
 }
 
-fn authorized(seen: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+/// None when the bearer key is right; else the API's answer to a wrong key.
+fn refused(seen: &Shared, headers: &HeaderMap) -> Option<Response> {
     let ok = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {KEY}"));
     seen.lock().unwrap().auth_ok = ok;
-    if ok {
-        Ok(())
-    } else {
-        Err(api_error(StatusCode::UNAUTHORIZED, "Incorrect API key provided.", None, Some("invalid_api_key")))
-    }
+    (!ok).then(|| api_error(StatusCode::UNAUTHORIZED, "Incorrect API key provided.", None, Some("invalid_api_key")))
 }
 
 async fn chat(State(seen): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(refused) = authorized(&seen, &headers) {
+    if let Some(refused) = refused(&seen, &headers) {
         return refused;
     }
     let Ok(req) = serde_json::from_slice::<Value>(&body) else {
@@ -116,8 +113,14 @@ async fn chat(State(seen): State<Shared>, headers: HeaderMap, body: Bytes) -> Re
     ([("content-type", "text/event-stream")], sse).into_response()
 }
 
-/// The text fields and the `file` part of a multipart form; None when it is not one.
-fn multipart(headers: &HeaderMap, body: &[u8]) -> Option<(Vec<(String, String)>, Option<Vec<u8>>)> {
+/// A multipart form's text fields (name, value) and its `file` part.
+struct Form {
+    fields: Vec<(String, String)>,
+    file: Option<Vec<u8>>,
+}
+
+/// The form of a multipart body; None when it is not one.
+fn multipart(headers: &HeaderMap, body: &[u8]) -> Option<Form> {
     let ct = headers.get("content-type")?.to_str().ok()?;
     let boundary = format!("--{}", ct.strip_prefix("multipart/form-data")?.split("boundary=").nth(1)?);
     let mut fields = Vec::new();
@@ -136,7 +139,7 @@ fn multipart(headers: &HeaderMap, body: &[u8]) -> Option<(Vec<(String, String)>,
             fields.push((name, String::from_utf8_lossy(content).to_string()));
         }
     }
-    Some((fields, file))
+    Some(Form { fields, file })
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -154,10 +157,10 @@ fn split<'a>(mut hay: &'a [u8], sep: &[u8]) -> Vec<&'a [u8]> {
 }
 
 async fn transcribe(State(seen): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(refused) = authorized(&seen, &headers) {
+    if let Some(refused) = refused(&seen, &headers) {
         return refused;
     }
-    let Some((fields, file)) = multipart(&headers, &body) else {
+    let Some(Form { fields, file }) = multipart(&headers, &body) else {
         return api_error(StatusCode::BAD_REQUEST, "The request must be multipart/form-data.", None, None);
     };
     let field = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
@@ -187,7 +190,7 @@ async fn transcribe(State(seen): State<Shared>, headers: HeaderMap, body: Bytes)
 /// Speech as `response_format: pcm` gives it: raw 16-bit mono at 24 kHz, 60 ms per character,
 /// streamed in [`SPEECH_CHUNKS`] chunks.
 async fn speech(State(seen): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(refused) = authorized(&seen, &headers) {
+    if let Some(refused) = refused(&seen, &headers) {
         return refused;
     }
     let Ok(req) = serde_json::from_slice::<Value>(&body) else {
