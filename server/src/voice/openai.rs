@@ -238,6 +238,8 @@ impl TextToSpeech for OpenAiTts {
         let mut bytes = resp.bytes_stream();
         let mut total = 0usize;
         let mut odd: Option<u8> = None;
+        let min_piece = rate as usize / 25;
+        let mut ready: Vec<i16> = Vec::with_capacity(min_piece);
         while let Some(chunk) = bytes.next().await {
             let chunk = chunk.map_err(|e| VoiceError::Tts(OpenAi::failed(PATH, e)))?;
             total += chunk.len();
@@ -245,14 +247,15 @@ impl TextToSpeech for OpenAiTts {
                 return Err(VoiceError::Tts(format!("{PATH}: response over {} KiB", MAX_SPEECH / 1024)));
             }
             let samples = pcm_samples(&mut odd, &chunk);
-            let piece = resampler.push(&audio::i16_to_f32(&samples))?;
-            if !piece.is_empty() && out.send(audio::f32_to_i16(&piece)).await.is_err() {
+            ready.extend(audio::f32_to_i16(&resampler.push(&audio::i16_to_f32(&samples))?));
+            // Tiny HTTP chunks are gathered into pieces of at least 40 ms: fewer messages, same start.
+            if ready.len() >= min_piece && out.send(std::mem::take(&mut ready)).await.is_err() {
                 return Ok(()); // the listener went away (barge-in)
             }
         }
-        let tail = resampler.finish()?;
-        if !tail.is_empty() {
-            let _ = out.send(audio::f32_to_i16(&tail)).await;
+        ready.extend(audio::f32_to_i16(&resampler.finish()?));
+        if !ready.is_empty() {
+            let _ = out.send(ready).await;
         }
         Ok(())
     }
