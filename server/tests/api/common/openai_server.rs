@@ -199,6 +199,16 @@ async fn speech(State(seen): State<Shared>, headers: HeaderMap, body: Bytes) -> 
     let Some(input) = req["input"].as_str().filter(|t| !t.is_empty()).map(str::to_string) else {
         return api_error(StatusCode::BAD_REQUEST, "Missing input.", Some("input"), None);
     };
+    if !matches!(req["model"].as_str(), Some("tts-1" | "tts-1-hd" | "gpt-4o-mini-tts")) {
+        return api_error(StatusCode::BAD_REQUEST, "Invalid model.", Some("model"), Some("model_not_found"));
+    }
+    if req["voice"].as_str().is_none_or(str::is_empty) {
+        return api_error(StatusCode::BAD_REQUEST, "Missing voice.", Some("voice"), None);
+    }
+    // The only format this server makes (the API's default is mp3).
+    if req["response_format"] != "pcm" {
+        return api_error(StatusCode::BAD_REQUEST, "Only response_format pcm is served here.", Some("response_format"), None);
+    }
     let hold = {
         let mut seen = seen.lock().unwrap();
         seen.speech.push(req.clone());
