@@ -20,6 +20,8 @@ pub struct CliCall {
     pub token: Option<String>,
     /// Whose side to play, with the credentials to sign as it does.
     pub provider: Provider,
+    /// The language the caller speaks (`en`, or `hi` through eSpeak NG).
+    pub language: String,
 }
 
 /// The credentials `voxgate call` was given (flags or environment).
@@ -74,7 +76,14 @@ fn cli_steps(spoken: Vec<(String, Arc<[i16]>)>, dtmf: Option<String>, barge_in: 
 
 /// `voxgate say`: `text` spoken by the offline voice at `rate`, with `pad_ms` of silence each
 /// side, written to `out` as a WAV file.
-pub async fn say(settings: &server::Settings, text: &str, out: &std::path::Path, rate: u32, pad_ms: u32) -> Result<(), String> {
+pub async fn say(
+    settings: &server::Settings,
+    text: &str,
+    language: &str,
+    out: &std::path::Path,
+    rate: u32,
+    pad_ms: u32,
+) -> Result<(), String> {
     if !(8000..=48_000).contains(&rate) {
         return Err(format!("--rate must be 8000..48000 Hz, not {rate}"));
     }
@@ -84,8 +93,7 @@ pub async fn say(settings: &server::Settings, text: &str, out: &std::path::Path,
         settings.provider_timeout,
         server::net::GuardedClient::from_settings(settings).map_err(|e| e.to_string())?,
     );
-    let voice = engine.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
-    let speech = voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?;
+    let speech = server::simulator::caller_speech(&engine, text, language, rate).await.map_err(|e| e.to_string())?;
     let pad = vec![0i16; (u64::from(rate) * u64::from(pad_ms.min(60_000)) / 1000) as usize];
     let samples: Vec<i16> = pad.iter().chain(speech.iter()).chain(pad.iter()).copied().collect();
     server::voice::audio::write_wav(out, &samples, rate).map_err(|e| e.to_string())?;
@@ -107,10 +115,14 @@ pub async fn run(settings: &server::Settings, args: CliCall) -> Result<(), Strin
         settings.provider_timeout,
         server::net::GuardedClient::from_settings(settings).map_err(|e| e.to_string())?,
     );
-    let voice = engine.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
+    let speak = |text: String| {
+        let engine = engine.clone();
+        let language = args.language.clone();
+        async move { server::simulator::caller_speech(&engine, &text, &language, rate).await.map_err(|e| e.to_string()) }
+    };
     let mut spoken: Vec<(String, Arc<[i16]>)> = Vec::new();
     for text in &args.say {
-        spoken.push((format!("{text:?}"), voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?.into()));
+        spoken.push((format!("{text:?}"), speak(text.clone()).await?.into()));
     }
     for path in &args.wav {
         let (samples, from) = server::voice::audio::read_wav(path).map_err(|e| e.to_string())?;
@@ -118,9 +130,7 @@ pub async fn run(settings: &server::Settings, args: CliCall) -> Result<(), Strin
         spoken.push((path.display().to_string(), server::voice::audio::f32_to_i16(&at).into()));
     }
     let barge_in = match &args.barge_in {
-        Some(text) => {
-            Some((format!("{text:?} (over the agent)"), voice.tts.synthesize(text, rate).await.map_err(|e| e.to_string())?.into()))
-        }
+        Some(text) => Some((format!("{text:?} (over the agent)"), speak(text.clone()).await?.into())),
         None => None,
     };
     let steps = cli_steps(spoken, args.dtmf.clone(), barge_in);

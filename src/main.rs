@@ -47,9 +47,13 @@ enum Command {
     Call {
         /// The number's webhook URL (or Voicebot URL), as the dashboard shows it.
         url: String,
-        /// Say this (synthesized with the offline Piper voice); repeat for more turns.
+        /// Say this (synthesized with the offline Piper voice, or eSpeak NG with --language hi);
+        /// repeat for more turns.
         #[arg(long)]
         say: Vec<String>,
+        /// The caller's language: en, or hi (Hindi, spoken by eSpeak NG).
+        #[arg(long, default_value = "en", value_parser = ["en", "hi"])]
+        language: String,
         /// Send this 16-bit PCM WAV file as a turn; repeat for more turns.
         #[arg(long)]
         wav: Vec<std::path::PathBuf>,
@@ -155,10 +159,13 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: std::net::SocketAddr,
     },
-    /// Speak `text` with the offline voice (Piper) into a 16-bit mono WAV file, with silence
-    /// around it (a caller's line for tests, e.g. Chromium's fake microphone).
+    /// Speak `text` with the offline voice (Piper, or eSpeak NG for Hindi) into a 16-bit mono
+    /// WAV file, with silence around it (a caller's line for tests, e.g. Chromium's fake microphone).
     Say {
         text: String,
+        /// The language of `text`: en, or hi (Hindi, spoken by eSpeak NG).
+        #[arg(long, default_value = "en", value_parser = ["en", "hi"])]
+        language: String,
         #[arg(long)]
         out: std::path::PathBuf,
         #[arg(long, default_value_t = 16_000)]
@@ -256,6 +263,7 @@ fn main() -> ExitCode {
         Command::Call {
             url,
             say,
+            language,
             wav,
             dtmf,
             barge_in,
@@ -274,7 +282,7 @@ fn main() -> ExitCode {
             let credentials =
                 call::Credentials { account_sid, auth_token, auth_id, plivo_token, api_key, signature_secret, application_id };
             let provider = call::provider(&provider, credentials).map_err(anyhow::Error::msg);
-            let args = provider.map(|provider| call::CliCall { url, say, wav, dtmf, barge_in, record, rate, token, provider });
+            let args = provider.map(|provider| call::CliCall { url, say, wav, dtmf, barge_in, record, rate, token, provider, language });
             runtime.block_on(async { call::run(&settings, args?).await.map_err(anyhow::Error::msg) })
         }
         Command::Import { file, token, url, defaults, dry_run } => {
@@ -290,8 +298,8 @@ fn main() -> ExitCode {
             runtime.block_on(dial::dial(&base, &token, dial::Dial { phone, to, agent, variables, wait }))
         }
         Command::Cloud { accounts, listen } => runtime.block_on(numbers::cloud(listen, accounts)),
-        Command::Say { text, out, rate, pad_ms } => {
-            runtime.block_on(call::say(&settings, &text, &out, rate, pad_ms)).map_err(anyhow::Error::msg)
+        Command::Say { text, language, out, rate, pad_ms } => {
+            runtime.block_on(call::say(&settings, &text, &language, &out, rate, pad_ms)).map_err(anyhow::Error::msg)
         }
         Command::Bench { command } => {
             let dir = std::env::temp_dir().join(format!("voxgate-bench-{}", std::process::id()));

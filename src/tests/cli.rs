@@ -293,5 +293,13 @@ fn say_writes_the_offline_voice_to_a_wav_file_with_silence_around_it() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--rate must be 8000..48000 Hz"));
     assert!(!dir.join("x.wav").exists());
+    // A Hindi line, spoken by eSpeak NG; a language without a caller voice is refused.
+    let hindi = dir.join("hi.wav");
+    let done = voxgate().args(["say", "नमस्ते, आपके खुलने का समय क्या है?", "--language", "hi", "--out"]).arg(&hindi).output().unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let (samples, _) = server::voice::audio::read_wav(&hindi).unwrap();
+    assert!(samples.len() > 16_000 && server::voice::audio::rms(&samples) > 0.02, "Hindi speech is heard");
+    let bad = voxgate().args(["say", "bonjour", "--language", "fr", "--out"]).arg(dir.join("fr.wav")).output().unwrap();
+    assert!(!bad.status.success() && !dir.join("fr.wav").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -212,6 +212,12 @@ impl AgentInput {
         check_len(&mut e, "goodbye", &self.goodbye, 1, 500, "a goodbye");
         check_len(&mut e, "voice", &self.voice, 1, 80, "a voice");
         one_of(&mut e, "providers.stt", &self.providers.stt, STT_PROVIDERS);
+        if self.language != "en" && self.providers.stt == "whisper-local" && LANGUAGES.iter().any(|(c, _)| *c == self.language) {
+            e.push(FieldError::new(
+                "providers.stt",
+                "Offline Whisper understands English only: choose the OpenAI-compatible provider for this language.",
+            ));
+        }
         one_of(&mut e, "providers.llm", &self.providers.llm, LLM_PROVIDERS);
         one_of(&mut e, "providers.tts", &self.providers.tts, TTS_PROVIDERS);
         let cloud = [&self.providers.stt, &self.providers.llm, &self.providers.tts].iter().any(|p| p.as_str() == "openai");
@@ -306,6 +312,21 @@ mod tests {
                 "endOfSpeechMs"
             ]
         );
+    }
+
+    #[test]
+    fn a_hindi_agent_needs_a_provider_that_understands_hindi() {
+        let hindi = AgentInput { language: "hi".into(), ..good() };
+        let fields: Vec<String> = hindi.validate().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["providers.stt"]);
+        let mut cloud = hindi.clone();
+        cloud.providers.stt = "openai".into();
+        cloud.providers.base_url = "https://api.openai.com/v1".into();
+        // Spoken offline by eSpeak NG (the agent's offline voice for Hindi), heard in the cloud.
+        assert!(cloud.validate().is_empty(), "{:?}", cloud.validate());
+        // An unknown language is named once, on its own field.
+        let unknown: Vec<String> = AgentInput { language: "fr".into(), ..good() }.validate().into_iter().map(|e| e.field).collect();
+        assert_eq!(unknown, ["language"]);
     }
 
     #[test]

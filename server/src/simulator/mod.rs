@@ -19,6 +19,23 @@ mod wire;
 
 pub use wire::Provider;
 
+/// A caller's `text` in `language` at `rate`, as the simulator says it: eSpeak NG for Hindi
+/// (`hi`), the offline Piper voice otherwise.
+pub async fn caller_speech(
+    engine: &Arc<crate::voice::engine::VoiceEngine>,
+    text: &str,
+    language: &str,
+    rate: u32,
+) -> Result<Vec<i16>, crate::voice::VoiceError> {
+    use crate::voice::audio;
+    if language == "hi" {
+        let (samples, from) = crate::voice::piper::espeak_speech(text, "hi").await?;
+        return Ok(audio::f32_to_i16(&audio::resample(&audio::i16_to_f32(&samples), from, rate)?));
+    }
+    let caller = domain::agent::AgentInput { name: "Caller".into(), ..Default::default() };
+    engine.pipeline(&caller, None).tts.synthesize(text, rate).await
+}
+
 /// `step` with its audio at `to` samples a second instead of `from`.
 fn step_at_rate(step: Step, from: u32, to: u32) -> Step {
     let convert = |audio: Arc<[i16]>| -> Arc<[i16]> {
@@ -103,6 +120,9 @@ pub struct CallOptions {
     pub extra: Vec<(String, String)>,
     /// The rate the steps' audio was made at, when it is not the stream's (it is resampled).
     pub audio_rate: Option<u32>,
+    /// Told the milliseconds of agent audio received so far, as each chunk comes (a test
+    /// watching the call while it runs).
+    pub audio_heard: Option<Arc<tokio::sync::watch::Sender<f64>>>,
 }
 
 impl CallOptions {
@@ -123,6 +143,7 @@ impl CallOptions {
             outbound: false,
             extra: Vec::new(),
             audio_rate: None,
+            audio_heard: None,
         }
     }
 

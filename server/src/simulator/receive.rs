@@ -93,6 +93,9 @@ impl Sim {
                     self.reply_first = Some(now);
                 }
                 self.reply_audio_ms += ms;
+                if let Some(heard) = &self.opts.audio_heard {
+                    heard.send_modify(|total| *total += ms);
+                }
             }
             Outbound::Mark { name } => {
                 self.mid_utterance = false;

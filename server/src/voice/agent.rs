@@ -118,12 +118,15 @@ impl Agent for LlmAgent {
     }
 }
 
-/// Lower-case words without punctuation; digits 0-10 spelled out ("3" and "three" match).
+/// Lower-case words without punctuation; digits 0-10 spelled out ("3" and "three" match). Words
+/// of any script: in NFC form, with their combining marks (a Devanagari vowel sign or virama is
+/// part of its word, not a break), and without zero-width joiners (which only shape the glyphs).
 pub fn normalize(text: &str) -> Vec<String> {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
     const NUMBERS: [&str; 11] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
-    text.to_lowercase()
-        .replace('\'', "")
-        .split(|c: char| !c.is_alphanumeric())
+    let text: String = text.nfc().filter(|c| !matches!(c, '\'' | '\u{200C}' | '\u{200D}')).collect::<String>().to_lowercase();
+    text.split(|c: char| !(c.is_alphanumeric() || c.general_category_group() == GeneralCategoryGroup::Mark))
         .filter(|w| !w.is_empty())
         .map(|w| match w.parse::<usize>() {
             Ok(n) if n <= 10 => NUMBERS[n].to_string(),
@@ -220,6 +223,36 @@ mod tests {
         assert_eq!(say("option one please"), "Sales, one moment.");
         assert_eq!(agent().answer(&AgentInput::Dtmf("1".into())).0, "Sales, one moment.");
         assert_eq!(agent().answer(&AgentInput::Dtmf("2".into())).0, "Sorry?");
+    }
+
+    #[test]
+    fn devanagari_words_keep_their_marks_and_match() {
+        // Vowel signs (ा, ी), the virama (्) and the nukta (़) stay inside their word; the danda
+        // and punctuation split.
+        assert_eq!(normalize("आपका समय क्या है? ठीक।"), ["आपका", "समय", "क्या", "है", "ठीक"]);
+        // A nukta letter written precomposed or as letter + nukta is one word; joiners vanish.
+        assert_eq!(normalize("\u{095B}रूरत"), normalize("\u{091C}\u{093C}रूरत"));
+        assert_eq!(normalize("क्\u{200D}ष"), ["क्ष"]);
+        let hindi = ScriptedAgent {
+            rules: vec![
+                ScriptRule {
+                    keywords: vec!["समय".into(), "खुले".into()], reply: "हम सुबह नौ बजे से शाम पाँच बजे तक खुले हैं।".into()
+                },
+                ScriptRule {
+                    keywords: vec!["अपॉइंटमेंट".into()], reply: "कौन सा दिन ठीक रहेगा?".into()
+                },
+            ],
+            default_reply: "माफ़ कीजिए?".into(),
+            goodbye: "नमस्ते!".into(),
+            transfer: None,
+        };
+        let say = |t: &str| hindi.answer(&AgentInput::Speech(t.into())).0;
+        assert_eq!(say("आपके खुलने का समय क्या है?"), "हम सुबह नौ बजे से शाम पाँच बजे तक खुले हैं।");
+        // A long word heard with one letter off still matches; a word that only shares letters does not.
+        assert_eq!(say("मुझे अपॉइंटमेन्ट चाहिए"), "कौन सा दिन ठीक रहेगा?");
+        assert_eq!(say("समयसारणी भेजिए"), "माफ़ कीजिए?");
+        // Cut at its marks, "क्या" would be two words; kept whole it is not "क".
+        assert_eq!(normalize("क्या"), ["क्या"]);
     }
 
     #[test]

@@ -43,33 +43,86 @@ pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>, VoiceEr
     if from == to || samples.is_empty() {
         return Ok(samples.to_vec());
     }
-    let chunk = 1024;
-    let mut r = FftFixedIn::<f32>::new(from as usize, to as usize, chunk, 2, 1).map_err(VoiceError::resample)?;
-    let delay = r.output_delay();
-    let expected = (samples.len() as u64 * to as u64 / from as u64) as usize;
-    let mut out = Vec::with_capacity(expected + delay + chunk);
-    let mut pos = 0;
-    while pos + r.input_frames_next() <= samples.len() {
-        let n = r.input_frames_next();
-        let block = r.process(&[&samples[pos..pos + n]], None).map_err(VoiceError::resample)?;
-        out.extend_from_slice(&block[0]);
-        pos += n;
+    let mut r = StreamResampler::new(from, to)?;
+    let mut out = r.push(samples)?;
+    out.extend(r.finish()?);
+    Ok(out)
+}
+
+/// Resampling of audio that arrives in pieces of any size (speech streamed by a provider): one
+/// resampler keeps its state across the pieces, so their joins make no click, and the whole
+/// output is the same as [`resample`] of the joined input. Holds less than one block of input.
+pub struct StreamResampler {
+    inner: Option<FftFixedIn<f32>>,
+    /// Input not yet a whole block.
+    pending: Vec<f32>,
+    /// Output still to drop: the resampler's delay.
+    skip: usize,
+    fed: u64,
+    emitted: u64,
+    from: u32,
+    to: u32,
+}
+
+impl StreamResampler {
+    /// From `from` Hz to `to` Hz (a pass-through when they are the same).
+    pub fn new(from: u32, to: u32) -> Result<Self, VoiceError> {
+        let inner = if from == to {
+            None
+        } else {
+            Some(FftFixedIn::<f32>::new(from as usize, to as usize, 1024, 2, 1).map_err(VoiceError::resample)?)
+        };
+        let skip = inner.as_ref().map(|r| r.output_delay()).unwrap_or(0);
+        Ok(Self { inner, pending: Vec::new(), skip, fed: 0, emitted: 0, from, to })
     }
-    // The tail, then silence until the delayed output has come out.
-    let tail = &samples[pos..];
-    if !tail.is_empty() {
-        let block = r.process_partial(Some(&[tail]), None).map_err(VoiceError::resample)?;
-        out.extend_from_slice(&block[0]);
-    }
-    while out.len() < expected + delay {
-        let block = r.process_partial::<&[f32]>(None, None).map_err(VoiceError::resample)?;
-        if block[0].is_empty() {
-            break;
+
+    /// The output `samples` complete (some of it may come with the next piece or at the end).
+    pub fn push(&mut self, samples: &[f32]) -> Result<Vec<f32>, VoiceError> {
+        let Some(r) = &mut self.inner else { return Ok(samples.to_vec()) };
+        self.fed += samples.len() as u64;
+        self.pending.extend_from_slice(samples);
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while self.pending.len() - pos >= r.input_frames_next() {
+            let n = r.input_frames_next();
+            let block = r.process(&[&self.pending[pos..pos + n]], None).map_err(VoiceError::resample)?;
+            Self::keep(&mut self.skip, &mut self.emitted, &block[0], &mut out);
+            pos += n;
         }
-        out.extend_from_slice(&block[0]);
+        self.pending.drain(..pos);
+        Ok(out)
     }
-    let end = (delay + expected).min(out.len());
-    Ok(out[delay.min(end)..end].to_vec())
+
+    /// The rest of the output, once the input has ended.
+    pub fn finish(&mut self) -> Result<Vec<f32>, VoiceError> {
+        let Some(r) = &mut self.inner else { return Ok(Vec::new()) };
+        let expected = self.fed * u64::from(self.to) / u64::from(self.from);
+        let mut out = Vec::new();
+        if !self.pending.is_empty() {
+            let block = r.process_partial(Some(&[&self.pending[..]]), None).map_err(VoiceError::resample)?;
+            Self::keep(&mut self.skip, &mut self.emitted, &block[0], &mut out);
+            self.pending.clear();
+        }
+        // Silence in until the delayed output has come out.
+        while self.emitted < expected {
+            let block = r.process_partial::<&[f32]>(None, None).map_err(VoiceError::resample)?;
+            if block[0].is_empty() {
+                break;
+            }
+            Self::keep(&mut self.skip, &mut self.emitted, &block[0], &mut out);
+        }
+        let over = self.emitted.saturating_sub(expected) as usize;
+        out.truncate(out.len().saturating_sub(over));
+        self.emitted -= over as u64;
+        Ok(out)
+    }
+
+    fn keep(skip: &mut usize, emitted: &mut u64, block: &[f32], out: &mut Vec<f32>) {
+        let dropped = (*skip).min(block.len());
+        *skip -= dropped;
+        out.extend_from_slice(&block[dropped..]);
+        *emitted += (block.len() - dropped) as u64;
+    }
 }
 
 /// Streaming conversion of a call's 20 ms frames to the models' 16 kHz.
@@ -187,6 +240,24 @@ mod tests {
                 // Aligned: the first 10 ms of output follow the input's start, not silence.
                 assert!(rms(&f32_to_i16(&out[..to as usize / 100])) > 0.1, "{from}->{to} starts late");
             }
+        }
+    }
+
+    #[test]
+    fn streamed_pieces_resample_exactly_like_the_whole() {
+        let input = tone(440.0, 24_000, 1.3);
+        for to in [8000, 16_000, 24_000] {
+            let whole = resample(&input, 24_000, to).unwrap();
+            // Pieces of awkward sizes, as a provider's HTTP chunks come.
+            let mut r = StreamResampler::new(24_000, to).unwrap();
+            let mut out = Vec::new();
+            for piece in input.chunks(777) {
+                out.extend(r.push(piece).unwrap());
+            }
+            out.extend(r.finish().unwrap());
+            assert_eq!(out.len(), whole.len(), "{to}");
+            let worst = out.iter().zip(&whole).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-4, "24000->{to}: pieces differ from the whole by {worst}");
         }
     }
 

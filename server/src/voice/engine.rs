@@ -191,7 +191,7 @@ impl VoiceEngine {
             _ => (local_tts.clone(), fallback_voice_key.clone()),
         };
         let stt: Arc<dyn SpeechToText> = match p.stt.as_str() {
-            "openai" => Arc::new(OpenAiStt(api("whisper-1"))),
+            "openai" => Arc::new(OpenAiStt { api: api("whisper-1"), language: agent.language.clone() }),
             _ => Arc::new(WhisperStt {
                 engine: self.clone(),
                 decoding: whisper::Decoding { short_window: tuning.short_window, prompt: agent.vocabulary.clone(), ..Default::default() },

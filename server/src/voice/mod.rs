@@ -142,4 +142,13 @@ pub trait Agent: Send + Sync {
 #[async_trait]
 pub trait TextToSpeech: Send + Sync {
     async fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<i16>, VoiceError>;
+
+    /// The sentence's audio sent into `out` piece by piece as it is made, so its start can
+    /// play while the rest is still coming; stops early when `out` is closed. By default the
+    /// whole sentence at once (offline voices synthesize a sentence in one run).
+    async fn synthesize_stream(&self, text: &str, rate: u32, out: mpsc::Sender<Vec<i16>>) -> Result<(), VoiceError> {
+        let pcm = self.synthesize(text, rate).await?;
+        let _ = out.send(pcm).await;
+        Ok(())
+    }
 }

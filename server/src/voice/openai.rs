@@ -180,7 +180,11 @@ pub async fn chat_stream(
 }
 
 /// OpenAI-compatible transcription.
-pub struct OpenAiStt(pub OpenAi);
+pub struct OpenAiStt {
+    pub api: OpenAi,
+    /// The agent's language (ISO 639-1, e.g. `hi`), sent so the model does not guess it.
+    pub language: String,
+}
 
 #[async_trait]
 impl SpeechToText for OpenAiStt {
@@ -190,8 +194,11 @@ impl SpeechToText for OpenAiStt {
             .file_name("speech.wav")
             .mime_str("audio/wav")
             .map_err(|e| VoiceError::Stt(e.to_string()))?;
-        let form = reqwest::multipart::Form::new().text("model", self.0.model.clone()).part("file", part);
-        let resp = self.0.send("audio/transcriptions", |r| r.multipart(form), VoiceError::Stt).await?;
+        let mut form = reqwest::multipart::Form::new().text("model", self.api.model.clone()).part("file", part);
+        if !self.language.is_empty() {
+            form = form.text("language", self.language.clone());
+        }
+        let resp = self.api.send("audio/transcriptions", |r| r.multipart(form), VoiceError::Stt).await?;
         let body = body_within(resp, MAX_TRANSCRIPT, "audio/transcriptions", VoiceError::Stt).await?;
         let v: Value = serde_json::from_slice(&body).map_err(|_| VoiceError::Stt("audio/transcriptions: malformed response".into()))?;
         v.get("text")
@@ -210,10 +217,78 @@ pub struct OpenAiTts {
 #[async_trait]
 impl TextToSpeech for OpenAiTts {
     async fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<i16>, VoiceError> {
+        let (tx, mut rx) = mpsc::channel(SPEECH_PIECES);
+        let (done, pcm) = tokio::join!(self.synthesize_stream(text, rate, tx), async {
+            let mut pcm = Vec::new();
+            while let Some(piece) = rx.recv().await {
+                pcm.extend_from_slice(&piece);
+            }
+            pcm
+        });
+        done.map(|()| pcm)
+    }
+
+    /// Reads the PCM as the provider sends it, resampled statefully (no click where its HTTP
+    /// chunks join; an odd byte waits for its pair).
+    async fn synthesize_stream(&self, text: &str, rate: u32, out: mpsc::Sender<Vec<i16>>) -> Result<(), VoiceError> {
+        const PATH: &str = "audio/speech";
         let body = json!({"model": self.api.model, "input": text, "voice": self.voice, "response_format": "pcm"});
-        let resp = self.api.send("audio/speech", |r| r.json(&body), VoiceError::Tts).await?;
-        let bytes = body_within(resp, MAX_SPEECH, "audio/speech", VoiceError::Tts).await?;
-        let pcm = audio::i16_to_f32(&audio::bytes_to_i16(&bytes));
-        Ok(audio::f32_to_i16(&audio::resample(&pcm, SPEECH_RATE, rate)?))
+        let resp = self.api.send(PATH, |r| r.json(&body), VoiceError::Tts).await?;
+        let mut resampler = audio::StreamResampler::new(SPEECH_RATE, rate)?;
+        let mut bytes = resp.bytes_stream();
+        let mut total = 0usize;
+        let mut odd: Option<u8> = None;
+        let min_piece = rate as usize / 25;
+        let mut ready: Vec<i16> = Vec::with_capacity(min_piece);
+        while let Some(chunk) = bytes.next().await {
+            let chunk = chunk.map_err(|e| VoiceError::Tts(OpenAi::failed(PATH, e)))?;
+            total += chunk.len();
+            if total > MAX_SPEECH {
+                return Err(VoiceError::Tts(format!("{PATH}: response over {} KiB", MAX_SPEECH / 1024)));
+            }
+            let samples = pcm_samples(&mut odd, &chunk);
+            ready.extend(audio::f32_to_i16(&resampler.push(&audio::i16_to_f32(&samples))?));
+            // Tiny HTTP chunks are gathered into pieces of at least 40 ms: fewer messages, same start.
+            if ready.len() >= min_piece && out.send(std::mem::take(&mut ready)).await.is_err() {
+                return Ok(()); // the listener went away (barge-in)
+            }
+        }
+        ready.extend(audio::f32_to_i16(&resampler.finish()?));
+        if !ready.is_empty() {
+            let _ = out.send(ready).await;
+        }
+        Ok(())
+    }
+}
+
+/// Pieces of a sentence's audio in flight between the provider's stream and its listener.
+const SPEECH_PIECES: usize = 8;
+
+/// The 16-bit samples of `chunk`, with the byte left over from the chunk before (`odd`) in front
+/// and this chunk's own odd byte kept for the next.
+fn pcm_samples(odd: &mut Option<u8>, chunk: &[u8]) -> Vec<i16> {
+    let mut bytes = Vec::with_capacity(chunk.len() + 1);
+    bytes.extend(odd.take());
+    bytes.extend_from_slice(chunk);
+    if bytes.len() % 2 == 1 {
+        *odd = bytes.pop();
+    }
+    audio::bytes_to_i16(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_split_across_chunks_are_joined() {
+        let pcm: Vec<i16> = vec![1, -2, 300, -32768, 32767, 12345];
+        let bytes = audio::i16_to_bytes(&pcm);
+        for cut in [1, 3, 5, 7] {
+            let mut odd = None;
+            let mut out = pcm_samples(&mut odd, &bytes[..cut]);
+            out.extend(pcm_samples(&mut odd, &bytes[cut..]));
+            assert_eq!((out, odd), (pcm.clone(), None), "cut at byte {cut}");
+        }
     }
 }

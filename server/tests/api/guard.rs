@@ -117,7 +117,7 @@ async fn a_provider_on_a_refused_address_fails_with_a_clear_message() {
     let tts = OpenAiTts { api: api("http://169.254.169.254/v1".into()), voice: "alloy".into() };
     let err = tts.synthesize("Hello", 8000).await.unwrap_err().to_string();
     assert_eq!(err, "text-to-speech failed: audio/speech: address not allowed");
-    let stt = OpenAiStt(api(format!("http://localhost:{port}/v1")));
+    let stt = OpenAiStt { api: api(format!("http://localhost:{port}/v1")), language: "en".into() };
     let err = stt.transcribe(vec![0; 1600]).await.unwrap_err().to_string();
     assert_eq!(err, "speech-to-text failed: audio/transcriptions: address not allowed");
     assert!(!err.contains("sk-test-secret") && !err.contains("localhost"));

@@ -12,6 +12,7 @@ mod db;
 mod doctor;
 mod fuzz_exotel;
 mod guard;
+mod hindi;
 mod hostile;
 mod http;
 mod isolation;

@@ -54,6 +54,7 @@ async fn agents_are_created_edited_and_deleted_with_their_links() {
         .post(
             "/api/agents",
             json!({ "name": "Front desk", "greeting": "Namaste!", "language": "hi",
+        "providers": { "stt": "openai", "baseUrl": "https://api.openai.com/v1" },
         "rules": [{ "keywords": ["Hours"], "reply": "We open at nine." }] }),
         )
         .await;
@@ -67,6 +68,10 @@ async fn agents_are_created_edited_and_deleted_with_their_links() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(bad["error"]["field"], "name");
     assert_eq!(bad["error"]["errors"][1]["field"], "language");
+    // Offline Whisper cannot hear Hindi: the speech-to-text choice is named.
+    let (s, bad) = api.post("/api/agents", json!({ "name": "Desk", "language": "hi" })).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(bad["error"]["field"], "providers.stt", "{bad}");
     assert_eq!(api.count("agent").await, 1, "nothing written");
 
     let (s, edited) =

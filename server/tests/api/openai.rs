@@ -5,148 +5,14 @@
 
 use crate::common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use domain::agent::AgentInput;
 use domain::call::{Role, TurnKind};
 use serde_json::{Value, json};
 use server::simulator::{self, CallOptions, Step};
 
-const KEY: &str = "sk-test-0123456789abcdef";
-const HEARD: &str = "What are your opening hours?";
-const REPLY: &str = "We are open from nine to five. See you soon!";
-
-#[derive(Default)]
-struct Seen {
-    chats: Vec<Value>,
-    transcriptions: Vec<(String, u32, usize)>,
-    speech: Vec<Value>,
-    auth_ok: bool,
-}
-
-type Fake = Arc<Mutex<Seen>>;
-
-fn authorized(seen: &Fake, headers: &HeaderMap) -> bool {
-    let ok = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {KEY}"));
-    seen.lock().unwrap().auth_ok = ok;
-    ok
-}
-
-async fn chat(State(seen): State<Fake>, headers: HeaderMap, body: Bytes) -> Response {
-    if !authorized(&seen, &headers) {
-        return (StatusCode::UNAUTHORIZED, r#"{"error":{"message":"bad key"}}"#).into_response();
-    }
-    let req: Value = serde_json::from_slice(&body).unwrap();
-    seen.lock().unwrap().chats.push(req.clone());
-    match req["model"].as_str() {
-        Some("broken") => return (StatusCode::INTERNAL_SERVER_ERROR, "{}").into_response(),
-        Some("slow") => tokio::time::sleep(Duration::from_secs(30)).await,
-        _ => {}
-    }
-    assert_eq!(req["stream"], true);
-    let mut sse = String::new();
-    // A model that hands the caller over whenever it is offered the transfer tool.
-    if req["model"] == "transfers" && req["tools"][0]["function"]["name"] == "transfer_call" {
-        let call = json!({"index":0,"id":"call_1","type":"function","function":{"name":"transfer_call","arguments":""}});
-        for delta in [
-            json!({"content":"Of course."}),
-            json!({"tool_calls":[call]}),
-            json!({"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}),
-        ] {
-            sse.push_str(&format!("data: {}\n\n", json!({"choices":[{"index":0,"delta":delta}]})));
-        }
-        sse.push_str("data: [DONE]\n\n");
-        return ([("content-type", "text/event-stream")], sse).into_response();
-    }
-    // One SSE event per word, as the API streams deltas.
-    sse.push_str(&format!("data: {}\n\n", json!({"choices":[{"index":0,"delta":{"role":"assistant"}}]})));
-    for (i, w) in REPLY.split(' ').enumerate() {
-        let piece = if i == 0 { w.to_string() } else { format!(" {w}") };
-        sse.push_str(&format!("data: {}\n\n", json!({"choices":[{"index":0,"delta":{"content":piece}}]})));
-    }
-    sse.push_str("data: [DONE]\n\n");
-    ([("content-type", "text/event-stream")], sse).into_response()
-}
-
-/// Reads the `model` field and the WAV file of a multipart form.
-fn multipart(headers: &HeaderMap, body: &[u8]) -> (String, Vec<u8>) {
-    let ct = headers["content-type"].to_str().unwrap();
-    let boundary = format!("--{}", ct.split("boundary=").nth(1).unwrap());
-    let text = body.to_vec();
-    let mut model = String::new();
-    let mut file = Vec::new();
-    let parts: Vec<&[u8]> = split(&text, boundary.as_bytes());
-    for part in parts {
-        let Some(h) = find(part, b"\r\n\r\n") else { continue };
-        let head = String::from_utf8_lossy(&part[..h]);
-        let mut content = &part[h + 4..];
-        if content.ends_with(b"\r\n") {
-            content = &content[..content.len() - 2];
-        }
-        if head.contains("name=\"model\"") {
-            model = String::from_utf8_lossy(content).to_string();
-        } else if head.contains("name=\"file\"") {
-            file = content.to_vec();
-        }
-    }
-    (model, file)
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn split<'a>(mut hay: &'a [u8], sep: &[u8]) -> Vec<&'a [u8]> {
-    let mut out = Vec::new();
-    while let Some(i) = find(hay, sep) {
-        out.push(&hay[..i]);
-        hay = &hay[i + sep.len()..];
-    }
-    out.push(hay);
-    out
-}
-
-async fn transcribe(State(seen): State<Fake>, headers: HeaderMap, body: Bytes) -> Response {
-    if !authorized(&seen, &headers) {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
-    let (model, wav) = multipart(&headers, &body);
-    let (samples, rate) = server::voice::audio::read_wav_bytes(&wav).expect("a WAV file");
-    seen.lock().unwrap().transcriptions.push((model, rate, samples.len()));
-    axum::Json(json!({ "text": HEARD })).into_response()
-}
-
-/// Speech as `response_format: pcm` gives it: raw 16-bit mono at 24 kHz; 60 ms per character.
-async fn speech(State(seen): State<Fake>, headers: HeaderMap, body: Bytes) -> Response {
-    if !authorized(&seen, &headers) {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
-    let req: Value = serde_json::from_slice(&body).unwrap();
-    seen.lock().unwrap().speech.push(req.clone());
-    let n = req["input"].as_str().unwrap().chars().count() * 24_000 * 60 / 1000;
-    let pcm: Vec<i16> = (0..n).map(|i| ((i as f32 * 0.05).sin() * 8000.0) as i16).collect();
-    server::voice::audio::i16_to_bytes(&pcm).into_response()
-}
-
-async fn fake_openai() -> (String, Fake) {
-    let seen: Fake = Arc::default();
-    let app = Router::new()
-        .route("/v1/chat/completions", post(chat))
-        .route("/v1/audio/transcriptions", post(transcribe))
-        .route("/v1/audio/speech", post(speech))
-        .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/v1"), seen)
-}
+use common::openai_server::{self, HEARD, KEY, REPLY};
 
 struct Line {
     state: server::AppState,
@@ -156,7 +22,11 @@ struct Line {
 }
 
 async fn line(base_url: &str, model: &str, providers: [&str; 3]) -> Line {
-    let (state, _) = common::live_server_with(|s| s.provider_timeout = Duration::from_millis(1500)).await;
+    line_with(base_url, model, providers, Duration::from_millis(1500)).await
+}
+
+async fn line_with(base_url: &str, model: &str, providers: [&str; 3], timeout: Duration) -> Line {
+    let (state, _) = common::live_server_with(|s| s.provider_timeout = timeout).await;
     let user = common::user(&state, "cloud@example.com").await;
     let mut input = AgentInput { name: "Cloud".into(), system_prompt: "You are the clinic's receptionist.".into(), ..Default::default() };
     input.providers.stt = providers[0].into();
@@ -192,7 +62,7 @@ async fn turns(state: &server::AppState, owner: &server::users::Owner, sid: &str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_on_openai_compatible_providers_hears_thinks_and_speaks() {
     let _serial = common::voice_lock().await;
-    let (base, seen) = fake_openai().await;
+    let (base, seen) = openai_server::start().await;
     let l = line(&base, "gpt-test", ["openai", "openai", "openai"]).await;
 
     // The key is sealed at rest and masked in reads.
@@ -221,8 +91,8 @@ async fn an_agent_on_openai_compatible_providers_hears_thinks_and_speaks() {
     {
         let seen = seen.lock().unwrap();
         assert!(seen.auth_ok, "the key went out as a bearer token");
-        for (model, rate, _) in &seen.transcriptions {
-            assert_eq!((model.as_str(), *rate), ("whisper-1", 16_000));
+        for (model, rate, _, language) in &seen.transcriptions {
+            assert_eq!((model.as_str(), *rate, language.as_deref()), ("whisper-1", 16_000, Some("en")));
         }
         // A pause inside the question may start an early transcription of its first words (dropped
         // when the caller goes on); the last one, whose text was used, holds the whole utterance.
@@ -245,10 +115,51 @@ async fn an_agent_on_openai_compatible_providers_hears_thinks_and_speaks() {
     assert!(t[2].timings.agent_ms.is_some() && t[2].timings.tts_ms.is_some());
 }
 
+/// Speech is passed on as the provider streams it: the caller hears a sentence's start while the
+/// provider still holds back its end (no clock involved: the provider waits for the test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_caller_hears_a_sentence_before_its_speech_has_finished_streaming() {
+    let _serial = common::voice_lock().await;
+    let (base, seen) = openai_server::start().await;
+    let first = "We are open from nine to five.";
+    let hold = openai_server::Hold { sentence: first.into(), ..Default::default() };
+    seen.lock().unwrap().hold = Some(hold.clone());
+    // A limit far over what the test needs: the held sentence must not time out.
+    let l = line_with(&base, "gpt-test", ["openai", "openai", "openai"], Duration::from_secs(60)).await;
+    // A question without a pause inside, so no early reply asks for the sentence first.
+    let p = l.state.voice.pipeline(&AgentInput { name: "Caller".into(), ..Default::default() }, None);
+    let question = p.tts.synthesize("What are your opening hours?", 8000).await.unwrap();
+    let (heard_tx, mut heard) = tokio::sync::watch::channel(0.0f64);
+    let mut opts = CallOptions::new(l.webhook.clone(), vec![Step::Say { label: "hours".into(), audio: question.into() }]);
+    opts.audio_heard = Some(std::sync::Arc::new(heard_tx));
+    let call = tokio::spawn(simulator::run(opts));
+    let bound = Duration::from_secs(60);
+
+    // The sentence's speech was asked for; none of it exists yet.
+    tokio::time::timeout(bound, hold.held.notified()).await.expect("the reply's first sentence is spoken");
+    let before = *heard.borrow_and_update();
+    hold.release.notify_one();
+    // All of it but its last chunk is sent; the last is held back.
+    tokio::time::timeout(bound, hold.held.notified()).await.expect("the speech streams up to its last chunk");
+    let early = *tokio::time::timeout(bound, heard.wait_for(|ms| *ms > before)).await.expect("audio reached the caller").unwrap() - before;
+    assert!(!hold.sent_last.load(std::sync::atomic::Ordering::SeqCst), "the sentence's end was still held back");
+    let sentence_ms = first.chars().count() as f64 * 60.0;
+    assert!(early > 0.0 && early < sentence_ms, "{early} ms of a {sentence_ms} ms sentence heard before its end was sent");
+    hold.release.notify_one();
+
+    let report = call.await.unwrap().unwrap();
+    // The whole reply arrived: both sentences, 60 ms per character, at the call's rate.
+    let expected_ms = (first.chars().count() + "See you soon!".chars().count()) as f64 * 60.0;
+    let got = report.turns[0].reply_audio_ms;
+    assert!(got > expected_ms * 0.98 && got < expected_ms * 1.2, "{got} vs {expected_ms}");
+    let t = turns(&l.state, &l.owner, &report.call_sid, 3).await;
+    assert_eq!((t[2].role, t[2].text.as_str(), t[2].kind), (Role::Agent, REPLY, TurnKind::Speech), "{t:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_or_slow_provider_gets_the_fallback_line_and_the_call_goes_on() {
     let _serial = common::voice_lock().await;
-    let (base, _seen) = fake_openai().await;
+    let (base, _seen) = openai_server::start().await;
     for model in ["broken", "slow"] {
         // Offline STT and TTS; the chat model fails (HTTP 500) or never answers in time.
         let l = line(&base, model, ["whisper-local", "openai", "piper-local"]).await;
@@ -303,7 +214,7 @@ async fn unreachable_cloud_speech_falls_back_to_the_offline_voice() {
 
 #[tokio::test]
 async fn an_llm_agent_offered_the_transfer_tool_hands_the_caller_over_when_the_model_calls_it() {
-    let (base, seen) = fake_openai().await;
+    let (base, seen) = openai_server::start().await;
     let state = common::state().await;
     let mut input = AgentInput { name: "Desk".into(), transfer_to: "+14155550100".into(), ..Default::default() };
     input.providers.llm = "openai".into();

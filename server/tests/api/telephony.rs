@@ -31,6 +31,11 @@ async fn setup_on(state: AppState, status: &str, link_agent: bool) -> Setup {
             name: "Desk".into(),
             language: "hi".into(),
             greeting: "Namaste & welcome <friend>".into(),
+            providers: domain::agent::Providers {
+                stt: "openai".into(),
+                base_url: "https://api.openai.com/v1".into(),
+                ..Default::default()
+            },
             ..Default::default()
         },
     )

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::reply::JobMsg;
-use super::text::{is_noise_transcript, sentence_end};
+use super::text::{first_piece_end, is_noise_transcript, sentence_end};
 use crate::voice::audio::{self, MODEL_RATE};
 use crate::voice::engine::{Pipeline, VoiceEngine};
 use crate::voice::{AfterReply, AgentInput, ChatTurn, VoiceError};
@@ -158,19 +158,19 @@ pub(super) async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInpu
             }
             pending.push_str(&t);
         }
-        while let Some(end) = sentence_end(&pending, done) {
+        loop {
+            // The reply's first piece may end at a clause (speech starts sooner); later pieces
+            // are whole sentences (better prosody).
+            let end = if said.is_empty() { first_piece_end(&pending, done) } else { sentence_end(&pending, done) };
+            let Some(end) = end else { break };
             let sentence: String = pending.drain(..end).collect();
             let sentence = sentence.trim().to_string();
             if sentence.is_empty() {
                 continue;
             }
-            let synth = Instant::now();
-            match tokio::time::timeout(limits.tts, pipeline.tts.synthesize(&sentence, rate)).await {
-                Ok(Ok(pcm)) => {
-                    if said.is_empty() {
-                        provider_ms += synth.elapsed().as_secs_f64() * 1000.0;
-                    }
-                    let _ = tx.send(JobMsg::Audio { id, pcm: Arc::new(pcm), provider_ms, text: sentence.clone() }).await;
+            match tokio::time::timeout(limits.tts, speak(&job, &sentence, provider_ms, said.is_empty())).await {
+                Ok(Ok(ms)) => {
+                    provider_ms = ms;
                     if !said.is_empty() {
                         said.push(' ');
                     }
@@ -197,6 +197,40 @@ pub(super) async fn reply_job(job: Job, history: Vec<ChatTurn>, input: AgentInpu
         return fallback(&job, VoiceError::Agent("empty reply".into())).await;
     }
     let _ = tx.send(JobMsg::Finished { id, text: said, after, fallback: false }).await;
+}
+
+/// Pieces of a sentence's audio between its voice and the caller's queue.
+const SPEECH_PIECES: usize = 8;
+
+/// Speaks `sentence`: each piece of its audio goes to the caller as the voice makes it (a
+/// streaming voice's first words play while the rest is still coming). The providers' time so
+/// far, plus (for the reply's `first` sentence) the voice's wait for its first audio.
+async fn speak(job: &Job, sentence: &str, provider_ms: f64, first: bool) -> Result<f64, VoiceError> {
+    let Job { id, ref pipeline, rate, ref tx, .. } = *job;
+    let (pcm_tx, pcm_rx) = mpsc::channel::<Vec<i16>>(SPEECH_PIECES);
+    let started = Instant::now();
+    let forward = async {
+        // Owned here: once the caller's side is gone, the voice's sends fail and it stops.
+        let mut pcm_rx = pcm_rx;
+        let mut ms = provider_ms;
+        let mut text = Some(sentence.to_string());
+        while let Some(pcm) = pcm_rx.recv().await {
+            if pcm.is_empty() {
+                continue;
+            }
+            if first && text.is_some() {
+                ms += started.elapsed().as_secs_f64() * 1000.0;
+            }
+            // The sentence's words go with its first audio: a reply cut off keeps them.
+            let text = text.take().unwrap_or_default();
+            if tx.send(JobMsg::Audio { id, pcm: Arc::new(pcm), provider_ms: ms, text }).await.is_err() {
+                break; // the conversation is gone; dropping the receiver stops the voice
+            }
+        }
+        ms
+    };
+    let (made, ms) = tokio::join!(pipeline.tts.synthesize_stream(sentence, rate, pcm_tx), forward);
+    made.map(|()| ms)
 }
 
 /// A turn at the call's rate as the speech models want it (16 kHz).

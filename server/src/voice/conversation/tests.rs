@@ -4,7 +4,7 @@
 //! the fakes' delays, the speaker's pacing and the providers' limits are exact and cost nothing,
 //! and a loaded machine cannot change what a test sees.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -71,6 +71,39 @@ impl TextToSpeech for FakeTts {
     }
 }
 
+/// Streams each sentence as two 300 ms pieces, then never finishes it (a provider stalled
+/// mid-sentence); `stopped` is set once its stream is dropped.
+struct StallingTts {
+    stopped: Arc<AtomicBool>,
+}
+
+/// Sets its flag when dropped (a cancelled future drops what it holds).
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl TextToSpeech for StallingTts {
+    async fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<i16>, VoiceError> {
+        FakeTts.synthesize(text, rate).await
+    }
+
+    async fn synthesize_stream(&self, _text: &str, rate: u32, out: mpsc::Sender<Vec<i16>>) -> Result<(), VoiceError> {
+        let _stopped = SetOnDrop(self.stopped.clone());
+        for _ in 0..2 {
+            if out.send(vec![1000; rate as usize * 3 / 10]).await.is_err() {
+                return Ok(());
+            }
+        }
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+}
+
 /// A written turn: role, kind, text, interrupted.
 type Written = (Role, TurnKind, String, bool);
 
@@ -88,6 +121,11 @@ fn call(stt: FakeStt, agent: FakeAgent) -> Call {
 
 /// A call whose providers may each take `limit` before the fallback line.
 fn call_with_limit(stt: FakeStt, agent: FakeAgent, limit: Duration) -> Call {
+    call_with(stt, agent, Arc::new(FakeTts), limit)
+}
+
+/// A call that speaks its replies with `tts`.
+fn call_with(stt: FakeStt, agent: FakeAgent, tts: Arc<dyn TextToSpeech>, limit: Duration) -> Call {
     let dir = std::env::temp_dir().join("voxgate-no-models");
     let http = GuardedClient::new(Arc::default(), CONNECT_TIMEOUT).unwrap();
     let engine = VoiceEngine::new(ModelFiles::new(dir, "tiny.en"), 1, Duration::from_secs(8), http);
@@ -95,7 +133,7 @@ fn call_with_limit(stt: FakeStt, agent: FakeAgent, limit: Duration) -> Call {
     let pipeline = Pipeline {
         stt: stt.clone(),
         agent: agent.clone(),
-        tts: Arc::new(FakeTts),
+        tts,
         fallback_tts: Arc::new(FakeTts),
         greeting: "Hello there".into(),
         fallback_line: "Sorry say again".into(),
@@ -354,5 +392,43 @@ async fn a_provider_that_never_answers_gets_the_fallback_line_and_the_call_goes_
     let (summary, written) = c.end().await;
     assert_eq!(asked, 0);
     assert!(!summary.agent_hung_up);
+    assert_eq!(written.last().unwrap(), &(Role::Agent, TurnKind::Fallback, "Sorry say again".into(), false));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sentence_is_heard_as_its_speech_streams_and_barge_in_stops_the_stream() {
+    let stopped = Arc::new(AtomicBool::new(false));
+    let tts = Arc::new(StallingTts { stopped: stopped.clone() });
+    let mut c = call_with(stt("When do you open", 10), agent("We open at nine", false, 10), tts, Duration::from_secs(5));
+    c.greeted_then_caller_talks().await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 1000 })).await;
+    // The sentence's first 600 ms play (three 200 ms chunks) though its speech never ends.
+    for _ in 0..3 {
+        assert!(matches!(c.next(Duration::from_secs(2)).await, Some(AgentFrame::Audio(_))));
+    }
+    assert!(!stopped.load(Ordering::SeqCst), "the stream is still open");
+    c.send(Input::Vad(VadEvent::SpeechStart)).await;
+    assert_eq!(c.next(Duration::from_secs(1)).await, Some(AgentFrame::Clear));
+    assert_eq!(c.next(Duration::from_millis(300)).await, None);
+    assert!(stopped.load(Ordering::SeqCst), "the cancelled reply stopped its speech stream");
+    let (_, written) = c.end().await;
+    // The words of the sentence went with its first audio: the cut-off reply keeps them.
+    assert_eq!(written.last().unwrap(), &(Role::Agent, TurnKind::Speech, "We open at nine".into(), true));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_speech_stream_that_stalls_past_the_limit_ends_in_the_fallback_line() {
+    let stopped = Arc::new(AtomicBool::new(false));
+    let tts = Arc::new(StallingTts { stopped: stopped.clone() });
+    let mut c = call_with(stt("When do you open", 10), agent("We open at nine", false, 10), tts, Duration::from_secs(1));
+    c.greeted_then_caller_talks().await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 1000 })).await;
+    // What had streamed (600 ms), then the fallback line (300 ms: two chunks, the second
+    // padded), then the mark.
+    let (samples, mark) = c.until_mark().await;
+    assert_eq!(samples, 4800 + 3200, "{samples}");
+    assert!(stopped.load(Ordering::SeqCst), "the stalled stream was dropped at the limit");
+    c.send(Input::Caller(CallerEvent::Played(mark))).await;
+    let (_, written) = c.end().await;
     assert_eq!(written.last().unwrap(), &(Role::Agent, TurnKind::Fallback, "Sorry say again".into(), false));
 }

@@ -1,6 +1,7 @@
 //! Shared helpers for integration tests: a fresh database, a real server on loopback.
 #![allow(dead_code)]
 
+pub mod openai_server;
 pub mod webhooks;
 
 use server::users::CurrentUser;
