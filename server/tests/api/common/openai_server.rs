@@ -40,6 +40,10 @@ pub struct Seen {
     pub language: Option<String>,
     /// The next speech of this sentence stops twice, each time until the test lets it go on.
     pub hold: Option<Hold>,
+    /// How long the caller's utterance is (ms): a transcription of less audio answers only
+    /// the phrase's first words, in proportion and unpunctuated, as a recogniser hearing the
+    /// start of an utterance does (an early transcription at a pause).
+    pub utterance_ms: Option<f64>,
 }
 
 /// A sentence whose speech stops twice: once asked for, before its first chunk; then before its
@@ -182,6 +186,16 @@ async fn transcribe(State(seen): State<Shared>, headers: HeaderMap, body: Bytes)
     // This server cannot hear: it answers its phrases only for audio that holds speech.
     if samples.len() < rate as usize / 10 || server::voice::audio::rms(&samples) < 0.01 {
         return api_error(StatusCode::BAD_REQUEST, "The audio file holds no speech.", Some("file"), None);
+    }
+    let heard_ms = samples.len() as f64 * 1000.0 / f64::from(rate.max(1));
+    if let Some(whole) = seen.utterance_ms
+        && heard_ms < whole * 0.9
+    {
+        let phrase = seen.phrases.front().cloned().unwrap_or_else(|| HEARD.to_string());
+        let words: Vec<&str> = phrase.split_whitespace().collect();
+        let n = ((words.len() as f64 * heard_ms / whole).ceil() as usize).clamp(1, words.len());
+        let start = words[..n].join(" ");
+        return axum::Json(json!({ "text": start.trim_end_matches(['.', '?', '!', ',']) })).into_response();
     }
     let text = if seen.phrases.len() > 1 { seen.phrases.pop_front() } else { seen.phrases.front().cloned() };
     axum::Json(json!({ "text": text.unwrap_or_else(|| HEARD.to_string()) })).into_response()
