@@ -40,6 +40,11 @@ pub fn finish(text: &str, key_words: &[String]) -> Finish {
     if t.ends_with([',', '-', '–', '—', ':', ';', '…']) || t.ends_with("..") || TRAILING.contains(&last.as_str()) {
         return Finish::Trailing;
     }
+    // Whisper finishes a fragment with "you" ("I need to talk to" is heard as "I need to talk to
+    // you."); "thank you" is the one common sentence that ends on it.
+    if last == "you" && words.len() >= 2 && words[words.len() - 2] != "thank" {
+        return Finish::Trailing;
+    }
     // Digits are read out in groups with pauses between ("five five five… one two three").
     if last.chars().all(|c| c.is_ascii_digit()) || DIGITS.contains(&last.as_str()) {
         return Finish::Trailing;
@@ -71,6 +76,8 @@ mod tests {
         for t in [
             "I'd like to book a table for...",
             "I'd like to book a table for.",
+            "I need to talk to you.",
+            "Could you tell me that?",
             "My name is",
             "Can we do it on…",
             "I want to cancel my",

@@ -249,9 +249,17 @@ async fn pause_set(state: &AppState, webhook: &str, line: Line) -> anyhow_like::
         said.push((format!("{before} ... {after}"), line.carry(&audio, 8000)));
     }
     let (report, turns) = one_call(state, webhook, said).await?;
-    let cut: Vec<String> =
-        cut_off(&report, &turns).into_iter().map(|i| format!("  cut off: {:?} … {:?}", PAUSED[i].0, PAUSED[i].1)).collect();
     let caller: Vec<&serde_json::Value> = turns.iter().filter(|t| t["role"] == "caller").collect();
+    // What the first caller turn within the utterance heard: the words that ended it too soon.
+    let heard_first = |i: usize| {
+        let t = &report.turns[i];
+        let first = caller.iter().find(|c| at(c).is_some_and(|a| a + chrono::Duration::milliseconds(200) >= t.began_at));
+        first.map_or("", |c| c["text"].as_str().unwrap_or(""))
+    };
+    let cut: Vec<String> = cut_off(&report, &turns)
+        .into_iter()
+        .map(|i| format!("  cut off: {:?} … {:?} (its first turn heard {:?})", PAUSED[i].0, PAUSED[i].1, heard_first(i)))
+        .collect();
     let began: Vec<chrono::DateTime<chrono::Utc>> = report.turns.iter().map(|t| t.began_at).collect();
     let heard = heard_per_utterance(&began, &caller);
     let texts: Vec<String> = PAUSED.iter().map(|(a, b, _)| format!("{a} {b}")).collect();

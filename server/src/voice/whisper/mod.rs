@@ -138,7 +138,8 @@ impl WhisperModel {
         let prompt: Vec<&str> = prompt.iter().map(String::as_str).collect();
         let options = ct2rs::sys::WhisperOptions {
             beam_size: decoding.beam_size.max(1),
-            max_length: decoding.max_tokens.clamp(1, 224),
+            // CTranslate2 counts the prompt in the length; Whisper's decoder holds 448 positions.
+            max_length: (prompt.len() + decoding.max_tokens.clamp(1, 224)).min(448),
             return_no_speech_prob: true,
             ..Default::default()
         };
