@@ -49,11 +49,20 @@ pub fn finish(text: &str, key_words: &[String]) -> Finish {
     if last.chars().all(|c| c.is_ascii_digit()) || DIGITS.contains(&last.as_str()) {
         return Finish::Trailing;
     }
-    if t.ends_with(['?', '.', '!', '।']) {
+    // Whisper ends a fragment with a full stop as readily as a sentence ("I need to talk too."),
+    // so a statement ends the turn only when it asks for something the agent knows (one of its
+    // key words) or is a short answer ("Yes.", "No, thanks."); a question ends it on its own.
+    let named = words.iter().any(|w| key_words.iter().any(|k| k == w));
+    let short_answer = words.len() <= 3 && words.iter().all(|w| CLOSED.contains(&w.as_str()));
+    if t.ends_with('?') || ((named || short_answer) && t.ends_with(['.', '!', '।'])) {
         return Finish::Complete;
     }
-    if words.iter().any(|w| key_words.iter().any(|k| k == w)) { Finish::Complete } else { Finish::Unsure }
+    if named && !t.ends_with(['.', '!', '।']) { Finish::Complete } else { Finish::Unsure }
 }
+
+/// Short answers that are whole turns on their own.
+const CLOSED: &[&str] =
+    &["yes", "yeah", "yep", "no", "nope", "okay", "ok", "sure", "right", "correct", "thanks", "thank", "you", "bye", "goodbye", "please"];
 
 #[cfg(test)]
 mod tests {
@@ -61,10 +70,23 @@ mod tests {
 
     #[test]
     fn finished_questions_and_sentences_end_the_turn() {
-        for t in ["What are your opening hours?", "Yes.", "No.", "Operator, please.", "Thank you, goodbye!", "मुझे समय बताइए।"]
-        {
-            assert_eq!(finish(t, &[]), Finish::Complete, "{t}");
+        let keys = ["operator".to_string(), "समय".into(), "appointment".into()];
+        for t in [
+            "What are your opening hours?",
+            "Yes.",
+            "No.",
+            "No, thanks.",
+            "Operator, please.",
+            "Thank you, goodbye!",
+            "Thank you.",
+            "I would like an appointment for tomorrow.",
+            "मुझे समय बताइए।",
+        ] {
+            assert_eq!(finish(t, &keys), Finish::Complete, "{t}");
         }
+        // A statement naming nothing the agent knows may be a fragment Whisper punctuated.
+        assert_eq!(finish("I need to talk too.", &keys), Finish::Unsure);
+        assert_eq!(finish("Operator, please.", &[]), Finish::Unsure);
         // Without punctuation, an agent's key word tells.
         assert_eq!(finish("cancel my booking", &["booking".into()]), Finish::Complete);
         assert_eq!(finish("cancel my booking", &[]), Finish::Unsure);

@@ -89,7 +89,8 @@ pub const PAUSED: [(&str, &str, &str); 8] = [
     ("I would like to pay by", "credit card.", "credit"),
 ];
 
-/// The silence inside a [`PAUSED`] utterance (under the default 700 ms end of speech).
+/// The silence inside a [`PAUSED`] utterance (under the default 700 ms end of speech, with
+/// the frame of silence kept at each side of its words).
 const PAUSE_MS: u32 = 500;
 
 /// What `voxgate bench voice` runs.
@@ -100,9 +101,25 @@ pub struct VoiceBench {
     pub tuning: Tuning,
 }
 
+/// The caller saying `text` at 8 kHz, without the voice's own leading and trailing silence
+/// (Piper leaves 40-360 ms): "the caller stops speaking" is then when the words end, and a
+/// pause inside an utterance is the pause it says it is.
 async fn caller_speech(state: &AppState, text: &str) -> anyhow_like::Result<Vec<i16>> {
     let p = state.voice.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
-    Ok(p.tts.synthesize(text, 8000).await?)
+    Ok(trim_silence(&p.tts.synthesize(text, 8000).await?, 8000))
+}
+
+/// `audio` from its first to its last 20 ms frame above -40 dBFS, with one frame kept each side.
+fn trim_silence(audio: &[i16], rate: u32) -> Vec<i16> {
+    let frame = (rate as usize / 50).max(1);
+    let loud = |c: &[i16]| (c.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / c.len() as f64).sqrt() > 330.0;
+    let frames: Vec<&[i16]> = audio.chunks(frame).collect();
+    let (Some(first), Some(last)) = (frames.iter().position(|c| loud(c)), frames.iter().rposition(|c| loud(c))) else {
+        return audio.to_vec();
+    };
+    let from = first.saturating_sub(1) * frame;
+    let to = ((last + 2) * frame).min(audio.len());
+    audio[from..to].to_vec()
 }
 
 /// One call of `utterances` (text said, key word, audio); its report and stored turns.
@@ -282,6 +299,16 @@ async fn pause_set(state: &AppState, webhook: &str, line: Line) -> anyhow_like::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_voices_own_silence_is_trimmed_to_one_frame() {
+        let mut audio = vec![0i16; 800];
+        audio.extend(vec![3000i16; 1600]);
+        audio.extend(vec![40i16; 2400]);
+        let trimmed = trim_silence(&audio, 8000);
+        assert_eq!(trimmed.len(), 160 + 1600 + 160);
+        assert_eq!(trim_silence(&[0; 100], 8000), vec![0; 100], "silence alone stays");
+    }
 
     #[test]
     fn word_error_rate_counts_words_not_spelling_of_numbers() {
