@@ -79,7 +79,7 @@ pub async fn stt(models_dir: &std::path::Path, bench: SttBench) -> anyhow_like::
             bench.compute,
             bench.threads,
             decoding.beam_size,
-            if decoding.short_window { "10 s (30 s when a transcript repeats)" } else { "30 s" },
+            if decoding.short_window { "10 s" } else { "30 s" },
             decoding.prompt
         ),
     ];
@@ -123,7 +123,7 @@ pub async fn stt(models_dir: &std::path::Path, bench: SttBench) -> anyhow_like::
         };
         let (total, first) = (sorted(0), sorted(1));
         lines.push(format!(
-            "{}: word error rate {:.1} % over {words} words, key words {keys}/{}; run p50 {:.0} ms p90 {:.0} ms max {:.0} ms; encoder + first token p50 {:.0} ms; 30 s fallbacks {}",
+            "{}: word error rate {:.1} % over {words} words, key words {keys}/{}; run p50 {:.0} ms p90 {:.0} ms max {:.0} ms; encoder + first token p50 {:.0} ms; repetitions cut {}",
             line.name(),
             100.0 * errors / words.max(1.0),
             UTTERANCES.len(),
