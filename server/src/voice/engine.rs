@@ -4,7 +4,6 @@
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use domain::agent::AgentInput;
 
 use super::agent::{EchoAgent, LlmAgent, ScriptedAgent};
@@ -13,7 +12,7 @@ use super::models::ModelFiles;
 use super::openai::{OpenAi, OpenAiStt, OpenAiTts};
 use super::stats::{CallStats, Summary};
 use super::vad::{SileroModel, VadSettings};
-use super::{Agent, SpeechToText, TextToSpeech, VoiceError, audio, piper, whisper};
+use super::{Agent, SpeechToText, TextToSpeech, VoiceError, audio, local, piper, whisper};
 use crate::net::guard::GuardedClient;
 use crate::queue::WorkQueue;
 
@@ -31,7 +30,7 @@ pub struct VoiceEngine {
     pub greetings: Greetings,
     /// Offline speech work (Whisper, Piper, eSpeak): at most one job per core at once.
     pub speech: WorkQueue,
-    options: EngineOptions,
+    pub(super) options: EngineOptions,
     /// The rates calls have streamed at (plus the rendering rate): warm-up renders greetings
     /// at each, so the next call at any of them greets at once. Learnt, not configured: the
     /// pipeline knows no provider.
@@ -173,11 +172,11 @@ impl VoiceEngine {
         };
         let (local_tts, fallback_voice_key): (Arc<dyn TextToSpeech>, String) = if agent.language == "en" {
             (
-                Arc::new(PiperTts { engine: self.clone(), voice: piper_voice(&agent.voice) }),
+                Arc::new(local::PiperTts { engine: self.clone(), voice: piper_voice(&agent.voice) }),
                 format!("piper|{}|en", piper_voice(&agent.voice)),
             )
         } else {
-            (Arc::new(EspeakTts { engine: self.clone(), language: agent.language.clone() }), format!("espeak|{}", agent.language))
+            (Arc::new(local::EspeakTts { engine: self.clone(), language: agent.language.clone() }), format!("espeak|{}", agent.language))
         };
         let (tts, voice_key): (Arc<dyn TextToSpeech>, String) = match p.tts.as_str() {
             "openai" => {
@@ -185,14 +184,15 @@ impl VoiceEngine {
                 let key = format!("openai|{}|{voice}", p.base_url);
                 (Arc::new(OpenAiTts { api: api("tts-1"), voice }), key)
             }
-            "espeak" => {
-                (Arc::new(EspeakTts { engine: self.clone(), language: agent.language.clone() }), format!("espeak|{}", agent.language))
-            }
+            "espeak" => (
+                Arc::new(local::EspeakTts { engine: self.clone(), language: agent.language.clone() }),
+                format!("espeak|{}", agent.language),
+            ),
             _ => (local_tts.clone(), fallback_voice_key.clone()),
         };
         let stt: Arc<dyn SpeechToText> = match p.stt.as_str() {
             "openai" => Arc::new(OpenAiStt { api: api("whisper-1"), language: agent.language.clone() }),
-            _ => Arc::new(WhisperStt {
+            _ => Arc::new(local::WhisperStt {
                 engine: self.clone(),
                 decoding: whisper::Decoding { short_window: tuning.short_window, prompt: agent.vocabulary.clone(), ..Default::default() },
             }),
@@ -387,74 +387,5 @@ pub fn fallback_line(language: &str) -> &'static str {
     match language {
         "hi" => "माफ़ कीजिए, कृपया फिर से कहिए।",
         _ => "Sorry, I had a problem just now. Could you say that again?",
-    }
-}
-
-/// Whisper on this machine.
-struct WhisperStt {
-    engine: Arc<VoiceEngine>,
-    decoding: whisper::Decoding,
-}
-
-#[async_trait]
-impl SpeechToText for WhisperStt {
-    async fn transcribe(&self, audio_16k: Vec<i16>) -> Result<String, VoiceError> {
-        let engine = self.engine.clone();
-        let decoding = self.decoding.clone();
-        // The blocking run starts only once the queue gives it a slot.
-        let job = async move {
-            tokio::task::spawn_blocking(move || {
-                let model = whisper::shared(&engine.files, engine.threads)?;
-                model.transcribe(&audio::i16_to_f32(&audio_16k), &decoding)
-            })
-            .await
-            .map_err(|e| VoiceError::Stt(e.to_string()))?
-        };
-        self.engine.speech.run("speech-to-text", job).await
-    }
-}
-
-/// A Piper voice on this machine.
-struct PiperTts {
-    engine: Arc<VoiceEngine>,
-    voice: String,
-}
-
-#[async_trait]
-impl TextToSpeech for PiperTts {
-    async fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<i16>, VoiceError> {
-        let engine = self.engine.clone();
-        let name = self.voice.clone();
-        let sampled = self.engine.options.sampled_voice;
-        let job = async move {
-            let voice = tokio::task::spawn_blocking(move || piper::shared(&engine.files, &name, engine.threads))
-                .await
-                .map_err(|e| VoiceError::Tts(e.to_string()))??;
-            let ipa = piper::phonemize(text, voice.espeak_voice()).await?;
-            tokio::task::spawn_blocking(move || {
-                let samples = voice.synthesize_ipa(&ipa, sampled)?;
-                Ok(audio::f32_to_i16(&audio::resample(&samples, voice.rate(), rate)?))
-            })
-            .await
-            .map_err(|e| VoiceError::Tts(e.to_string()))?
-        };
-        self.engine.speech.run("text-to-speech", job).await
-    }
-}
-
-/// eSpeak NG (Hindi, or when chosen).
-struct EspeakTts {
-    engine: Arc<VoiceEngine>,
-    language: String,
-}
-
-#[async_trait]
-impl TextToSpeech for EspeakTts {
-    async fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<i16>, VoiceError> {
-        let job = async {
-            let (samples, from) = piper::espeak_speech(text, &self.language).await?;
-            Ok(audio::f32_to_i16(&audio::resample(&audio::i16_to_f32(&samples), from, rate)?))
-        };
-        self.engine.speech.run("text-to-speech", job).await
     }
 }

@@ -15,6 +15,7 @@ pub mod conversation;
 pub mod engine;
 pub mod frames;
 pub mod greetings;
+mod local;
 pub mod machine;
 pub mod menu;
 pub mod models;
