@@ -89,8 +89,8 @@ pub const PAUSED: [(&str, &str, &str); 8] = [
     ("I would like to pay by", "credit card.", "credit"),
 ];
 
-/// The silence inside a [`PAUSED`] utterance (under the default 700 ms end of speech, with
-/// the frame of silence kept at each side of its words).
+/// The silence inside a [`PAUSED`] utterance: with the 60 ms kept at each side of its words,
+/// about 620 ms in all, under the default 700 ms end of speech.
 const PAUSE_MS: u32 = 500;
 
 /// What `voxgate bench voice` runs.
@@ -102,23 +102,25 @@ pub struct VoiceBench {
 }
 
 /// The caller saying `text` at 8 kHz, without the voice's own leading and trailing silence
-/// (Piper leaves 40-360 ms): "the caller stops speaking" is then when the words end, and a
-/// pause inside an utterance is the pause it says it is.
+/// (Piper leaves 40-360 ms): "the caller stops speaking" is then when the words end (within
+/// 60 ms), and a pause inside an utterance is about the pause it says it is.
 async fn caller_speech(state: &AppState, text: &str) -> anyhow_like::Result<Vec<i16>> {
     let p = state.voice.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
     Ok(trim_silence(&p.tts.synthesize(text, 8000).await?, 8000))
 }
 
-/// `audio` from its first to its last 20 ms frame above -40 dBFS, with one frame kept each side.
+/// `audio` from its first to its last 20 ms frame above -50 dBFS, with 60 ms kept each side (a
+/// word's soft ending stays: trimmed at -40 dBFS and 20 ms, Whisper lost final consonants).
 fn trim_silence(audio: &[i16], rate: u32) -> Vec<i16> {
+    const MARGIN: usize = 3;
     let frame = (rate as usize / 50).max(1);
-    let loud = |c: &[i16]| (c.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / c.len() as f64).sqrt() > 330.0;
+    let loud = |c: &[i16]| (c.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / c.len() as f64).sqrt() > 104.0;
     let frames: Vec<&[i16]> = audio.chunks(frame).collect();
     let (Some(first), Some(last)) = (frames.iter().position(|c| loud(c)), frames.iter().rposition(|c| loud(c))) else {
         return audio.to_vec();
     };
-    let from = first.saturating_sub(1) * frame;
-    let to = ((last + 2) * frame).min(audio.len());
+    let from = first.saturating_sub(MARGIN) * frame;
+    let to = ((last + 1 + MARGIN) * frame).min(audio.len());
     audio[from..to].to_vec()
 }
 
@@ -301,12 +303,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_voices_own_silence_is_trimmed_to_one_frame() {
+    fn the_voices_own_silence_is_trimmed_to_a_margin() {
         let mut audio = vec![0i16; 800];
         audio.extend(vec![3000i16; 1600]);
         audio.extend(vec![40i16; 2400]);
         let trimmed = trim_silence(&audio, 8000);
-        assert_eq!(trimmed.len(), 160 + 1600 + 160);
+        assert_eq!(trimmed.len(), 480 + 1600 + 480);
         assert_eq!(trim_silence(&[0; 100], 8000), vec![0; 100], "silence alone stays");
     }
 
