@@ -41,8 +41,9 @@ pub fn finish(text: &str, key_words: &[String]) -> Finish {
         return Finish::Trailing;
     }
     // Whisper finishes a fragment with "you" ("I need to talk to" is heard as "I need to talk to
-    // you."); "thank you" is the one common sentence that ends on it.
-    if last == "you" && words.len() >= 2 && words[words.len() - 2] != "thank" {
+    // you."); "thank you" is the one common sentence that ends on it. A trailing "my" is heard
+    // as "mine" ("I want to cancel my…" as "I want to cancel mine.").
+    if (last == "you" && words.len() >= 2 && words[words.len() - 2] != "thank") || last == "mine" {
         return Finish::Trailing;
     }
     // Digits are read out in groups with pauses between ("five five five… one two three").
@@ -99,6 +100,7 @@ mod tests {
             "I'd like to book a table for...",
             "I'd like to book a table for.",
             "I need to talk to you.",
+            "I want to cancel mine.",
             "Could you tell me that?",
             "My name is",
             "Can we do it on…",
