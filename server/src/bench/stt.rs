@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::voice::{Line, UTTERANCES, word_error_rate};
+use super::voice::{Line, UTTERANCES};
 use super::{anyhow_like, quantile};
 use crate::voice::whisper::{Decoding, WhisperModel};
 use crate::voice::{audio, models::ModelFiles};
@@ -103,19 +103,8 @@ pub async fn stt(models_dir: &std::path::Path, bench: SttBench) -> anyhow_like::
             Ok(out)
         })
         .await??;
-        let (mut errors, mut words, mut keys) = (0.0, 0.0, 0);
-        let mut misheard = Vec::new();
-        for ((said, key), (heard, ..)) in UTTERANCES.iter().zip(&runs) {
-            let wer = word_error_rate(said, heard);
-            let n = super::voice::wer_words(said).len() as f64;
-            (errors, words) = (errors + wer * n, words + n);
-            if super::voice::wer_words(heard).iter().any(|w| w == key) {
-                keys += 1;
-            }
-            if wer > 0.0 {
-                misheard.push(format!("    said {said:?} heard {heard:?}"));
-            }
-        }
+        let heard: Vec<String> = runs.iter().map(|r| r.0.clone()).collect();
+        let (wer_line, misheard) = super::voice::hearing(&UTTERANCES, &heard);
         let sorted = |i: usize| {
             let mut v: Vec<f64> = runs.iter().map(|r| if i == 0 { r.1 } else { r.2 }).collect();
             v.sort_by(f64::total_cmp);
@@ -123,10 +112,8 @@ pub async fn stt(models_dir: &std::path::Path, bench: SttBench) -> anyhow_like::
         };
         let (total, first) = (sorted(0), sorted(1));
         lines.push(format!(
-            "{}: word error rate {:.1} % over {words} words, key words {keys}/{}; run p50 {:.0} ms p90 {:.0} ms max {:.0} ms; encoder + first token p50 {:.0} ms; repetitions cut {}",
+            "{}: {wer_line}; run p50 {:.0} ms p90 {:.0} ms max {:.0} ms; encoder + first token p50 {:.0} ms; repetitions cut {}",
             line.name(),
-            100.0 * errors / words.max(1.0),
-            UTTERANCES.len(),
             quantile(&total, 0.5),
             quantile(&total, 0.9),
             total.last().copied().unwrap_or(f64::NAN),

@@ -156,7 +156,7 @@ fn median(v: &[f64]) -> f64 {
 }
 
 /// Word errors and key words of what was heard per utterance.
-fn hearing(said: &[(&str, &str)], heard: &[String]) -> (String, Vec<String>) {
+pub(super) fn hearing(said: &[(&str, &str)], heard: &[String]) -> (String, Vec<String>) {
     let (mut errors, mut words, mut hits) = (0.0, 0.0, 0);
     let mut misheard = Vec::new();
     for ((said, key), heard) in said.iter().zip(heard) {
