@@ -50,6 +50,11 @@ pub fn finish(text: &str, key_words: &[String]) -> Finish {
     if last.chars().all(|c| c.is_ascii_digit()) || DIGITS.contains(&last.as_str()) {
         return Finish::Trailing;
     }
+    // A caller who opens with a greeting goes on ("Hello, what are your opening hours?"), and
+    // Whisper hears the pause after it as a question ("Hello?"): wait for the silence.
+    if words.iter().all(|w| OPENERS.contains(&w.as_str())) {
+        return Finish::Trailing;
+    }
     // Whisper ends a fragment with a full stop as readily as a sentence ("I need to talk too."),
     // so a statement ends the turn only when it asks for something the agent knows (one of its
     // key words) or is a short answer ("Yes.", "No, thanks."); a question ends it on its own.
@@ -60,6 +65,9 @@ pub fn finish(text: &str, key_words: &[String]) -> Finish {
     }
     if named && !t.ends_with(['.', '!', '।']) { Finish::Complete } else { Finish::Unsure }
 }
+
+/// Greetings a caller opens with before saying what they want.
+const OPENERS: &[&str] = &["hello", "hi", "hey", "hiya", "there", "good", "morning", "afternoon", "evening", "oh", "namaste", "नमस्ते"];
 
 /// Short answers that are whole turns on their own.
 const CLOSED: &[&str] =
@@ -109,6 +117,11 @@ mod tests {
             "My number is five five five.",
             "My number is 555.",
             "Um.",
+            "Hello?",
+            "Hi there.",
+            "Oh, hello?",
+            "Good morning!",
+            "नमस्ते।",
             "So I was wondering if -",
             "and",
         ] {
