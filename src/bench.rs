@@ -25,6 +25,20 @@ pub enum BenchCommand {
         rate: u32,
         #[arg(long, default_value_t = 10)]
         seconds: u32,
+        /// A SurrealDB server (`ws://host:port`; VOXGATE_DATABASE_USER and _PASSWORD from the
+        /// environment) instead of the embedded file database.
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// The load of `bench webhook`, run by it as a separate process.
+    #[command(hide = true)]
+    WebhookLoad {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        rate: u32,
+        #[arg(long)]
+        seconds: u32,
     },
     /// N simulated Exotel callers at once against an echo agent with VAD on: send jitter,
     /// server-added latency per turn, memory per call. With --max-calls under N, the calls
@@ -118,8 +132,15 @@ pub async fn run(dir: &std::path::Path, settings: &Settings, command: BenchComma
         BenchCommand::CallLogs { calls } => {
             (format!("call logs ({profile}, embedded SurrealKV file, {calls} calls, one user)"), server::bench::call_logs(dir, calls).await)
         }
-        BenchCommand::Webhook { rate, seconds } => {
-            (format!("webhook ({profile}, embedded SurrealKV file, loopback HTTP/1.1)"), server::bench::webhook(dir, rate, seconds).await)
+        BenchCommand::Webhook { rate, seconds, database } => {
+            let store = database.as_deref().map_or("embedded SurrealKV file".to_string(), |d| format!("SurrealDB server {d}"));
+            let figures = server::bench::webhook(dir, database.as_deref(), rate, seconds).await;
+            (format!("webhook ({profile}, {store}, load from a separate process, loopback HTTP/1.1)"), figures)
+        }
+        BenchCommand::WebhookLoad { url, rate, seconds } => {
+            let report = server::bench::webhook_load(&url, rate, seconds).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{report}");
+            return Ok(());
         }
         BenchCommand::Calls { calls, seconds, max_calls, offline, provider } => (
             format!(

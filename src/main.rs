@@ -324,7 +324,7 @@ fn exit(result: anyhow::Result<()>) -> ExitCode {
 }
 
 async fn serve(settings: &mut Settings) -> anyhow::Result<()> {
-    server::telemetry::init(&settings.log);
+    server::telemetry::init_as(&settings.log, settings.ops.log_format);
     let listener = server::serve::bind(settings.listen_addr).await?;
     let addr = listener.local_addr()?;
     let options = app::ssr::leptos_options(&settings.site);
@@ -343,6 +343,8 @@ async fn serve(settings: &mut Settings) -> anyhow::Result<()> {
         .make_span_with(|req: &axum::extract::Request| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path()));
     // Calls whose stream never opened, or whose end was never written, do not stay live.
     server::calls::sweep_stale(state.clone());
+    // Numbers and agents changed by any node leave this node's webhook cache.
+    tokio::spawn(server::numbers::cache::watch(state.clone()));
     // Campaigns dial from every node; a lease per campaign keeps one node on each.
     server::campaigns::dialer::spawn(state.clone());
     // Webhook and e-mail deliveries from the queue in the database; leases keep one node on each.

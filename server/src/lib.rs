@@ -10,6 +10,7 @@ pub mod db;
 pub mod docs;
 pub mod errors;
 pub mod http;
+pub mod metrics;
 pub mod net;
 pub mod node;
 pub mod notify;

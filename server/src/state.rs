@@ -30,7 +30,10 @@ pub struct AppState {
     pub clock: Clock,
     pub login_limiter: Arc<LoginLimiter>,
     /// When each number's `last_used` was last written, so busy numbers write it at most once a second.
-    pub last_used_writes: Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
+    /// (Bounded: a number forgotten here gets one more write.)
+    pub last_used_writes: Arc<quick_cache::sync::Cache<String, std::time::Instant>>,
+    /// The numbers webhooks answer, with their agents (crate::numbers::cache).
+    pub numbers_cache: Arc<crate::numbers::cache::NumberCache>,
     /// Offline models and the greeting cache, shared by every call.
     pub voice: Arc<crate::voice::engine::VoiceEngine>,
     /// The one client for requests to URLs a tenant chose (agents' providers): public
@@ -94,7 +97,8 @@ impl AppState {
             settings: Arc::new(settings),
             clock: Clock::default(),
             login_limiter: Arc::default(),
-            last_used_writes: Arc::default(),
+            last_used_writes: Arc::new(quick_cache::sync::Cache::new(crate::numbers::cache::CAPACITY)),
+            numbers_cache: Arc::default(),
             voice,
             outbound,
             provider_api,

@@ -62,6 +62,41 @@ fn a_bad_setting_stops_startup_with_one_line_naming_it() {
 }
 
 #[test]
+fn production_mode_refuses_a_loopback_or_http_public_url_unless_told_and_logs_json() {
+    for url in ["http://127.0.0.1:3000", "https://127.0.0.1:3000", "http://voice.example.com"] {
+        let out = voxgate().env("VOXGATE_MODE", "production").env("VOXGATE_PUBLIC_URL", url).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.starts_with("voxgate: invalid setting VOXGATE_PUBLIC_URL"), "{stderr}");
+        assert!(stderr.contains("VOXGATE_ALLOW_INSECURE_URL"), "{stderr}");
+    }
+    // Told so, it starts, and logs one JSON object per line.
+    let data = std::env::temp_dir().join(format!("voxgate-prod-{}", std::process::id()));
+    let mut cmd = voxgate();
+    cmd.arg("serve")
+        .env("VOXGATE_MODE", "production")
+        .env("VOXGATE_ALLOW_INSECURE_URL", "true")
+        .env("VOXGATE_LOG_FORMAT", "json")
+        .env("VOXGATE_DATABASE_URL", "mem://")
+        .env("VOXGATE_DATA_DIR", &data)
+        .env("VOXGATE_SECRET_KEY", "ab".repeat(32))
+        .env("VOXGATE_LISTEN_ADDR", "127.0.0.1:0")
+        .stderr(Stdio::piped());
+    let (child, base) = start(cmd);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async { reqwest::get(format!("{base}/metrics")).await.unwrap().status() });
+    assert_eq!(status, 200);
+    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<serde_json::Value> =
+        stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
+    assert!(lines.iter().any(|l| l["message"] == "voxgate listening"), "{stderr}");
+    assert!(!stderr.contains(&"ab".repeat(32)));
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
 fn config_prints_settings_without_secrets() {
     let key = "cd".repeat(32);
     let out = voxgate().arg("config").env("VOXGATE_SECRET_KEY", &key).output().unwrap();

@@ -112,6 +112,8 @@ pub async fn create(state: &AppState, owner: &Owner, input: AgentInput) -> Resul
     let (input, json) = checked(state, input, None)?;
     let key = db::new_key();
     repo::insert(&state.db, owner, &key, &input.name, &input.language, &json, &state.clock.now_rfc3339()).await?;
+    // An unlinked number answers with the owner's newest agent.
+    state.numbers_cache.forget_owner(owner.id());
     tracing::info!(user_id = %owner.id(), agent_id = %key, "agent created");
     let view = get(state, owner, &key).await?;
     warm_greeting(state, owner, &view);
@@ -122,7 +124,9 @@ pub async fn create(state: &AppState, owner: &Owner, input: AgentInput) -> Resul
 pub async fn update(state: &AppState, owner: &Owner, id: &str, input: AgentInput) -> Result<AgentView, DomainError> {
     let previous = repo::get(&state.db, owner, id).await?.ok_or(DomainError::NotFound("agent"))?;
     let (input, json) = checked(state, input, Some(&previous.settings_json))?;
-    if !repo::update(&state.db, owner, id, &input.name, &input.language, &json, &state.clock.now_rfc3339()).await? {
+    let updated = repo::update(&state.db, owner, id, &input.name, &input.language, &json, &state.clock.now_rfc3339()).await?;
+    state.numbers_cache.forget_owner(owner.id());
+    if !updated {
         return Err(DomainError::NotFound("agent"));
     }
     let view = get(state, owner, id).await?;
@@ -157,7 +161,9 @@ pub async fn delete(state: &AppState, owner: &Owner, id: &str) -> Result<i64, Do
             format!("Calls to {} are routed to this agent; change their routing first.", routed.join(", ")),
         )));
     }
-    if !repo::delete(&state.db, owner, id, &state.clock.now_rfc3339()).await? {
+    let deleted = repo::delete(&state.db, owner, id, &state.clock.now_rfc3339()).await?;
+    state.numbers_cache.forget_owner(owner.id());
+    if !deleted {
         return Err(DomainError::NotFound("agent"));
     }
     tracing::info!(user_id = %owner.id(), agent_id = %id, unlinked = linked, "agent deleted");

@@ -21,7 +21,7 @@ pub use calls::{callers, calls};
 pub use numbers::numbers;
 pub use stt::{SttBench, stt};
 pub use voice::{Line, UTTERANCES, VoiceBench, voice, word_error_rate};
-pub use webhook::webhook;
+pub use webhook::{load as webhook_load, webhook};
 
 use std::time::Duration;
 
@@ -57,8 +57,26 @@ fn summary(label: &str, mut samples: Vec<Duration>) -> String {
 
 /// A fresh embedded file database under `dir` with one user and one agent.
 async fn bench_state(dir: &std::path::Path) -> anyhow_like::Result<(AppState, crate::users::CurrentUser, domain::agent::AgentView)> {
+    bench_state_at(dir, None).await
+}
+
+/// Like [`bench_state`], on the SurrealDB server `database` (`ws://host:port`, with
+/// VOXGATE_DATABASE_USER and _PASSWORD from the environment) when given: a fresh database
+/// named after this process, so runs do not see each other's rows.
+async fn bench_state_at(
+    dir: &std::path::Path,
+    database: Option<&str>,
+) -> anyhow_like::Result<(AppState, crate::users::CurrentUser, domain::agent::AgentView)> {
     let mut settings = Settings::for_tests();
     settings.database_url = DatabaseUrl::SurrealKv(dir.join("db"));
+    if let Some(url) = database {
+        let configured = Settings::load().map_err(|e| e.to_string())?;
+        settings.database_url = DatabaseUrl::parse(url)?;
+        settings.database_namespace = configured.database_namespace;
+        settings.database_name = format!("bench_{}", std::process::id());
+        settings.database_user = configured.database_user;
+        settings.database_password = configured.database_password;
+    }
     settings.data_dir = dir.to_path_buf();
     let state = AppState::connect(settings).await?;
     let user = crate::users::sign_up(&state, "bench@example.com", "benchmark password").await?;

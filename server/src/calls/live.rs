@@ -22,7 +22,7 @@ pub enum LiveEvent {
 }
 
 /// The key of a record link however the SDK renders it ("call:abc", {"tb","id"}, {"id":{"String"}}).
-fn record_key(v: &Value) -> Option<String> {
+pub(crate) fn record_key(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => {
             Some(s.split_once(':').map(|(_, k)| k).unwrap_or(s).trim_matches(|c| c == '⟨' || c == '⟩' || c == '`').to_string())

@@ -187,6 +187,8 @@ pub struct Settings {
     pub operator_defaults: providers::OperatorDefaults,
     /// SMTP for e-mail alerts and the retry schedule of notifications (VOXGATE_SMTP_*, VOXGATE_NOTIFY_*).
     pub notify: notify::NotifySettings,
+    /// Production mode, log format, metrics token (VOXGATE_MODE, _LOG_FORMAT, _METRICS_TOKEN).
+    pub ops: ops::OpsSettings,
 }
 
 /// A password that is never printed.
@@ -211,6 +213,7 @@ impl fmt::Debug for Settings {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "[set]"))
             .field("outbound_allow", &self.outbound_allow.iter().map(ToString::to_string).collect::<Vec<_>>())
             .field("notify", &self.notify)
+            .field("ops", &self.ops)
             .finish_non_exhaustive()
     }
 }
@@ -331,6 +334,7 @@ impl Settings {
 
         let provider_apis = providers::apis(env)?;
         let notify = notify::from_env(env)?;
+        let ops = ops::from_env(env, &public_url)?;
         // Read only where they are used (sign-up closed): elsewhere the same variables may be a
         // simulator's (`voxgate call --provider vonage` reads VONAGE_API_KEY).
         let operator_defaults = if signup == crate::users::signup::SignupMode::Closed {
@@ -339,6 +343,7 @@ impl Settings {
             providers::OperatorDefaults::default()
         };
         Ok(Self {
+            ops,
             notify,
             provider_apis,
             operator_defaults,
@@ -424,6 +429,7 @@ fn parse_public_url(v: &str) -> Result<Url, String> {
 }
 
 pub mod notify;
+pub mod ops;
 pub mod providers;
 mod vars;
 

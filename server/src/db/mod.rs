@@ -112,10 +112,34 @@ pub async fn connect(settings: &Settings) -> Result<Db, DbError> {
     Ok(db)
 }
 
+/// Whether a failed `sql` can simply run again: one statement, or one transaction, commits
+/// nothing when it fails (a query of several statements may have committed its first ones).
+fn atomic(sql: &str) -> bool {
+    let sql = sql.trim();
+    sql.starts_with("BEGIN") || !sql.trim_end_matches(';').contains(';')
+}
+
+/// Runs `sql`, again (up to 4 tries, 5-40 ms apart) when a concurrent transaction wrote the same
+/// rows first and the query is [`atomic`]: a write conflict is a reason to retry, not an error
+/// for the caller (a provider's callback racing the dialer on one call row, say).
+async fn run(db: &Db, sql: &str, vars: serde_json::Value) -> Result<surrealdb::IndexedResults, DbError> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match db.query(sql).bind(vars.clone()).await.and_then(|r| r.check()).map_err(DbError::from) {
+            Err(e) if tries < 4 && e.is_write_conflict() && atomic(sql) => {
+                let wait = 5 * (1 << tries) + rand::random::<u64>() % 10;
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Runs one query with JSON variables and decodes the rows of its last statement
 /// (so a query wrapped in BEGIN/COMMIT must not expect rows back).
 pub async fn rows<T: DeserializeOwned>(db: &Db, sql: &str, vars: serde_json::Value) -> Result<Vec<T>, DbError> {
-    let mut response = db.query(sql).bind(vars).await?.check()?;
+    let mut response = run(db, sql, vars).await?;
     let last = response.num_statements().saturating_sub(1);
     let values: Vec<serde_json::Value> = response.take(last)?;
     values.into_iter().map(|v| serde_json::from_value(v).map_err(DbError::from)).collect()
@@ -123,7 +147,7 @@ pub async fn rows<T: DeserializeOwned>(db: &Db, sql: &str, vars: serde_json::Val
 
 /// Runs a multi-statement query; read each statement's rows with [`take`].
 pub async fn query(db: &Db, sql: &str, vars: serde_json::Value) -> Result<surrealdb::IndexedResults, DbError> {
-    Ok(db.query(sql).bind(vars).await?.check()?)
+    run(db, sql, vars).await
 }
 
 /// Decodes the rows of statement `index` of a [`query`] response.
@@ -145,6 +169,14 @@ pub fn new_key() -> String {
 #[cfg(test)]
 mod tests {
     use super::without_values;
+
+    #[test]
+    fn only_a_single_statement_or_a_transaction_is_retried() {
+        assert!(super::atomic("UPDATE call SET status = $s WHERE id = $id"));
+        assert!(super::atomic("UPDATE call SET status = $s;\n"));
+        assert!(super::atomic("BEGIN TRANSACTION; UPDATE a SET x = 1; UPDATE b SET y = 2; COMMIT TRANSACTION;"));
+        assert!(!super::atomic("CREATE a SET x = 1; UPDATE b SET y = 2;"));
+    }
 
     #[test]
     fn quoted_values_are_elided_and_names_kept() {

@@ -50,6 +50,11 @@ impl ImportJobs {
         Ok((id, done))
     }
 
+    /// Jobs running now.
+    pub fn running(&self) -> usize {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).iter().filter(|j| j.result.is_none()).count()
+    }
+
     /// Records how `id` ended.
     pub fn finish(&self, id: &str, result: Result<ImportReport, String>) {
         let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());

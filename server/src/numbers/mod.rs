@@ -6,6 +6,7 @@ use domain::phone_number::{
     Provider, TwilioConfigView, VerifyStatus, VonageConfigView,
 };
 
+pub mod cache;
 pub mod csv_rows;
 mod defaults;
 pub mod doctor;
@@ -273,12 +274,16 @@ pub async fn update_with(
         return Err(verify::held_elsewhere());
     }
     let now = state.clock.now_rfc3339();
-    if !repo::update(&state.db, owner, id, &w, &now).await.map_err(duplicate)? {
+    let updated = repo::update(&state.db, owner, id, &w, &now).await.map_err(duplicate);
+    state.numbers_cache.forget_number(id);
+    if !updated? {
         return Err(DomainError::NotFound("phone number"));
     }
     state.number_counts.forget("phone_number", owner.id());
     if let Some(c) = check {
-        checks::record(&state.db, owner, id, &c, &claim, &now).await.map_err(duplicate)?;
+        let recorded = checks::record(&state.db, owner, id, &c, &claim, &now).await.map_err(duplicate);
+        state.numbers_cache.forget_number(id);
+        recorded?;
     }
     get(state, owner, id).await
 }
@@ -315,7 +320,9 @@ pub async fn list(state: &AppState, owner: &Owner, q: &PhoneNumberQuery) -> Resu
 
 /// Deletes `owner`'s number.
 pub async fn delete(state: &AppState, owner: &Owner, id: &str) -> Result<(), DomainError> {
-    if !repo::delete(&state.db, owner, id).await? {
+    let deleted = repo::delete(&state.db, owner, id).await?;
+    state.numbers_cache.forget_number(id);
+    if !deleted {
         return Err(DomainError::NotFound("phone number"));
     }
     state.number_counts.forget("phone_number", owner.id());
@@ -326,7 +333,9 @@ pub async fn delete(state: &AppState, owner: &Owner, id: &str) -> Result<(), Dom
 
 /// Replaces the number's URL secret; the old URLs stop working.
 pub async fn rotate_secret(state: &AppState, owner: &Owner, id: &str) -> Result<PhoneNumberView, DomainError> {
-    if !repo::set_url_secret(&state.db, owner, id, &new_url_secret(), &state.clock.now_rfc3339()).await? {
+    let rotated = repo::set_url_secret(&state.db, owner, id, &new_url_secret(), &state.clock.now_rfc3339()).await?;
+    state.numbers_cache.forget_number(id);
+    if !rotated {
         return Err(DomainError::NotFound("phone number"));
     }
     tracing::info!(user_id = %owner.id(), phone_id = %id, "URL secret rotated");

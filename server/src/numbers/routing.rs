@@ -93,7 +93,9 @@ fn warm_prompt(state: &AppState, owner: &Owner, linked: Option<String>, prompt: 
 /// Stores what [`prepare`] gave (or removes the routing).
 pub async fn write(state: &AppState, owner: &Owner, id: &str, prepared: Option<(String, Vec<String>)>) -> Result<(), DomainError> {
     let (json, agents) = prepared.map_or((None, Vec::new()), |(j, a)| (Some(j), a));
-    if !db::routing::set(&state.db, owner, id, json.as_deref(), &agents, &state.clock.now_rfc3339()).await? {
+    let saved = db::routing::set(&state.db, owner, id, json.as_deref(), &agents, &state.clock.now_rfc3339()).await?;
+    state.numbers_cache.forget_number(id);
+    if !saved {
         return Err(DomainError::NotFound("phone number"));
     }
     tracing::info!(user_id = %owner.id(), phone_id = %id, routed = json.is_some(), "routing saved");

@@ -288,7 +288,9 @@ pub(crate) async fn check_and_record(
 ) -> Result<CheckRecord, DomainError> {
     let c = checker.check(state, ask, &r.phone_number).await;
     let claim = checks::verified_claim(r.provider, &r.phone_number);
-    match checks::record(&state.db, owner, &r.id, &c, &claim, &state.clock.now_rfc3339()).await {
+    let recorded = checks::record(&state.db, owner, &r.id, &c, &claim, &state.clock.now_rfc3339()).await;
+    state.numbers_cache.forget_number(&r.id);
+    match recorded {
         Err(e) if e.is_unique_violation("phone_number_claim") => Err(held_elsewhere()),
         other => other.map(|_| c).map_err(DomainError::from),
     }

@@ -10,6 +10,7 @@ use super::params::{CallParams, ParamError};
 use crate::db::{self, DbError, calls::CallRow, phone_numbers::NumberRow};
 use crate::errors::DomainError;
 use crate::http::ApiError;
+use crate::numbers::cache::Intake;
 use crate::state::AppState;
 use crate::users::Owner;
 
@@ -87,13 +88,23 @@ impl Verified {
 
 /// Finds number `id` and lets `authentic` (the provider's check: a URL key, a signature)
 /// decide whether the request is the provider's; only then is the agent looked up.
+/// The number and its agent come from memory when kept (crate::numbers::cache).
 pub async fn verify(state: &AppState, id: &str, authentic: impl FnOnce(&NumberRow) -> bool) -> Result<Verified, AnswerError> {
+    if let Some(kept) = state.numbers_cache.get(id) {
+        if !authentic(&kept.number) {
+            return Err(AnswerError::BadKey);
+        }
+        let Intake { number, owner, agent } = Intake::clone(&kept);
+        return Ok(Verified { number, owner, agent });
+    }
+    let generation = state.numbers_cache.generation();
     let number = db::phone_numbers::find_for_telephony(&state.db, id).await?.ok_or(AnswerError::NotFound)?;
     if !authentic(&number) {
         return Err(AnswerError::BadKey);
     }
     let owner = Owner::of_row(number.owner_id.clone());
     let agent = crate::agents::for_call(state, &owner, number.linked_agent_id().as_deref()).await.map_err(domain_to_answer)?;
+    state.numbers_cache.put(generation, Intake { number: number.clone(), owner: owner.clone(), agent: agent.clone() });
     Ok(Verified { number, owner, agent })
 }
 
@@ -180,14 +191,11 @@ pub async fn record(state: &AppState, provider: Provider, v: &Verified, params: 
 /// on this row; a write conflict means another call is setting the same moment, so it is not
 /// a reason to fail this call.
 async fn touch_last_used(state: &AppState, phone_id: &str, now: &str) -> Result<(), AnswerError> {
-    let due = {
-        let mut writes = state.last_used_writes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let fresh = writes.get(phone_id).is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1));
-        if !fresh {
-            writes.insert(phone_id.to_string(), std::time::Instant::now());
-        }
-        !fresh
-    };
+    let writes = &state.last_used_writes;
+    let due = writes.get(phone_id).is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(1));
+    if due {
+        writes.insert(phone_id.to_string(), std::time::Instant::now());
+    }
     if due && let Err(e) = db::phone_numbers::touch_last_used(&state.db, phone_id, now).await {
         if e.is_write_conflict() {
             tracing::debug!(phone_id = %phone_id, "last_used already being updated");

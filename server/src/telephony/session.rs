@@ -86,6 +86,8 @@ struct Running {
     handover: Option<crate::telephony::transfer::Handover>,
     /// The call's place under the caps, given back when the stream ends.
     _slot: crate::slots::Slot,
+    /// Counted in /metrics' live calls while it runs.
+    _live: crate::metrics::LiveCall,
 }
 
 impl Running {
@@ -128,6 +130,7 @@ where
     let stopping = shutdown.begun();
     tokio::pin!(stopping);
     let phone_id = ctx.verified.number.id.clone();
+    let metrics = crate::metrics::get();
     let ending = loop {
         if opened.elapsed() > MAX_SESSION {
             break Ending::Completed(Some("session limit reached".into()));
@@ -202,8 +205,14 @@ where
         let decoded = match &next {
             None | Some(Ok(Message::Close(_))) => break Ending::Completed(Some("socket closed".into())),
             Some(Err(e)) => break Ending::Failed(format!("socket error: {e}")),
-            Some(Ok(Message::Text(t))) => codec.decode(WireIn::Text(t.as_str())),
-            Some(Ok(Message::Binary(b))) => codec.decode(WireIn::Binary(b)),
+            Some(Ok(Message::Text(t))) => {
+                metrics.frame_in(codec.provider());
+                codec.decode(WireIn::Text(t.as_str()))
+            }
+            Some(Ok(Message::Binary(b))) => {
+                metrics.frame_in(codec.provider());
+                codec.decode(WireIn::Binary(b))
+            }
             Some(Ok(_)) => continue,
         };
         let event = match decoded {

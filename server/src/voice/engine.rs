@@ -299,6 +299,9 @@ impl VoiceEngine {
     /// Adds a finished conversation to [`Self::stats`].
     pub fn record(&self, summary: &Summary) {
         self.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner).add(summary);
+        let l = &summary.lateness;
+        let late: u32 = l.buckets.iter().skip(crate::metrics::LATE_CHUNK_MS + 1).sum();
+        crate::metrics::get().chunks(l.chunks, u64::from(late));
     }
 
     /// The greeting's audio at `rate`, rendered once per voice, text and rate.

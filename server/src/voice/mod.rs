@@ -63,6 +63,18 @@ impl From<crate::queue::Busy> for VoiceError {
 }
 
 impl VoiceError {
+    /// The stage that failed, as /metrics counts provider errors.
+    pub fn stage(&self) -> &'static str {
+        match self {
+            VoiceError::Stt(_) => "stt",
+            VoiceError::Tts(_) => "tts",
+            VoiceError::Agent(_) => "agent",
+            VoiceError::Timeout(_) => "timeout",
+            VoiceError::Busy(_) => "busy",
+            VoiceError::MissingModel(_) | VoiceError::Model(_) | VoiceError::Audio(_) | VoiceError::Config(_) => "voice",
+        }
+    }
+
     fn resample(e: impl std::fmt::Display) -> Self {
         VoiceError::Audio(format!("resampling: {e}"))
     }

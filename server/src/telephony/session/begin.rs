@@ -119,6 +119,7 @@ pub(super) async fn begin<C: StreamCodec>(
         recording,
         handover,
         _slot: slot,
+        _live: crate::metrics::get().call_live(codec.provider()),
     };
     Ok((running, out_rx))
 }

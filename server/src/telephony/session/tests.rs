@@ -13,6 +13,7 @@ fn running(caller: mpsc::Sender<Queued>) -> Running {
         recording: None,
         handover: None,
         _slot: crate::slots::Slots::new(1, 1).take("u").expect("a free slot"),
+        _live: crate::metrics::get().call_live(domain::phone_number::Provider::Twilio),
     }
 }
 

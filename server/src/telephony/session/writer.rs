@@ -86,6 +86,7 @@ where
                     if sent.is_err() {
                         break;
                     }
+                    crate::metrics::get().frame_out(codec.provider());
                     if let Some(r) = &recording {
                         r.agent(&f);
                     }

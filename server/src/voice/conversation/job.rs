@@ -243,6 +243,7 @@ fn to_model_rate(audio: &[i16], rate: u32) -> Vec<i16> {
 
 async fn fallback(job: &Job, error: VoiceError) {
     tracing::warn!(error = %error, "provider failed; saying the fallback line");
+    crate::metrics::get().provider_error(error.stage());
     let line = job.pipeline.fallback_line.clone();
     match job.engine.fallback(&job.pipeline, job.rate).await {
         Ok(pcm) => {

@@ -188,6 +188,21 @@ impl Conv {
                 heard_ms: heard.map(|h| h.as_millis() as i64),
             }
         };
+        if r.kind != TurnKind::Greeting && !r.fallback {
+            let m = crate::metrics::get();
+            let stages = [
+                ("endpointing", timings.endpointing_ms),
+                ("stt", timings.stt_ms),
+                ("agent", timings.agent_ms),
+                ("tts", timings.tts_ms),
+                ("first_byte", timings.first_byte_ms),
+            ];
+            for (stage, ms) in stages {
+                if let Some(ms) = ms.and_then(|ms| u64::try_from(ms).ok()) {
+                    m.turn_stage(stage, ms);
+                }
+            }
+        }
         let text = if r.text.is_empty() && r.kind == TurnKind::Greeting { self.pipeline.greeting.clone() } else { r.text.clone() };
         if text.is_empty() {
             return;

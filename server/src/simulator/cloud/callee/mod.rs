@@ -57,7 +57,9 @@ pub(super) struct Call {
     ring_timeout: Option<Duration>,
     /// The longest conversation the dial allows (`TimeLimit`, `length_timer`, `time_limit`).
     time_limit: Option<Duration>,
-    _live: Live,
+    /// Counted live until the call ends: before its final callback, as a provider's own
+    /// concurrency counts it (the dialer may dial again as soon as it hears the end).
+    live: std::sync::Mutex<Option<Live>>,
 }
 
 /// Where the conversation's stream comes from.
@@ -92,7 +94,13 @@ impl Call {
     /// The dial `accepted` of `cloud`, with its ring timeout and time limit.
     pub(super) fn new(cloud: &Cloud, accepted: Accepted, ring_timeout: Option<Duration>, time_limit: Option<Duration>) -> Self {
         let Accepted { callee, ring, live } = accepted;
-        Self { cloud: cloud.clone(), callee, ring, ring_timeout, time_limit, _live: live }
+        Self { cloud: cloud.clone(), callee, ring, ring_timeout, time_limit, live: std::sync::Mutex::new(Some(live)) }
+    }
+
+    /// The call is over (its final callback follows).
+    fn end(&self) {
+        let live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        drop(live);
     }
 
     /// Runs `script` in a spawned task (the dial's answer is sent meanwhile).
@@ -113,6 +121,9 @@ impl Call {
             Callee::Fail => (self.ring.min(timeout), Rang::Failed),
         };
         tokio::time::sleep(wait).await;
+        if !matches!(rang, Rang::Answered { .. }) {
+            self.end();
+        }
         rang
     }
 
@@ -152,6 +163,7 @@ impl Call {
             Ok(Err(e)) => tracing::warn!(call = %call_id, error = %e, "the callee's side of the call failed"),
             Err(_) => tracing::debug!(call = %call_id, "the call reached its time limit"),
         }
+        self.end();
         began.elapsed()
     }
 

@@ -107,6 +107,7 @@ pub(in crate::simulator::cloud) async fn play(call: Call, dial: Dial) {
         let verdict = pairs([("Machine", "true".into()), ("CallStatus", "in-progress".into())]);
         dial.report(&call, "machine", dial.machine_detection_url.as_deref(), verdict).await;
         if mode == Amd::Hangup {
+            call.end();
             return dial.hang_up(&call, "completed", "NORMAL_CLEARING", Some(answered), 0).await;
         }
     }

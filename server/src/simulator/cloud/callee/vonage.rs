@@ -129,6 +129,7 @@ pub(in crate::simulator::cloud) async fn play(call: Call, dial: Dial) {
         }
         dial.report(&call, verdict).await;
         if machine && mode == Amd::Hangup {
+            call.end();
             return dial.report(&call, dial.completed(start, 0)).await;
         }
     }
