@@ -32,6 +32,8 @@ pub struct AppState {
     /// When each number's `last_used` was last written, so busy numbers write it at most once a second.
     /// (Bounded: a number forgotten here gets one more write.)
     pub last_used_writes: Arc<quick_cache::sync::Cache<String, std::time::Instant>>,
+    /// Writes the calls' rows as answers create them, in groups (crate::db::call_writer).
+    pub call_writer: crate::db::call_writer::CallWriter,
     /// The numbers webhooks answer, with their agents (crate::numbers::cache).
     pub numbers_cache: Arc<crate::numbers::cache::NumberCache>,
     /// Offline models and the greeting cache, shared by every call.
@@ -92,6 +94,7 @@ impl AppState {
             outbound.clone(),
         );
         let calls = Slots::new(settings.max_calls, settings.max_calls_per_user);
+        let call_writer = crate::db::call_writer::CallWriter::start(db.clone());
         Ok(Self {
             db,
             settings: Arc::new(settings),
@@ -99,6 +102,7 @@ impl AppState {
             login_limiter: Arc::default(),
             last_used_writes: Arc::new(quick_cache::sync::Cache::new(crate::numbers::cache::CAPACITY)),
             numbers_cache: Arc::default(),
+            call_writer,
             voice,
             outbound,
             provider_api,

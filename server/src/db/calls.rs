@@ -68,50 +68,65 @@ pub fn key(provider: Provider, session_id: &str) -> String {
     format!("{}_{session_id}", provider.as_str())
 }
 
-/// Creates the call, or returns the existing one for a retried webhook; `true` when created.
-pub async fn insert_or_get(db: &Db, c: &NewCall<'_>, now: &str) -> Result<(CallRow, bool), DbError> {
-    let key = key(c.provider, c.session_id);
-    let created = rows::<serde_json::Value>(
-        db,
-        "CREATE type::record('call', $key) SET owner = type::record('user', $owner), phone_id = $phone_id,
-            phone_number = $phone_number, agent_id = $agent_id ?? NONE, provider = $provider, session_id = $session_id,
-            status = $status, caller = $caller ?? NONE, callee = $callee ?? NONE, direction = $direction ?? NONE,
-            params_json = $params_json, reason = $reason ?? NONE, started_at = <datetime>$now, node = $node RETURN NONE",
-        json!({
-            "key": key, "owner": c.owner_id, "phone_id": c.phone_id, "phone_number": c.phone_number,
-            "agent_id": c.agent_id, "provider": c.provider, "session_id": c.session_id, "status": c.status,
-            "caller": c.caller, "callee": c.callee, "direction": c.direction, "params_json": c.params_json,
-            "reason": c.reason, "now": now, "node": c.node,
-        }),
+/// The CREATE of one call whose values are the object `$<var>` (see [`create_vars`]).
+pub(super) fn create_sql(var: &str) -> String {
+    format!(
+        "CREATE type::record('call', ${var}.key) SET owner = type::record('user', ${var}.owner), phone_id = ${var}.phone_id,
+            phone_number = ${var}.phone_number, agent_id = ${var}.agent_id ?? NONE, provider = ${var}.provider,
+            session_id = ${var}.session_id, status = ${var}.status, caller = ${var}.caller ?? NONE, callee = ${var}.callee ?? NONE,
+            direction = ${var}.direction ?? NONE, params_json = ${var}.params_json, reason = ${var}.reason ?? NONE,
+            started_at = <datetime>${var}.now, node = ${var}.node RETURN NONE"
     )
-    .await;
+}
+
+/// The values of [`create_sql`] for `c` at `now`.
+pub(super) fn create_vars(c: &NewCall<'_>, now: &str) -> serde_json::Value {
+    json!({
+        "key": key(c.provider, c.session_id), "owner": c.owner_id, "phone_id": c.phone_id, "phone_number": c.phone_number,
+        "agent_id": c.agent_id, "provider": c.provider, "session_id": c.session_id, "status": c.status,
+        "caller": c.caller, "callee": c.callee, "direction": c.direction, "params_json": c.params_json,
+        "reason": c.reason, "now": now, "node": c.node,
+    })
+}
+
+/// The row [`create_sql`] writes for `c`, without reading it back.
+pub(super) fn created_row(c: &NewCall<'_>, now: &str) -> CallRow {
+    CallRow {
+        id: key(c.provider, c.session_id),
+        owner_id: c.owner_id.to_string(),
+        phone_id: c.phone_id.to_string(),
+        phone_number: c.phone_number.to_string(),
+        agent_id: c.agent_id.map(str::to_string),
+        provider: c.provider,
+        session_id: c.session_id.to_string(),
+        status: c.status,
+        caller: c.caller.map(str::to_string),
+        callee: c.callee.map(str::to_string),
+        direction: c.direction.map(str::to_string),
+        params_json: c.params_json.to_string(),
+        reason: c.reason.map(str::to_string),
+        started_at: now.to_string(),
+        provider_call_id: None,
+        variables_json: None,
+        outcome: None,
+        route: None,
+    }
+}
+
+/// Whether `e` says the call's row was there first (a concurrent or retried webhook).
+pub(super) fn already_there(e: &DbError) -> bool {
+    e.to_string().contains("already exists") || e.is_unique_violation("call_session")
+}
+
+/// Creates the call, or returns the existing one for a retried webhook; `true` when created.
+/// (Webhooks go through [`super::call_writer::CallWriter`], which groups concurrent creates
+/// into one transaction; this is its one-call path.)
+pub async fn insert_or_get(db: &Db, c: &NewCall<'_>, now: &str) -> Result<(CallRow, bool), DbError> {
+    let created = rows::<serde_json::Value>(db, &create_sql("c"), json!({ "c": create_vars(c, now) })).await;
     match created {
-        // What we just wrote, without reading it back.
-        Ok(_) => Ok((
-            CallRow {
-                id: key,
-                owner_id: c.owner_id.to_string(),
-                phone_id: c.phone_id.to_string(),
-                phone_number: c.phone_number.to_string(),
-                agent_id: c.agent_id.map(str::to_string),
-                provider: c.provider,
-                session_id: c.session_id.to_string(),
-                status: c.status,
-                caller: c.caller.map(str::to_string),
-                callee: c.callee.map(str::to_string),
-                direction: c.direction.map(str::to_string),
-                params_json: c.params_json.to_string(),
-                reason: c.reason.map(str::to_string),
-                started_at: now.to_string(),
-                provider_call_id: None,
-                variables_json: None,
-                outcome: None,
-                route: None,
-            },
-            true,
-        )),
-        // A concurrent or retried webhook got there first: same record id or unique index.
-        Err(e) if e.to_string().contains("already exists") || e.is_unique_violation("call_session") => {
+        Ok(_) => Ok((created_row(c, now), true)),
+        Err(e) if already_there(&e) => {
+            let key = key(c.provider, c.session_id);
             let row = get_by_key(db, &key).await?.ok_or_else(|| DbError::Decode(serde::de::Error::custom("call vanished")))?;
             Ok((row, false))
         }

@@ -1,6 +1,7 @@
 //! SurrealDB: connection (surrealkv:// | mem:// | ws://), schema migrations, one repository per table.
 
 pub mod agents;
+pub mod call_writer;
 pub mod calls;
 pub mod campaigns;
 pub mod contacts;

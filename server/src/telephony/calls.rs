@@ -133,26 +133,27 @@ pub async fn record(state: &AppState, provider: Provider, v: &Verified, params: 
         _ => None,
     };
     let session = params.dial_id().or(found.as_deref()).unwrap_or(&params.call_sid);
-    let (call, created) = db::calls::insert_or_get(
-        &state.db,
-        &db::calls::NewCall {
-            owner_id: v.owner.id(),
-            phone_id: &v.number.id,
-            phone_number: &v.number.phone_number,
-            agent_id: v.agent.as_ref().map(|a| a.id.as_str()),
-            provider,
-            session_id: session,
-            status: if active { CallStatus::Ringing } else { CallStatus::Rejected },
-            caller: params.from.as_deref(),
-            callee: params.to.as_deref(),
-            direction: params.direction.as_deref(),
-            params_json: &params_json,
-            reason: (!active).then_some("number is not active"),
-            node: &state.node,
-        },
-        &now,
-    )
-    .await?;
+    let (call, created) = state
+        .call_writer
+        .insert_or_get(
+            &db::calls::NewCall {
+                owner_id: v.owner.id(),
+                phone_id: &v.number.id,
+                phone_number: &v.number.phone_number,
+                agent_id: v.agent.as_ref().map(|a| a.id.as_str()),
+                provider,
+                session_id: session,
+                status: if active { CallStatus::Ringing } else { CallStatus::Rejected },
+                caller: params.from.as_deref(),
+                callee: params.to.as_deref(),
+                direction: params.direction.as_deref(),
+                params_json: &params_json,
+                reason: (!active).then_some("number is not active"),
+                node: &state.node,
+            },
+            &now,
+        )
+        .await?;
     if created {
         state.call_counts.forget("call", v.owner.id());
     }

@@ -135,3 +135,45 @@ async fn the_cache_keeps_another_owners_numbers_when_one_owner_changes_an_agent(
     let v = server::telephony::calls::verify(&a, &n1.id, |_| true).await.unwrap();
     assert_eq!(v.agent.unwrap().settings.name, "One renamed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_answers_is_written_in_groups_each_call_once_and_retries_find_their_row() {
+    let state = common::file_state().await;
+    let user = common::user(&state, "burst@example.com").await;
+    let number = common::number(&state, &user.owner, "+918047491899", None).await;
+    let now = state.clock.now_rfc3339();
+    // 300 calls at once, each answered twice (a provider's retry racing the first answer).
+    let sids: Vec<String> = (0..300).map(|i| format!("CABURST{i:04}")).collect();
+    let tries = sids.iter().chain(sids.iter()).map(|sid| {
+        let (state, owner, phone, now) = (state.clone(), user.owner.id().to_string(), number.id.clone(), now.clone());
+        let sid = sid.clone();
+        tokio::spawn(async move {
+            let call = server::db::calls::NewCall {
+                owner_id: &owner,
+                phone_id: &phone,
+                phone_number: "+918047491899",
+                agent_id: None,
+                provider: domain::phone_number::Provider::Exotel,
+                session_id: &sid,
+                status: domain::call::CallStatus::Ringing,
+                caller: Some("+919876543210"),
+                callee: None,
+                direction: None,
+                params_json: "{}",
+                reason: None,
+                node: "node-a",
+            };
+            state.call_writer.insert_or_get(&call, &now).await.map(|(row, created)| (row.id, created))
+        })
+    });
+    let results: Vec<(String, bool)> = futures_util::future::join_all(tries).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
+    let created: std::collections::HashSet<&str> = results.iter().filter(|(_, c)| *c).map(|(id, _)| id.as_str()).collect();
+    assert_eq!(created.len(), 300, "each call created once");
+    assert_eq!(results.iter().filter(|(_, c)| *c).count(), 300, "and only once");
+    for sid in &sids {
+        assert!(created.contains(format!("exotel_{sid}").as_str()));
+    }
+    assert_eq!(server::db::calls::count_for_phone(&state.db, &user.owner, &number.id).await.unwrap(), 300);
+    // Fewer transactions than calls: the first answers arrived while a commit was running.
+    assert!(state.call_writer.grouped() > 0, "no group was committed together");
+}
