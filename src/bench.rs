@@ -29,6 +29,9 @@ pub enum BenchCommand {
         /// environment) instead of the embedded file database.
         #[arg(long)]
         database: Option<String>,
+        /// Calls written in one transaction at most (1: each call alone).
+        #[arg(long, default_value_t = server::db::call_writer::GROUP)]
+        group: usize,
     },
     /// The load of `bench webhook`, run by it as a separate process.
     #[command(hide = true)]
@@ -132,9 +135,9 @@ pub async fn run(dir: &std::path::Path, settings: &Settings, command: BenchComma
         BenchCommand::CallLogs { calls } => {
             (format!("call logs ({profile}, embedded SurrealKV file, {calls} calls, one user)"), server::bench::call_logs(dir, calls).await)
         }
-        BenchCommand::Webhook { rate, seconds, database } => {
+        BenchCommand::Webhook { rate, seconds, database, group } => {
             let store = database.as_deref().map_or("embedded SurrealKV file".to_string(), |d| format!("SurrealDB server {d}"));
-            let figures = server::bench::webhook(dir, database.as_deref(), rate, seconds).await;
+            let figures = server::bench::webhook(dir, database.as_deref(), rate, seconds, group).await;
             (format!("webhook ({profile}, {store}, load from a separate process, loopback HTTP/1.1)"), figures)
         }
         BenchCommand::WebhookLoad { url, rate, seconds } => {

@@ -9,9 +9,20 @@ use super::{anyhow_like, bench_state_at, linked_number, summary};
 /// Serves the answer webhook of one number (embedded file database under `dir`, or the
 /// SurrealDB server `database`) and drives it at `rate` requests a second for `seconds` from a
 /// child process; every request is a new call.
-pub async fn webhook(dir: &std::path::Path, database: Option<&str>, rate: u32, seconds: u32) -> anyhow_like::Result<Vec<String>> {
-    let (state, user, agent) = bench_state_at(dir, database).await?;
+/// `group` caps the calls written in one transaction (1: each alone).
+pub async fn webhook(
+    dir: &std::path::Path,
+    database: Option<&str>,
+    rate: u32,
+    seconds: u32,
+    group: usize,
+) -> anyhow_like::Result<Vec<String>> {
+    let (mut state, user, agent) = bench_state_at(dir, database).await?;
+    state.call_writer = crate::db::call_writer::CallWriter::start_with(state.db.clone(), group);
     let number = linked_number(&state, &user.owner, &agent.id, domain::phone_number::Provider::Other).await?;
+    // As a served node does at start: the agent's greeting, fallback and closing lines are
+    // rendered before the first call, not during the measurement.
+    state.voice.warm_greeting(&agent.settings, None, Some(user.owner.id())).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(crate::serve::run(listener, crate::routes::router(state.clone(), axum::Router::new()), std::future::pending()));
@@ -36,6 +47,7 @@ pub async fn webhook(dir: &std::path::Path, database: Option<&str>, rate: u32, s
         ),
         summary("answer latency (from scheduled send)", micros("scheduled_us")),
         summary("answer latency (from actual send)", micros("sent_us")),
+        format!("calls written in one transaction with others: {} groups (at most {group} calls each)", state.call_writer.grouped()),
     ])
 }
 

@@ -37,9 +37,15 @@ pub struct CallWriter {
 impl CallWriter {
     /// Starts the writer on `db` (needs a Tokio runtime).
     pub fn start(db: Db) -> Self {
+        Self::start_with(db, GROUP)
+    }
+
+    /// Starts a writer whose groups hold `group` calls at most (1: each call alone, as
+    /// `voxgate bench webhook --group 1` compares).
+    pub fn start_with(db: Db, group: usize) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
         let grouped = std::sync::Arc::default();
-        tokio::spawn(run(db.clone(), rx, std::sync::Arc::clone(&grouped)));
+        tokio::spawn(run(db.clone(), rx, std::sync::Arc::clone(&grouped), group.clamp(1, GROUP)));
         Self { db, jobs, grouped }
     }
 
@@ -63,9 +69,9 @@ impl CallWriter {
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::Receiver<Job>, grouped: std::sync::Arc<std::sync::atomic::AtomicU64>) {
-    let mut group = Vec::with_capacity(GROUP);
-    while rx.recv_many(&mut group, GROUP).await > 0 {
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>, grouped: std::sync::Arc<std::sync::atomic::AtomicU64>, size: usize) {
+    let mut group = Vec::with_capacity(size);
+    while rx.recv_many(&mut group, size).await > 0 {
         if write(&db, std::mem::take(&mut group)).await {
             grouped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
