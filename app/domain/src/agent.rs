@@ -20,6 +20,7 @@ pub const ON_MACHINE: &[(&str, &str)] = &[("hang_up", "Hang up"), ("leave_messag
 
 /// A keyword rule of the scripted agent: any keyword heard -> reply.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScriptRule {
     pub keywords: Vec<String>,
@@ -28,6 +29,7 @@ pub struct ScriptRule {
 
 /// Provider choices and their settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Providers {
     pub stt: String,
@@ -61,6 +63,7 @@ impl Default for Providers {
 
 /// What a user submits to create or edit an agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct AgentInput {
     pub name: String,
@@ -352,6 +355,7 @@ mod tests {
 
 /// An agent as every read shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AgentView {
     pub id: String,
