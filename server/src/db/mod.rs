@@ -78,9 +78,14 @@ pub fn without_values(message: &str) -> String {
 }
 
 impl DbError {
-    /// Whether a concurrent transaction wrote the same rows first.
+    /// Whether a concurrent transaction wrote the same rows first. SurrealKV says "Transaction
+    /// write conflict"; the in-memory engine (`mem://`) and the key-value layer of the others
+    /// "Transaction conflict: … This transaction can be retried".
     pub fn is_write_conflict(&self) -> bool {
-        matches!(self, Self::Surreal(_)) && self.to_string().contains("Transaction write conflict")
+        matches!(self, Self::Surreal(_)) && {
+            let text = self.to_string();
+            text.contains("Transaction write conflict") || text.contains("This transaction can be retried")
+        }
     }
 
     /// Whether this is a violation of the unique index `index`.
