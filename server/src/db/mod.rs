@@ -142,6 +142,28 @@ pub async fn row<T: DeserializeOwned>(db: &Db, sql: &str, vars: serde_json::Valu
     Ok(rows(db, sql, vars).await?.into_iter().next())
 }
 
+/// Runs `attempt` again, a few times and briefly apart, while a concurrent transaction wrote the
+/// same rows first (a request and a background task, e.g. the campaign dialer's lease). Only for
+/// a single-statement write: the conflict left it undone, so trying again changes nothing twice.
+pub async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, DbError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DbError>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(e) if e.is_write_conflict() && tries < 6 => {
+                tries += 1;
+                // Growing, with jitter: two writers that met once do not meet again in step.
+                let wait = 5 * tries + rand::random_range(0..5);
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A new random record key: 20 lowercase letters and digits.
 pub fn new_key() -> String {
     crate::secrets::random_string(b"abcdefghijklmnopqrstuvwxyz0123456789", 20)
