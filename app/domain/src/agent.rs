@@ -20,6 +20,7 @@ pub const ON_MACHINE: &[(&str, &str)] = &[("hang_up", "Hang up"), ("leave_messag
 
 /// A keyword rule of the scripted agent: any keyword heard -> reply.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScriptRule {
     pub keywords: Vec<String>,
@@ -28,10 +29,14 @@ pub struct ScriptRule {
 
 /// Provider choices and their settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Providers {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(whisper-local|openai)$"))]
     pub stt: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(scripted|openai|echo)$"))]
     pub llm: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(piper-local|espeak|openai)$"))]
     pub tts: String,
     /// Base URL of an OpenAI-compatible API (when a provider is `openai`).
     pub base_url: String,
@@ -61,40 +66,59 @@ impl Default for Providers {
 
 /// What a user submits to create or edit an agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct AgentInput {
+    // The `schema` bounds restate validate()'s simple rules in the OpenAPI document; validate() decides.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 80))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(en|hi)$"))]
     pub language: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub greeting: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 8000))]
     pub system_prompt: String,
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub rules: Vec<ScriptRule>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub default_reply: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub goodbye: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 80))]
     pub voice: String,
     pub providers: Providers,
+    #[cfg_attr(feature = "openapi", schema(minimum = 100, maximum = 5000))]
     pub end_of_speech_ms: u32,
     /// Outbound calls a machine answers: `hang_up` or `leave_message` ([`ON_MACHINE`]).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(hang_up|leave_message)$"))]
     pub on_machine: String,
     /// The message left after the beep (the greeting when empty); `{{name}}` variables work.
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub voicemail_message: String,
     /// Both sides of every call of this agent kept in a stereo WAV (caller left, agent right).
     pub record_calls: bool,
     /// Said before the greeting on recorded calls; none when empty.
+    #[cfg_attr(feature = "openapi", schema(max_length = 300))]
     pub recording_notice: String,
     /// Days a recording is kept before it is deleted; 0 keeps it until the call is deleted.
+    #[cfg_attr(feature = "openapi", schema(maximum = 3650))]
     pub recording_retention_days: u32,
     /// Where a transfer to a person goes (international format); none when empty.
     pub transfer_to: String,
     /// Words or phrases of the caller that ask for a person.
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub transfer_keywords: Vec<String>,
     /// The keypad key that asks for a person ("0", "*", ...); none when empty.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9*#]?$"))]
     pub transfer_digit: String,
     /// What the agent says before it hands the caller over.
+    #[cfg_attr(feature = "openapi", schema(max_length = 300))]
     pub transfer_line: String,
     /// The person first hears a one-line summary of the call (where the provider can).
     pub warm_transfer: bool,
     /// Names and words callers will say (the business, its people, products, places): offline
     /// Whisper is prompted with them, so it spells them as the business does.
+    #[cfg_attr(feature = "openapi", schema(max_length = 400))]
     pub vocabulary: String,
 }
 
@@ -352,6 +376,7 @@ mod tests {
 
 /// An agent as every read shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AgentView {
     pub id: String,

@@ -48,6 +48,7 @@ choice_enum! {
 
 /// A call in a listing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CallView {
     pub id: String,
@@ -84,6 +85,7 @@ pub struct CallView {
 
 /// One call with everything the provider sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CallDetail {
     #[serde(flatten)]
@@ -105,6 +107,7 @@ pub struct CallDetail {
 
 /// One page of calls.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CallPage {
     pub calls: Vec<CallView>,
@@ -116,6 +119,7 @@ pub struct CallPage {
 /// Filters for a call listing; every one is optional. Dates are RFC 3339 or `YYYY-MM-DD`;
 /// `status` is a [`CallStatus`] string (kept a string so a bad one is a field error).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase", default)]
 pub struct CallQuery {
     pub phone_id: Option<String>,
@@ -133,6 +137,7 @@ pub struct CallQuery {
 /// is the silence waited before that, so endpointing + first byte is the caller's
 /// voice-to-voice wait. On a caller turn `stt_ms` is the transcription's own run time.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TurnTimings {
     /// Silence waited before the caller's turn was taken as finished.
@@ -148,6 +153,7 @@ pub struct TurnTimings {
 
 /// One turn of a call's conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TurnView {
     pub seq: i64,
@@ -163,6 +169,7 @@ pub struct TurnView {
 
 /// Figures for one number or agent over the chosen days.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AnalyticsRow {
     pub id: String,
@@ -183,6 +190,7 @@ pub struct AnalyticsRow {
 
 /// One day of the chart.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AnalyticsDay {
     /// `YYYY-MM-DD` (UTC).
@@ -195,6 +203,7 @@ pub struct AnalyticsDay {
 
 /// The analytics page: totals, per number, per agent, and per day.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Analytics {
     pub days: u32,

@@ -54,6 +54,7 @@ choice_enum! {
 /// A campaign as a user creates it. Defaults stay below providers' documented limits (Exotel
 /// ≈200 API calls a minute, Vonage 3 calls a second, Plivo 2 calls a second).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct CampaignInput {
     pub name: String,
@@ -154,6 +155,7 @@ impl CampaignInput {
 
 /// How a campaign's contacts stand.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CampaignCounts {
     pub total: i64,
@@ -185,6 +187,7 @@ impl CampaignCounts {
 
 /// A campaign as the dashboard and the REST API show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CampaignView {
     pub id: String,
@@ -210,6 +213,7 @@ pub struct CampaignView {
 
 /// One contact of a campaign.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ContactView {
     pub id: String,
@@ -231,6 +235,7 @@ pub struct ContactView {
 
 /// A CSV row that did not become a contact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RejectedRow {
     pub line: u32,
@@ -239,6 +244,7 @@ pub struct RejectedRow {
 
 /// What creating a campaign did: the campaign, and the rows left out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CampaignCreated {
     pub campaign: CampaignView,
@@ -248,6 +254,7 @@ pub struct CampaignCreated {
 
 /// One page of a campaign's contacts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ContactPage {
     pub contacts: Vec<ContactView>,

@@ -7,10 +7,14 @@ macro_rules! choice_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = ($wire:literal, $label:literal) ),+ $(,)?
+            // `$wire` is a `tt`: a `literal` fragment reaches derive macros wrapped in an invisible
+            // group, and utoipa's `ToSchema` then misses the `serde(rename)` (the OpenAPI enum would
+            // list the variants' Rust names).
+            $( $(#[$vmeta:meta])* $variant:ident = ($wire:tt, $label:literal) ),+ $(,)?
         }
     ) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         $(#[$meta])*
         pub enum $name {
             $( $(#[$vmeta])* #[serde(rename = $wire)] $variant ),+
@@ -121,6 +125,7 @@ pub fn parse_choice<T: Choice>(field: &str, value: Option<&str>) -> Result<Optio
 
 /// One problem with one input field (camelCase field name as in the JSON API).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,

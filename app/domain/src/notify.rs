@@ -52,6 +52,7 @@ pub const MAX_KEYWORD: usize = 60;
 
 /// What a user saves: an empty URL or address turns that channel off.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct NotificationInput {
     pub webhook_url: String,
@@ -171,6 +172,7 @@ pub fn looks_like_email(s: &str) -> bool {
 
 /// A user's notification settings as read back (the signing secret masked).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationSettings {
     pub webhook_url: Option<String>,
@@ -187,6 +189,7 @@ pub struct NotificationSettings {
 
 /// A webhook URL for one agent's calls.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AgentWebhook {
     pub agent_id: String,
@@ -198,6 +201,7 @@ pub struct AgentWebhook {
 /// What a save returns: the settings, and the signing secret when this save made the first one
 /// (the only time it is sent whole).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SavedNotifications {
     pub settings: NotificationSettings,
@@ -206,6 +210,7 @@ pub struct SavedNotifications {
 
 /// A signing secret just made: the only time it is sent whole.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewSigningSecret {
     pub secret: String,
@@ -213,6 +218,7 @@ pub struct NewSigningSecret {
 
 /// One delivery in the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryView {
     /// Also the event id the receiver sees (`Voxgate-Event-Id`).

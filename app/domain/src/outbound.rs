@@ -44,6 +44,7 @@ impl CallOutcome {
 
 /// An outbound call as a user asks for it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct PlaceCall {
     /// The number that calls (its provider places the call).

@@ -51,6 +51,7 @@ pub fn exotel_domain_for(region: &str) -> &'static str {
 
 /// Exotel settings as submitted; empty key/token on edit keep the stored ones.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct ExotelConfigInput {
     pub api_key: Option<String>,
@@ -65,6 +66,7 @@ pub struct ExotelConfigInput {
 /// `provider` and `status` are [`Provider`] and [`NumberStatus`] strings, kept as strings so a
 /// bad one is a field error of [`PhoneNumberInput::validate`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct PhoneNumberInput {
     pub phone_number: String,
@@ -335,6 +337,7 @@ mod tests {
 
 /// Exotel settings as every read shows them: credentials masked to their last 4 characters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ExotelConfigView {
     pub api_key: String,
@@ -347,6 +350,7 @@ pub struct ExotelConfigView {
 
 /// A phone number as every read shows it (the old product's field names).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PhoneNumberView {
     pub id: String,
@@ -396,6 +400,7 @@ pub struct PhoneNumberView {
 
 /// A number's newest call, as its card shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LastCall {
     pub id: String,
@@ -406,6 +411,7 @@ pub struct LastCall {
 
 /// One page of a phone number listing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PhoneNumberPage {
     pub phone_numbers: Vec<PhoneNumberView>,
@@ -417,6 +423,7 @@ pub struct PhoneNumberPage {
 /// Filters for a listing; every one is optional. `status` and `provider` are [`NumberStatus`]
 /// and [`Provider`] strings, kept as strings so a bad one is a field error.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase", default)]
 pub struct PhoneNumberQuery {
     /// Matches the number's digits or its display name.

@@ -35,6 +35,7 @@ pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// A number's routing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Routing {
     /// The IANA time zone the hours and holidays are in (`Asia/Kolkata`).
@@ -57,6 +58,7 @@ pub struct Routing {
 /// Opening hours on some days: `from` to `to` local time; `to` before `from` runs past midnight
 /// into the next day (Fri 22:00–06:00 covers Saturday until 06:00). `24:00` ends at midnight.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HoursRule {
     /// Days the hours start on: `mon` … `sun`.
@@ -69,6 +71,7 @@ pub struct HoursRule {
 
 /// A closed day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Holiday {
     /// `YYYY-MM-DD`, local date.
@@ -79,6 +82,7 @@ pub struct Holiday {
 
 /// Where a call goes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Target {
     /// One of the user's agents answers.
@@ -95,6 +99,7 @@ pub enum Target {
 
 /// A keypad menu.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Menu {
     /// Said to the caller (“Press 1 for sales, 2 for support.”).
@@ -121,6 +126,7 @@ fn default_repeats() -> u32 {
 
 /// One key of a menu.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MenuOption {
     pub digit: String,

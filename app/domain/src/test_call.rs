@@ -7,6 +7,7 @@ use crate::phone_number::CheckStatus;
 
 /// One step of a number's test call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TestStep {
     /// `number`, `credentials`, `webhook`, `answer`, `stream`, `greeting`, `caller`, `reply`,
@@ -23,6 +24,7 @@ pub struct TestStep {
 
 /// A number's test call, step by step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NumberTestReport {
     pub phone_id: String,

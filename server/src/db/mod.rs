@@ -79,9 +79,14 @@ pub fn without_values(message: &str) -> String {
 }
 
 impl DbError {
-    /// Whether a concurrent transaction wrote the same rows first.
+    /// Whether a concurrent transaction wrote the same rows first. SurrealKV says "Transaction
+    /// write conflict"; the in-memory engine (`mem://`) and the key-value layer of the others
+    /// "Transaction conflict: … This transaction can be retried".
     pub fn is_write_conflict(&self) -> bool {
-        matches!(self, Self::Surreal(_)) && self.to_string().contains("Transaction write conflict")
+        matches!(self, Self::Surreal(_)) && {
+            let text = self.to_string();
+            text.contains("Transaction write conflict") || text.contains("This transaction can be retried")
+        }
     }
 
     /// Whether this is a violation of the unique index `index`.
@@ -160,6 +165,28 @@ pub fn take<T: DeserializeOwned>(response: &mut surrealdb::IndexedResults, index
 /// Like [`rows`], for a statement that yields at most one row.
 pub async fn row<T: DeserializeOwned>(db: &Db, sql: &str, vars: serde_json::Value) -> Result<Option<T>, DbError> {
     Ok(rows(db, sql, vars).await?.into_iter().next())
+}
+
+/// Runs `attempt` again, a few times and briefly apart, while a concurrent transaction wrote the
+/// same rows first (a request and a background task, e.g. the campaign dialer's lease). Only for
+/// a single-statement write: the conflict left it undone, so trying again changes nothing twice.
+pub async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, DbError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DbError>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(e) if e.is_write_conflict() && tries < 6 => {
+                tries += 1;
+                // Growing, with jitter: two writers that met once do not meet again in step.
+                let wait = 5 * tries + rand::random_range(0..5);
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// A new random record key: 20 lowercase letters and digits.

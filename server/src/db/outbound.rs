@@ -30,16 +30,7 @@ pub struct NewDial<'a> {
 /// Creates the row of an outbound call about to be dialed (ringing); returns its key. Concurrent
 /// dials may conflict on the call indexes: a write conflict is tried again, a few times.
 pub async fn insert(db: &Db, d: &NewDial<'_>, now: &str) -> Result<String, DbError> {
-    let mut tries = 0;
-    loop {
-        match insert_once(db, d, now).await {
-            Err(e) if e.is_write_conflict() && tries < 4 => {
-                tries += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(5 * tries)).await;
-            }
-            other => return other,
-        }
-    }
+    super::retry_conflicts(|| insert_once(db, d, now)).await
 }
 
 async fn insert_once(db: &Db, d: &NewDial<'_>, now: &str) -> Result<String, DbError> {

@@ -7,8 +7,9 @@ use axum::{Json, Router};
 use domain::call::{CallDetail, CallPage, CallQuery};
 use futures_util::{Stream, StreamExt};
 
-use super::ApiError;
 use super::json::{JsonBody, QueryArgs};
+use super::openapi::{BadJson, BadQuery, Conflict, NotFound, Provider, SignedIn, Write};
+use super::{ApiError, ErrorBody};
 use crate::state::AppState;
 use crate::users::CurrentUser;
 
@@ -22,13 +23,29 @@ pub fn router() -> Router<AppState> {
         .route("/api/analytics", get(analytics))
 }
 
+/// These routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, place, live, read, delete, recording, analytics))]
+pub struct Api;
+
+const ID: &str = "the call's id";
+
+/// The caller's calls, newest first.
+///
+/// A call still ringing after 2 minutes (its stream never opened) becomes `failed`.
+#[utoipa::path(get, path = "/api/calls", operation_id = "list_calls", tag = "calls", params(CallQuery),
+    responses((status = 200, body = CallPage), SignedIn, BadQuery))]
 async fn list(State(state): State<AppState>, user: CurrentUser, QueryArgs(q): QueryArgs<CallQuery>) -> Result<Json<CallPage>, ApiError> {
     Ok(Json(crate::calls::list(&state, &user.owner, &q).await?))
 }
 
-/// `POST /api/calls` `{phoneId, to, agentId?, variables?}`: the number's provider calls `to` with
-/// the agent; 201 with the call (ringing). A provider's refusal is its error (the field, 429 with
-/// `Retry-After`, 502) naming the failed call it recorded (`callId`).
+/// Places an outbound call.
+///
+/// The number's provider calls `to` with the agent (the number's own when `agentId` is empty);
+/// 201 with the call, ringing. A provider's refusal is its error (the field, 429 with
+/// `Retry-After`, 502) naming the failed call it recorded (`error.callId`).
+#[utoipa::path(post, path = "/api/calls", operation_id = "place_call", tag = "calls", request_body = domain::outbound::PlaceCall,
+    responses((status = 201, description = "ringing", body = CallDetail), SignedIn, Write, BadJson, NotFound, Provider))]
 async fn place(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -43,19 +60,36 @@ async fn place(
     }
 }
 
+/// One call with its provider parameters and turns.
+#[utoipa::path(get, path = "/api/calls/{id}", operation_id = "get_call", tag = "calls", params(("id" = String, Path, description = ID)),
+    responses((status = 200, body = CallDetail), SignedIn, NotFound))]
 async fn read(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<CallDetail>, ApiError> {
     Ok(Json(crate::calls::get(&state, &user.owner, &id).await?))
 }
 
-/// `DELETE /api/calls/{id}`: the ended call, its turns and its recording; 204. A live call is a
-/// conflict (409).
+/// Deletes an ended call, its turns and its recording.
+///
+/// A call still ringing or in progress is a conflict (409 naming `status`).
+#[utoipa::path(delete, path = "/api/calls/{id}", operation_id = "delete_call", tag = "calls", params(("id" = String, Path, description = ID)),
+    responses((status = 204, description = "deleted"), SignedIn, Write, NotFound, Conflict))]
 async fn delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<axum::http::StatusCode, ApiError> {
     crate::calls::recordings::delete_call(&state, &user.owner, &id).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/calls/{id}/recording`: the call's stereo WAV (caller left, agent right), with range
-/// requests (206) for players that seek; only its owner may fetch it.
+/// The call's recording.
+///
+/// A stereo WAV (caller left, agent right), with range requests (206) for players that seek;
+/// only its owner may fetch it.
+#[utoipa::path(get, path = "/api/calls/{id}/recording", operation_id = "get_recording", tag = "calls",
+    params(("id" = String, Path, description = ID), ("Range" = Option<String>, Header, description = "bytes to send, e.g. `bytes=0-1023`")),
+    responses(
+        (status = 200, description = "the recording", body = [u8], content_type = "audio/wav"),
+        (status = 206, description = "the range asked for", body = [u8], content_type = "audio/wav"),
+        (status = 404, description = "no such call, no recording, or another user's", body = ErrorBody),
+        (status = 416, description = "the range is outside the file"),
+        SignedIn,
+    ))]
 async fn recording(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -82,8 +116,17 @@ async fn recording(
     Ok(response)
 }
 
-/// Server-sent events for the caller's calls: `call` (created or status changed) and `turn`
-/// (stored), each with the call id; from SurrealDB live queries scoped to the user.
+/// Server-sent events for the caller's calls.
+///
+/// `event: call` `{"type":"call","callId","status"}` when a call is created or its status
+/// changes, `event: turn` `{"type":"turn","callId","seq","role"}` when a turn is stored; from
+/// SurrealDB live queries scoped to the user. At most 20 open streams per user.
+#[utoipa::path(get, path = "/api/calls/live", operation_id = "live_calls", tag = "calls",
+    responses(
+        (status = 200, description = "an event stream that stays open", body = String, content_type = "text/event-stream"),
+        (status = 429, description = "20 streams already open (`too_many_streams`)", body = ErrorBody),
+        SignedIn,
+    ))]
 async fn live(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -105,17 +148,25 @@ async fn live(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 #[serde(rename_all = "camelCase")]
 struct AnalyticsArgs {
+    /// Days back from today, 1 to 90 (default 14).
     days: Option<u32>,
+    /// `total` and `byDay` of this number only.
     phone_id: Option<String>,
+    /// `total` and `byDay` of this agent only.
     agent_id: Option<String>,
 }
 
-/// `GET /api/analytics?days=14&phoneId=&agentId=`: per number, per agent, and per day (of the
-/// chosen number or agent) figures.
+/// Call figures per number, per agent and per day.
+///
+/// Calls, answered (the stream began), average duration, turns per call and voice-to-voice
+/// latency (p50, p90); `total` and `byDay` are of the chosen number or agent (else every call).
+#[utoipa::path(get, path = "/api/analytics", operation_id = "analytics", tag = "calls", params(AnalyticsArgs),
+    responses((status = 200, body = domain::call::Analytics), SignedIn, BadQuery))]
 async fn analytics(
     State(state): State<AppState>,
     user: CurrentUser,

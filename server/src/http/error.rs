@@ -19,21 +19,27 @@ pub struct ApiError {
     pub call_id: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
+/// Every error's JSON body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct Inner<'a> {
-    code: &'a str,
-    message: &'a str,
+/// What went wrong: a stable `code`, a message for people, and the field it is about.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// `invalid`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `busy`, …
+    pub code: &'static str,
+    pub message: String,
+    /// The request field the error is about (`phoneNumber`, `exotelConfig.region`, `body`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    errors: &'a [domain::FieldError],
+    pub field: Option<String>,
+    /// Every field problem when there are several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<domain::FieldError>,
+    /// The call an error is about (an outbound call its provider refused, recorded as failed).
     #[serde(rename = "callId", skip_serializing_if = "Option::is_none")]
-    call_id: Option<&'a str>,
+    pub call_id: Option<String>,
 }
 
 impl ApiError {
@@ -80,14 +86,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body {
-            error: Inner {
-                code: self.code,
-                message: &self.message,
-                field: self.field.as_deref(),
-                errors: &self.errors,
-                call_id: self.call_id.as_deref(),
-            },
+        let body = ErrorBody {
+            error: ErrorDetail { code: self.code, message: self.message, field: self.field, errors: self.errors, call_id: self.call_id },
         };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {

@@ -5,15 +5,18 @@
 use std::sync::atomic::AtomicUsize;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use domain::phone_number::{ImportProgress, ImportReport};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::ApiError;
+use super::json::QueryArgs;
+use super::openapi::{NotFound, SignedIn, Write};
+use super::{ApiError, ErrorBody};
 use crate::numbers::csv_rows::{self, MAX_BYTES};
 use crate::numbers::import::{self, Options};
 use crate::state::AppState;
@@ -27,19 +30,41 @@ pub fn router() -> Router<AppState> {
         .route("/api/phone-numbers/import/{job}", get(progress))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// These routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(start, template, progress))]
+pub struct Api;
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", default)]
 struct ImportQuery {
+    /// Check every row and report what would happen; nothing is written.
     dry_run: bool,
+    /// Run in the background: 202 with the job, progress at `/api/phone-numbers/import/{job}`.
     background: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// A CSV file as JSON, with the settings its rows share (credentials given once).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 struct JsonImport {
+    /// The file: a header row of the JSON fields' names (`exotelConfig.sid` …), then one number a row.
     csv: String,
+    /// Fields every row takes unless it has its own, e.g. `{"provider": "exotel", "exotelConfig": {…}}`.
+    #[schema(value_type = Option<Object>)]
     defaults: Value,
     dry_run: bool,
+}
+
+/// An import started in the background.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ImportStarted {
+    /// Its progress is at `/api/phone-numbers/import/{jobId}`.
+    job_id: String,
+    /// Data rows in the file.
+    total: usize,
 }
 
 fn too_large() -> ApiError {
@@ -72,10 +97,25 @@ async fn read(headers: &HeaderMap, body: Body, q: &ImportQuery) -> Result<(Vec<u
     Ok((bytes.to_vec(), Options { defaults: Value::Null, dry_run: q.dry_run }))
 }
 
+/// Imports numbers from a CSV file.
+///
+/// Send the file as `text/csv`, or as JSON with the settings its rows share. A malformed file is
+/// a 400 naming `file`, and nothing is imported; rows with problems are listed in `failed`.
+#[utoipa::path(post, path = "/api/phone-numbers/import", operation_id = "import_phone_numbers", tag = "phone numbers", params(ImportQuery),
+    request_body(content((String = "text/csv"), (JsonImport = "application/json"))),
+    responses(
+        (status = 200, description = "what the import did (or would do, on a dry run)", body = ImportReport),
+        (status = 202, description = "started in the background", body = ImportStarted),
+        (status = 400, description = "a malformed file, body or query parameter (`error.field` names it); nothing imported", body = ErrorBody),
+        (status = 409, description = "an import of yours is already running", body = ErrorBody),
+        (status = 413, description = "the file is larger than 20 MB", body = ErrorBody),
+        (status = 415, description = "the body is neither `text/csv` nor JSON", body = ErrorBody),
+        SignedIn, Write,
+    ))]
 async fn start(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<ImportQuery>,
+    QueryArgs(q): QueryArgs<ImportQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -85,14 +125,20 @@ async fn start(
         return Ok(Json(report).into_response());
     }
     let started = import::spawn(&state, &user.owner, bytes, options)?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "jobId": started.id, "total": started.total }))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(ImportStarted { job_id: started.id, total: started.total })).into_response())
 }
 
-async fn progress(State(state): State<AppState>, user: CurrentUser, Path(job): Path<String>) -> Result<Response, ApiError> {
-    let view = state.imports.get(user.owner.id(), &job).ok_or_else(|| ApiError::not_found("import"))?;
-    Ok(Json(view).into_response())
+/// The progress of an import running in the background, and its report once done.
+#[utoipa::path(get, path = "/api/phone-numbers/import/{job}", operation_id = "import_progress", tag = "phone numbers",
+    params(("job" = String, Path, description = "the `jobId` the import started with")),
+    responses((status = 200, body = ImportProgress), SignedIn, NotFound))]
+async fn progress(State(state): State<AppState>, user: CurrentUser, Path(job): Path<String>) -> Result<Json<ImportProgress>, ApiError> {
+    state.imports.get(user.owner.id(), &job).map(Json).ok_or_else(|| ApiError::not_found("import"))
 }
 
+/// A CSV template with every column, to fill in.
+#[utoipa::path(get, path = "/api/phone-numbers/import/template.csv", operation_id = "import_template", tag = "phone numbers",
+    responses((status = 200, description = "the template", body = String, content_type = "text/csv"), SignedIn))]
 async fn template(_user: CurrentUser) -> Response {
     let headers =
         [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"numbers.csv\"")];

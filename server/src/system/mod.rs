@@ -21,7 +21,7 @@ pub async fn run_check(db: &Db, source: &str) -> Result<CheckReport, DbError> {
 }
 
 /// Health as `/healthz` reports it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Health {
     pub status: &'static str,
     pub database: &'static str,

@@ -224,7 +224,7 @@ pub async fn token_user(state: &AppState, api_token: &str) -> Result<Option<Curr
 }
 
 /// An API token as listed: the token itself is only ever returned by [`create_token`].
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiToken {
     pub id: String,

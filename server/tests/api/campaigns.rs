@@ -209,3 +209,34 @@ async fn the_contact_lists_bad_rows_are_reported_and_bad_settings_named() {
     let list = common::get_json(&w.base, &w.token, "/api/campaigns").await;
     assert_eq!(list.as_array().unwrap().len(), 1, "refused campaigns wrote nothing");
 }
+
+/// The dialer writes a campaign's lease on every pass: a pause or resume sent at that moment must
+/// still be answered, never a 500 (found by schemathesis: the write conflict reached the client).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pause_and_resume_while_the_dialer_holds_the_lease_are_answered() {
+    let w = world().await;
+    let phone = w.number(Provider::Twilio).await;
+    let tomorrow = server::clock::rfc3339(w.state.clock.now() + chrono::Duration::days(1));
+    let body = json!({ "name": "Busy", "agentId": w.agent, "phoneIds": [phone], "contactsCsv": contacts_csv(3, 4100), "startAt": tomorrow });
+    let id = w.campaign(body).await["campaign"]["id"].as_str().unwrap().to_string();
+    // The lease as the dialer writes it, every 10 ms (its pass does the same every 200 ms).
+    let (state, lease_id) = (w.state.clone(), id.clone());
+    let leasing = tokio::spawn(async move {
+        loop {
+            let now = state.clock.now();
+            let until = server::clock::rfc3339(now + chrono::Duration::seconds(30));
+            let _ = server::db::campaigns::lease(&state.db, &lease_id, &state.node, &server::clock::rfc3339(now), &until).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    for _ in 0..20 {
+        for what in ["pause", "resume"] {
+            let (status, answer) = w.post(&format!("/api/campaigns/{id}/{what}"), json!({})).await;
+            assert!(status == StatusCode::OK || status == StatusCode::CONFLICT, "{what}: {status} {answer}");
+        }
+    }
+    let (status, canceled) = w.post(&format!("/api/campaigns/{id}/cancel"), json!({})).await;
+    leasing.abort();
+    assert_eq!(status, StatusCode::OK, "{canceled}");
+    assert_eq!(canceled["counts"]["canceled"], 3);
+}

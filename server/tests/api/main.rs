@@ -23,6 +23,7 @@ mod notify_email;
 mod number_import;
 mod numbers;
 mod openai;
+mod openapi;
 mod ops;
 mod outbound;
 mod ownership;

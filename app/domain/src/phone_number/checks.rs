@@ -28,6 +28,7 @@ impl VerifyStatus {
 
 /// The last ownership check of a number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VerificationView {
     pub status: VerifyStatus,
@@ -45,6 +46,7 @@ pub struct VerificationView {
 
 /// One row a bulk import could not take.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImportRowError {
     /// The row's line in the file (the header is line 1).
@@ -55,6 +57,7 @@ pub struct ImportRowError {
 
 /// What a bulk import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImportReport {
     /// Data rows read.
@@ -76,6 +79,7 @@ pub struct ImportReport {
 
 /// One row of a preview, as the file gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PreviewRow {
     pub line: u64,
@@ -88,6 +92,7 @@ pub struct PreviewRow {
 
 /// An import running in the background, as its progress bar sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImportProgress {
     pub id: String,
@@ -112,6 +117,7 @@ choice_enum! {
 
 /// One line of a number's checklist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DoctorCheck {
     /// `public_url`, `credentials`, `ownership`, `stream_settings`, `agent`, `number_status`.
@@ -128,6 +134,7 @@ pub struct DoctorCheck {
 
 /// A number's checklist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DoctorReport {
     pub phone_id: String,

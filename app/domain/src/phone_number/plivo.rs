@@ -13,6 +13,7 @@ pub const PLIVO_CONTENT_TYPES: &[&str] = &["audio/x-mulaw;rate=8000", "audio/x-l
 /// Plivo settings as submitted; an empty auth token on edit keeps the stored one (unless the
 /// auth id changes).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct PlivoConfigInput {
     pub auth_id: String,
@@ -32,6 +33,7 @@ pub struct PlivoConfig {
 
 /// Plivo settings as every read shows them: the auth token masked to its last 4 characters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PlivoConfigView {
     pub auth_id: String,

@@ -8,6 +8,7 @@ use crate::FieldError;
 /// Twilio settings as submitted; an empty auth token on edit keeps the stored one (unless the
 /// account changes).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct TwilioConfigInput {
     pub account_sid: String,
@@ -49,6 +50,7 @@ pub fn check_twilio_auth_token(raw: &str) -> Result<String, String> {
 
 /// Twilio settings as every read shows them: the auth token masked to its last 4 characters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TwilioConfigView {
     pub account_sid: String,

@@ -13,6 +13,7 @@ pub const VONAGE_SAMPLE_RATES: &[u32] = &[16_000, 8_000];
 /// Vonage settings as submitted; empty secrets on edit keep the stored ones (unless the API key
 /// changes).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct VonageConfigInput {
     pub api_key: String,
@@ -38,6 +39,7 @@ pub struct VonageConfig {
 
 /// Vonage settings as every read shows them: each secret masked to its last 4 characters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VonageConfigView {
     pub api_key: String,
