@@ -27,8 +27,10 @@ use surrealdb::opt::auth::{Database, Namespace, Root};
 
 use crate::config::{DatabaseAuth, DatabaseUrl, Settings};
 
-/// The database handle every repository takes.
-pub type Db = Surreal<Any>;
+/// The database handle every repository takes: one SurrealDB session shared by its clones.
+/// (A clone of `Surreal` itself opens a new session; on a SurrealDB server that is an attach
+/// and a replayed sign-in per clone, and the state is cloned for every request.)
+pub type Db = std::sync::Arc<Surreal<Any>>;
 
 /// Database failures; the message is for logs, never sent to clients as is.
 #[derive(Debug, thiserror::Error)]
@@ -111,7 +113,7 @@ pub async fn connect(settings: &Settings) -> Result<Db, DbError> {
         std::fs::create_dir_all(parent).map_err(|e| DbError::Io(parent.display().to_string(), e))?;
     }
     let address = settings.database_url.engine_address();
-    let db = any::connect(address.as_str()).await.map_err(|e| {
+    let db: Db = any::connect(address.as_str()).await.map(std::sync::Arc::new).map_err(|e| {
         let text = e.to_string().to_ascii_lowercase();
         if text.contains("lock") { DbError::Locked(address.clone()) } else { DbError::Surreal(e) }
     })?;

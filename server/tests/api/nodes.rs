@@ -54,7 +54,12 @@ async fn a_dead_nodes_calls_are_failed_by_the_survivor_and_only_those() {
     let b = other_node(&a, "node-b");
     let receiver = Receiver::start(&[]).await;
     let (user, number, _secret) = desk(&a, &receiver).await;
-    let (base_a, base_b) = (common::serve(a.clone()).await, common::serve(b.clone()).await);
+    let base_a = common::serve(a.clone()).await;
+    // Node B's server, kept to be stopped when B "dies".
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_b = format!("http://{}", listener.local_addr().unwrap());
+    let serving_b =
+        tokio::spawn(server::serve::run(listener, server::routes::router(b.clone(), axum::Router::new()), std::future::pending()));
     let (_, token) = server::users::create_token(&a, &user.owner, "live").await.unwrap();
     // The dashboard's live view is open on node A.
     let live = reqwest::Client::new().get(format!("{base_a}/api/calls/live")).bearer_auth(&token).send().await.unwrap();
@@ -67,7 +72,12 @@ async fn a_dead_nodes_calls_are_failed_by_the_survivor_and_only_those() {
     liveness::beat(&b).await.unwrap();
     assert_eq!(sweeps::run_if_due(&a, Sweep::DeadNodes).await.unwrap(), Some(0), "both nodes are alive");
 
-    // Node B dies: no more beats. Node A goes on beating.
+    // Node B dies: it stops serving and beating (its open stream is left hanging, as a killed
+    // process's would be until the provider gives up). Node A goes on beating.
+    serving_b.abort();
+    let _ = serving_b.await;
+    let refused = reqwest::Client::new().get(format!("{base_b}/healthz")).send().await;
+    assert!(refused.is_err(), "node B still serves");
     a.clock.advance(DEAD_AFTER + chrono::Duration::seconds(1));
     liveness::beat(&a).await.unwrap();
     assert_eq!(sweeps::run_if_due(&a, Sweep::DeadNodes).await.unwrap(), Some(1));

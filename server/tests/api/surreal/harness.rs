@@ -108,7 +108,7 @@ impl SurrealServer {
     }
 
     /// A root connection for set-up statements, in `namespace` / `database`.
-    pub async fn root(&self, namespace: &str, database: &str) -> server::db::Db {
+    pub async fn root(&self, namespace: &str, database: &str) -> surrealdb::Surreal<surrealdb::engine::any::Any> {
         let db = surrealdb::engine::any::connect(format!("ws://{}", self.addr)).await.unwrap();
         db.signin(surrealdb::opt::auth::Root { username: "root".into(), password: self.root_password.clone() }).await.unwrap();
         db.use_ns(namespace).use_db(database).await.unwrap();

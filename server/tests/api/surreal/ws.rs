@@ -92,3 +92,22 @@ async fn a_live_view_on_one_node_hears_a_call_that_another_node_answers() {
         "node A's live view follows the call on node B"
     );
 }
+
+#[tokio::test]
+async fn the_rest_api_answers_over_a_surrealdb_server() {
+    let surreal = SurrealServer::start().await;
+    let state = server::AppState::connect(surreal.root_settings("rest")).await.unwrap();
+    let user = server::users::sign_up(&state, "rest@example.com", "correct horse battery").await.unwrap();
+    let (_, token) = server::users::create_token(&state, &user.owner, "rest").await.unwrap();
+    let base = crate::common::serve(state).await;
+    // Every request clones the state: each must still reach the database signed in.
+    let client = reqwest::Client::new();
+    let answers = futures_util::future::join_all((0..20).map(|_| {
+        let request = client.get(format!("{base}/api/me")).bearer_auth(&token).send();
+        async move { request.await.map(|r| r.status().as_u16()).unwrap_or(0) }
+    }))
+    .await;
+    assert_eq!(answers, vec![200; 20]);
+    let health: serde_json::Value = client.get(format!("{base}/healthz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["schema_version"], server::db::migrations::latest_version());
+}
