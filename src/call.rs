@@ -22,6 +22,8 @@ pub struct CliCall {
     pub provider: Provider,
     /// The language the caller speaks (`en`, or `hi` through eSpeak NG).
     pub language: String,
+    /// Open the stream on this origin instead of the answer's (another node).
+    pub stream_origin: Option<url::Url>,
 }
 
 /// The credentials `voxgate call` was given (flags or environment).
@@ -145,6 +147,7 @@ pub async fn run(settings: &server::Settings, args: CliCall) -> Result<(), Strin
     };
     opts.rate = if matches!(args.provider, Provider::Exotel) { args.rate } else { Some(rate) };
     opts.record = args.record.clone();
+    opts.stream_origin = args.stream_origin.clone();
     let report = server::simulator::run(opts).await.map_err(|e| e.to_string())?;
     let secs = |ms: f64| format!("{:.2} s", ms / 1000.0);
     println!("call {} ({} Hz)", report.call_sid, report.rate);

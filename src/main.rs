@@ -96,6 +96,10 @@ enum Command {
         /// Vonage: the application id the number is linked to.
         #[arg(long, env = "VONAGE_APPLICATION_ID")]
         application_id: Option<String>,
+        /// Open the call's stream on this origin (http://host:port of another node) instead of
+        /// the one the answer names, as a load balancer may.
+        #[arg(long)]
+        stream_origin: Option<url::Url>,
     },
     /// Import phone numbers from a CSV file into a running Voxgate (columns named after the
     /// JSON fields: phoneNumber, provider, exotelConfig.sid, …; see docs/TELEPHONY_SETUP.md).
@@ -277,12 +281,25 @@ fn main() -> ExitCode {
             api_key,
             signature_secret,
             application_id,
+            stream_origin,
         } => {
             let plivo_token = auth_token.clone().or_else(|| std::env::var("PLIVO_AUTH_TOKEN").ok());
             let credentials =
                 call::Credentials { account_sid, auth_token, auth_id, plivo_token, api_key, signature_secret, application_id };
             let provider = call::provider(&provider, credentials).map_err(anyhow::Error::msg);
-            let args = provider.map(|provider| call::CliCall { url, say, wav, dtmf, barge_in, record, rate, token, provider, language });
+            let args = provider.map(|provider| call::CliCall {
+                url,
+                say,
+                wav,
+                dtmf,
+                barge_in,
+                record,
+                rate,
+                token,
+                provider,
+                language,
+                stream_origin,
+            });
             runtime.block_on(async { call::run(&settings, args?).await.map_err(anyhow::Error::msg) })
         }
         Command::Import { file, token, url, defaults, dry_run } => {
@@ -341,8 +358,8 @@ async fn serve(settings: &mut Settings) -> anyhow::Result<()> {
     // Request spans carry the path only: telephony URLs hold their number's secret in the query.
     let trace = tower_http::trace::TraceLayer::new_for_http()
         .make_span_with(|req: &axum::extract::Request| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path()));
-    // Calls whose stream never opened, or whose end was never written, do not stay live.
-    server::calls::sweep_stale(state.clone());
+    // This node's heartbeat; sweeps (stale calls, dead nodes' calls) run on one node at a time.
+    server::node::sweeps::spawn(state.clone());
     // Numbers and agents changed by any node leave this node's webhook cache.
     tokio::spawn(server::numbers::cache::watch(state.clone()));
     // Campaigns dial from every node; a lease per campaign keeps one node on each.

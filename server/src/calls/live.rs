@@ -51,8 +51,9 @@ pub enum SubscribeError {
 pub async fn subscribe(state: &AppState, owner: &Owner) -> Result<impl Stream<Item = LiveEvent> + Send + use<>, SubscribeError> {
     let slot = state.live_streams.take(owner.id())?;
     // Live queries belong to the session of the handle that started them and end when it is
-    // dropped: this handle lives as long as the stream.
-    let db = state.db.clone();
+    // dropped: a session of its own (a clone of the handle, not of the shared `Db`) lives as
+    // long as the stream.
+    let db: surrealdb::Surreal<surrealdb::engine::any::Any> = (*state.db).clone();
     let mut response = db
         .query(
             "LIVE SELECT id, status FROM call WHERE owner = type::record('user', $owner);

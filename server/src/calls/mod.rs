@@ -199,23 +199,3 @@ pub async fn recover(state: &AppState) -> Result<usize, DomainError> {
     }
     Ok(failed.len())
 }
-
-/// Runs [`end_stale`] every half minute, for as long as the server runs.
-pub fn sweep_stale(state: AppState) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
-        loop {
-            tick.tick().await;
-            match end_stale(&state).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(calls = n, "ended stale calls"),
-                Err(e) => tracing::warn!(error = %e, "cannot end stale calls"),
-            }
-            match recordings::sweep_expired(&state).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(recordings = n, "deleted recordings past their retention"),
-                Err(e) => tracing::warn!(error = %e, "cannot delete expired recordings"),
-            }
-        }
-    });
-}

@@ -112,6 +112,7 @@ struct FileVoxgate {
     database_namespace: Option<String>,
     database_name: Option<String>,
     database_user: Option<String>,
+    database_auth: Option<String>,
     data_dir: Option<String>,
     models_dir: Option<String>,
     stt_model: Option<String>,
@@ -145,9 +146,10 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     pub database_namespace: String,
     pub database_name: String,
-    /// Root user for a SurrealDB server (ws:// only).
+    /// User for a SurrealDB server (ws:// only), of the level `database_auth` says.
     pub database_user: Option<String>,
     pub database_password: Option<Password>,
+    pub database_auth: DatabaseAuth,
     /// Directory for the embedded database and the generated secret key.
     pub data_dir: PathBuf,
     /// Key that seals stored credentials; from VOXGATE_SECRET_KEY or data_dir/secret.key.
@@ -209,6 +211,8 @@ impl fmt::Debug for Settings {
             .field("database_url", &self.database_url.to_string())
             .field("database_namespace", &self.database_namespace)
             .field("database_name", &self.database_name)
+            .field("database_user", &self.database_user)
+            .field("database_auth", &self.database_auth)
             .field("data_dir", &self.data_dir)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "[set]"))
             .field("outbound_allow", &self.outbound_allow.iter().map(ToString::to_string).collect::<Vec<_>>())
@@ -218,6 +222,7 @@ impl fmt::Debug for Settings {
     }
 }
 
+pub use database::DatabaseAuth;
 pub use vars::ENV_VARS;
 
 impl Settings {
@@ -272,6 +277,13 @@ impl Settings {
                 "VOXGATE_DATABASE_USER and VOXGATE_DATABASE_PASSWORD must be set together",
             ));
         }
+        let database_auth = match get("VOXGATE_DATABASE_AUTH", fv.database_auth) {
+            None => DatabaseAuth::Root,
+            Some((name, _)) if database_user.is_none() => {
+                return Err(ConfigError::new(&name, "a SurrealDB user level needs VOXGATE_DATABASE_USER and VOXGATE_DATABASE_PASSWORD"));
+            }
+            Some((name, v)) => DatabaseAuth::parse(&v).map_err(|r| ConfigError::new(&name, r))?,
+        };
 
         let data_dir = PathBuf::from(get("VOXGATE_DATA_DIR", fv.data_dir).map(|(_, v)| v).unwrap_or("data".into()));
 
@@ -355,6 +367,7 @@ impl Settings {
             database_name,
             database_user,
             database_password,
+            database_auth,
             data_dir,
             secret_key,
             models_dir,
@@ -428,6 +441,7 @@ fn parse_public_url(v: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+mod database;
 pub mod notify;
 pub mod ops;
 pub mod providers;

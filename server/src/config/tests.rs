@@ -124,3 +124,22 @@ fn the_readme_documents_every_setting() {
         assert!(readme.contains(&format!("`{name}`")), "README's configuration table lacks {name}");
     }
 }
+
+#[test]
+fn the_database_user_level_is_read_and_needs_a_user() {
+    let with_user = |auth: &str| {
+        Settings::from_sources(
+            None,
+            &env(&[("VOXGATE_DATABASE_USER", "voxgate"), ("VOXGATE_DATABASE_PASSWORD", "pw-1"), ("VOXGATE_DATABASE_AUTH", auth)]),
+        )
+    };
+    assert_eq!(with_user("database").unwrap().database_auth, DatabaseAuth::Database);
+    assert_eq!(with_user("namespace").unwrap().database_auth, DatabaseAuth::Namespace);
+    assert_eq!(Settings::from_sources(None, &HashMap::new()).unwrap().database_auth, DatabaseAuth::Root);
+    let bad = with_user("scope").unwrap_err();
+    assert_eq!(bad.name, "VOXGATE_DATABASE_AUTH");
+    assert!(bad.reason.contains("root, namespace or database"), "{bad}");
+    let alone = Settings::from_sources(None, &env(&[("VOXGATE_DATABASE_AUTH", "database")])).unwrap_err();
+    assert_eq!(alone.name, "VOXGATE_DATABASE_AUTH");
+    assert!(alone.reason.contains("VOXGATE_DATABASE_USER"), "{alone}");
+}

@@ -9,6 +9,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("VOXGATE_DATABASE_NAME", "SurrealDB database (default main)"),
     ("VOXGATE_DATABASE_USER", "SurrealDB server user (ws:// only)"),
     ("VOXGATE_DATABASE_PASSWORD", "SurrealDB server password (ws:// only)"),
+    (
+        "VOXGATE_DATABASE_AUTH",
+        "level of VOXGATE_DATABASE_USER: root (default) | namespace | database (DEFINE USER ... ON DATABASE ... ROLES EDITOR)",
+    ),
     ("VOXGATE_DATA_DIR", "directory for the embedded database and secret.key (default data)"),
     ("VOXGATE_SECRET_KEY", "64 hex characters sealing stored credentials (default: generated into data/secret.key)"),
     ("VOXGATE_MODELS_DIR", "offline voice models fetched by the set-up command (default <data dir>/models)"),

@@ -1,6 +1,6 @@
 //! Versioned schema migrations, applied in order at start and recorded in `schema_migration`.
 
-use super::{Db, DbError, rows};
+pub use apply::{apply, current_version};
 
 /// One schema step; `sql` runs inside a transaction with its version record.
 pub struct Migration {
@@ -314,48 +314,18 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+mod apply;
+mod nodes;
 mod notifications;
 mod routing;
 mod transfers;
 
 /// Migrations kept in their own modules, oldest first, applied after [`MIGRATIONS`].
-const LATER: &[Migration] = &[notifications::NOTIFICATIONS, routing::ROUTING, transfers::TRANSFERS];
+const LATER: &[Migration] = &[notifications::NOTIFICATIONS, routing::ROUTING, transfers::TRANSFERS, nodes::NODES];
 
 /// Every migration in order.
 pub fn all() -> impl Iterator<Item = &'static Migration> {
     MIGRATIONS.iter().chain(LATER.iter())
-}
-
-const BOOTSTRAP: &str = "
-    DEFINE TABLE IF NOT EXISTS schema_migration SCHEMAFULL;
-    DEFINE FIELD IF NOT EXISTS version ON schema_migration TYPE int;
-    DEFINE FIELD IF NOT EXISTS name ON schema_migration TYPE string;
-    DEFINE FIELD IF NOT EXISTS applied_at ON schema_migration TYPE datetime;
-    DEFINE INDEX IF NOT EXISTS schema_migration_version ON schema_migration FIELDS version UNIQUE;
-";
-
-/// Applies every migration newer than the recorded version; returns how many ran.
-pub async fn apply(db: &Db) -> Result<usize, DbError> {
-    db.query(BOOTSTRAP).await?.check()?;
-    let current = current_version(db).await?;
-    let mut ran = 0;
-    for m in all().filter(|m| m.version > current) {
-        let sql = format!(
-            "BEGIN TRANSACTION;\n{}\nCREATE schema_migration SET version = $version, name = $name, applied_at = time::now();\nCOMMIT TRANSACTION;",
-            m.sql
-        );
-        db.query(sql).bind(serde_json::json!({ "version": m.version, "name": m.name })).await?.check()?;
-        tracing::info!(version = m.version, name = m.name, "applied schema migration");
-        ran += 1;
-    }
-    Ok(ran)
-}
-
-/// The highest applied migration version (0 on a new database).
-pub async fn current_version(db: &Db) -> Result<i64, DbError> {
-    let versions: Vec<i64> =
-        rows(db, "SELECT VALUE version FROM schema_migration ORDER BY version DESC LIMIT 1", serde_json::json!({})).await?;
-    Ok(versions.first().copied().unwrap_or(0))
 }
 
 /// The newest version this build knows.

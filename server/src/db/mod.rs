@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod counts;
 pub mod invites;
 pub mod migrations;
+pub mod nodes;
 pub mod notify_events;
 pub mod notify_settings;
 pub mod number_checks;
@@ -23,12 +24,14 @@ pub mod users;
 use serde::de::DeserializeOwned;
 use surrealdb::Surreal;
 use surrealdb::engine::any::{self, Any};
-use surrealdb::opt::auth::Root;
+use surrealdb::opt::auth::{Database, Namespace, Root};
 
-use crate::config::{DatabaseUrl, Settings};
+use crate::config::{DatabaseAuth, DatabaseUrl, Settings};
 
-/// The database handle every repository takes.
-pub type Db = Surreal<Any>;
+/// The database handle every repository takes: one SurrealDB session shared by its clones.
+/// (A clone of `Surreal` itself opens a new session; on a SurrealDB server that is an attach
+/// and a replayed sign-in per clone, and the state is cloned for every request.)
+pub type Db = std::sync::Arc<Surreal<Any>>;
 
 /// Database failures; the message is for logs, never sent to clients as is.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +46,12 @@ pub enum DbError {
     Locked(String),
     #[error("cannot prepare {0}: {1}")]
     Io(String, std::io::Error),
+    /// The server refused VOXGATE_DATABASE_USER / _PASSWORD at the level VOXGATE_DATABASE_AUTH
+    /// names; the reason is SurrealDB's, without quoted values (never the password).
+    #[error(
+        "the SurrealDB server refused {auth} user {user:?} ({reason}): check VOXGATE_DATABASE_USER, VOXGATE_DATABASE_PASSWORD and VOXGATE_DATABASE_AUTH (root, namespace or database)"
+    )]
+    SignIn { auth: DatabaseAuth, user: String, reason: String },
 }
 
 /// `message` with every quoted value ('…') and bracketed list ([…]) elided; names in
@@ -80,12 +89,12 @@ pub fn without_values(message: &str) -> String {
 
 impl DbError {
     /// Whether a concurrent transaction wrote the same rows first. SurrealKV says "Transaction
-    /// write conflict"; the in-memory engine (`mem://`) and the key-value layer of the others
-    /// "Transaction conflict: … This transaction can be retried".
+    /// write conflict", a SurrealDB server "Transaction conflict: Write conflict", the in-memory
+    /// engine (`mem://`) "Transaction conflict: … This transaction can be retried".
     pub fn is_write_conflict(&self) -> bool {
         matches!(self, Self::Surreal(_)) && {
             let text = self.to_string();
-            text.contains("Transaction write conflict") || text.contains("This transaction can be retried")
+            text.contains("Transaction write conflict") || text.contains("Transaction conflict") || text.contains("This transaction can be retried")
         }
     }
 
@@ -106,12 +115,12 @@ pub async fn connect(settings: &Settings) -> Result<Db, DbError> {
         std::fs::create_dir_all(parent).map_err(|e| DbError::Io(parent.display().to_string(), e))?;
     }
     let address = settings.database_url.engine_address();
-    let db = any::connect(address.as_str()).await.map_err(|e| {
+    let db: Db = any::connect(address.as_str()).await.map(std::sync::Arc::new).map_err(|e| {
         let text = e.to_string().to_ascii_lowercase();
         if text.contains("lock") { DbError::Locked(address.clone()) } else { DbError::Surreal(e) }
     })?;
     if let (Some(username), Some(password)) = (&settings.database_user, &settings.database_password) {
-        db.signin(Root { username: username.clone(), password: password.0.clone() }).await?;
+        sign_in(&db, settings, username, &password.0).await?;
     }
     db.use_ns(settings.database_namespace.as_str()).use_db(settings.database_name.as_str()).await?;
     migrations::apply(&db).await?;
@@ -140,6 +149,23 @@ async fn run(db: &Db, sql: &str, vars: serde_json::Value) -> Result<surrealdb::I
             other => return other,
         }
     }
+}
+
+/// Signs in as the configured user at its level (a database user's session is then in its
+/// namespace and database already).
+async fn sign_in(db: &Db, settings: &Settings, username: &str, password: &str) -> Result<(), DbError> {
+    let (username, password) = (username.to_string(), password.to_string());
+    let (namespace, database) = (settings.database_namespace.clone(), settings.database_name.clone());
+    let signed = match settings.database_auth {
+        DatabaseAuth::Root => db.signin(Root { username, password }).await,
+        DatabaseAuth::Namespace => db.signin(Namespace { namespace, username, password }).await,
+        DatabaseAuth::Database => db.signin(Database { namespace, database, username, password }).await,
+    };
+    signed.map(|_| ()).map_err(|e| DbError::SignIn {
+        auth: settings.database_auth,
+        user: settings.database_user.clone().unwrap_or_default(),
+        reason: without_values(&e.to_string()),
+    })
 }
 
 /// Runs one query with JSON variables and decodes the rows of its last statement

@@ -123,6 +123,9 @@ pub struct CallOptions {
     /// Told the milliseconds of agent audio received so far, as each chunk comes (a test
     /// watching the call while it runs).
     pub audio_heard: Option<Arc<tokio::sync::watch::Sender<f64>>>,
+    /// Opens the answer's stream on this origin (`http://host:port`) instead of the answer's:
+    /// another node behind the same load balancer (the path and key stay the answer's).
+    pub stream_origin: Option<url::Url>,
 }
 
 impl CallOptions {
@@ -144,6 +147,7 @@ impl CallOptions {
             extra: Vec::new(),
             audio_rate: None,
             audio_heard: None,
+            stream_origin: None,
         }
     }
 
@@ -325,6 +329,13 @@ pub fn answer_stream(provider: &Provider, answer: &str) -> Result<(String, u32),
 /// Opens the answer's stream and runs the steps on it.
 async fn stream(opts: CallOptions, answered: wire::Answered) -> Result<CallReport, SimError> {
     let mut url = url::Url::parse(&answered.url).map_err(|e| SimError::Webhook(e.to_string()))?;
+    if let Some(origin) = &opts.stream_origin {
+        let scheme = if matches!(origin.scheme(), "https" | "wss") { "wss" } else { "ws" };
+        let moved = url.set_scheme(scheme).is_ok() && url.set_host(origin.host_str()).is_ok() && url.set_port(origin.port()).is_ok();
+        if !moved {
+            return Err(SimError::Webhook(format!("cannot open the stream on {origin}")));
+        }
+    }
     if let (Some(rate), Provider::Exotel) = (opts.rate, &opts.provider) {
         let pairs: Vec<(String, String)> =
             url.query_pairs().filter(|(k, _)| k != "sample-rate").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();

@@ -23,7 +23,7 @@ async fn healthz_is_503_with_a_json_error_when_the_database_is_gone() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     // Point the state at a namespace/database pair that was never selected.
-    let broken = AppState { db: surrealdb::Surreal::init(), ..state };
+    let broken = AppState { db: std::sync::Arc::new(surrealdb::Surreal::init()), ..state };
     tokio::spawn(server::serve::run(listener, server::routes::router(broken, axum::Router::new()), std::future::pending()));
     let res = reqwest::get(format!("http://{addr}/healthz")).await.unwrap();
     assert_eq!(res.status(), 503);

@@ -1,10 +1,14 @@
 //! Which Voxgate process runs a call: its node id, written on every call it answers or
 //! streams. Several nodes may share one SurrealDB server; at start a node fails only the calls
-//! it left live when it stopped (see crate::calls::recover).
+//! it left live when it stopped (see crate::calls::recover), and while it runs it beats in the
+//! database so that the others fail the calls of a node that died (see [`liveness`]).
 //!
 //! The id is `VOXGATE_NODE_ID` when set, else the one kept in `<data dir>/node.id` (created on
 //! first run, so a restarted node knows its own calls). An in-memory database lives no longer
 //! than its process: it gets a fresh id each time.
+
+pub mod liveness;
+pub mod sweeps;
 
 use std::io::Write;
 use std::path::PathBuf;
