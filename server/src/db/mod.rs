@@ -94,7 +94,9 @@ impl DbError {
     pub fn is_write_conflict(&self) -> bool {
         matches!(self, Self::Surreal(_)) && {
             let text = self.to_string();
-            text.contains("Transaction write conflict") || text.contains("Transaction conflict") || text.contains("This transaction can be retried")
+            text.contains("Transaction write conflict")
+                || text.contains("Transaction conflict")
+                || text.contains("This transaction can be retried")
         }
     }
 
@@ -199,7 +201,7 @@ pub async fn row<T: DeserializeOwned>(db: &Db, sql: &str, vars: serde_json::Valu
 pub async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, DbError>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, DbError>>,
+    Fut: Future<Output = Result<T, DbError>>,
 {
     let mut tries = 0;
     loop {
