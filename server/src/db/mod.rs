@@ -148,7 +148,7 @@ pub async fn row<T: DeserializeOwned>(db: &Db, sql: &str, vars: serde_json::Valu
 pub async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, DbError>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, DbError>>,
+    Fut: Future<Output = Result<T, DbError>>,
 {
     let mut tries = 0;
     loop {

@@ -27,15 +27,11 @@ pub fn response() -> Response {
     let (html, policy) = PAGE.get_or_init(|| {
         let spec: Value = serde_json::from_str(super::openapi::document_json()).unwrap_or(Value::Null);
         let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
-        let policy = format!(
-            "default-src 'none'; style-src 'sha256-{hash}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-        );
+        let policy = format!("default-src 'none'; style-src 'sha256-{hash}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
         (render(&spec), HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static(super::headers::API_POLICY)))
     });
-    let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
-        (header::CONTENT_SECURITY_POLICY, policy.clone()),
-    ];
+    let headers =
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")), (header::CONTENT_SECURITY_POLICY, policy.clone())];
     (headers, html.clone()).into_response()
 }
 
@@ -157,7 +153,8 @@ fn operation(out: &mut String, path: &str, method: &str, op: &Value) {
             let when = response.get("description").and_then(Value::as_str).unwrap_or_default();
             let when = markdown(when);
             // One paragraph in a table cell: without its <p>, so it sits level with the others.
-            let when = when.trim_end().strip_prefix("<p>").and_then(|w| w.strip_suffix("</p>")).filter(|w| !w.contains("<p>")).unwrap_or(&when);
+            let when =
+                when.trim_end().strip_prefix("<p>").and_then(|w| w.strip_suffix("</p>")).filter(|w| !w.contains("<p>")).unwrap_or(&when);
             let _ = write!(out, "<tr><td>{}</td><td>{when}</td><td>{}</td></tr>", esc(status), content_of(response));
         }
     }

@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
@@ -64,10 +64,8 @@ impl utoipa::Modify for Security {
                 "the dashboard's session (writes also need a same-origin Origin header)",
             ))),
         );
-        doc.security = Some(vec![
-            SecurityRequirement::new("bearer", Vec::<String>::new()),
-            SecurityRequirement::new("session", Vec::<String>::new()),
-        ]);
+        doc.security =
+            Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new()), SecurityRequirement::new("session", Vec::<String>::new())]);
     }
 }
 
@@ -176,4 +174,3 @@ error_set!(
         "502" => "the provider cannot be reached",
     }
 );
-

@@ -86,7 +86,12 @@ const PARTIAL: &str = "only the fields sent change; a field left out keeps its v
 #[utoipa::path(put, path = "/api/phone-numbers/{id}", operation_id = "replace_phone_number", tag = "phone numbers",
     params(("id" = String, Path, description = ID)), request_body(content = PhoneNumberInput, description = PARTIAL),
     responses((status = 200, body = PhoneNumberView), SignedIn, Write, BadJson, NotFound, Conflict))]
-async fn replace(state: State<AppState>, user: CurrentUser, id: Path<String>, sent: JsonBody<Value>) -> Result<Json<PhoneNumberView>, ApiError> {
+async fn replace(
+    state: State<AppState>,
+    user: CurrentUser,
+    id: Path<String>,
+    sent: JsonBody<Value>,
+) -> Result<Json<PhoneNumberView>, ApiError> {
     update(state, user, id, sent).await
 }
 

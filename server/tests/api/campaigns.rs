@@ -217,7 +217,8 @@ async fn pause_and_resume_while_the_dialer_holds_the_lease_are_answered() {
     let w = world().await;
     let phone = w.number(Provider::Twilio).await;
     let tomorrow = server::clock::rfc3339(w.state.clock.now() + chrono::Duration::days(1));
-    let body = json!({ "name": "Busy", "agentId": w.agent, "phoneIds": [phone], "contactsCsv": contacts_csv(3, 4100), "startAt": tomorrow });
+    let body =
+        json!({ "name": "Busy", "agentId": w.agent, "phoneIds": [phone], "contactsCsv": contacts_csv(3, 4100), "startAt": tomorrow });
     let id = w.campaign(body).await["campaign"]["id"].as_str().unwrap().to_string();
     // The lease as the dialer writes it, every 10 ms (its pass does the same every 200 ms).
     let (state, lease_id) = (w.state.clone(), id.clone());

@@ -48,7 +48,8 @@ fn routes_in_source(src: &str) -> BTreeSet<(String, String)> {
     while let Some(at) = rest.find(".route(") {
         // The path must be a string literal: a route built any other way fails here, loudly.
         let after = rest[at + ".route(".len()..].trim_start();
-        let after = after.strip_prefix('"').unwrap_or_else(|| panic!("a route whose path is not a literal: {}", &after[..60.min(after.len())]));
+        let after =
+            after.strip_prefix('"').unwrap_or_else(|| panic!("a route whose path is not a literal: {}", &after[..60.min(after.len())]));
         let end = after.find('"').expect("route path ends");
         let path = &after[..end];
         let args = &after[end + 1..];
@@ -167,7 +168,10 @@ async fn operations_are_named_tagged_and_say_how_they_fail() {
         assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path} has no success response");
         let public = op["security"].as_array().is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
         if !public {
-            assert_eq!(responses["401"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody", "{method} {path}");
+            assert_eq!(
+                responses["401"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
+                "{method} {path}"
+            );
         }
         if matches!(method.as_str(), "post" | "put" | "patch" | "delete") {
             assert!(public || responses.contains_key("403"), "{method} {path} does not say cross-site writes are refused");
@@ -181,7 +185,8 @@ async fn operations_are_named_tagged_and_say_how_they_fail() {
         }
     }
     // Global security: bearer token or session cookie.
-    let global: Vec<&str> = spec["security"].as_array().unwrap().iter().flat_map(|r| r.as_object().unwrap().keys()).map(String::as_str).collect();
+    let global: Vec<&str> =
+        spec["security"].as_array().unwrap().iter().flat_map(|r| r.as_object().unwrap().keys()).map(String::as_str).collect();
     assert_eq!(global, ["bearer", "session"]);
     // The error body is the one every handler sends.
     let error = &spec["components"]["schemas"]["ErrorDetail"];
