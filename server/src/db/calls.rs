@@ -69,7 +69,25 @@ pub fn key(provider: Provider, session_id: &str) -> String {
 }
 
 /// Creates the call, or returns the existing one for a retried webhook; `true` when created.
+/// Concurrent first webhooks of one call conflict on its row: the loser reads the winner's row
+/// (or, when the winner rolled back, tries again).
 pub async fn insert_or_get(db: &Db, c: &NewCall<'_>, now: &str) -> Result<(CallRow, bool), DbError> {
+    let mut tries = 0;
+    loop {
+        match insert_or_get_once(db, c, now).await {
+            Err(e) if e.is_write_conflict() && tries < 4 => {
+                tries += 1;
+                if let Ok(Some(row)) = get_by_key(db, &key(c.provider, c.session_id)).await {
+                    return Ok((row, false));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5 * tries)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn insert_or_get_once(db: &Db, c: &NewCall<'_>, now: &str) -> Result<(CallRow, bool), DbError> {
     let key = key(c.provider, c.session_id);
     let created = rows::<serde_json::Value>(
         db,
