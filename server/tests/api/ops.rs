@@ -3,8 +3,6 @@
 
 use crate::common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -79,22 +77,9 @@ async fn metrics_count_requests_webhooks_frames_and_calls_under_templates_and_a_
     }
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn json_logs_carry_call_number_and_user_ids_and_no_secret_or_keypad_digit() {
-    let log = Captured::default();
+    let log = common::Captured::default();
     let writer = log.clone();
     let subscriber = server::telemetry::subscriber("info,server=trace", server::telemetry::LogFormat::Json, move || writer.clone());
     let _guard = tracing::subscriber::set_default(subscriber);

@@ -145,24 +145,10 @@ async fn a_burst_of_answers_is_written_in_groups_each_call_once_and_retries_find
     // 300 calls at once, each answered twice (a provider's retry racing the first answer).
     let sids: Vec<String> = (0..300).map(|i| format!("CABURST{i:04}")).collect();
     let tries = sids.iter().chain(sids.iter()).map(|sid| {
-        let (state, owner, phone, now) = (state.clone(), user.owner.id().to_string(), number.id.clone(), now.clone());
+        let (state, owner, number, now) = (state.clone(), user.owner.id().to_string(), number.clone(), now.clone());
         let sid = sid.clone();
         tokio::spawn(async move {
-            let call = server::db::calls::NewCall {
-                owner_id: &owner,
-                phone_id: &phone,
-                phone_number: "+918047491899",
-                agent_id: None,
-                provider: domain::phone_number::Provider::Exotel,
-                session_id: &sid,
-                status: domain::call::CallStatus::Ringing,
-                caller: Some("+919876543210"),
-                callee: None,
-                direction: None,
-                params_json: "{}",
-                reason: None,
-                node: "node-a",
-            };
+            let call = common::ringing(&owner, &number, &sid, "node-a");
             state.call_writer.insert_or_get(&call, &now).await.map(|(row, created)| (row.id, created))
         })
     });

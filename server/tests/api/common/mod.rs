@@ -122,31 +122,52 @@ pub async fn sse_events(res: reqwest::Response, wait: std::time::Duration) -> Ve
     out
 }
 
+/// A ringing Exotel call `sid` from +919876543210 on `number`, answered by `node`.
+pub fn ringing<'a>(
+    owner_id: &'a str,
+    number: &'a domain::phone_number::PhoneNumberView,
+    sid: &'a str,
+    node: &'a str,
+) -> server::db::calls::NewCall<'a> {
+    server::db::calls::NewCall {
+        owner_id,
+        phone_id: &number.id,
+        phone_number: &number.phone_number,
+        agent_id: None,
+        provider: domain::phone_number::Provider::Exotel,
+        session_id: sid,
+        status: domain::call::CallStatus::Ringing,
+        caller: Some("+919876543210"),
+        callee: None,
+        direction: None,
+        params_json: "{}",
+        reason: None,
+        node,
+    }
+}
+
+/// A `Write` that keeps what is written, for tests that read the log.
+#[derive(Clone, Default)]
+pub struct Captured(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Records a call `sid` for `owner` on a new number (ringing, then in progress) with one
 /// caller turn, straight in the database (as the telephony side writes it).
 pub async fn place_call(state: &AppState, owner: &CurrentUser, sid: &str) {
     let number = number(state, &owner.owner, &format!("+9180474918{}", &sid[sid.len() - 2..]), None).await;
-    let (call, _) = server::db::calls::insert_or_get(
-        &state.db,
-        &server::db::calls::NewCall {
-            owner_id: owner.owner.id(),
-            phone_id: &number.id,
-            phone_number: &number.phone_number,
-            agent_id: None,
-            provider: domain::phone_number::Provider::Exotel,
-            session_id: sid,
-            status: domain::call::CallStatus::Ringing,
-            caller: Some("+919876543210"),
-            callee: None,
-            direction: None,
-            params_json: "{}",
-            reason: None,
-            node: &state.node,
-        },
-        &state.clock.now_rfc3339(),
-    )
-    .await
-    .unwrap();
+    let (call, _) =
+        server::db::calls::insert_or_get(&state.db, &ringing(owner.owner.id(), &number, sid, &state.node), &state.clock.now_rfc3339())
+            .await
+            .unwrap();
     server::db::calls::mark_answered(&state.db, &call.id, &state.node, &state.clock.now_rfc3339()).await.unwrap();
     server::db::turns::insert(
         &state.db,
