@@ -114,11 +114,10 @@ fn key_of(v: Option<&Value>) -> Option<String> {
 pub async fn watch(state: AppState) {
     loop {
         let followed = async {
-            let mut response = state
-                .db
-                .query("LIVE SELECT id FROM phone_number; LIVE SELECT id, owner FROM agent;")
-                .await
-                .map_err(crate::db::DbError::from)?;
+            // A session of its own: its live queries end with it, not with the node's.
+            let db = (*state.db).clone();
+            let mut response =
+                db.query("LIVE SELECT id FROM phone_number; LIVE SELECT id, owner FROM agent;").await.map_err(crate::db::DbError::from)?;
             let numbers = response.stream::<Notification<Value>>(0).map_err(crate::db::DbError::from)?;
             let agents = response.stream::<Notification<Value>>(1).map_err(crate::db::DbError::from)?;
             state.numbers_cache.forget_all();
