@@ -161,14 +161,12 @@ pub async fn set_status(
     now: &str,
 ) -> Result<bool, DbError> {
     // The dialer writes the campaign's lease on every pass: a pause or cancel may meet it.
-    let changed: Vec<serde_json::Value> = super::retry_conflicts(|| {
-        rows(
-            db,
-            "UPDATE type::record('campaign', $id) SET status = $to, status_reason = $reason ?? NONE, updated_at = <datetime>$now
+    let changed: Vec<serde_json::Value> = rows(
+        db,
+        "UPDATE type::record('campaign', $id) SET status = $to, status_reason = $reason ?? NONE, updated_at = <datetime>$now
              WHERE owner = type::record('user', $owner) AND status IN $from RETURN record::id(id) AS id",
-            json!({ "id": id, "owner": owner.id(), "from": from, "to": to, "reason": reason, "now": now }),
-        )
-    })
+        json!({ "id": id, "owner": owner.id(), "from": from, "to": to, "reason": reason, "now": now }),
+    )
     .await?;
     Ok(!changed.is_empty())
 }

@@ -140,17 +140,15 @@ pub async fn settle(
 /// Cancels every contact of `campaign` not yet reached or being dialed; returns how many.
 pub async fn cancel_pending(db: &Db, campaign: &str, now: &str) -> Result<usize, DbError> {
     // The dialer may be taking a contact at the same moment.
-    let canceled: Vec<serde_json::Value> = super::retry_conflicts(|| {
-        rows(
-            db,
-            "UPDATE contact SET state = $canceled, queue = $queue, updated_at = <datetime>$now
+    let canceled: Vec<serde_json::Value> = rows(
+        db,
+        "UPDATE contact SET state = $canceled, queue = $queue, updated_at = <datetime>$now
              WHERE queue = $pending_queue RETURN record::id(id) AS id",
-            json!({
-                "canceled": ContactState::Canceled, "queue": queue(campaign, ContactState::Canceled),
-                "pending_queue": queue(campaign, ContactState::Pending), "now": now,
-            }),
-        )
-    })
+        json!({
+            "canceled": ContactState::Canceled, "queue": queue(campaign, ContactState::Canceled),
+            "pending_queue": queue(campaign, ContactState::Pending), "now": now,
+        }),
+    )
     .await?;
     Ok(canceled.len())
 }

@@ -136,21 +136,12 @@ fn atomic(sql: &str) -> bool {
     sql.starts_with("BEGIN") || !sql.trim_end_matches(';').contains(';')
 }
 
-/// Runs `sql`, again (up to 4 tries, 5-40 ms apart) when a concurrent transaction wrote the same
-/// rows first and the query is [`atomic`]: a write conflict is a reason to retry, not an error
-/// for the caller (a provider's callback racing the dialer on one call row, say).
+/// Runs `sql`, again when a concurrent transaction wrote the same rows first and the query is
+/// [`atomic`] (see [`retry_conflicts`]): a write conflict is a reason to retry, not an error for
+/// the caller (a provider's callback racing the dialer on one call row, say).
 async fn run(db: &Db, sql: &str, vars: serde_json::Value) -> Result<surrealdb::IndexedResults, DbError> {
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        match db.query(sql).bind(vars.clone()).await.and_then(|r| r.check()).map_err(DbError::from) {
-            Err(e) if tries < 4 && e.is_write_conflict() && atomic(sql) => {
-                let wait = 5 * (1 << tries) + rand::random::<u64>() % 10;
-                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
-            }
-            other => return other,
-        }
-    }
+    let once = || async { db.query(sql).bind(vars.clone()).await.and_then(|r| r.check()).map_err(DbError::from) };
+    if atomic(sql) { retry_conflicts(once).await } else { once().await }
 }
 
 /// Signs in as the configured user at its level (a database user's session is then in its
@@ -195,10 +186,11 @@ pub async fn row<T: DeserializeOwned>(db: &Db, sql: &str, vars: serde_json::Valu
     Ok(rows(db, sql, vars).await?.into_iter().next())
 }
 
-/// Runs `attempt` again, a few times and briefly apart, while a concurrent transaction wrote the
-/// same rows first (a request and a background task, e.g. the campaign dialer's lease). Only for
-/// a single-statement write: the conflict left it undone, so trying again changes nothing twice.
-pub async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, DbError>
+/// Runs `attempt` again, up to 6 times and briefly apart (10-60 ms, with jitter), while a
+/// concurrent transaction wrote the same rows first (a request and a background task, e.g. the
+/// campaign dialer's lease). Only for a single statement or one transaction: the conflict left
+/// it undone, so trying again changes nothing twice.
+async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, DbError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, DbError>>,
@@ -209,7 +201,7 @@ where
             Err(e) if e.is_write_conflict() && tries < 6 => {
                 tries += 1;
                 // Growing, with jitter: two writers that met once do not meet again in step.
-                let wait = 5 * tries + rand::random_range(0..5);
+                let wait = 10 * tries + rand::random_range(0..10);
                 tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
             }
             other => return other,

@@ -28,12 +28,8 @@ pub struct NewDial<'a> {
 }
 
 /// Creates the row of an outbound call about to be dialed (ringing); returns its key. Concurrent
-/// dials may conflict on the call indexes: a write conflict is tried again, a few times.
+/// dials may conflict on the call indexes: a write conflict is tried again by [`rows`].
 pub async fn insert(db: &Db, d: &NewDial<'_>, now: &str) -> Result<String, DbError> {
-    super::retry_conflicts(|| insert_once(db, d, now)).await
-}
-
-async fn insert_once(db: &Db, d: &NewDial<'_>, now: &str) -> Result<String, DbError> {
     let key = super::calls::key(d.provider, d.dial_id);
     rows::<serde_json::Value>(
         db,
