@@ -121,6 +121,7 @@ pub async fn calls(
     let peak_kb = peak.load(std::sync::atomic::Ordering::Relaxed);
     let per_call = (peak_kb.saturating_sub(base)) as f64 / calls as f64;
     Ok(vec![
+        format!("processor: {}", super::machine::processor()),
         format!(
             "{calls} concurrent calls, {turns} turns each, {:.1} s wall; {} completed, {} failed, {} turns unanswered; {} conversations recorded; {} turned away as busy (cap {})",
             elapsed.as_secs_f64(),

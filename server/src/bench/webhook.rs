@@ -39,8 +39,11 @@ pub async fn webhook(
     let micros = |key: &str| -> Vec<Duration> {
         report[key].as_array().map(|a| a.iter().filter_map(|v| v.as_u64()).map(Duration::from_micros).collect()).unwrap_or_default()
     };
+    // Answers sent while other calls were being written did not wait for their rows.
+    state.call_writer.flush().await;
     let calls = crate::db::calls::count_for_phone(&state.db, &user.owner, &number.id).await?;
     Ok(vec![
+        format!("processor: {}", super::machine::processor()),
         format!(
             "target {rate} req/s for {seconds} s: sent {}, completed in {:.2} s, achieved {:.0} req/s, errors {}, calls stored {calls}",
             report["sent"], report["seconds"], report["achieved"], report["errors"],
@@ -48,6 +51,7 @@ pub async fn webhook(
         summary("answer latency (from scheduled send)", micros("scheduled_us")),
         summary("answer latency (from actual send)", micros("sent_us")),
         format!("calls written in one transaction with others: {} groups (at most {group} calls each)", state.call_writer.grouped()),
+        format!("answers sent while other calls were being written, before their own row: {}", state.call_writer.unwaited()),
     ])
 }
 

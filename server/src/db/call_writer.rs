@@ -1,7 +1,9 @@
 //! The calls' rows as answer webhooks create them, written in groups: every create that
 //! arrives while one transaction commits goes into the next, so a burst of answers costs one
-//! disk sync per group, not one per call (the embedded store syncs every commit). Each answer
-//! still waits for its own row to be committed before it is sent.
+//! disk sync per group, not one per call (the embedded store syncs every commit). An answer
+//! waits for its row while the writer is idle; while a group is being written it may go
+//! without waiting (`submit`), its row following in the next group (see
+//! crate::telephony::calls::answer).
 //!
 //! A group that fails (one of its calls was already there: a provider's retry, or another
 //! node's answer of the same call) is written again call by call, each finding its row or
@@ -19,10 +21,10 @@ pub const GROUP: usize = 128;
 
 type Reply = oneshot::Sender<Result<(CallRow, bool), DbError>>;
 
-struct Job {
-    vars: serde_json::Value,
-    row: CallRow,
-    reply: Reply,
+enum Job {
+    Call(Box<Call>),
+    /// Answered once every call queued before it is written.
+    Flush(oneshot::Sender<()>),
 }
 
 /// Cheap to clone; the writer task ends when the last clone is dropped.
@@ -32,7 +34,14 @@ pub struct CallWriter {
     jobs: mpsc::Sender<Job>,
     /// Groups committed in one transaction (of two calls or more).
     grouped: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Calls submitted and not yet written.
+    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Calls answered before their row was written ([`CallWriter::submit_unwaited`]).
+    unwaited: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
+
+/// A call's row on its way: its outcome once written.
+pub type Written = oneshot::Receiver<Result<(CallRow, bool), DbError>>;
 
 impl CallWriter {
     /// Starts the writer on `db` (needs a Tokio runtime).
@@ -44,9 +53,23 @@ impl CallWriter {
     /// `voxgate bench webhook --group 1` compares).
     pub fn start_with(db: Db, group: usize) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
-        let grouped = std::sync::Arc::default();
-        tokio::spawn(run(db.clone(), rx, std::sync::Arc::clone(&grouped), group.clamp(1, GROUP)));
-        Self { db, jobs, grouped }
+        let (grouped, pending) = (std::sync::Arc::default(), std::sync::Arc::<std::sync::atomic::AtomicUsize>::default());
+        tokio::spawn(run(db.clone(), rx, std::sync::Arc::clone(&grouped), std::sync::Arc::clone(&pending), group.clamp(1, GROUP)));
+        Self { db, jobs, grouped, pending, unwaited: std::sync::Arc::default() }
+    }
+
+    /// Whether calls are being written now (an answer then need not wait for its own).
+    pub fn busy(&self) -> bool {
+        self.pending.load(std::sync::atomic::Ordering::Relaxed) > 0
+    }
+
+    /// Waits until every call submitted before is written (read-your-writes for tests and
+    /// benchmarks; a no-op wait when nothing is pending).
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.jobs.send(Job::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
     }
 
     /// How many groups of two calls or more were committed in one transaction.
@@ -56,31 +79,85 @@ impl CallWriter {
 
     /// Creates the call, or returns the existing one for a retried webhook; `true` when created.
     pub async fn insert_or_get(&self, c: &NewCall<'_>, now: &str) -> Result<(CallRow, bool), DbError> {
-        let (reply, answer) = oneshot::channel();
-        let job = Job { vars: calls::create_vars(c, now), row: calls::created_row(c, now), reply };
-        if self.jobs.try_send(job).is_err() {
+        match self.submit(c, now) {
+            Some(written) => match written.await {
+                Ok(result) => result,
+                Err(_) => calls::insert_or_get(&self.db, c, now).await,
+            },
             // A full queue (or a writer gone): this call is written on its own.
-            return calls::insert_or_get(&self.db, c, now).await;
+            None => calls::insert_or_get(&self.db, c, now).await,
         }
-        match answer.await {
-            Ok(result) => result,
-            Err(_) => calls::insert_or_get(&self.db, c, now).await,
+    }
+
+    /// [`CallWriter::submit`] for a call whose answer goes without waiting for it (counted).
+    pub fn submit_unwaited(&self, c: &NewCall<'_>, now: &str) -> Option<Written> {
+        let written = self.submit(c, now)?;
+        self.unwaited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(written)
+    }
+
+    /// How many calls were answered before their row was written.
+    pub fn unwaited(&self) -> u64 {
+        self.unwaited.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Queues the call for the next group; None when the queue is full.
+    pub fn submit(&self, c: &NewCall<'_>, now: &str) -> Option<Written> {
+        let (reply, written) = oneshot::channel();
+        let job = Job::Call(Box::new(Call { vars: calls::create_vars(c, now), row: calls::created_row(c, now), reply }));
+        self.pending.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.jobs.try_send(job).is_err() {
+            self.pending.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            return None;
         }
+        Some(written)
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::Receiver<Job>, grouped: std::sync::Arc<std::sync::atomic::AtomicU64>, size: usize) {
-    let mut group = Vec::with_capacity(size);
-    while rx.recv_many(&mut group, size).await > 0 {
-        if write(&db, std::mem::take(&mut group)).await {
-            grouped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+async fn run(
+    db: Db,
+    mut rx: mpsc::Receiver<Job>,
+    grouped: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    size: usize,
+) {
+    let mut jobs = Vec::with_capacity(size);
+    while rx.recv_many(&mut jobs, size).await > 0 {
+        // In order: a flush is answered once the calls before it are written.
+        let mut group = Vec::with_capacity(jobs.len());
+        for job in jobs.drain(..) {
+            match job {
+                Job::Call(call) => group.push(*call),
+                Job::Flush(done) => {
+                    written(&db, &grouped, &pending, std::mem::take(&mut group)).await;
+                    let _ = done.send(());
+                }
+            }
         }
+        written(&db, &grouped, &pending, group).await;
     }
+}
+
+async fn written(db: &Db, grouped: &std::sync::atomic::AtomicU64, pending: &std::sync::atomic::AtomicUsize, group: Vec<Call>) {
+    let n = group.len();
+    if n == 0 {
+        return;
+    }
+    if write(db, group).await {
+        grouped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    pending.fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+struct Call {
+    vars: serde_json::Value,
+    row: CallRow,
+    reply: Reply,
 }
 
 /// Writes `group` in one transaction, or call by call when that fails; whether it was one
 /// transaction of two calls or more.
-async fn write(db: &Db, group: Vec<Job>) -> bool {
+async fn write(db: &Db, group: Vec<Call>) -> bool {
     if group.len() > 1 {
         let mut sql = String::from("BEGIN TRANSACTION;\n");
         let mut vars = serde_json::Map::new();

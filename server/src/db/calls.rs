@@ -90,7 +90,7 @@ pub(super) fn create_vars(c: &NewCall<'_>, now: &str) -> serde_json::Value {
 }
 
 /// The row [`create_sql`] writes for `c`, without reading it back.
-pub(super) fn created_row(c: &NewCall<'_>, now: &str) -> CallRow {
+pub(crate) fn created_row(c: &NewCall<'_>, now: &str) -> CallRow {
     CallRow {
         id: key(c.provider, c.session_id),
         owner_id: c.owner_id.to_string(),

@@ -120,72 +120,133 @@ pub struct Recorded {
 /// that will stream. (A number of provider `other` takes calls through Exotel's protocol, so
 /// the provider is the one whose request this is, not the number's label.)
 pub async fn record(state: &AppState, provider: Provider, v: &Verified, params: &CallParams) -> Result<Recorded, AnswerError> {
+    record_as(state, provider, v, params, false).await
+}
+
+/// An answer webhook's [`record`]: while the call writer is busy with other calls, a new
+/// inbound call is answered without waiting for its row, which goes into the writer's next
+/// group (milliseconds later, well before the provider opens the stream). The stream's `start`
+/// records the call through the same queue, so it finds that row (or writes it, on another
+/// node), and a call id that turns out to be another number's is refused there. An idle
+/// writer writes the row before the answer, as [`record`] does.
+pub async fn answer(state: &AppState, provider: Provider, v: &Verified, params: &CallParams) -> Result<Recorded, AnswerError> {
+    record_as(state, provider, v, params, true).await
+}
+
+async fn record_as(
+    state: &AppState,
+    provider: Provider,
+    v: &Verified,
+    params: &CallParams,
+    may_defer: bool,
+) -> Result<Recorded, AnswerError> {
     let now = state.clock.now_rfc3339();
-    touch_last_used(state, &v.number.id, &now).await?;
     let active = v.active();
     let params_json = serde_json::to_string(&params.raw).map_err(DbError::from)?;
+    let outbound = params.direction.as_deref().is_some_and(|d| d.starts_with("outbound"));
+    let new = |session_id| db::calls::NewCall {
+        owner_id: v.owner.id(),
+        phone_id: &v.number.id,
+        phone_number: &v.number.phone_number,
+        agent_id: v.agent.as_ref().map(|a| a.id.as_str()),
+        provider,
+        session_id,
+        status: if active { CallStatus::Ringing } else { CallStatus::Rejected },
+        caller: params.from.as_deref(),
+        callee: params.to.as_deref(),
+        direction: params.direction.as_deref(),
+        params_json: &params_json,
+        reason: (!active).then_some("number is not active"),
+        node: &state.node,
+    };
+    // An inbound call (not one we dialed) need not wait while other calls are being written.
+    if may_defer
+        && !outbound
+        && params.dial_id().is_none()
+        && state.call_writer.busy()
+        && let Some(written) = state.call_writer.submit_unwaited(&new(&params.call_sid), &now)
+    {
+        let call = db::calls::created_row(&new(&params.call_sid), &now);
+        let (state2, owner, phone_id, call_sid) = (state.clone(), v.owner.clone(), v.number.id.clone(), params.call_sid.clone());
+        tokio::spawn(async move {
+            let outcome = match written.await {
+                Ok(Ok((call, created))) => after_write(&state2, &owner, &phone_id, &call_sid, &call, created, active),
+                Ok(Err(e)) => Err(e.into()),
+                // The writer stopped (the server is stopping): the stream records the call.
+                Err(_) => Ok(()),
+            };
+            if let Err(e) = outcome {
+                tracing::warn!(call_sid = %call_sid, phone_id = %phone_id, error = %e, "answered call not recorded; its stream will record it");
+            }
+            if let Err(e) = touch_last_used(&state2, &phone_id, &now).await {
+                tracing::warn!(phone_id = %phone_id, error = %e, "cannot update the number's last use");
+            }
+        });
+        if active {
+            warm_greeting(state, v);
+        }
+        return Ok(Recorded { call, created: true });
+    }
+    touch_last_used(state, &v.number.id, &now).await?;
     // An outbound call's requests name the row made when it was dialed; one that does not (a
     // provider's own callback) is found by the provider's id of the call.
     let found = match params.dial_id() {
-        None if params.direction.as_deref().is_some_and(|d| d.starts_with("outbound")) => {
-            db::outbound::session_of(&state.db, provider, &params.call_sid).await?
-        }
+        None if outbound => db::outbound::session_of(&state.db, provider, &params.call_sid).await?,
         _ => None,
     };
     let session = params.dial_id().or(found.as_deref()).unwrap_or(&params.call_sid);
-    let (call, created) = state
-        .call_writer
-        .insert_or_get(
-            &db::calls::NewCall {
-                owner_id: v.owner.id(),
-                phone_id: &v.number.id,
-                phone_number: &v.number.phone_number,
-                agent_id: v.agent.as_ref().map(|a| a.id.as_str()),
-                provider,
-                session_id: session,
-                status: if active { CallStatus::Ringing } else { CallStatus::Rejected },
-                caller: params.from.as_deref(),
-                callee: params.to.as_deref(),
-                direction: params.direction.as_deref(),
-                params_json: &params_json,
-                reason: (!active).then_some("number is not active"),
-                node: &state.node,
-            },
-            &now,
-        )
-        .await?;
-    if created {
-        state.call_counts.forget("call", v.owner.id());
-    }
-    if created && !active {
-        crate::notify::call_ended(state, &call.id);
-    }
-    // Call ids are global: a row found for another number (or owner) is not ours to answer or change.
-    if call.owner_id != v.owner.id() || call.phone_id != v.number.id {
-        tracing::warn!(call_sid = %params.call_sid, phone_id = %v.number.id, "call id already recorded for another number");
-        return Err(AnswerError::CallOfAnotherNumber);
-    }
-    if created {
-        tracing::info!(call_sid = %params.call_sid, phone_id = %v.number.id, user_id = %v.owner.id(), active, "call answered");
-    }
+    let (call, created) = state.call_writer.insert_or_get(&new(session), &now).await?;
+    after_write(state, &v.owner, &v.number.id, &params.call_sid, &call, created, active)?;
     // The provider's own id of an outbound call (Plivo's arrives only now, after its request id).
     if session != params.call_sid && call.provider_call_id.as_deref() != Some(params.call_sid.as_str()) {
         db::outbound::set_provider_call_id(&state.db, &call.id, &params.call_sid).await?;
     }
     if created && active {
-        // Render the greeting now, while the provider connects the stream, so its first audio
-        // leaves right after `start` (cached per voice, text and rate).
-        let (state, owner, agent) = (state.clone(), v.owner.clone(), v.agent.clone());
-        tokio::spawn(async move {
-            let key = match &agent {
-                Some(a) => crate::agents::api_key(&state, &owner, a).await,
-                None => None,
-            };
-            let settings = agent.map(|a| a.settings).unwrap_or_default();
-            state.voice.warm_greeting(&settings, key, Some(owner.id())).await;
-        });
+        warm_greeting(state, v);
     }
     Ok(Recorded { call, created })
+}
+
+/// Once the call's row is written (or found): counts and alerts for a new call, and the
+/// check that a row found is this number's.
+fn after_write(
+    state: &AppState,
+    owner: &Owner,
+    phone_id: &str,
+    call_sid: &str,
+    call: &CallRow,
+    created: bool,
+    active: bool,
+) -> Result<(), AnswerError> {
+    if created {
+        state.call_counts.forget("call", owner.id());
+    }
+    if created && !active {
+        crate::notify::call_ended(state, &call.id);
+    }
+    // Call ids are global: a row found for another number (or owner) is not ours to answer or change.
+    if call.owner_id != owner.id() || call.phone_id != phone_id {
+        tracing::warn!(call_sid = %call_sid, phone_id = %phone_id, "call id already recorded for another number");
+        return Err(AnswerError::CallOfAnotherNumber);
+    }
+    if created {
+        tracing::info!(call_sid = %call_sid, phone_id = %phone_id, user_id = %owner.id(), active, "call answered");
+    }
+    Ok(())
+}
+
+/// Renders the greeting now, while the provider connects the stream, so its first audio
+/// leaves right after `start` (cached per voice, text and rate).
+fn warm_greeting(state: &AppState, v: &Verified) {
+    let (state, owner, agent) = (state.clone(), v.owner.clone(), v.agent.clone());
+    tokio::spawn(async move {
+        let key = match &agent {
+            Some(a) => crate::agents::api_key(&state, &owner, a).await,
+            None => None,
+        };
+        let settings = agent.map(|a| a.settings).unwrap_or_default();
+        state.voice.warm_greeting(&settings, key, Some(owner.id())).await;
+    });
 }
 
 /// Writes a number's `last_used` at most once a second. Concurrent calls to one number race

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod answers;
 mod auth_http;
 mod browser_call;
 mod call;

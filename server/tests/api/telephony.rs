@@ -68,6 +68,8 @@ async fn setup_on(state: AppState, status: &str, link_agent: bool) -> Setup {
 
 impl Setup {
     async fn calls(&self) -> i64 {
+        // Answers sent while other calls were being written did not wait for their rows.
+        self.state.call_writer.flush().await;
         server::db::calls::count_for_phone(&self.state.db, &self.owner, &self.id).await.unwrap()
     }
     async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {

@@ -101,7 +101,7 @@ async fn webhook(
         .into_response());
     }
     let params = CallParams::from_raw(raw).map_err(AnswerError::from)?;
-    calls::record(&state, Provider::Exotel, &verified, &params).await?;
+    calls::answer(&state, Provider::Exotel, &verified, &params).await?;
     let language = verified.language();
     let xml = if verified.active() {
         let url = stream_url_for(&state, &verified, &params.call_sid);
@@ -126,7 +126,7 @@ async fn voicebot(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (verified, params) = incoming(&state, &id, query.as_deref(), &headers, &body).await?;
-    calls::record(&state, Provider::Exotel, &verified, &params).await?;
+    calls::answer(&state, Provider::Exotel, &verified, &params).await?;
     if !verified.active() {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "inactive", "this number is not in service"));
     }

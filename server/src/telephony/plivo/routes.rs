@@ -99,7 +99,7 @@ async fn whisper(State(state): State<AppState>, call: SignedCall) -> Response {
 #[tracing::instrument(skip_all, fields(phone_id = %call.id))]
 async fn answer_call(State(state): State<AppState>, call: SignedCall) -> Result<Response, ApiError> {
     let SignedCall { id, verified, params, .. } = call;
-    calls::record(&state, Provider::Plivo, &verified, &params).await?;
+    calls::answer(&state, Provider::Plivo, &verified, &params).await?;
     let language = verified.language();
     let xml = if verified.active() {
         let origin = state.settings.public_link("");

@@ -82,7 +82,7 @@ async fn whisper(State(state): State<AppState>, call: SignedCall) -> Response {
 #[tracing::instrument(skip_all, fields(phone_id = %call.id))]
 async fn voice(State(state): State<AppState>, call: SignedCall) -> Result<Response, ApiError> {
     let SignedCall { id, verified, params, .. } = call;
-    let recorded = calls::record(&state, Provider::Twilio, &verified, &params).await?;
+    let recorded = calls::answer(&state, Provider::Twilio, &verified, &params).await?;
     let language = verified.language();
     if let Some(xml) = crate::calls::outbound::on_machine(&state, &verified, &recorded.call, &params).await? {
         return Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response());

@@ -98,7 +98,7 @@ async fn whisper(State(state): State<AppState>, call: SignedCall) -> Response {
 #[tracing::instrument(skip_all, fields(phone_id = %call.id))]
 async fn answer(State(state): State<AppState>, call: SignedCall) -> Result<Response, ApiError> {
     let SignedCall { id, verified, params, .. } = call;
-    calls::record(&state, Provider::Vonage, &verified, &params).await?;
+    calls::answer(&state, Provider::Vonage, &verified, &params).await?;
     let language = verified.language();
     let body = if verified.active() {
         let origin = state.settings.public_link("");

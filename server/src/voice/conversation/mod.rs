@@ -26,7 +26,7 @@ use super::engine::{Pipeline, VoiceEngine};
 use super::frames::{AgentFrame, CallAudio, CallerEvent, Queued};
 use super::speaker::{Speaker, marked_utterance};
 use super::stats::Summary;
-use super::vad::{Endpointer, FRAME, VadEvent};
+use super::vad::{Endpointer, FRAME, TurnAudio, VadEvent};
 use super::{AfterReply, AgentInput, ChatTurn};
 use crate::db::Db;
 use job::Job;
@@ -260,7 +260,7 @@ impl Conv {
             CallerEvent::Dtmf(digit) => {
                 self.interrupt().await;
                 self.store_turn(Role::Caller, TurnKind::Dtmf, digit.clone(), now_wall(), now_wall(), false, TurnTimings::default());
-                self.start_reply(AgentInput::Dtmf(digit), Vec::new(), Instant::now());
+                self.start_reply(AgentInput::Dtmf(digit), Arc::default(), Instant::now());
             }
             CallerEvent::Played(name) => {
                 if let (Some(id), Some(r)) = (marked_utterance(&name), &self.reply)
@@ -291,12 +291,12 @@ impl Conv {
 
     /// The caller paused: start the reply early on what they said so far. Its output is
     /// held until the pause turns out to be the end of the turn.
-    fn on_pause(&mut self, audio: Vec<i16>) {
+    fn on_pause(&mut self, audio: Arc<Vec<i16>>) {
         if self.reply.is_some() {
             return;
         }
-        let mut turn_audio = self.carry.clone();
-        turn_audio.extend(audio);
+        // The endpointer's own samples, shared: copied only to put carried-over words first.
+        let turn_audio = if self.carry.is_empty() { audio } else { Arc::new([&self.carry[..], &audio[..]].concat()) };
         let started = self.speech_started.as_ref().map(|(_, w)| w.clone()).unwrap_or_else(now_wall);
         self.start_reply_with_turn(AgentInput::Speech(String::new()), turn_audio, Instant::now(), Some(started));
         if let Some(r) = &mut self.reply {
@@ -316,16 +316,16 @@ impl Conv {
         }
     }
 
-    fn on_speech_end(&mut self, audio: Vec<i16>) {
+    fn on_speech_end(&mut self, audio: TurnAudio) {
         let now = Instant::now();
         let started = self.speech_started.take().map(|(_, w)| w).unwrap_or_else(now_wall);
         if self.reply.as_ref().is_some_and(|r| !r.committed) {
             self.commit_early_reply(now, self.pipeline.vad.end_of_speech_ms);
             return;
         }
-        let mut turn_audio = std::mem::take(&mut self.carry);
-        turn_audio.extend(audio);
-        self.start_reply_with_turn(AgentInput::Speech(String::new()), turn_audio, now, Some(started));
+        let carry = std::mem::take(&mut self.carry);
+        let turn_audio = if carry.is_empty() { audio.into_vec() } else { [carry, audio.into_vec()].concat() };
+        self.start_reply_with_turn(AgentInput::Speech(String::new()), Arc::new(turn_audio), now, Some(started));
     }
 
     /// The pause was the end of the turn (`waited_ms` of silence): the early reply stands and
@@ -357,11 +357,11 @@ impl Conv {
         self.commit_early_reply(Instant::now(), waited);
     }
 
-    fn start_reply(&mut self, input: AgentInput, turn_audio: Vec<i16>, origin: Instant) {
+    fn start_reply(&mut self, input: AgentInput, turn_audio: Arc<Vec<i16>>, origin: Instant) {
         self.start_reply_with_turn(input, turn_audio, origin, None);
     }
 
-    fn start_reply_with_turn(&mut self, input: AgentInput, turn_audio: Vec<i16>, origin: Instant, caller_started: Option<String>) {
+    fn start_reply_with_turn(&mut self, input: AgentInput, turn_audio: Arc<Vec<i16>>, origin: Instant, caller_started: Option<String>) {
         let id = self.new_reply(TurnKind::Speech, origin);
         // The caller's turn ends where the agent's begins.
         let caller_ended = self.reply.as_ref().map(|r| r.started_wall.clone()).unwrap_or_else(now_wall);
@@ -369,7 +369,6 @@ impl Conv {
             (self.engine.clone(), self.pipeline.clone(), self.audio.rate, self.history.clone(), self.job_tx.clone());
         let speech = caller_started.is_some();
         // One copy of the caller's audio, shared by the reply task and the carry-over.
-        let turn_audio = Arc::new(turn_audio);
         let audio_for_job = if speech { turn_audio.clone() } else { Arc::default() };
         let task = tokio::spawn(async move {
             let Some(tx) = tx else { return };

@@ -230,7 +230,7 @@ async fn the_greeting_plays_in_chunks_then_its_mark() {
 async fn talking_over_the_agent_clears_its_audio_and_cancels_the_reply() {
     let mut c = call(stt("What time do you open", 50), agent("We open at nine in the morning every day of the week", false, 10));
     c.greeted_then_caller_talks().await;
-    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 1000 })).await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech().into(), speech_ms: 1000 })).await;
     // The reply (12 words: 1.2 s) starts; the caller talks over it after its first chunks.
     assert!(matches!(c.next(Duration::from_secs(5)).await, Some(AgentFrame::Audio(_))));
     c.send(Input::Vad(VadEvent::SpeechStart)).await;
@@ -254,11 +254,11 @@ async fn talking_over_the_agent_clears_its_audio_and_cancels_the_reply() {
 async fn an_early_reply_is_held_during_the_pause_and_sent_when_the_pause_ends_the_turn() {
     let mut c = call(stt("Book a table", 100), agent("Booked", false, 10));
     c.greeted_then_caller_talks().await;
-    c.send(Input::Vad(VadEvent::Pause { audio: speech() })).await;
+    c.send(Input::Vad(VadEvent::Pause { audio: speech().into() })).await;
     // STT, the agent and TTS all finish during the pause, but nothing may be said yet.
     assert_eq!(c.next(Duration::from_millis(400)).await, None);
     let before = Instant::now();
-    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 1000 })).await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech().into(), speech_ms: 1000 })).await;
     assert!(matches!(c.next(Duration::from_secs(1)).await, Some(AgentFrame::Audio(_))));
     // Nothing is left to compute: the held audio leaves at the very instant speech ends.
     assert_eq!(before.elapsed(), Duration::ZERO, "held audio leaves at the end of speech");
@@ -278,7 +278,7 @@ async fn a_finished_question_is_answered_at_the_pause_without_waiting_for_the_si
     let mut c = call(stt("What are your opening hours?", 100), agent("Nine to five", false, 10));
     c.greeted_then_caller_talks().await;
     let paused = Instant::now();
-    c.send(Input::Vad(VadEvent::Pause { audio: speech() })).await;
+    c.send(Input::Vad(VadEvent::Pause { audio: speech().into() })).await;
     // No end of speech comes: the words end the turn once they are heard.
     assert!(matches!(c.next(Duration::from_secs(1)).await, Some(AgentFrame::Audio(_))), "the reply goes out at the pause");
     let waited = paused.elapsed();
@@ -302,10 +302,10 @@ async fn a_finished_question_is_answered_at_the_pause_without_waiting_for_the_si
 async fn words_that_trail_off_wait_for_the_silence_and_the_caller_goes_on() {
     let mut c = call(stt("I'd like to book a table for", 100), agent("Booked", false, 10));
     c.greeted_then_caller_talks().await;
-    c.send(Input::Vad(VadEvent::Pause { audio: speech() })).await;
+    c.send(Input::Vad(VadEvent::Pause { audio: speech().into() })).await;
     assert_eq!(c.next(Duration::from_secs(2)).await, None, "the caller is not cut off");
     c.send(Input::Vad(VadEvent::Resume)).await;
-    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 2000 })).await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech().into(), speech_ms: 2000 })).await;
     let (_, mark) = c.until_mark().await;
     c.send(Input::Caller(CallerEvent::Played(mark))).await;
     let (summary, written) = c.end().await;
@@ -317,11 +317,11 @@ async fn words_that_trail_off_wait_for_the_silence_and_the_caller_goes_on() {
 async fn an_early_reply_is_dropped_when_the_caller_goes_on() {
     let mut c = call(stt("a table for two", 300), agent("Done", false, 10));
     c.greeted_then_caller_talks().await;
-    c.send(Input::Vad(VadEvent::Pause { audio: speech() })).await;
+    c.send(Input::Vad(VadEvent::Pause { audio: speech().into() })).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     c.send(Input::Vad(VadEvent::Resume)).await;
     assert_eq!(c.next(Duration::from_secs(1)).await, None, "the dropped reply says nothing");
-    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 2000 })).await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech().into(), speech_ms: 2000 })).await;
     let (_, mark) = c.until_mark().await;
     c.send(Input::Caller(CallerEvent::Played(mark))).await;
     let stt_runs = c.stt.calls.load(Ordering::SeqCst);
@@ -336,7 +336,7 @@ async fn an_early_reply_is_dropped_when_the_caller_goes_on() {
 async fn a_keypad_digit_during_a_reply_interrupts_it_and_is_answered() {
     let mut c = call(stt("Tell me everything", 10), agent("one two three four five six seven eight nine ten", false, 10));
     c.greeted_then_caller_talks().await;
-    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 1000 })).await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech().into(), speech_ms: 1000 })).await;
     assert!(matches!(c.next(Duration::from_secs(5)).await, Some(AgentFrame::Audio(_))));
     c.send(Input::Caller(CallerEvent::Dtmf("5".into()))).await;
     loop {
@@ -368,7 +368,7 @@ async fn a_keypad_digit_during_a_reply_interrupts_it_and_is_answered() {
 async fn the_goodbye_ends_the_call_after_a_grace_when_its_mark_never_comes() {
     let mut c = call(stt("Bye now", 10), agent("Goodbye", true, 10));
     c.greeted_then_caller_talks().await;
-    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 800 })).await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech().into(), speech_ms: 800 })).await;
     let (_, mark) = c.until_mark().await;
     assert_eq!(mark, "utterance-2");
     // The mark is never echoed: the call still ends, a little after the audio played out.
@@ -384,7 +384,7 @@ async fn a_provider_that_never_answers_gets_the_fallback_line_and_the_call_goes_
     let mut c = call_with_limit(stt("Hello?", 60_000), agent("unused", false, 0), Duration::from_millis(300));
     c.greeted_then_caller_talks().await;
     let asked_at = Instant::now();
-    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 800 })).await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech().into(), speech_ms: 800 })).await;
     let (samples, mark) = c.until_mark().await;
     let waited = asked_at.elapsed();
     assert!(waited >= Duration::from_millis(300) && waited < Duration::from_millis(350), "the STT limit is waited out: {waited:?}");

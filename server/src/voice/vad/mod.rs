@@ -13,6 +13,9 @@ use super::VoiceError;
 use super::audio::MODEL_RATE;
 use super::models::{self, ModelFiles};
 
+mod turn;
+pub use turn::TurnAudio;
+
 /// Samples per 20 ms frame at 16 kHz.
 pub const FRAME: usize = 320;
 const FRAME_MS: u32 = 20;
@@ -161,12 +164,13 @@ impl Default for VadSettings {
 pub enum VadEvent {
     /// The caller started speaking (confirmed).
     SpeechStart,
-    /// The caller paused for `early_ms`: the turn so far (at the call's rate), to start the reply early.
-    Pause { audio: Vec<i16> },
+    /// The caller paused for `early_ms`: the turn so far (at the call's rate), to start the
+    /// reply early (shared with the endpointer's turn, not copied).
+    Pause { audio: Arc<Vec<i16>> },
     /// The caller went on after a [`VadEvent::Pause`].
     Resume,
     /// The caller's turn ended; the turn's audio at the call's rate.
-    SpeechEnd { audio: Vec<i16>, speech_ms: u32 },
+    SpeechEnd { audio: TurnAudio, speech_ms: u32 },
 }
 
 /// Counters for benchmarks and logs.
@@ -188,7 +192,7 @@ pub struct Endpointer {
     /// The last 80 ms at 16 kHz, for Silero at an onset.
     recent16: VecDeque<i16>,
     /// The current turn's audio, when the caller is speaking.
-    turn: Option<Vec<i16>>,
+    turn: Option<TurnAudio>,
     /// Consecutive stage-1 speech frames before a turn is confirmed.
     onset_ms: u32,
     onset_confirmed: bool,
@@ -237,7 +241,7 @@ impl Endpointer {
             self.stats.stage1_speech += 1;
         }
         if let Some(turn) = &mut self.turn {
-            turn.extend_from_slice(raw);
+            turn.extend(raw);
             if voiced {
                 self.speech_ms += FRAME_MS;
                 self.silence_ms = 0;
@@ -267,9 +271,9 @@ impl Endpointer {
             if !self.paused && self.silence_ms == early.max(FRAME_MS) && self.speech_ms >= self.settings.min_speech_ms {
                 self.paused = true;
                 // The same cut as at the end of the turn: at most 200 ms of trailing silence.
-                let mut audio = self.turn.clone().unwrap_or_default();
+                let audio = turn.share();
                 let keep = audio.len().saturating_sub((self.silence_ms.saturating_sub(200) / FRAME_MS) as usize * raw_frame);
-                audio.truncate(keep.max(raw_frame));
+                let audio = if keep.max(raw_frame) < audio.len() { Arc::new(audio[..keep.max(raw_frame)].to_vec()) } else { audio };
                 return Ok(Some(VadEvent::Pause { audio }));
             }
             return Ok(None);
@@ -308,7 +312,7 @@ impl Endpointer {
             self.onset_confirmed = true;
         }
         if self.onset_confirmed && self.onset_ms >= self.settings.start_ms {
-            self.turn = Some(self.preroll.drain(..).collect());
+            self.turn = Some(TurnAudio::from(self.preroll.drain(..).collect::<Vec<_>>()));
             self.speech_ms = self.onset_ms;
             self.silence_ms = 0;
             return Ok(Some(VadEvent::SpeechStart));

@@ -8,7 +8,7 @@ async fn a_sentence_is_heard_as_its_speech_streams_and_barge_in_stops_the_stream
     let tts = Arc::new(StallingTts { stopped: stopped.clone() });
     let mut c = call_with(stt("When do you open", 10), agent("We open at nine", false, 10), tts, Duration::from_secs(5));
     c.greeted_then_caller_talks().await;
-    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 1000 })).await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech().into(), speech_ms: 1000 })).await;
     // The sentence's first 600 ms play (three 200 ms chunks) though its speech never ends.
     for _ in 0..3 {
         assert!(matches!(c.next(Duration::from_secs(2)).await, Some(AgentFrame::Audio(_))));
@@ -29,7 +29,7 @@ async fn a_speech_stream_that_stalls_past_the_limit_ends_in_the_fallback_line() 
     let tts = Arc::new(StallingTts { stopped: stopped.clone() });
     let mut c = call_with(stt("When do you open", 10), agent("We open at nine", false, 10), tts, Duration::from_secs(1));
     c.greeted_then_caller_talks().await;
-    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech(), speech_ms: 1000 })).await;
+    c.send(Input::Vad(VadEvent::SpeechEnd { audio: speech().into(), speech_ms: 1000 })).await;
     // What had streamed (600 ms), then the fallback line (300 ms: two chunks, the second
     // padded), then the mark.
     let (samples, mark) = c.until_mark().await;
