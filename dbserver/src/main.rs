@@ -3,6 +3,10 @@
 //! SurrealDB install: `voxgate-surreal start --bind 127.0.0.1:8000 --user root --pass … memory`
 //! (or `surrealkv://path`). Voxgate itself does not link it.
 
+// The release build lays out SurrealDB's deeply nested async expression evaluator, past the
+// default query depth of 128 (the debug build does not).
+#![recursion_limit = "256"]
+
 use std::process::ExitCode;
 
 use surrealdb_server::core::CommunityComposer;
