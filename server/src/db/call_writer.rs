@@ -9,6 +9,9 @@
 //! node's answer of the same call) is written again call by call, each finding its row or
 //! creating it as [`super::calls::insert_or_get`] does.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+
 use tokio::sync::{mpsc, oneshot};
 
 use super::calls::{self, CallRow, NewCall};
@@ -32,12 +35,18 @@ enum Job {
 pub struct CallWriter {
     db: Db,
     jobs: mpsc::Sender<Job>,
+    counts: Arc<Counts>,
+}
+
+/// What the writer and its handles count together.
+#[derive(Default)]
+struct Counts {
     /// Groups committed in one transaction (of two calls or more).
-    grouped: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    grouped: AtomicU64,
     /// Calls submitted and not yet written.
-    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pending: AtomicUsize,
     /// Calls answered before their row was written ([`CallWriter::submit_unwaited`]).
-    unwaited: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    unwaited: AtomicU64,
 }
 
 /// A call's row on its way: its outcome once written.
@@ -53,14 +62,14 @@ impl CallWriter {
     /// `voxgate bench webhook --group 1` compares).
     pub fn start_with(db: Db, group: usize) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
-        let (grouped, pending) = (std::sync::Arc::default(), std::sync::Arc::<std::sync::atomic::AtomicUsize>::default());
-        tokio::spawn(run(db.clone(), rx, std::sync::Arc::clone(&grouped), std::sync::Arc::clone(&pending), group.clamp(1, GROUP)));
-        Self { db, jobs, grouped, pending, unwaited: std::sync::Arc::default() }
+        let counts = Arc::<Counts>::default();
+        tokio::spawn(run(db.clone(), rx, Arc::clone(&counts), group.clamp(1, GROUP)));
+        Self { db, jobs, counts }
     }
 
     /// Whether calls are being written now (an answer then need not wait for its own).
     pub fn busy(&self) -> bool {
-        self.pending.load(std::sync::atomic::Ordering::Relaxed) > 0
+        self.counts.pending.load(Relaxed) > 0
     }
 
     /// Waits until every call submitted before is written (read-your-writes for tests and
@@ -74,7 +83,7 @@ impl CallWriter {
 
     /// How many groups of two calls or more were committed in one transaction.
     pub fn grouped(&self) -> u64 {
-        self.grouped.load(std::sync::atomic::Ordering::Relaxed)
+        self.counts.grouped.load(Relaxed)
     }
 
     /// Creates the call, or returns the existing one for a retried webhook; `true` when created.
@@ -92,35 +101,29 @@ impl CallWriter {
     /// [`CallWriter::submit`] for a call whose answer goes without waiting for it (counted).
     pub fn submit_unwaited(&self, c: &NewCall<'_>, now: &str) -> Option<Written> {
         let written = self.submit(c, now)?;
-        self.unwaited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.counts.unwaited.fetch_add(1, Relaxed);
         Some(written)
     }
 
     /// How many calls were answered before their row was written.
     pub fn unwaited(&self) -> u64 {
-        self.unwaited.load(std::sync::atomic::Ordering::Relaxed)
+        self.counts.unwaited.load(Relaxed)
     }
 
     /// Queues the call for the next group; None when the queue is full.
     pub fn submit(&self, c: &NewCall<'_>, now: &str) -> Option<Written> {
         let (reply, written) = oneshot::channel();
         let job = Job::Call(Box::new(Call { vars: calls::create_vars(c, now), row: calls::created_row(c, now), reply }));
-        self.pending.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.counts.pending.fetch_add(1, Relaxed);
         if self.jobs.try_send(job).is_err() {
-            self.pending.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            self.counts.pending.fetch_sub(1, Relaxed);
             return None;
         }
         Some(written)
     }
 }
 
-async fn run(
-    db: Db,
-    mut rx: mpsc::Receiver<Job>,
-    grouped: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    size: usize,
-) {
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>, counts: Arc<Counts>, size: usize) {
     let mut jobs = Vec::with_capacity(size);
     while rx.recv_many(&mut jobs, size).await > 0 {
         // In order: a flush is answered once the calls before it are written.
@@ -129,24 +132,25 @@ async fn run(
             match job {
                 Job::Call(call) => group.push(*call),
                 Job::Flush(done) => {
-                    written(&db, &grouped, &pending, std::mem::take(&mut group)).await;
+                    written(&db, &counts, std::mem::take(&mut group)).await;
                     let _ = done.send(());
                 }
             }
         }
-        written(&db, &grouped, &pending, group).await;
+        written(&db, &counts, group).await;
     }
 }
 
-async fn written(db: &Db, grouped: &std::sync::atomic::AtomicU64, pending: &std::sync::atomic::AtomicUsize, group: Vec<Call>) {
+/// Writes `group` (if any) and counts it.
+async fn written(db: &Db, counts: &Counts, group: Vec<Call>) {
     let n = group.len();
     if n == 0 {
         return;
     }
     if write(db, group).await {
-        grouped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        counts.grouped.fetch_add(1, Relaxed);
     }
-    pending.fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
+    counts.pending.fetch_sub(n, Relaxed);
 }
 
 struct Call {
