@@ -124,7 +124,12 @@ pub async fn connect(settings: &Settings) -> Result<Db, DbError> {
     if let (Some(username), Some(password)) = (&settings.database_user, &settings.database_password) {
         sign_in(&db, settings, username, &password.0).await?;
     }
-    db.use_ns(settings.database_namespace.as_str()).use_db(settings.database_name.as_str()).await?;
+    // On a new database, USE defines the namespace and the database: nodes starting at once
+    // write the same definitions, and all but one meet a write conflict.
+    retry_conflicts(|| async {
+        db.use_ns(settings.database_namespace.as_str()).use_db(settings.database_name.as_str()).await.map_err(DbError::from)
+    })
+    .await?;
     migrations::apply(&db).await?;
     Ok(db)
 }
