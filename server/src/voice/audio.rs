@@ -125,20 +125,21 @@ impl StreamResampler {
     }
 }
 
-/// Streaming conversion of a call's 20 ms frames to the models' 16 kHz.
+/// Streaming conversion of a call's 20 ms frames to the rate its detectors hear (nothing to do
+/// when the two are the same).
 pub struct FrameResampler {
     inner: Option<FftFixedInOut<f32>>,
     frame_in: usize,
 }
 
 impl FrameResampler {
-    /// For frames of `rate` Hz, 20 ms each.
-    pub fn new(rate: u32) -> Result<Self, VoiceError> {
-        let frame_in = rate as usize / 50;
-        let inner = if rate == MODEL_RATE {
+    /// For frames of `from` Hz, 20 ms each, to `to` Hz.
+    pub fn new(from: u32, to: u32) -> Result<Self, VoiceError> {
+        let frame_in = from as usize / 50;
+        let inner = if from == to {
             None
         } else {
-            Some(FftFixedInOut::<f32>::new(rate as usize, MODEL_RATE as usize, frame_in, 1).map_err(VoiceError::resample)?)
+            Some(FftFixedInOut::<f32>::new(from as usize, to as usize, frame_in, 1).map_err(VoiceError::resample)?)
         };
         Ok(Self { inner, frame_in })
     }
@@ -148,13 +149,14 @@ impl FrameResampler {
         self.inner.as_ref().map(|r| r.input_frames_next()).unwrap_or(self.frame_in)
     }
 
-    /// One frame of exactly [`Self::frame_in`] samples to 16 kHz samples.
-    pub fn process(&mut self, frame: &[i16]) -> Result<Vec<i16>, VoiceError> {
+    /// One frame of exactly [`Self::frame_in`] samples at the output rate (the frame itself
+    /// when the rates are the same).
+    pub fn process<'a>(&mut self, frame: &'a [i16]) -> Result<std::borrow::Cow<'a, [i16]>, VoiceError> {
         match &mut self.inner {
-            None => Ok(frame.to_vec()),
+            None => Ok(std::borrow::Cow::Borrowed(frame)),
             Some(r) => {
                 let out = r.process(&[i16_to_f32(frame)], None).map_err(VoiceError::resample)?;
-                Ok(f32_to_i16(&out[0]))
+                Ok(std::borrow::Cow::Owned(f32_to_i16(&out[0])))
             }
         }
     }
@@ -262,12 +264,14 @@ mod tests {
     }
 
     #[test]
-    fn frame_resampler_turns_20ms_frames_into_320_samples() {
-        for rate in [8000, 16000, 24000] {
-            let mut r = FrameResampler::new(rate).unwrap();
-            assert_eq!(r.frame_in(), rate as usize / 50);
+    fn frame_resampler_turns_20ms_frames_into_20ms_frames() {
+        for (from, to) in [(8000, 16000), (16000, 16000), (24000, 16000), (8000, 8000)] {
+            let mut r = FrameResampler::new(from, to).unwrap();
+            assert_eq!(r.frame_in(), from as usize / 50);
             let frame = vec![1000i16; r.frame_in()];
-            assert_eq!(r.process(&frame).unwrap().len(), 320, "{rate}");
+            let out = r.process(&frame).unwrap();
+            assert_eq!(out.len(), to as usize / 50, "{from} -> {to}");
+            assert_eq!(matches!(out, std::borrow::Cow::Borrowed(_)), from == to, "{from} -> {to}: copied only when resampled");
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use server::voice::audio::{self, MODEL_RATE};
 use server::voice::engine::VoiceEngine;
-use server::voice::vad::{Endpointer, FRAME, VadEvent, VadSettings};
+use server::voice::vad::{Endpointer, VadEvent, VadSettings};
 
 fn engine() -> Arc<VoiceEngine> {
     let s = server::Settings::for_tests();
@@ -85,34 +85,47 @@ async fn an_agents_vocabulary_teaches_whisper_the_businesss_words_and_long_turns
 }
 
 #[tokio::test]
-async fn two_stage_vad_finds_speech_and_ignores_noise() {
+async fn two_stage_vad_finds_speech_and_ignores_noise_at_8_and_16_khz() {
     // Whole-call tests measure latency; the speech models must not run beside them.
     let _serial = common::voice_lock().await;
     let engine = engine();
     let silero = engine.silero().expect("silero loads");
-    let speech = phone_speech(&engine, "Hello, I need to talk to someone about my order.").await;
-    let mut ep = Endpointer::new(VadSettings::default(), Some(silero.clone()));
-    let mut audio16 = vec![0i16; MODEL_RATE as usize / 2];
-    audio16.extend(&speech);
-    audio16.extend(vec![0i16; MODEL_RATE as usize]);
-    let events: Vec<VadEvent> = audio16.chunks_exact(FRAME).filter_map(|f| ep.push(f, f).unwrap()).collect();
-    assert!(matches!(events.first(), Some(VadEvent::SpeechStart)), "{events:?}");
-    assert!(events.iter().any(|e| matches!(e, VadEvent::SpeechEnd { .. })), "{:?}", events.len());
-    assert!(ep.stats.silero_chunks > 0, "stage 2 confirmed the onset");
-    // Stage 2 ran only around the onset, not on the whole call (which would be ~0.6 chunks a frame).
-    assert!(ep.stats.silero_chunks * 10 <= ep.stats.frames, "{:?}", ep.stats);
+    let speech16 = phone_speech(&engine, "Hello, I need to talk to someone about my order.").await;
+    let speech8 = audio::f32_to_i16(&audio::resample(&audio::i16_to_f32(&speech16), MODEL_RATE, 8000).unwrap());
+    for (rate, speech) in [(MODEL_RATE, speech16), (8000, speech8)] {
+        let frame = rate as usize / 50;
+        let mut ep = Endpointer::new(VadSettings::default(), Some(silero.clone()), rate);
+        assert_eq!(ep.frame_len(), frame, "{rate} Hz is heard at its own rate");
+        let mut call = vec![0i16; rate as usize / 2];
+        call.extend(&speech);
+        call.extend(vec![0i16; rate as usize]);
+        let events: Vec<VadEvent> = call.chunks_exact(frame).filter_map(|f| ep.push(f, f).unwrap()).collect();
+        assert!(matches!(events.first(), Some(VadEvent::SpeechStart)), "{rate} Hz: {events:?}");
+        let Some(VadEvent::SpeechEnd { audio, speech_ms }) = events.iter().find(|e| matches!(e, VadEvent::SpeechEnd { .. })) else {
+            panic!("{rate} Hz: the turn did not end: {} events", events.len())
+        };
+        // The turn holds the sentence (at the call's rate), give or take its lead-in and tail.
+        let seconds = audio.len() as f32 / rate as f32;
+        let said = speech.len() as f32 / rate as f32;
+        assert!((said * 0.8..said + 1.0).contains(&seconds), "{rate} Hz: a turn of {seconds} s for {said} s said");
+        assert!(*speech_ms as f32 >= said * 500.0, "{rate} Hz: {speech_ms} ms of speech in {said} s");
+        assert!(ep.stats.silero_chunks > 0, "{rate} Hz: stage 2 confirmed the onset");
+        // Stage 2 ran only around the onset, not on the whole call (which would be ~0.6 chunks a frame).
+        assert!(ep.stats.silero_chunks * 10 <= ep.stats.frames, "{rate} Hz: {:?}", ep.stats);
 
-    // Loud white noise fools stage 1 now and then; stage 2 rejects it.
-    let mut seed = 12345u32;
-    let noise: Vec<i16> = (0..MODEL_RATE as usize * 3)
-        .map(|_| {
-            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            ((seed >> 16) as i16 as i32 / 4) as i16
-        })
-        .collect();
-    let mut ep = Endpointer::new(VadSettings::default(), Some(silero));
-    let events: Vec<VadEvent> = noise.chunks_exact(FRAME).filter_map(|f| ep.push(f, f).unwrap()).collect();
-    assert!(events.is_empty(), "noise became a turn: {events:?} ({:?})", ep.stats);
+        // Loud white noise fools stage 1 now and then; stage 2 rejects it.
+        let mut seed = 12345u32;
+        let noise: Vec<i16> = (0..rate as usize * 3)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                ((seed >> 16) as i16 as i32 / 4) as i16
+            })
+            .collect();
+        let mut ep = Endpointer::new(VadSettings::default(), Some(silero.clone()), rate);
+        let events: Vec<VadEvent> = noise.chunks_exact(frame).filter_map(|f| ep.push(f, f).unwrap()).collect();
+        assert!(events.is_empty(), "{rate} Hz: noise became a turn: {events:?} ({:?})", ep.stats);
+        assert!(ep.stats.silero_chunks > 0, "{rate} Hz: stage 2 heard the noise ({:?})", ep.stats);
+    }
 }
 
 #[tokio::test]

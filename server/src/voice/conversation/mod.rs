@@ -26,7 +26,7 @@ use super::engine::{Pipeline, VoiceEngine};
 use super::frames::{AgentFrame, CallAudio, CallerEvent, Queued};
 use super::speaker::{Speaker, marked_utterance};
 use super::stats::Summary;
-use super::vad::{Endpointer, FRAME, TurnAudio, VadEvent};
+use super::vad::{Endpointer, TurnAudio, VadEvent};
 use super::{AfterReply, AgentInput, ChatTurn};
 use crate::db::Db;
 use job::Job;
@@ -176,11 +176,13 @@ impl Conv {
                 None
             }
         };
-        let resampler = FrameResampler::new(audio.rate).map_err(|e| tracing::error!(error = %e, "no resampler for the call's rate")).ok();
+        let resampler = FrameResampler::new(audio.rate, super::vad::detector_rate(audio.rate))
+            .map_err(|e| tracing::error!(error = %e, "no resampler for the call's rate"))
+            .ok();
         let last_seq = store.as_ref().map_or(0, |s| s.last_seq);
         let greet = store.as_ref().is_none_or(|s| !s.greeted);
         Self {
-            endpointer: Endpointer::new(pipeline.vad.clone(), silero),
+            endpointer: Endpointer::new(pipeline.vad.clone(), silero, audio.rate),
             engine,
             pipeline,
             audio,
@@ -246,9 +248,9 @@ impl Conv {
                 let Some(n) = self.resampler.as_ref().map(FrameResampler::frame_in) else { return };
                 while self.pending.len() >= n {
                     let frame: Vec<i16> = self.pending.drain(..n).collect();
-                    let Some(Ok(frame16)) = self.resampler.as_mut().map(|r| r.process(&frame)) else { continue };
-                    // One 20 ms frame in, one 16 kHz frame out.
-                    for f in frame16.chunks_exact(FRAME).take(1) {
+                    let Some(Ok(heard)) = self.resampler.as_mut().map(|r| r.process(&frame)) else { continue };
+                    // One 20 ms frame in, one 20 ms frame at the detectors' rate out.
+                    for f in heard.chunks_exact(self.endpointer.frame_len()).take(1) {
                         match self.endpointer.push(f, &frame) {
                             Ok(Some(event)) => self.on_vad(event).await,
                             Ok(None) => {}

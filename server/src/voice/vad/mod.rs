@@ -7,20 +7,28 @@
 //! is confirmed, stage 1 alone follows it until the agent's end-of-speech silence.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::VoiceError;
 use super::audio::MODEL_RATE;
-use super::models::{self, ModelFiles};
 
+mod silero;
 mod turn;
+pub use silero::SileroModel;
+use silero::SileroStream;
 pub use turn::TurnAudio;
 
 /// Samples per 20 ms frame at 16 kHz.
 pub const FRAME: usize = 320;
 const FRAME_MS: u32 = 20;
 
-/// Stage 1: webrtc-vad at 16 kHz.
+/// The rate the detectors hear a call of `call_rate` Hz at: its own when both stages take it
+/// (8 and 16 kHz: no resampler per call, and half the work at 8 kHz), else 16 kHz.
+pub fn detector_rate(call_rate: u32) -> u32 {
+    if call_rate == 8000 { 8000 } else { MODEL_RATE }
+}
+
+/// Stage 1: webrtc-vad at the detectors' rate.
 struct WebRtc(webrtc_vad::Vad);
 
 // SAFETY: the fvad instance behind the pointer is owned by this value alone and has no
@@ -29,91 +37,12 @@ struct WebRtc(webrtc_vad::Vad);
 unsafe impl Send for WebRtc {}
 
 impl WebRtc {
-    fn new() -> Self {
-        Self(webrtc_vad::Vad::new_with_rate_and_mode(webrtc_vad::SampleRate::Rate16kHz, webrtc_vad::VadMode::Aggressive))
+    fn new(rate: u32) -> Self {
+        let rate = if rate == 8000 { webrtc_vad::SampleRate::Rate8kHz } else { webrtc_vad::SampleRate::Rate16kHz };
+        Self(webrtc_vad::Vad::new_with_rate_and_mode(rate, webrtc_vad::VadMode::Aggressive))
     }
     fn is_speech(&mut self, frame: &[i16]) -> bool {
         self.0.is_voice_segment(frame).unwrap_or(false)
-    }
-}
-
-/// The Silero VAD model, shared by all calls (each call keeps its own recurrent state). A
-/// run takes about half a millisecond; a few sessions (one per core) let confirmations of
-/// different calls run at once instead of queueing on one lock.
-pub struct SileroModel {
-    sessions: Vec<Mutex<ort::session::Session>>,
-    next: std::sync::atomic::AtomicUsize,
-}
-
-/// Silero at 16 kHz reads 512 new samples plus the previous 64 as context.
-const SILERO_CHUNK: usize = 512;
-const SILERO_CONTEXT: usize = 64;
-
-impl SileroModel {
-    pub fn load(files: &ModelFiles) -> Result<Arc<Self>, VoiceError> {
-        let n = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
-        let sessions = (0..n).map(|_| models::onnx_session(files, &files.silero(), 1).map(Mutex::new)).collect::<Result<_, _>>()?;
-        Ok(Arc::new(Self { sessions, next: Default::default() }))
-    }
-
-    /// A free session if there is one, else the next in turn (waiting for it).
-    fn session(&self) -> std::sync::MutexGuard<'_, ort::session::Session> {
-        for s in &self.sessions {
-            if let Ok(g) = s.try_lock() {
-                return g;
-            }
-        }
-        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.sessions.len();
-        self.sessions[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Speech probability of one chunk; updates `state` (2x1x128).
-    fn probability(&self, input: &[f32], state: &mut [f32]) -> Result<f32, VoiceError> {
-        use ort::value::Tensor;
-        let err = |e: ort::Error| VoiceError::Model(format!("silero: {e}"));
-        let x = Tensor::from_array(([1usize, input.len()], input.to_vec())).map_err(err)?;
-        let s = Tensor::from_array(([2usize, 1, 128], state.to_vec())).map_err(err)?;
-        let sr = Tensor::from_array(([1usize], vec![MODEL_RATE as i64])).map_err(err)?;
-        let mut session = self.session();
-        let out = session.run(ort::inputs!["input" => x, "state" => s, "sr" => sr]).map_err(err)?;
-        let (_, p) = out["output"].try_extract_tensor::<f32>().map_err(err)?;
-        let (_, next) = out["stateN"].try_extract_tensor::<f32>().map_err(err)?;
-        if next.len() != state.len() {
-            return Err(VoiceError::Model(format!("silero: state of {} values, expected {}", next.len(), state.len())));
-        }
-        state.copy_from_slice(next);
-        Ok(p.first().copied().unwrap_or(0.0))
-    }
-}
-
-/// One call's Silero stream.
-struct SileroStream {
-    model: Arc<SileroModel>,
-    state: Vec<f32>,
-    window: Vec<f32>,
-}
-
-impl SileroStream {
-    fn new(model: Arc<SileroModel>) -> Self {
-        Self { model, state: vec![0.0; 256], window: vec![0.0; SILERO_CONTEXT] }
-    }
-
-    fn reset(&mut self) {
-        self.state.iter_mut().for_each(|s| *s = 0.0);
-        self.window.truncate(0);
-        self.window.resize(SILERO_CONTEXT, 0.0);
-    }
-
-    /// Adds a frame; returns the probability of each chunk completed by it.
-    fn push(&mut self, frame: &[i16]) -> Result<Option<f32>, VoiceError> {
-        self.window.extend(frame.iter().map(|&s| s as f32 / 32768.0));
-        let mut last = None;
-        while self.window.len() >= SILERO_CONTEXT + SILERO_CHUNK {
-            let input: Vec<f32> = self.window[..SILERO_CONTEXT + SILERO_CHUNK].to_vec();
-            last = Some(self.model.probability(&input, &mut self.state)?);
-            self.window.drain(..SILERO_CHUNK);
-        }
-        Ok(last)
     }
 }
 
@@ -182,15 +111,17 @@ pub struct VadStats {
     pub rejected_onsets: u64,
 }
 
-/// One call's voice activity detector and endpointer (16 kHz frames of [`FRAME`] samples).
+/// One call's voice activity detector and endpointer (20 ms frames at 8 or 16 kHz).
 pub struct Endpointer {
     settings: VadSettings,
     webrtc: WebRtc,
     silero: Option<SileroStream>,
+    /// Samples per 20 ms frame at the detectors' rate.
+    frame_len: usize,
     /// The turn's lead-in at the call's rate.
     preroll: VecDeque<i16>,
-    /// The last 80 ms at 16 kHz, for Silero at an onset.
-    recent16: VecDeque<i16>,
+    /// The last 80 ms at the detectors' rate, for Silero at an onset.
+    recent: VecDeque<i16>,
     /// The current turn's audio, when the caller is speaking.
     turn: Option<TurnAudio>,
     /// Consecutive stage-1 speech frames before a turn is confirmed.
@@ -203,15 +134,21 @@ pub struct Endpointer {
 }
 
 impl Endpointer {
-    /// `silero` None uses stage 1 alone (tests of the state machine; a missing model is an
-    /// error at the call level, not here).
-    pub fn new(settings: VadSettings, silero: Option<Arc<SileroModel>>) -> Self {
+    /// For a call at `call_rate` Hz; its detectors hear [`detector_rate`]. `silero` None uses
+    /// stage 1 alone (tests of the state machine; a missing model is an error at the call
+    /// level, not here).
+    pub fn new(settings: VadSettings, silero: Option<Arc<SileroModel>>, call_rate: u32) -> Self {
+        let rate = detector_rate(call_rate);
+        let frame_len = rate as usize / 50;
+        // Sized once: each holds its bound plus the frame added before it is trimmed.
+        let preroll = (settings.preroll_ms / FRAME_MS + 1) as usize * (call_rate as usize / 50);
         Self {
             settings,
-            webrtc: WebRtc::new(),
-            silero: silero.map(SileroStream::new),
-            preroll: VecDeque::new(),
-            recent16: VecDeque::new(),
+            webrtc: WebRtc::new(rate),
+            silero: silero.map(|m| SileroStream::new(m, rate)),
+            frame_len,
+            preroll: VecDeque::with_capacity(preroll),
+            recent: VecDeque::with_capacity(frame_len * 5),
             turn: None,
             onset_ms: 0,
             onset_confirmed: false,
@@ -226,15 +163,20 @@ impl Endpointer {
         self.turn.is_some()
     }
 
-    /// Feeds one 20 ms frame at 16 kHz (`frame`, what the detectors hear) and the same 20 ms
-    /// at the call's rate (`raw`, what the turn keeps: half the memory at 8 kHz, and the echo
-    /// agent and the STT resampler start from the caller's own samples).
+    /// Samples per frame that [`Self::push`] takes.
+    pub fn frame_len(&self) -> usize {
+        self.frame_len
+    }
+
+    /// Feeds one 20 ms frame at the detectors' rate (`frame`, what they hear) and the same
+    /// 20 ms at the call's rate (`raw`, what the turn keeps: the echo agent and the STT
+    /// resampler start from the caller's own samples). At 8 and 16 kHz they are the same.
     pub fn push(&mut self, frame: &[i16], raw: &[i16]) -> Result<Option<VadEvent>, VoiceError> {
         self.stats.frames += 1;
         let raw_frame = raw.len().max(1);
-        self.recent16.extend(frame.iter().copied());
-        while self.recent16.len() > FRAME * 4 {
-            self.recent16.pop_front();
+        self.recent.extend(frame.iter().copied());
+        while self.recent.len() > self.frame_len * 4 {
+            self.recent.pop_front();
         }
         let voiced = self.webrtc.is_speech(frame);
         if voiced {
@@ -298,7 +240,7 @@ impl Endpointer {
                 // Stage 2 hears the onset's frames from the pre-roll start.
                 if self.onset_ms == FRAME_MS {
                     s.reset();
-                    let pre: Vec<i16> = self.recent16.iter().copied().collect();
+                    let pre: Vec<i16> = self.recent.iter().copied().collect();
                     if let Some(p) = s.push(&pre)? {
                         self.stats.silero_chunks += 1;
                         self.onset_confirmed = p >= self.settings.threshold;

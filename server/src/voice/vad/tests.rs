@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn talking_again_after_a_pause_resumes_the_turn() {
-    let mut ep = Endpointer::new(VadSettings::default(), None);
+    let mut ep = Endpointer::new(VadSettings::default(), None, MODEL_RATE);
     feed(&mut ep, &voiced(600));
     let events = feed(&mut ep, &vec![0; FRAME * 25]);
     assert!(matches!(events[..], [VadEvent::Pause { .. }]), "{} events", events.len());
@@ -16,10 +16,14 @@ fn talking_again_after_a_pause_resumes_the_turn() {
 
 /// A voiced-like signal: a 150 Hz pulse train through harmonics, which webrtc-vad takes as speech.
 fn voiced(ms: u32) -> Vec<i16> {
-    let n = (MODEL_RATE / 1000 * ms) as usize;
+    voiced_at(MODEL_RATE, ms)
+}
+
+fn voiced_at(rate: u32, ms: u32) -> Vec<i16> {
+    let n = (rate / 1000 * ms) as usize;
     (0..n)
         .map(|i| {
-            let t = i as f32 / MODEL_RATE as f32;
+            let t = i as f32 / rate as f32;
             let v: f32 = (1..12).map(|h| (2.0 * std::f32::consts::PI * 150.0 * h as f32 * t).sin() / h as f32).sum();
             (v * 6000.0) as i16
         })
@@ -32,7 +36,7 @@ fn feed(ep: &mut Endpointer, audio: &[i16]) -> Vec<VadEvent> {
 
 #[test]
 fn a_turn_starts_on_speech_and_ends_after_the_silence() {
-    let mut ep = Endpointer::new(VadSettings { end_of_speech_ms: 500, ..Default::default() }, None);
+    let mut ep = Endpointer::new(VadSettings { end_of_speech_ms: 500, ..Default::default() }, None, MODEL_RATE);
     assert!(feed(&mut ep, &vec![0; FRAME * 50]).is_empty(), "silence is not speech");
     let events = feed(&mut ep, &voiced(1000));
     assert_eq!(events, vec![VadEvent::SpeechStart]);
@@ -55,7 +59,7 @@ fn a_turn_starts_on_speech_and_ends_after_the_silence() {
 
 #[test]
 fn a_turn_ended_at_its_pause_gives_no_second_end_and_new_speech_starts_a_new_turn() {
-    let mut ep = Endpointer::new(VadSettings::default(), None);
+    let mut ep = Endpointer::new(VadSettings::default(), None, MODEL_RATE);
     feed(&mut ep, &voiced(600));
     let events = feed(&mut ep, &vec![0; FRAME * 20]);
     assert!(matches!(events[..], [VadEvent::Pause { .. }]), "{events:?}");
@@ -69,7 +73,7 @@ fn a_turn_ended_at_its_pause_gives_no_second_end_and_new_speech_starts_a_new_tur
 
 #[test]
 fn clicks_shorter_than_the_minimum_are_not_turns() {
-    let mut ep = Endpointer::new(VadSettings::default(), None);
+    let mut ep = Endpointer::new(VadSettings::default(), None, MODEL_RATE);
     let mut audio = voiced(100);
     audio.extend(vec![0; FRAME * 60]);
     let events = feed(&mut ep, &audio);
@@ -78,7 +82,28 @@ fn clicks_shorter_than_the_minimum_are_not_turns() {
 
 #[test]
 fn long_speech_is_cut_at_the_turn_limit() {
-    let mut ep = Endpointer::new(VadSettings { max_turn_ms: 2000, ..Default::default() }, None);
+    let mut ep = Endpointer::new(VadSettings { max_turn_ms: 2000, ..Default::default() }, None, MODEL_RATE);
     let events = feed(&mut ep, &voiced(3000));
     assert!(events.iter().any(|e| matches!(e, VadEvent::SpeechEnd { .. })), "{events:?}");
+}
+
+#[test]
+fn an_8_khz_call_is_heard_at_8_khz_in_160_sample_frames() {
+    assert_eq!(detector_rate(8000), 8000);
+    assert_eq!(detector_rate(16000), 16000);
+    assert_eq!(detector_rate(24000), 16000, "other rates are resampled to 16 kHz");
+    let mut ep = Endpointer::new(VadSettings { end_of_speech_ms: 500, ..Default::default() }, None, 8000);
+    assert_eq!(ep.frame_len(), 160);
+    let mut feed8 = |audio: &[i16]| -> Vec<VadEvent> { audio.chunks_exact(160).filter_map(|f| ep.push(f, f).unwrap()).collect() };
+    assert!(feed8(&vec![0; 160 * 50]).is_empty(), "silence is not speech");
+    assert_eq!(feed8(&voiced_at(8000, 1000)), vec![VadEvent::SpeechStart]);
+    let events = feed8(&vec![0; 160 * 40]);
+    match &events[..] {
+        [VadEvent::Pause { .. }, VadEvent::SpeechEnd { audio, speech_ms }] => {
+            assert!(*speech_ms >= 900, "{speech_ms}");
+            // Kept at 8 kHz: the second of speech, its lead-in and at most 200 ms after it.
+            assert!((8000..8000 + 160 * 60).contains(&audio.len()), "{}", audio.len());
+        }
+        other => panic!("expected a pause and the end of the turn, got {other:?}"),
+    }
 }
