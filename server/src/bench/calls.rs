@@ -23,6 +23,21 @@ pub async fn callers(webhook: &str, calls: usize, turns: usize, provider: Provid
     let voice = engine.pipeline(&domain::agent::AgentInput { name: "Caller".into(), ..Default::default() }, None);
     let utterance: std::sync::Arc<[i16]> =
         voice.tts.synthesize("Hello, I would like to check the status of my order, please.", super::caller_rate(provider)).await?.into();
+    // The callers' own lateness: a tick every 10 ms, and how far behind it woke. A gap the
+    // callers hear while they themselves ran this late is theirs, not the server's.
+    let lag = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let monitor = {
+        let lag = lag.clone();
+        tokio::spawn(async move {
+            let tick = Duration::from_millis(10);
+            loop {
+                let due = tokio::time::Instant::now() + tick;
+                tokio::time::sleep_until(due).await;
+                let behind = due.elapsed().as_micros() as u64;
+                lag.fetch_max(behind, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+    };
     let mut tasks = Vec::with_capacity(calls);
     for i in 0..calls {
         let steps: Vec<crate::simulator::Step> =
@@ -60,9 +75,12 @@ pub async fn callers(webhook: &str, calls: usize, turns: usize, provider: Provid
             _ => failed += 1,
         }
     }
-    Ok(
-        serde_json::json!({ "completed": ok, "failed": failed, "unanswered": unanswered, "replies": replies, "chunks": chunks, "lateChunks": late, "maxGapMs": max_gap }),
-    )
+    monitor.abort();
+    let lag_ms = lag.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0;
+    Ok(serde_json::json!({
+        "completed": ok, "failed": failed, "unanswered": unanswered, "replies": replies, "chunks": chunks, "lateChunks": late,
+        "maxGapMs": max_gap, "callersLagMs": lag_ms,
+    }))
 }
 
 /// `calls` simulated callers at once, each speaking a 3.5 s sentence per turn for about
@@ -133,17 +151,19 @@ pub async fn calls(
             max_calls.unwrap_or(calls),
         ),
         format!(
-            "outbound chunk lateness vs real-time schedule: chunks={} p50<={} ms p99<={} ms p99.9<={} ms",
+            "outbound chunk lateness vs real-time schedule: chunks={} p50<={} ms p99<={} ms p99.9<={} ms max={} ms",
             stats.lateness.chunks,
             stats.lateness.quantile_ms(0.5),
             stats.lateness.quantile_ms(0.99),
-            stats.lateness.quantile_ms(0.999)
+            stats.lateness.quantile_ms(0.999),
+            stats.lateness.max_ms
         ),
         format!(
-            "agent chunks as the callers received them: {} chunks, {} late (played-out audio ran dry for > 20 ms inside an utterance), longest gap {:.1} ms",
+            "agent chunks as the callers received them: {} chunks, {} late (played-out audio ran dry for > 20 ms inside an utterance), longest gap {:.1} ms; the callers' own process ran up to {:.1} ms behind",
             report["chunks"],
             report["lateChunks"],
-            report["maxGapMs"].as_f64().unwrap_or(f64::NAN)
+            report["maxGapMs"].as_f64().unwrap_or(f64::NAN),
+            report["callersLagMs"].as_f64().unwrap_or(f64::NAN)
         ),
         stats_line("server-added latency per turn (speech end detected -> first byte out, minus providers)", stats.server_added_ms.clone()),
         stats_line(

@@ -15,19 +15,22 @@ use super::frames::{AgentFrame, ChunkRules};
 pub struct Lateness {
     pub buckets: [u32; 64],
     pub chunks: u64,
+    /// The latest chunk's lateness (ms).
+    pub max_ms: u32,
 }
 
 impl Default for Lateness {
     fn default() -> Self {
-        Self { buckets: [0; 64], chunks: 0 }
+        Self { buckets: [0; 64], chunks: 0, max_ms: 0 }
     }
 }
 
 impl Lateness {
     fn record(&mut self, late: Duration) {
-        let ms = (late.as_millis() as usize).min(self.buckets.len() - 1);
-        self.buckets[ms] += 1;
+        let ms = late.as_millis().min(u128::from(u32::MAX)) as u32;
+        self.buckets[(ms as usize).min(self.buckets.len() - 1)] += 1;
         self.chunks += 1;
+        self.max_ms = self.max_ms.max(ms);
     }
 
     pub fn merge(&mut self, other: &Lateness) {
@@ -35,6 +38,7 @@ impl Lateness {
             *a += b;
         }
         self.chunks += other.chunks;
+        self.max_ms = self.max_ms.max(other.max_ms);
     }
 
     /// Upper bound (ms) under which fraction `q` of the chunks left.
