@@ -299,9 +299,18 @@ pub async fn run_stream(opts: CallOptions, stream_url: &str) -> Result<CallRepor
     stream(opts, wire::Answered { url: stream_url.to_string(), ..Default::default() }).await
 }
 
+/// The client of every simulated call's webhook, made once: building one (its TLS roots)
+/// costs milliseconds of CPU, which a thousand callers arriving together would spend at once.
+/// It keeps no idle connection, so it serves calls run on any runtime (each test has its own).
+fn webhook_client() -> reqwest::Client {
+    static CLIENT: std::sync::LazyLock<reqwest::Client> =
+        std::sync::LazyLock::new(|| reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap_or_default());
+    CLIENT.clone()
+}
+
 /// Posts the webhook; the answer's body.
 pub async fn ask_answer(opts: &CallOptions) -> Result<String, SimError> {
-    let client = reqwest::Client::new();
+    let client = webhook_client();
     let hook = wire::webhook_request(opts);
     let mut request = if hook.get { client.get(&hook.url) } else { client.post(&hook.url).form(&hook.form) };
     for (name, value) in hook.headers {
