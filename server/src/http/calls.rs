@@ -116,6 +116,27 @@ async fn recording(
     Ok(response)
 }
 
+/// One event of `GET /api/calls/live`, as an event-stream parser reads it (the schema of each
+/// event, for OpenAPI 3.1 readers such as schemathesis).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only its schema is used: the stream is written by axum's `Event`.
+struct LiveStreamEvent {
+    /// The event's name.
+    event: LiveStreamEventName,
+    /// The event as JSON text: `{"type":"call","callId","status"}` or
+    /// `{"type":"turn","callId","seq","role"}`.
+    #[schema(content_media_type = "application/json")]
+    data: String,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+enum LiveStreamEventName {
+    Call,
+    Turn,
+}
+
 /// Server-sent events for the caller's calls.
 ///
 /// `event: call` `{"type":"call","callId","status"}` when a call is created or its status
@@ -123,7 +144,7 @@ async fn recording(
 /// SurrealDB live queries scoped to the user. At most 20 open streams per user.
 #[utoipa::path(get, path = "/api/calls/live", operation_id = "live_calls", tag = "calls",
     responses(
-        (status = 200, description = "an event stream that stays open", body = String, content_type = "text/event-stream"),
+        (status = 200, description = "an event stream that stays open; the schema is that of each event", body = LiveStreamEvent, content_type = "text/event-stream"),
         (status = 429, description = "20 streams already open (`too_many_streams`)", body = ErrorBody),
         SignedIn,
     ))]

@@ -249,3 +249,22 @@ async fn the_docs_page_lists_every_operation_without_scripts() {
     }
     assert!(html.contains("id=\"schema-AgentInput\"") && html.contains("id=\"schema-ErrorBody\""));
 }
+
+/// An event-stream response's schema is that of each parsed event (`event`, `data`), as
+/// OpenAPI 3.1 readers take it: not a string.
+#[test]
+fn the_live_stream_documents_each_event() {
+    let doc: Value = serde_json::from_str(server::http::openapi::document_json()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let resolve = |v: &Value| match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => schemas[r.rsplit('/').next().unwrap()].clone(),
+        None => v.clone(),
+    };
+    let event = resolve(&doc["paths"]["/api/calls/live"]["get"]["responses"]["200"]["content"]["text/event-stream"]["schema"]);
+    assert_eq!(event["type"], "object", "{event}");
+    let required: Vec<&str> = event["required"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(required.contains(&"event") && required.contains(&"data"), "{event}");
+    assert_eq!(event["properties"]["data"]["type"], "string");
+    let names = resolve(&event["properties"]["event"]);
+    assert_eq!(names["enum"], serde_json::json!(["call", "turn"]), "{names}");
+}
