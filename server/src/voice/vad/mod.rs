@@ -18,8 +18,6 @@ pub use silero::SileroModel;
 use silero::SileroStream;
 pub use turn::TurnAudio;
 
-/// Samples per 20 ms frame at 16 kHz.
-pub const FRAME: usize = 320;
 const FRAME_MS: u32 = 20;
 
 /// The rate the detectors hear a call of `call_rate` Hz at: its own when both stages take it

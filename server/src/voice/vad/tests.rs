@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// Samples per 20 ms frame at 16 kHz.
+const FRAME: usize = 320;
+
 #[test]
 fn talking_again_after_a_pause_resumes_the_turn() {
     let mut ep = Endpointer::new(VadSettings::default(), None, MODEL_RATE);
